@@ -1,0 +1,11 @@
+/** Writes schema/lab.schema.json from the zod schema, for editors (yaml-language-server). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { labFileSchema } from '../src/lab/schema.js';
+import { packageRoot } from '../src/paths.js';
+
+const schema = z.toJSONSchema(labFileSchema, { io: 'input', unrepresentable: 'any' });
+const file = path.join(packageRoot, 'schema', 'lab.schema.json');
+fs.mkdirSync(path.dirname(file), { recursive: true });
+fs.writeFileSync(file, `${JSON.stringify({ ...schema, title: 'lab file' }, null, 2)}\n`);
