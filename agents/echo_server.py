@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""TCP echo server for many clients at once (one thread each)."""
+import argparse
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+
+lock = threading.Lock()
+
+
+def emit(event, **fields):
+    record = dict(event=event, t=time.time())
+    record.update(fields)
+    with lock:
+        sys.stdout.write(json.dumps(record) + "\n")
+        sys.stdout.flush()
+
+
+def serve(conn, counts):
+    conn.settimeout(1.0)
+    with conn:
+        while True:
+            try:
+                data = conn.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            try:
+                conn.sendall(data)
+            except OSError:
+                return
+            with lock:
+                counts["echoed"] += len(data)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--port", type=int, default=9100)
+    ap.add_argument("--duration", type=float, default=120.0)
+    args = ap.parse_args()
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
+    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", args.port))
+    listener.listen(128)
+    listener.settimeout(0.2)
+    counts = {"accepted": 0, "echoed": 0}
+    emit("ready", port=args.port)
+    started = time.time()
+    while not stop["flag"] and time.time() - started < args.duration:
+        try:
+            conn, peer = listener.accept()
+        except socket.timeout:
+            continue
+        counts["accepted"] += 1
+        threading.Thread(target=serve, args=(conn, counts), daemon=True).start()
+    emit("summary", **counts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Client agent: connect to a TCP echo server and keep talking, one line per interval, and
+report how the connection ended from the client's own point of view: intact, reset or timeout."""
+import argparse
+import errno
+import json
+import signal
+import socket
+import sys
+import time
+
+
+def emit(event, **fields):
+    sys.stdout.write(json.dumps(dict(event=event, t=time.time(), **fields)) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--port", type=int, default=9000)
+    ap.add_argument("--interval", type=float, default=0.2)
+    ap.add_argument("--duration", type=float, default=5.0, help="seconds to keep talking")
+    ap.add_argument("--reply-timeout", type=float, default=3.0, help="seconds without an echo that count as a timeout")
+    ap.add_argument("--connect-timeout", type=float, default=5.0)
+    args = ap.parse_args()
+
+    stopping = {"flag": False}
+
+    def on_signal(signum, frame):
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    emit("ready", server=args.server, port=args.port)
+
+    sent = echoed = 0
+    outcome, error, local = None, None, None
+    last_echo = None
+    started = time.time()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(args.connect_timeout)
+    try:
+        sock.connect((args.server, args.port))
+        local = "%s:%d" % sock.getsockname()
+        emit("connected", local=local)
+        sock.settimeout(args.reply_timeout)
+        buffer = b""
+        while time.time() - started < args.duration and not stopping["flag"]:
+            line = ("ping %d\n" % sent).encode()
+            sock.sendall(line)
+            sent += 1
+            while b"\n" not in buffer:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise ConnectionAbortedError(errno.ECONNABORTED, "server closed the connection")
+                buffer += chunk
+            _, buffer = buffer.split(b"\n", 1)
+            echoed += 1
+            last_echo = time.time()
+            time.sleep(args.interval)
+        outcome = "intact"
+    except socket.timeout:
+        outcome, error = "timeout", "no echo within %.1fs" % args.reply_timeout
+    except ConnectionResetError as e:
+        outcome, error = "reset", errno.errorcode.get(e.errno, str(e))
+    except OSError as e:
+        outcome = "reset" if e.errno in (errno.ECONNRESET, errno.EPIPE) else "error"
+        error = errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+    if stopping["flag"] and outcome == "intact":
+        outcome = "stopped"
+    emit("summary", outcome=outcome, error=error, local=local, sent=sent, echoed=echoed, lastEchoT=last_echo,
+         durationS=round(time.time() - started, 3))
+
+
+if __name__ == "__main__":
+    main()

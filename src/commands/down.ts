@@ -1,0 +1,30 @@
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { LabError } from '../errors.js';
+import { INSTANCE_NAME, LAB_NAME } from '../lab/names.js';
+import { listStates } from '../state.js';
+
+export const command = 'down [lab]';
+export const describe = 'Remove everything a lab created (also after a crash); --all for every lab this tool started';
+export const builder = (y: Argv) =>
+  y
+    .positional('lab', { type: 'string', describe: "a lab's name or path" })
+    .option('instance', { type: 'string', describe: 'the copy to remove' })
+    .option('all', { type: 'boolean', default: false, describe: 'every lab and instance that is up or half-created' });
+
+export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; all: boolean }>) {
+  const { labDown } = await import('../lifecycle.js');
+  const { locateLab, parseLabFile } = await import('../lab/load.js');
+  const { labId } = await import('../lab/resolve.js');
+  if (argv.all) {
+    const ids = listStates().map((s) => s.lab);
+    for (const id of ids) await labDown(id);
+    process.stdout.write(ids.length ? `removed ${ids.join(', ')}\n` : 'no lab was up\n');
+    return;
+  }
+  if (!argv.lab) throw new LabError('name a lab, or pass --all', { hint: 'lab down docker-1090' });
+  if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
+  const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab)).name;
+  const id = labId(name, argv.instance);
+  const removed = await labDown(id);
+  process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}\n` : `nothing of ${id} was left\n`);
+}

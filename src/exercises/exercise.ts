@@ -1,0 +1,74 @@
+/** Loading a lab's exercise, the student's progress (per lab id, so per instance), and running a step's check. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { LabError } from '../errors.js';
+import type { ResolvedLab } from '../lab/model.js';
+import { labHome } from '../paths.js';
+import type { Provider } from '../providers/types.js';
+import { runVariant } from '../run/run-lab.js';
+import { getScenario } from '../run/scenarios/registry.js';
+import { pcapLines } from '../run/pcap.js';
+import { problemsFromZod } from '../lab/zod-problems.js';
+import { formatPath } from '../lab/problems.js';
+import { exerciseSchema, type Check, type Exercise } from './schema.js';
+
+export function loadExercise(lab: ResolvedLab): Exercise {
+  const file = path.join(lab.dir, 'exercise.yaml');
+  if (!fs.existsSync(file)) throw new LabError(`lab ${lab.name} has no exercise`, { hint: `write ${path.relative(process.cwd(), file)}` });
+  const data: unknown = parseDocument(fs.readFileSync(file, 'utf8')).toJS();
+  const parsed = exerciseSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new LabError(`${path.relative(process.cwd(), file)} is not a valid exercise`, { details: problemsFromZod(exerciseSchema, parsed.error.issues, data).map((p) => `${formatPath(p.path)}: ${p.message}`) });
+  }
+  for (const step of parsed.data.steps) {
+    if (step.check.kind === 'verdict' && !lab.variants.some((v) => v.name === (step.check as { variant: string }).variant)) {
+      throw new LabError(`exercise step ${step.id} names variant "${step.check.variant}", which lab ${lab.name} does not have`);
+    }
+  }
+  return parsed.data;
+}
+
+function progressFile(lab: ResolvedLab): string {
+  return path.join(labHome(), 'exercises', `${lab.id}.json`);
+}
+
+export function currentStep(lab: ResolvedLab): number {
+  try {
+    return (JSON.parse(fs.readFileSync(progressFile(lab), 'utf8')) as { step: number }).step;
+  } catch {
+    return 0;
+  }
+}
+
+export function setStep(lab: ResolvedLab, step: number): void {
+  fs.mkdirSync(path.dirname(progressFile(lab)), { recursive: true });
+  fs.writeFileSync(progressFile(lab), `${JSON.stringify({ step })}\n`);
+}
+
+export interface CheckResult {
+  pass: boolean;
+  detail: string;
+}
+
+export async function runCheck(lab: ResolvedLab, provider: Provider, check: Check): Promise<CheckResult> {
+  if (check.kind === 'command') {
+    const out = await provider.transport(lab, check.node).exec(check.argv, { check: false });
+    const pass = new RegExp(check.match, 'm').test(out.stdout);
+    return { pass, detail: pass ? check.because : `${check.because} (\`${check.argv.join(' ')}\` on ${check.node} does not show it)` };
+  }
+  if (check.kind === 'pcap') {
+    const file = check.path.replace(/\{id\}/g, lab.id);
+    if (!fs.existsSync(file)) return { pass: false, detail: `no capture at ${file}` };
+    const matches = await pcapLines(file, check.filter);
+    const pass = matches.length >= check.atLeast;
+    return { pass, detail: pass ? `${check.because} (${matches.length} packets in ${file})` : `${file} has ${matches.length} packets matching "${check.filter}", expected at least ${check.atLeast}` };
+  }
+  const scenario = getScenario(lab.scenario.kind);
+  const variant = lab.variants.find((v) => v.name === check.variant)!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lab-check-${lab.id}-`));
+  const result = await runVariant(lab, provider, scenario, { ...variant, changes: [] }, path.join(dir, 'check'));
+  const pass = result.verdict === check.expect;
+  return { pass, detail: `${pass ? '' : `expected ${check.expect}, got `}${result.verdict}: ${result.reason} (evidence in ${dir})` };
+}

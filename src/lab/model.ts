@@ -1,0 +1,129 @@
+/** The resolved lab: every address, interface and route decided, ready for a provider. */
+import type { Change, VagrantSettings } from './schema.js';
+
+export type NodeKind = 'host' | 'router' | 'container';
+
+export interface Interface {
+  name: string;
+  address: string;
+  prefix: number;
+  /** The link this interface belongs to (index into ResolvedLab.links), absent for container/bridge ports. */
+  link?: number;
+  peer?: { node: string; iface: string };
+}
+
+export interface Route {
+  to: string; // 'default' or a CIDR
+  via: string;
+  dev: string;
+}
+
+export interface PublishedPort {
+  container: string;
+  containerIp: string;
+  containerPort: number;
+  hostIp: string;
+  hostPort: number;
+  proto: 'tcp' | 'udp';
+}
+
+export interface DockerBridge {
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  prefix: number;
+  userlandProxy: boolean;
+  publish: PublishedPort[];
+}
+
+export interface ResolvedNode {
+  name: string;
+  kind: NodeKind;
+  profile: 'plain' | 'docker-host' | 'docker-desktop-host' | 'container';
+  description?: string;
+  /** For a container: the docker host it runs on. */
+  host?: string;
+  interfaces: Interface[];
+  routes: Route[];
+  sysctls: Record<string, string>;
+  docker?: DockerBridge;
+  /** docker-desktop-wsl2 host side: its VM, the NATed switch, and the ports its forwarder carries. */
+  desktop?: DesktopHost;
+  containers: string[];
+}
+
+export interface DesktopHost {
+  vm: string;
+  switchIface: string;
+  switchSubnet: string;
+  forwards: Array<{ proto: 'tcp' | 'udp'; hostPort: number; vmIp: string; vmPort: number }>;
+}
+
+export interface ResolvedLink {
+  index: number;
+  subnet: string;
+  endpoints: [LinkEnd, LinkEnd];
+  /** Egress impairments, one per (endpoint, interface) that shapes traffic leaving it. */
+  impairments: LinkImpairment[];
+  description?: string;
+}
+
+export interface LinkImpairment {
+  node: string;
+  iface: string;
+  delay?: string;
+  jitter?: string;
+  loss?: string;
+  reorder?: string;
+  rate?: string;
+}
+
+/** netem is needed for everything but a plain rate limit (tbf does that). */
+export function needsNetem(i: LinkImpairment): boolean {
+  return Boolean(i.delay || i.loss || i.reorder);
+}
+
+export interface LinkEnd {
+  node: string;
+  iface: string;
+  address: string;
+}
+
+export interface ResolvedVariant {
+  name: string;
+  description: string;
+  changes: Change[];
+  params: Record<string, unknown>;
+}
+
+export interface ResolvedLab {
+  name: string;
+  /** What names this copy of the lab on the machine: the lab's name, or name+instance. */
+  id: string;
+  instance?: string;
+  title: string;
+  description: string;
+  upstream: string[];
+  report?: string;
+  file: string;
+  dir: string;
+  nodes: ResolvedNode[];
+  links: ResolvedLink[];
+  scenario: { kind: string; params: Record<string, unknown> };
+  variants: ResolvedVariant[];
+  /** Only when the lab file says how its VMs are built. */
+  vagrant?: VagrantSettings;
+}
+
+export function nodeByName(lab: ResolvedLab, name: string): ResolvedNode {
+  const node = lab.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`internal: no node ${name} in resolved lab ${lab.name}`);
+  return node;
+}
+
+/** The address other nodes reach this node at: its first interface's address. */
+export function primaryAddress(node: ResolvedNode): string {
+  const first = node.interfaces[0];
+  if (!first) throw new Error(`internal: node ${node.name} has no interface`);
+  return first.address;
+}

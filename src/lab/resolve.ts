@@ -1,0 +1,191 @@
+/**
+ * Decide every address, interface name and route from the links. Hosts with a single link to a
+ * router get a default route through it; every other node gets a route per remote subnet along
+ * the shortest path through routers.
+ */
+import path from 'node:path';
+import type { LabFile } from './schema.js';
+import { cidrSize, formatCidr, formatIp, hostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ip.js';
+import type { Interface, ResolvedLab, ResolvedLink, ResolvedNode, Route } from './model.js';
+import { LabError } from '../errors.js';
+import { expandDesktops } from './profiles/docker-desktop-wsl2.js';
+import { formatPath } from './problems.js';
+
+const ALLOCATED_PREFIX = 24;
+
+/** Instances of one lab run side by side; '+' never occurs in lab or instance names. */
+export function labId(name: string, instance?: string): string {
+  return instance ? `${name}+${instance}` : name;
+}
+
+export function resolveLab(original: LabFile, file: string, instance?: string): ResolvedLab {
+  const expansion = expandDesktops(original);
+  if (expansion.problems.length) {
+    throw new LabError(`${file} has ${expansion.problems.length} problem(s)`, { details: expansion.problems.map((p) => `${formatPath(p.path)}: ${p.message}`) });
+  }
+  const lab = expansion.lab;
+  const forwarders = new Set(expansion.desktops.map((d) => d.host));
+  const subnets = allocateSubnets(lab);
+  const nodes = new Map<string, ResolvedNode>();
+  for (const [name, spec] of Object.entries(lab.nodes)) {
+    nodes.set(name, {
+      name,
+      kind: spec.role,
+      profile: spec.profile === 'docker-desktop-wsl2' ? 'docker-desktop-host' : spec.profile,
+      description: spec.description,
+      interfaces: [],
+      routes: [],
+      sysctls: { ...(spec.role === 'router' || spec.profile === 'docker-host' ? { 'net.ipv4.ip_forward': '1' } : {}), ...(spec.sysctls ?? {}) },
+      containers: [],
+    });
+  }
+
+  const links: ResolvedLink[] = lab.links.map((link, index) => {
+    const subnet = subnets[index]!;
+    const taken = new Set(Object.values(link.addresses ?? {}).map((a) => parseIp(a)!));
+    let next = 1;
+    const ends = link.endpoints.map((nodeName) => {
+      const node = nodes.get(nodeName)!;
+      let addr = link.addresses?.[nodeName] ? parseIp(link.addresses[nodeName]!)! : undefined;
+      while (addr === undefined) {
+        const candidate = hostAddress(subnet, next++);
+        if (candidate === undefined) throw new LabError(`${file}: links[${index}]: subnet ${formatCidr(subnet)} has no free address left`);
+        if (!taken.has(candidate)) addr = candidate;
+      }
+      taken.add(addr);
+      const iface = `eth${node.interfaces.length}`;
+      node.interfaces.push({ name: iface, address: formatIp(addr), prefix: subnet.prefix, link: index });
+      return { node: nodeName, iface, address: formatIp(addr) };
+    }) as ResolvedLink['endpoints'];
+    const [a, b] = ends;
+    nodes.get(a.node)!.interfaces.at(-1)!.peer = { node: b.node, iface: b.iface };
+    nodes.get(b.node)!.interfaces.at(-1)!.peer = { node: a.node, iface: a.iface };
+    const impairments = (link.impairment ?? []).flatMap(({ from, ...shape }) =>
+      ends.filter((e) => !from || e.node === from).map((e) => ({ node: e.node, iface: e.iface, ...shape })),
+    );
+    return { index, subnet: formatCidr(subnet), endpoints: ends, impairments, description: link.description };
+  });
+
+  for (const node of nodes.values()) node.routes = routesFor(node, nodes, links, forwarders);
+
+  const containers: ResolvedNode[] = [];
+  for (const [hostName, spec] of Object.entries(lab.nodes)) {
+    if (spec.profile !== 'docker-host') continue;
+    const host = nodes.get(hostName)!;
+    const bridgeSubnet = parseCidr(spec.docker?.subnet ?? '172.17.0.0/16')!;
+    const gateway = formatIp(hostAddress(bridgeSubnet, 1)!);
+    host.docker = { bridge: spec.docker?.bridge ?? 'docker0', subnet: formatCidr(bridgeSubnet), gateway, prefix: bridgeSubnet.prefix, userlandProxy: spec.docker?.userlandProxy ?? true, publish: [] };
+    const taken = new Set(Object.values(spec.containers ?? {}).flatMap((c) => (c.address ? [parseIp(c.address)!] : [])));
+    let next = 2;
+    for (const [cname, c] of Object.entries(spec.containers ?? {})) {
+      let addr = c.address ? parseIp(c.address)! : undefined;
+      while (addr === undefined) {
+        const candidate = hostAddress(bridgeSubnet, next++)!;
+        if (!taken.has(candidate)) addr = candidate;
+      }
+      taken.add(addr);
+      host.containers.push(cname);
+      containers.push({
+        name: cname,
+        kind: 'container',
+        profile: 'container',
+        description: c.description,
+        host: hostName,
+        interfaces: [{ name: 'eth0', address: formatIp(addr), prefix: bridgeSubnet.prefix, peer: { node: hostName, iface: host.docker.bridge } }],
+        routes: [{ to: 'default', via: gateway, dev: 'eth0' }],
+        sysctls: {},
+        containers: [],
+      });
+    }
+    for (const p of spec.docker?.publish ?? []) {
+      const container = containers.find((c) => c.name === p.container)!;
+      host.docker.publish.push({ container: p.container, containerIp: container.interfaces[0]!.address, containerPort: p.containerPort ?? p.hostPort, hostIp: p.hostIp, hostPort: p.hostPort, proto: p.proto });
+    }
+  }
+
+  for (const d of expansion.desktops) {
+    const host = nodes.get(d.host)!;
+    const vm = nodes.get(d.vm)!;
+    const sw = host.interfaces.find((i) => i.peer?.node === d.vm)!;
+    const vmIp = vm.interfaces.find((i) => i.peer?.node === d.host)!.address;
+    host.profile = 'docker-desktop-host';
+    host.desktop = { vm: d.vm, switchIface: sw.name, switchSubnet: d.switchSubnet, forwards: (vm.docker?.publish ?? []).map((p) => ({ proto: p.proto, hostPort: p.hostPort, vmIp, vmPort: p.hostPort })) };
+  }
+
+  return {
+    name: lab.name,
+    id: labId(lab.name, instance),
+    ...(instance ? { instance } : {}),
+    title: lab.title,
+    description: lab.description,
+    upstream: lab.upstream,
+    report: lab.report,
+    file,
+    dir: path.dirname(file),
+    nodes: [...nodes.values(), ...containers],
+    links,
+    scenario: lab.scenario,
+    variants: Object.entries(lab.variants).map(([name, v]) => ({ name, description: v.description, changes: v.changes, params: { ...lab.scenario.params, ...v.params } })),
+    ...(lab.vagrant ? { vagrant: lab.vagrant } : {}),
+  };
+}
+
+function allocateSubnets(lab: LabFile): Cidr[] {
+  const pool = parseCidr(lab.addressPool)!;
+  const explicit = lab.links.flatMap((l) => (l.subnet ? [parseCidr(l.subnet)!] : []));
+  const bridges = Object.values(lab.nodes).flatMap((n) => (n.profile === 'docker-host' ? [parseCidr(n.docker?.subnet ?? '172.17.0.0/16')!] : []));
+  const used = [...explicit, ...bridges];
+  const step = 2 ** (32 - ALLOCATED_PREFIX);
+  let cursor = pool.network;
+  return lab.links.map((link, i) => {
+    if (link.subnet) return parseCidr(link.subnet)!;
+    while (cursor + step <= pool.network + cidrSize(pool)) {
+      const candidate = { network: cursor, prefix: ALLOCATED_PREFIX };
+      cursor += step;
+      if (!used.some((u) => overlaps(u, candidate))) {
+        used.push(candidate);
+        return candidate;
+      }
+    }
+    throw new LabError(`links[${i}]: the address pool ${lab.addressPool} has no free /${ALLOCATED_PREFIX} left`, { hint: 'give the link a subnet or widen addressPool' });
+  });
+}
+
+function routesFor(node: ResolvedNode, nodes: Map<string, ResolvedNode>, links: ResolvedLink[], forwarders: Set<string>): Route[] {
+  const attached = new Set(node.interfaces.map((i) => i.link));
+  const first = node.interfaces[0];
+  const forwards = (name: string) => nodes.get(name)?.kind === 'router' || forwarders.has(name);
+  if (node.kind === 'host' && node.interfaces.length === 1 && first?.peer && forwards(first.peer.node)) {
+    const link = links[first.link!]!;
+    const via = link.endpoints.find((e) => e.node === first.peer!.node)!.address;
+    return [{ to: 'default', via, dev: first.name }];
+  }
+  const routes: Route[] = [];
+  for (const link of links) {
+    if (attached.has(link.index)) continue;
+    const hop = firstHop(node, link, nodes, links, forwards);
+    if (hop) routes.push({ to: link.subnet, ...hop });
+  }
+  return routes;
+}
+
+/** Breadth-first search from `from` to any endpoint of `target`, forwarding only through routers. */
+function firstHop(from: ResolvedNode, target: ResolvedLink, nodes: Map<string, ResolvedNode>, links: ResolvedLink[], forwards: (name: string) => boolean): { via: string; dev: string } | undefined {
+  const goal = new Set(target.endpoints.map((e) => e.node));
+  const queue: Array<{ name: string; hop: { via: string; dev: string } | undefined }> = [{ name: from.name, hop: undefined }];
+  const seen = new Set([from.name]);
+  while (queue.length) {
+    const { name, hop } = queue.shift()!;
+    const node = nodes.get(name)!;
+    if (name !== from.name && goal.has(name)) return hop;
+    if (name !== from.name && !forwards(node.name)) continue;
+    for (const iface of node.interfaces as Interface[]) {
+      if (!iface.peer || seen.has(iface.peer.node)) continue;
+      seen.add(iface.peer.node);
+      const link = links[iface.link!]!;
+      const peerAddr = link.endpoints.find((e) => e.node === iface.peer!.node)!.address;
+      queue.push({ name: iface.peer.node, hop: hop ?? { via: peerAddr, dev: iface.name } });
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,146 @@
+/**
+ * The lab file's shape. Parsed strictly: an unknown key anywhere is an error. Cross-references
+ * (links to nodes, variants to nodes, overlapping subnets) are checked afterwards in validate.ts.
+ */
+import { z } from 'zod';
+import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
+import { parseCidr, parseIp } from './ip.js';
+
+const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
+const nodeName = z.string().regex(NODE_NAME, `a node name: ${nameRules.node}`);
+const ipv4 = z.string().refine((s) => parseIp(s) !== undefined, 'an IPv4 address such as 10.0.1.2');
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, 'an IPv4 subnet such as 10.0.1.0/24 (prefix 8 to 30, no host bits set)');
+const text = z.string().min(1).max(4000);
+
+const sysctlValue = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .refine((s) => SYSCTL_VALUE.test(s), 'a sysctl value (letters, digits, " ", "_", ".", "-")');
+
+export const sysctlsSchema = z.record(z.string().regex(SYSCTL_KEY, 'a sysctl key such as net.ipv4.ip_forward'), sysctlValue);
+
+const iptablesRule = z
+  .string()
+  .refine((s) => s.trim().split(/\s+/).every((t) => IPTABLES_TOKEN.test(t)), 'iptables match and target options separated by spaces, without shell characters');
+
+export const changeSchema = z.union([
+  z.strictObject({
+    node: nodeName,
+    sysctl: z.strictObject({ key: z.string().regex(SYSCTL_KEY, 'a sysctl key such as net.ipv4.ip_forward'), value: sysctlValue }),
+  }),
+  z.strictObject({
+    node: nodeName,
+    iptables: z.strictObject({
+      table: z.enum(['filter', 'nat', 'mangle', 'raw']).default('filter'),
+      chain: z.string().regex(CHAIN_NAME, 'an iptables chain name'),
+      position: z.number().int().min(1).max(1000).optional(),
+      rule: iptablesRule,
+    }),
+  }),
+]);
+
+const containerSchema = z.strictObject({
+  address: ipv4.optional(),
+  description: text.optional(),
+});
+
+const port = z.number().int().min(1).max(65535);
+
+/** `docker run -p [hostIp:]hostPort:containerPort/proto`: Docker's DNAT rules, and docker-proxy when userlandProxy is on. */
+export const publishSchema = z.strictObject({
+  container: nodeName,
+  hostPort: port,
+  containerPort: port.optional(),
+  proto: z.enum(['tcp', 'udp']).default('tcp'),
+  hostIp: ipv4.default('0.0.0.0'),
+});
+
+const dockerSchema = z.strictObject({
+  bridge: z.literal('docker0').default('docker0'),
+  subnet: cidr.default('172.17.0.0/16'),
+  userlandProxy: z.boolean().default(true),
+  publish: z.array(publishSchema).default([]),
+});
+
+export const nodeSchema = z.strictObject({
+  role: z.enum(['host', 'router']),
+  profile: z.enum(['plain', 'docker-host', 'docker-desktop-wsl2']).default('plain'),
+  wsl: z.strictObject({ subnet: cidr.default('172.22.16.0/24') }).optional(),
+  description: text.optional(),
+  docker: dockerSchema.optional(),
+  containers: z.record(nodeName, containerSchema).optional(),
+  sysctls: sysctlsSchema.optional(),
+});
+
+const duration = z.string().regex(/^\d+(\.\d+)?(us|ms|s)$/, 'a duration such as 5ms, 200us or 1s');
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 0.5%');
+
+/** Impairment of the traffic leaving `from` on this link (both directions when `from` is absent). */
+export const impairmentSchema = z
+  .strictObject({
+    from: nodeName.optional(),
+    delay: duration.optional(),
+    jitter: duration.optional(),
+    loss: percent.optional(),
+    reorder: percent.optional(),
+    rate: z.string().regex(/^\d+(kbit|mbit|gbit)$/, 'a rate such as 100mbit').optional(),
+  })
+  .refine((i) => i.delay || i.loss || i.reorder || i.rate, 'at least one of delay, loss, reorder, rate')
+  .refine((i) => !i.jitter || i.delay, 'a delay when jitter is given')
+  .refine((i) => !i.reorder || i.delay, 'a delay when reorder is given (netem reorders by sending some packets without the delay)');
+
+export const linkSchema = z.strictObject({
+  endpoints: z.tuple([nodeName, nodeName]),
+  subnet: cidr.optional(),
+  addresses: z.record(nodeName, ipv4).optional(),
+  impairment: z.array(impairmentSchema).optional(),
+  description: text.optional(),
+});
+
+export const variantSchema = z.strictObject({
+  description: text,
+  changes: z.array(changeSchema).default([]),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** How the vagrant provider builds the lab's VMs; the command line's --box wins over box here. */
+export const vagrantSchema = z.strictObject({
+  box: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/, 'a Vagrant box name (letters, digits, ".", "_", "-", "/")').optional(),
+  provider: z.enum(['libvirt', 'virtualbox']).default('libvirt'),
+  machines: z
+    .record(
+      nodeName,
+      z.strictObject({
+        memory: z.number().int().min(256).max(65536).optional(),
+        cpus: z.number().int().min(1).max(64).optional(),
+      }),
+    )
+    .default({}),
+});
+
+export const labFileSchema = z.strictObject({
+  name: labName,
+  title: text,
+  upstream: z.array(z.url()).min(1),
+  report: z.string().regex(/^[A-Za-z0-9._-]+\.md$/, 'the file name of a report in shared/seeds').optional(),
+  description: text,
+  addressPool: cidr.default('10.100.0.0/16'),
+  nodes: z.record(nodeName, nodeSchema).refine((n) => Object.keys(n).length > 0, 'at least one node'),
+  links: z.array(linkSchema).default([]),
+  scenario: z.strictObject({
+    kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a scenario kind'),
+    params: z.record(z.string(), z.unknown()).default({}),
+  }),
+  variants: z
+    .record(z.string().regex(VARIANT_NAME, `a variant name: ${nameRules.variant}`), variantSchema)
+    .refine((v) => Object.keys(v).length > 0, 'at least one variant'),
+  vagrant: vagrantSchema.optional(),
+});
+
+export type LabFile = z.output<typeof labFileSchema>;
+export type NodeSpec = z.output<typeof nodeSchema>;
+export type LinkSpec = z.output<typeof linkSchema>;
+export type VariantSpec = z.output<typeof variantSchema>;
+export type Change = z.output<typeof changeSchema>;
+export type Impairment = z.output<typeof impairmentSchema>;
+export type VagrantSettings = z.output<typeof vagrantSchema>;

@@ -1,0 +1,151 @@
+/** Cross-reference checks on a lab file that parsed: every problem is collected, none stops the others. */
+import type { LabFile } from './schema.js';
+import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type Cidr } from './ip.js';
+import type { Problem } from './problems.js';
+import { findScenario, scenarioKinds } from '../run/scenarios/registry.js';
+import { problemsFromZod } from './zod-problems.js';
+
+export function validateLab(lab: LabFile): Problem[] {
+  const problems: Problem[] = [];
+  const nodeNames = new Set(Object.keys(lab.nodes));
+  const containerOwner = new Map<string, string>();
+
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    const dockerish = node.profile === 'docker-host' || node.profile === 'docker-desktop-wsl2';
+    if (!dockerish && node.containers) {
+      problems.push({ path: ['nodes', name, 'containers'], message: 'containers need profile "docker-host" or "docker-desktop-wsl2"' });
+    }
+    if (!dockerish && node.docker) {
+      problems.push({ path: ['nodes', name, 'docker'], message: 'docker settings need profile "docker-host" or "docker-desktop-wsl2"' });
+    }
+    if (node.profile !== 'docker-desktop-wsl2' && node.wsl) {
+      problems.push({ path: ['nodes', name, 'wsl'], message: 'wsl settings need profile "docker-desktop-wsl2"' });
+    }
+    if (node.profile === 'docker-desktop-wsl2' && name.length > 9) {
+      problems.push({ path: ['nodes', name], message: `a docker-desktop-wsl2 node's name has at most 9 characters (its VM is named ${name}-vm)` });
+    }
+    if (node.role === 'router' && dockerish) {
+      problems.push({ path: ['nodes', name, 'profile'], message: `a router cannot have profile "${node.profile}"; use role "host"` });
+    }
+    node.docker?.publish.forEach((p, i) => {
+      if (!node.containers?.[p.container]) problems.push({ path: ['nodes', name, 'docker', 'publish', i, 'container'], message: `found "${p.container}", expected a container of ${name}: ${Object.keys(node.containers ?? {}).join(', ') || '(none)'}` });
+    });
+    const published = new Set<string>();
+    node.docker?.publish.forEach((p, i) => {
+      const key = `${p.hostIp}:${p.hostPort}/${p.proto}`;
+      if (published.has(key)) problems.push({ path: ['nodes', name, 'docker', 'publish', i], message: `${key} is published twice` });
+      published.add(key);
+    });
+    for (const cname of Object.keys(node.containers ?? {})) {
+      if (nodeNames.has(cname) || containerOwner.has(cname)) {
+        problems.push({ path: ['nodes', name, 'containers', cname], message: `name "${cname}" is already used by another node or container` });
+      }
+      containerOwner.set(cname, name);
+    }
+  }
+
+  const subnets: Array<{ cidr: Cidr; path: Array<string | number> }> = [];
+  const linked = new Set<string>();
+  lab.links.forEach((link, i) => {
+    const [a, b] = link.endpoints;
+    for (const [j, end] of [a, b].entries()) {
+      if (!nodeNames.has(end)) {
+        const hint = containerOwner.has(end) ? ` ("${end}" is a container of ${containerOwner.get(end)}; link its host instead)` : '';
+        problems.push({ path: ['links', i, 'endpoints', j], message: `found "${end}", expected one of the lab's nodes: ${[...nodeNames].join(', ')}${hint}` });
+      }
+      linked.add(end);
+    }
+    const shaped = new Set<string>();
+    (link.impairment ?? []).forEach((imp, j) => {
+      for (const end of imp.from ? [imp.from] : [a, b]) {
+        if (shaped.has(end)) problems.push({ path: ['links', i, 'impairment', j], message: `traffic leaving "${end}" on this link is impaired twice; give each direction one entry` });
+        shaped.add(end);
+      }
+      if (imp.from && imp.from !== a && imp.from !== b) problems.push({ path: ['links', i, 'impairment', j, 'from'], message: `found "${imp.from}", expected an endpoint of this link (${a}, ${b})` });
+    });
+    if (a === b) problems.push({ path: ['links', i, 'endpoints'], message: `a link joins two different nodes; found "${a}" twice` });
+    if (link.subnet) {
+      const cidr = parseCidr(link.subnet)!;
+      subnets.push({ cidr, path: ['links', i, 'subnet'] });
+      const seen = new Set<number>();
+      for (const [node, addr] of Object.entries(link.addresses ?? {})) {
+        const ip = parseIp(addr)!;
+        if (node !== a && node !== b) problems.push({ path: ['links', i, 'addresses', node], message: `"${node}" is not an endpoint of this link (${a}, ${b})` });
+        if (!contains(cidr, ip) || ip === cidr.network || ip === cidr.network + 2 ** (32 - cidr.prefix) - 1) {
+          problems.push({ path: ['links', i, 'addresses', node], message: `found ${addr}, expected a host address inside ${link.subnet}` });
+        }
+        if (seen.has(ip)) problems.push({ path: ['links', i, 'addresses', node], message: `address ${addr} is used twice on this link` });
+        seen.add(ip);
+      }
+    } else if (link.addresses) {
+      problems.push({ path: ['links', i, 'addresses'], message: 'explicit addresses need an explicit subnet on the link' });
+    }
+  });
+
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    if (!linked.has(name) && nodeNames.size > 1 && node.profile !== 'docker-desktop-wsl2') problems.push({ path: ['nodes', name], message: 'node has no link; every node must be on at least one link' });
+    if (node.profile === 'docker-host' || node.profile === 'docker-desktop-wsl2') {
+      const subnet = node.docker?.subnet ?? '172.17.0.0/16';
+      const cidr = parseCidr(subnet)!;
+      for (const [cname, c] of Object.entries(node.containers ?? {})) {
+        if (c.address) {
+          const ip = parseIp(c.address)!;
+          if (!contains(cidr, ip) || ip === cidr.network || ip === hostAddress(cidr, 1)) {
+            problems.push({ path: ['nodes', name, 'containers', cname, 'address'], message: `found ${c.address}, expected an address inside ${subnet} other than the bridge's ${formatCidr(cidr).replace(/\.0\//, '.1/')}` });
+          }
+        }
+      }
+    }
+  }
+
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      if (overlaps(subnets[i]!.cidr, subnets[j]!.cidr)) {
+        problems.push({ path: subnets[j]!.path, message: `subnet ${formatCidr(subnets[j]!.cidr)} overlaps ${formatCidr(subnets[i]!.cidr)} of ${subnets[i]!.path.slice(0, 2).join('[').replace('[', '[')}]` });
+      }
+    }
+  }
+
+  const allNames = new Set([...nodeNames, ...containerOwner.keys()]);
+  for (const [vname, variant] of Object.entries(lab.variants)) {
+    variant.changes.forEach((change, i) => {
+      if (!allNames.has(change.node)) {
+        problems.push({ path: ['variants', vname, 'changes', i, 'node'], message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
+      }
+    });
+  }
+
+  const machines = [...nodeNames, ...Object.entries(lab.nodes).flatMap(([n, node]) => (node.profile === 'docker-desktop-wsl2' ? [`${n}-vm`] : []))];
+  for (const name of Object.keys(lab.vagrant?.machines ?? {})) {
+    if (!machines.includes(name)) problems.push({ path: ['vagrant', 'machines', name], message: `found "${name}", expected a host or router of this lab (a VM): ${machines.join(', ')}` });
+  }
+
+  problems.push(...validateScenario(lab, allNames));
+  return problems;
+}
+
+function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
+  const scenario = findScenario(lab.scenario.kind);
+  if (!scenario) {
+    return [{ path: ['scenario', 'kind'], message: `found "${lab.scenario.kind}", expected one of the scenario kinds: ${scenarioKinds().join(', ')}` }];
+  }
+  const problems: Problem[] = [];
+  // A variant's params are checked merged over the scenario's, but only the keys it sets are reported there.
+  const check = (params: Record<string, unknown>, base: Array<string | number>, own?: Set<string>) => {
+    const mine = (key: string | number | undefined) => !own || (typeof key === 'string' && own.has(key));
+    const parsed = scenario.params.safeParse(params);
+    if (!parsed.success) {
+      problems.push(...problemsFromZod(scenario.params, parsed.error.issues, params, base).filter((p) => mine(p.path[base.length])));
+      return;
+    }
+    for (const ref of scenario.nodeRefs(parsed.data)) {
+      if (!allNames.has(ref.node) && mine(ref.param)) problems.push({ path: [...base, ref.param], message: `found "${ref.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
+    }
+  };
+  check(lab.scenario.params, ['scenario', 'params']);
+  for (const [vname, variant] of Object.entries(lab.variants)) {
+    const own = new Set(Object.keys(variant.params));
+    if (own.size > 0) check({ ...lab.scenario.params, ...variant.params }, ['variants', vname, 'params'], own);
+  }
+  return problems;
+}

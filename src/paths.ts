@@ -1,0 +1,24 @@
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** The package root: works from src/ (tests via dist/src) and from an installed package. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const labsDir = path.join(packageRoot, 'labs');
+export const agentsDir = path.join(packageRoot, 'agents');
+export const templatesDir = path.join(packageRoot, 'templates');
+
+/** Where state and working files of running labs live; LAB_HOME overrides (tests use their own). */
+export function labHome(): string {
+  if (process.env.LAB_HOME) return path.resolve(process.env.LAB_HOME);
+  // Without root, state lives with the user (the package folder is usually not theirs to write).
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'lab');
+  }
+  return path.join(packageRoot, '.lab');
+}
+
+export function defaultResultsDir(): string {
+  return path.resolve(process.env.LAB_RESULTS ?? 'results');
+}

@@ -1,0 +1,136 @@
+/** The netns provider: every node is a network namespace on this machine. */
+import fs from 'node:fs';
+import { LabError } from '../../errors.js';
+import type { ResolvedLab } from '../../lab/model.js';
+import { SYSTEM_PATH, startService } from '../../transport/process.js';
+import { dockerProxyPath } from './docker-proxy.js';
+import os from 'node:os';
+import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
+import { NetnsTransport } from '../../transport/netns.js';
+import { readState, workDir, writeState } from '../../state.js';
+import type { DownResult, LabState, Provider, Step } from '../types.js';
+import { namespaceOf, namespacePrefix } from './names.js';
+import { planLab } from './plan.js';
+import { applyCommands } from './apply.js';
+import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
+import { needsNetem } from '../../lab/model.js';
+import path from 'node:path';
+
+const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
+
+export const netnsProvider: Provider = {
+  name: 'netns',
+  ownsHosts: true,
+
+  async preflight(lab: ResolvedLab) {
+    const problems: string[] = [];
+    if (rootless() && !(await userNamespacesWork())) problems.push(`the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`);
+    for (const tool of REQUIRED_TOOLS) {
+      if (!onSystemPath(tool)) problems.push(`'${tool}' is not installed`);
+    }
+    if (lab.nodes.some((n) => (n.docker?.userlandProxy && n.docker.publish.length > 0) || n.desktop?.forwards.length) && !fs.existsSync(dockerProxyPath())) {
+      problems.push(`the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh (it takes the binary out of Debian's docker.io package without installing it), or set LAB_DOCKER_PROXY`);
+    }
+    if (!rootless() && problems.length === 0) {
+      const left = (await listNamespaces()).filter((n) => n.startsWith(namespacePrefix(lab.id)));
+      if (left.length) problems.push(`network namespaces ${left.join(', ')} already exist, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}"`);
+    }
+    const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
+    if (netem.length > 0 && problems.length === 0 && !(await netemAvailable(rootless()))) {
+      problems.push(`this kernel has no sch_netem (tc netem fails: "Specified qdisc kind is unknown"), but the lab impairs ${netem.join(', ')} with delay, loss or reorder; remove those or use a kernel with netem (a plain rate limit works without it)`);
+    }
+    return problems;
+  },
+
+  upSteps(lab: ResolvedLab): Step[] {
+    const plan = planLab(lab, dockerProxyPath());
+    const record: Step = {
+      title: 'Record state',
+      run: async () => {
+        fs.mkdirSync(workDir(lab.id), { recursive: true });
+        writeState({ lab: lab.id, name: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), file: lab.file, provider: 'netns', status: 'creating', createdAt: new Date().toISOString(), resources: { namespaces: plan.namespaces } });
+      },
+    };
+    const holder: Step = {
+      title: 'Start the user namespace that owns the lab (rootless)',
+      run: async () => {
+        const pid = await startHolder(path.join(workDir(lab.id), 'holder.log'));
+        const state = readState(lab.id)!;
+        writeState({ ...state, resources: { ...state.resources, holderPid: pid } });
+      },
+    };
+    const steps = plan.steps.map<Step>((step) => ({
+      title: step.title,
+      run: () => applyCommands(step.commands, prefixOf(lab.id)),
+    }));
+    const services: Step = {
+      title: `Start ${plan.services.length} services`,
+      run: async () => {
+        fs.mkdirSync(path.join(workDir(lab.id), 'services'), { recursive: true });
+        for (const [i, s] of plan.services.entries()) {
+          const log = path.join(workDir(lab.id), 'services', `${s.node}-${i}.log`);
+          await startService([...prefixOf(lab.id), 'ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
+        }
+      },
+    };
+    const done: Step = {
+      title: 'Mark lab up',
+      run: async () => {
+        const state = readState(lab.id)!;
+        writeState({ ...state, status: 'up' });
+      },
+    };
+    return [record, ...(rootless() ? [holder] : []), ...steps, ...(plan.services.length ? [services] : []), done];
+  },
+
+  async down(labId: string, state: LabState | undefined): Promise<DownResult> {
+    const holderPid = state?.resources.holderPid as number | undefined;
+    if (holderPid !== undefined) {
+      const removed = (await stopHolder(holderPid)) ? [`user namespace of process ${holderPid} with the lab's namespaces`] : [];
+      return { removed: [...removed, ...removeWorkDir(labId)] };
+    }
+    const prefix = namespacePrefix(labId);
+    const recorded = ((state?.resources.namespaces as string[] | undefined) ?? []).filter((n) => n.startsWith(prefix));
+    const present = (await listNamespaces()).filter((n) => n.startsWith(prefix));
+    const targets = [...new Set([...recorded, ...present])].filter((n) => present.includes(n));
+    await removeNamespaces(targets);
+    return { removed: [...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
+  },
+
+  transport(lab: ResolvedLab, node: string) {
+    if (!lab.nodes.some((n) => n.name === node)) {
+      throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
+    }
+    return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), prefixOf(lab.id));
+  },
+
+  async describe(state: LabState) {
+    const present = (await listNamespaces(prefixOf(state.lab))).filter((n) => n.startsWith(namespacePrefix(state.lab)));
+    const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
+    return [`${present.length} namespaces${holder}: ${present.join(', ')}`];
+  },
+};
+
+/** Commands of a rootless lab run inside its holder's namespaces; a root lab's run as they are. */
+function prefixOf(labId: string): string[] {
+  const pid = readState(labId)?.resources.holderPid as number | undefined;
+  return pid === undefined ? [] : insideHolder(pid);
+}
+
+function removeWorkDir(labId: string): string[] {
+  const dir = workDir(labId);
+  if (!fs.existsSync(dir)) return [];
+  fs.rmSync(dir, { recursive: true, force: true });
+  return [`folder ${dir}`];
+}
+
+function onSystemPath(tool: string): boolean {
+  return SYSTEM_PATH.split(':').some((dir) => {
+    try {
+      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}

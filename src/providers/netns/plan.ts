@@ -1,0 +1,158 @@
+/**
+ * The netns plan: the exact commands that build a resolved lab, grouped in named steps.
+ * Every command runs inside one of the lab's namespaces (`ip -n`, `ip netns exec`);
+ * only `ip netns add` touches the machine, and it adds a namespace, nothing else.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { needsNetem, type LinkImpairment, type ResolvedLab, type ResolvedNode } from '../../lab/model.js';
+import { templatesDir } from '../../paths.js';
+import { containerPort, namespaceOf } from './names.js';
+
+export interface PlannedCommand {
+  argv: string[];
+  input?: string;
+}
+
+export interface PlannedStep {
+  title: string;
+  commands: PlannedCommand[];
+}
+
+export interface NetnsPlan {
+  namespaces: string[];
+  steps: PlannedStep[];
+  services: PlannedService[];
+}
+
+/** A process the lab keeps running while it is up (e.g. docker-proxy), started in a node's namespace. */
+export interface PlannedService {
+  node: string;
+  name: string;
+  argv: string[];
+}
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper('isAny', (ip: string) => ip === '0.0.0.0');
+let dockerRules: Handlebars.TemplateDelegate | undefined;
+let desktopRules: Handlebars.TemplateDelegate | undefined;
+
+function template(name: string): Handlebars.TemplateDelegate {
+  return handlebars.compile(fs.readFileSync(path.join(templatesDir, 'netns', name), 'utf8'), { noEscape: true, strict: true });
+}
+
+export function desktopHostRules(node: ResolvedNode): string {
+  desktopRules ??= template('docker-desktop-host.rules.hbs');
+  return desktopRules({ switchIface: node.desktop!.switchIface, switchSubnet: node.desktop!.switchSubnet });
+}
+
+export function dockerHostRules(node: ResolvedNode): string {
+  dockerRules ??= template('docker-host.rules.hbs');
+  const d = node.docker!;
+  return dockerRules({ bridge: d.bridge, subnet: d.subnet, publish: d.publish });
+}
+
+/** docker-proxy as dockerd starts it for each published port when the userland proxy is on (its default). */
+export function dockerProxies(lab: ResolvedLab, dockerProxyPath: string): PlannedService[] {
+  const forwarders = lab.nodes.flatMap((n) =>
+    (n.desktop?.forwards ?? []).map((f) => ({
+      node: n.name,
+      name: `port forwarder ${f.proto} :${f.hostPort} -> ${f.vmIp}:${f.vmPort}`,
+      argv: [dockerProxyPath, '-proto', f.proto, '-host-ip', '0.0.0.0', '-host-port', String(f.hostPort), '-container-ip', f.vmIp, '-container-port', String(f.vmPort)],
+    })),
+  );
+  return [...forwarders, ...lab.nodes.flatMap((n) =>
+    n.docker?.userlandProxy
+      ? n.docker.publish.map((p) => ({
+          node: n.name,
+          name: `docker-proxy ${p.proto} ${p.hostIp}:${p.hostPort} -> ${p.containerIp}:${p.containerPort}`,
+          argv: [dockerProxyPath, '-proto', p.proto, '-host-ip', p.hostIp, '-host-port', String(p.hostPort), '-container-ip', p.containerIp, '-container-port', String(p.containerPort)],
+        }))
+      : [],
+  )];
+}
+
+export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): NetnsPlan {
+  const ns = (node: string) => namespaceOf(lab.id, node);
+  const ipn = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', '-n', ns(node), ...args] });
+  const inNs = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', 'netns', 'exec', ns(node), ...args] });
+  const namespaces = lab.nodes.map((n) => ns(n.name));
+
+  const create: PlannedCommand[] = lab.nodes.flatMap((n) => [{ argv: ['ip', 'netns', 'add', ns(n.name)] }, ipn(n.name, 'link', 'set', 'lo', 'up')]);
+
+  const wire: PlannedCommand[] = lab.links.map((link) => {
+    const [a, b] = link.endpoints;
+    return ipn(a.node, 'link', 'add', a.iface, 'type', 'veth', 'peer', 'name', b.iface, 'netns', ns(b.node));
+  });
+
+  const bridges: PlannedCommand[] = [];
+  for (const host of lab.nodes.filter((n) => n.docker)) {
+    const d = host.docker!;
+    bridges.push(ipn(host.name, 'link', 'add', d.bridge, 'type', 'bridge'), ipn(host.name, 'addr', 'add', `${d.gateway}/${d.prefix}`, 'dev', d.bridge), ipn(host.name, 'link', 'set', d.bridge, 'up'));
+    for (const cname of host.containers) {
+      const port = containerPort(cname);
+      bridges.push(
+        ipn(host.name, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns(cname)),
+        ipn(host.name, 'link', 'set', port, 'master', d.bridge),
+        ipn(host.name, 'link', 'set', port, 'up'),
+      );
+    }
+  }
+
+  const addresses: PlannedCommand[] = lab.nodes.flatMap((n) =>
+    n.interfaces.flatMap((i) => [ipn(n.name, 'addr', 'add', `${i.address}/${i.prefix}`, 'dev', i.name), ipn(n.name, 'link', 'set', i.name, 'up')]),
+  );
+
+  const routes: PlannedCommand[] = lab.nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
+
+  const sysctls: PlannedCommand[] = lab.nodes.flatMap((n) => Object.entries(n.sysctls).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
+
+  const impairments: PlannedCommand[] = lab.links.flatMap((link) => link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))));
+
+  const firewall: PlannedCommand[] = lab.nodes
+    .filter((n) => n.profile === 'docker-host' || n.desktop)
+    .map((n) => ({ ...inNs(n.name, 'iptables-restore'), input: n.desktop ? desktopHostRules(n) : dockerHostRules(n) }));
+
+  const steps: PlannedStep[] = [
+    { title: `Create ${namespaces.length} namespaces`, commands: create },
+    { title: `Wire ${lab.links.length} links`, commands: wire },
+    { title: 'Bridges and containers', commands: bridges },
+    { title: 'Addresses', commands: addresses },
+    { title: 'Routes', commands: routes },
+    { title: 'Sysctls', commands: sysctls },
+    { title: 'Firewall rules (Docker profiles)', commands: firewall },
+    { title: 'Link impairment', commands: impairments },
+  ];
+  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: dockerProxies(lab, dockerProxyPath) };
+}
+
+/** netem when delay, loss or reorder is asked for; a plain rate limit uses tbf, which every kernel has. */
+export function qdiscArgs(i: LinkImpairment): string[] {
+  if (!needsNetem(i)) return ['tbf', 'rate', i.rate!, 'burst', '32kbit', 'latency', '400ms'];
+  const args = ['netem'];
+  if (i.delay) args.push('delay', i.delay, ...(i.jitter ? [i.jitter] : []));
+  if (i.loss) args.push('loss', i.loss);
+  if (i.reorder) args.push('reorder', i.reorder);
+  if (i.rate) args.push('rate', i.rate);
+  return args;
+}
+
+/** The plan as text, one command a line, for `lab up --dry-run` and golden tests. */
+export function renderPlan(plan: NetnsPlan): string {
+  const lines: string[] = [];
+  for (const step of plan.steps) {
+    lines.push(`# ${step.title}`);
+    for (const c of step.commands) {
+      lines.push(c.argv.join(' ') + (c.input ? ' <<EOF' : ''));
+      if (c.input) lines.push(c.input.trimEnd(), 'EOF');
+    }
+  }
+  if (plan.services.length) lines.push('# Services (kept running in the background)');
+  for (const s of plan.services) lines.push(`ip netns exec ${namespaceOfService(plan, s)} ${s.argv.join(' ')} &`);
+  return `${lines.join('\n')}\n`;
+}
+
+function namespaceOfService(plan: NetnsPlan, service: PlannedService): string {
+  return plan.namespaces.find((n) => n.endsWith(`.${service.node}`)) ?? service.node;
+}

@@ -1,0 +1,129 @@
+/**
+ * The ssh provider: the lab's nodes are hosts that already exist, listed in an inventory. `lab up`
+ * checks every host (reachable, kernel, the tools the agents need, the addresses the lab expects)
+ * and reports every problem at once before changing anything; the lab then owns only its work
+ * folders and agents on those hosts (and a variant's changes, reverted after each variant), which
+ * `lab down` removes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../../errors.js';
+import type { ResolvedLab } from '../../lab/model.js';
+import { SshTransport } from '../../transport/ssh.js';
+import { readState, writeState } from '../../state.js';
+import type { DownResult, LabState, Provider, Step } from '../types.js';
+import { keyPath, loadInventory, type Inventory } from './inventory.js';
+
+const TOOLS = ['ip', 'iptables', 'conntrack', 'tcpdump', 'python3', 'sysctl'];
+
+export function createSshProvider(options: { inventory?: string }): Provider {
+  const inventoryFile = options.inventory ? path.resolve(options.inventory) : undefined;
+  let inventory: Inventory | undefined;
+  const transports = new Map<string, SshTransport>();
+
+  const inv = (): Inventory => {
+    if (!inventoryFile) throw new LabError('the ssh provider needs an inventory', { hint: 'lab up <lab> --provider ssh --inventory hosts.yaml' });
+    inventory ??= loadInventory(inventoryFile);
+    return inventory;
+  };
+
+  const transportFor = (lab: ResolvedLab, node: string): SshTransport => {
+    const key = `${lab.id}/${node}`;
+    let t = transports.get(key);
+    if (!t) {
+      const host = inv().hosts[node];
+      if (!host) throw new LabError(`the inventory has no host for node "${node}" of ${lab.name}`, { hint: `add hosts.${node} to ${inventoryFile}` });
+      t = new SshTransport({
+        node,
+        host: host.address,
+        port: host.port,
+        username: host.user,
+        privateKey: fs.readFileSync(keyPath(host.key, inventoryFile!)),
+        hostKey: host.hostKey,
+        sudo: host.sudo,
+        proxyCommand: host.proxyCommand,
+        workDir: path.posix.join(host.workDir ?? '/tmp', `lab-${lab.id}`, node),
+        retryForMs: 10_000,
+      });
+      transports.set(key, t);
+    }
+    return t;
+  };
+
+  const checkHost = async (lab: ResolvedLab, node: string): Promise<string[]> => {
+    try {
+      const t = transportFor(lab, node);
+      const problems: string[] = [];
+      const kernel = (await t.exec(['uname', '-r'])).stdout.trim();
+      const missing = (await t.exec(['sh', '-c', `for t in ${TOOLS.join(' ')}; do command -v "$t" >/dev/null || echo "$t"; done`])).stdout.split('\n').filter(Boolean);
+      if (missing.length) problems.push(`${node}: missing ${missing.join(', ')}`);
+      const addrs = (await t.exec(['ip', '-o', '-4', 'addr', 'show'])).stdout;
+      for (const i of lab.nodes.find((n) => n.name === node)!.interfaces) {
+        if (!addrs.includes(` ${i.address}/${i.prefix} `)) problems.push(`${node}: expected address ${i.address}/${i.prefix} (the lab's ${i.name}), not configured on the host`);
+      }
+      if (!kernel) problems.push(`${node}: uname -r printed nothing`);
+      return problems;
+    } catch (error) {
+      return [`${node}: ${error instanceof LabError ? [error.message, ...error.details].join(': ') : String(error)}`];
+    }
+  };
+
+  return {
+    name: 'ssh',
+    // Existing hosts: their conntrack tables are not the lab's to flush.
+    ownsHosts: false,
+
+    async preflight(lab) {
+      let hosts: Inventory;
+      try {
+        hosts = inv();
+      } catch (error) {
+        return [error instanceof LabError ? [error.message, ...error.details].join(': ') : String(error)];
+      }
+      const missing = lab.nodes.filter((n) => !hosts.hosts[n.name]).map((n) => `no host in the inventory for node ${n.name}`);
+      if (missing.length) return missing;
+      return (await Promise.all(lab.nodes.map((n) => checkHost(lab, n.name)))).flat();
+    },
+
+    upSteps(lab): Step[] {
+      return [
+        {
+          title: 'Record state (existing hosts: nothing is built)',
+          run: async () => writeState({ lab: lab.id, name: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), file: lab.file, provider: 'ssh', status: 'creating', createdAt: new Date().toISOString(), resources: { inventory: inventoryFile } }),
+        },
+        ...lab.nodes.map<Step>((n) => ({ title: `Work folder on ${n.name}`, run: async () => void (await transportFor(lab, n.name).exec(['mkdir', '-p', transportFor(lab, n.name).workDir])) })),
+        { title: 'Mark lab up', run: async () => writeState({ ...readState(lab.id)!, status: 'up' }) },
+      ];
+    },
+
+    async down(_labId: string, state: LabState | undefined): Promise<DownResult> {
+      if (!state?.file || !inventoryFile) return { removed: [] };
+      const { loadLab } = await import('../../lab/load.js');
+      const lab = loadLab(state.file, state.instance);
+      const removed: string[] = [];
+      for (const n of lab.nodes) {
+        try {
+          const t = transportFor(lab, n.name);
+          // The lab's own processes (agents, captures) run from its work folder; then the folder goes.
+          await t.exec(['sh', '-c', 'pkill -KILL -f "$1" || true; rm -rf "$1"', 'sh', t.workDir], { check: false });
+          removed.push(`${n.name}:${t.workDir}`);
+          t.close();
+        } catch (error) {
+          removed.push(`${n.name}: not reachable (${error instanceof Error ? error.message : String(error)}); its work folder may remain`);
+        }
+      }
+      return { removed };
+    },
+
+    transport: transportFor,
+
+    close() {
+      for (const t of transports.values()) t.close();
+      transports.clear();
+    },
+
+    async describe(state) {
+      return [`existing hosts from ${String(state.resources.inventory)}`];
+    },
+  };
+}

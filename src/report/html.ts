@@ -1,0 +1,59 @@
+/** report.html: one self-contained file (inline CSS and SVG, no scripts, no fetches) a person can open from disk. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedLab } from '../lab/model.js';
+import type { RunResult, VariantResult } from '../run/run-lab.js';
+import { topologySvg } from './topology.js';
+import { ladderFor } from './ladder.js';
+import { esc } from './svg.js';
+import { LabError } from '../errors.js';
+
+const CSS = `
+body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}
+.diagram{overflow-x:auto;border:1px solid #ddd;padding:8px;margin:8px 0;background:#fff}
+pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
+code{background:#f2f2f2;padding:1px 3px}`;
+
+export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<string> {
+  const parts: string[] = [];
+  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`${lab.name}: ${run.runId}`)}</title><style>${CSS}</style></head><body>`);
+  parts.push(`<h1>${esc(lab.name)}: ${esc(lab.title)}</h1>`);
+  parts.push(`<p>Run <code>${esc(run.runId)}</code> on provider <code>${esc(run.provider)}</code>, kernel <code>${esc(run.kernel)}</code>, started ${esc(run.startedAt)}.</p>`);
+  parts.push(`<p>${esc(lab.description.trim())}</p>`);
+  parts.push(`<p>Upstream: ${lab.upstream.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join(', ')}</p>`);
+  parts.push('<h2>Verdicts</h2><table id="verdicts"><tr><th>variant</th><th>verdict</th><th>reason</th></tr>');
+  for (const v of run.variants) parts.push(`<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${v.verdict}</b></td><td>${esc(v.reason)}</td></tr>`);
+  parts.push('</table>');
+  parts.push(`<h2>Topology</h2><div class="diagram" id="topology">${topologySvg(lab)}</div>`);
+  for (const v of run.variants) parts.push(await variantHtml(lab, run, v));
+  parts.push('</body></html>');
+  return parts.join('\n');
+}
+
+async function variantHtml(lab: ResolvedLab, run: RunResult, v: VariantResult): Promise<string> {
+  const out = [`<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${v.verdict}</span></h2>`, `<p>${esc(v.description.trim())}</p>`];
+  if (v.changes.length) out.push(`<p>Changes: ${v.changes.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>`);
+  out.push(`<p><b>${v.verdict}</b>: ${esc(v.reason)}</p><p>Decided by: ${v.decidedBy.map((d) => `<code>${esc(d)}</code>`).join(', ')}</p>`);
+  const pcaps = ((v.evidence.pcaps as Array<{ file: string }> | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
+  let ladder: Awaited<ReturnType<typeof ladderFor>> = null;
+  try {
+    ladder = await ladderFor(lab, run.resultsDir, v.name, pcaps);
+  } catch (error) {
+    out.push(`<p><i>No packet ladder: ${esc(error instanceof LabError ? `${error.message} (${error.hint ?? ''})` : String(error))}</i></p>`);
+  }
+  if (ladder) {
+    out.push(`<h3>Packet ladder</h3><p>${ladder.shown} of ${ladder.packets} captured packets (handshakes, resets, ICMP errors, marked segments and what led to a reset); arrows join the sightings of one packet at each capture point, with the addresses translated on the way.</p>`);
+    out.push(`<div class="diagram ladder">${ladder.svg}</div>`);
+  }
+  if (pcaps.length) out.push(`<p>Captures: ${pcaps.map((p) => `<a href="${esc(p.file)}">${esc(p.file)}</a>`).join(', ')}</p>`);
+  out.push(`<details><summary>Evidence</summary><pre>${esc(JSON.stringify(v.evidence, null, 2))}</pre></details>`);
+  return out.join('\n');
+}
+
+export async function writeHtml(lab: ResolvedLab, run: RunResult): Promise<string> {
+  const file = path.join(run.resultsDir, 'report.html');
+  fs.writeFileSync(file, await renderHtml(lab, run));
+  return file;
+}

@@ -1,0 +1,70 @@
+/** A packet ladder per variant: one lane per capture point, one row per packet, arrows across the hops it crossed. */
+import path from 'node:path';
+import type { ResolvedLab } from '../lab/model.js';
+import { correlate, interesting, label, readPackets, type Journey, type Packet } from './packets.js';
+import { esc, svgDoc, text } from './svg.js';
+
+export interface Capture {
+  /** Path relative to the run folder. */
+  file: string;
+}
+
+const LANE_W = 260;
+const ROW_H = 34;
+
+/** Lanes ordered along the path: the capture point of the node nearest the first container first. */
+function laneOrder(lab: ResolvedLab, hops: string[]): string[] {
+  const start = lab.nodes.find((n) => n.kind === 'container')?.name ?? lab.nodes[0]?.name;
+  const dist = new Map<string, number>();
+  if (start) dist.set(start, 0);
+  const queue = start ? [start] : [];
+  while (queue.length) {
+    const cur = queue.shift()!;
+    const node = lab.nodes.find((n) => n.name === cur);
+    const neighbours = [...(node?.interfaces.map((i) => i.peer?.node).filter(Boolean) as string[]), ...lab.nodes.filter((n) => n.host === cur).map((n) => n.name)];
+    for (const nb of neighbours) {
+      if (!dist.has(nb)) {
+        dist.set(nb, dist.get(cur)! + 1);
+        queue.push(nb);
+      }
+    }
+  }
+  const nodeOf = (hop: string) => lab.nodes.map((n) => n.name).sort((a, b) => b.length - a.length).find((n) => hop.startsWith(`${n}-`)) ?? hop;
+  const bridgeFirst = (hop: string) => (/docker0|br/.test(hop) ? 0 : 1);
+  return [...hops].sort((a, b) => (dist.get(nodeOf(a)) ?? 99) - (dist.get(nodeOf(b)) ?? 99) || bridgeFirst(a) - bridgeFirst(b));
+}
+
+export async function ladderFor(lab: ResolvedLab, runDir: string, variant: string, captures: Capture[]): Promise<{ svg: string; packets: number; shown: number } | null> {
+  if (captures.length === 0) return null;
+  const packets: Packet[] = [];
+  for (const c of captures) packets.push(...(await readPackets(path.join(runDir, c.file), path.basename(c.file, '.pcap'))));
+  if (packets.length === 0) return null;
+  const lanes = laneOrder(lab, captures.map((c) => path.basename(c.file, '.pcap')));
+  const journeys = interesting(correlate(packets));
+  return { svg: ladderSvg(`${lab.name} ${variant}`, lanes, journeys), packets: packets.length, shown: journeys.length };
+}
+
+export function ladderSvg(title: string, lanes: string[], journeys: Journey[]): string {
+  const x = (hop: string) => 40 + lanes.indexOf(hop) * LANE_W + LANE_W / 2;
+  const height = 70 + journeys.length * ROW_H + 20;
+  const width = Math.max(560, lanes.length * LANE_W + 80);
+  const t0 = journeys[0]?.sightings[0]?.t ?? 0;
+  const body: string[] = [];
+  lanes.forEach((lane) => {
+    body.push(`<line class="lane" x1="${x(lane)}" y1="40" x2="${x(lane)}" y2="${height - 10}" stroke="#999"/>`);
+    body.push(text(x(lane) - 50, 28, lane, 'font-weight="bold"'));
+  });
+  journeys.forEach((j, row) => {
+    const y = 60 + row * ROW_H;
+    const first = j.sightings[0]!;
+    const last = j.sightings.at(-1)!;
+    const color = first.flags.includes('RST') || first.proto === 'icmp' ? '#c53030' : first.tos !== 0 ? '#dd6b20' : first.flags.includes('SYN') ? '#2b6cb0' : '#444';
+    const cls = first.flags.includes('RST') ? 'rst' : first.proto === 'icmp' ? 'icmp' : first.tos !== 0 ? 'marked' : 'packet';
+    const [x1, x2] = [x(first.hop), x(last.hop)];
+    if (x1 !== x2) body.push(`<line class="${cls}" x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke="${color}" stroke-width="2" marker-end="url(#arrow)"/>`);
+    for (const s of j.sightings) body.push(`<circle cx="${x(s.hop)}" cy="${y}" r="4" fill="${color}"><title>${esc(`${s.hop}: ${label(s)}`)}</title></circle>`);
+    const translated = last !== first && (last.src !== first.src || last.dst !== first.dst) ? `  ⇒ ${last.src} → ${last.dst}` : '';
+    body.push(text(Math.min(x1, x2) + 6, y - 6, `+${((first.t - t0) * 1000).toFixed(1)} ms  ${label(first)}${translated}`, `fill="${color}" font-size="11"`));
+  });
+  return svgDoc(width, height, body, `packet ladder: ${title}`);
+}

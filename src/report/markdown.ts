@@ -1,0 +1,56 @@
+/** report.md: what a person reads first: topology, variants, verdicts, the evidence that decided each. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedLab } from '../lab/model.js';
+import type { RunResult, VariantResult } from '../run/run-lab.js';
+
+export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
+  const lines: string[] = [];
+  lines.push(`# ${lab.name}: ${lab.title}`, '');
+  lines.push(`Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${run.kernel}\`, started ${run.startedAt}.`, '');
+  lines.push(lab.description.trim(), '');
+  lines.push(`Upstream: ${lab.upstream.map((u) => `<${u}>`).join(', ')}`, '');
+  lines.push('## Verdicts', '', '| variant | verdict | reason |', '|---|---|---|');
+  for (const v of run.variants) lines.push(`| ${v.name} | **${v.verdict}** | ${escapeCell(v.reason)} |`);
+  lines.push('', '## Topology', '', ...topologyLines(lab), '');
+  for (const v of run.variants) lines.push(...variantSection(v));
+  return `${lines.join('\n')}\n`;
+}
+
+export function topologyLines(lab: ResolvedLab): string[] {
+  const lines = ['| node | kind | interfaces | routes |', '|---|---|---|---|'];
+  for (const n of lab.nodes) {
+    const ifaces = n.interfaces.map((i) => `${i.name} ${i.address}/${i.prefix}${i.peer ? ` → ${i.peer.node}` : ''}`);
+    if (n.docker) ifaces.push(`${n.docker.bridge} ${n.docker.gateway}/${n.docker.prefix} (NAT)`);
+    const kind = n.kind === 'container' ? `container on ${n.host}` : `${n.kind}${n.profile !== 'plain' ? ` (${n.profile})` : ''}`;
+    lines.push(`| ${n.name} | ${kind} | ${ifaces.join('<br>')} | ${n.routes.map((r) => `${r.to} via ${r.via}`).join('<br>') || '—'} |`);
+  }
+  return lines;
+}
+
+function variantSection(v: VariantResult): string[] {
+  const lines = [`## Variant \`${v.name}\`: ${v.verdict}`, '', v.description.trim(), ''];
+  if (v.changes.length) lines.push('Changes applied for this variant:', '', ...v.changes.map((c) => `- \`${c}\``), '');
+  lines.push(`**Verdict:** ${v.verdict}. ${v.reason}`, '', `Decided by: ${v.decidedBy.map((d) => `\`${d}\``).join(', ')}`, '');
+  const files = collectFiles(v.evidence);
+  if (files.length) lines.push('Artifacts:', '', ...files.map((f) => `- [${f}](${f})`), '');
+  lines.push('<details><summary>Evidence</summary>', '', '```json', JSON.stringify(v.evidence, null, 2), '```', '', '</details>', '');
+  return lines;
+}
+
+function collectFiles(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string' && /\.(pcap|jsonl|txt)$/.test(value)) out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => collectFiles(v, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectFiles(v, out));
+  return out;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function writeMarkdown(lab: ResolvedLab, run: RunResult): string {
+  const file = path.join(run.resultsDir, 'report.md');
+  fs.writeFileSync(file, renderMarkdown(lab, run));
+  return file;
+}

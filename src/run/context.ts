@@ -1,0 +1,90 @@
+/**
+ * What a scenario may do on a lab: start agents, capture packets, take snapshots, and keep every
+ * artifact in the variant's folder. Everything started here is stopped by cleanup(), also on errors.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedLab } from '../lab/model.js';
+import { nodeByName, primaryAddress } from '../lab/model.js';
+import type { Provider } from '../providers/types.js';
+import type { Transport } from '../transport/types.js';
+import { agentsDir } from '../paths.js';
+import { AgentRun } from './agent.js';
+import { Capture } from './capture.js';
+
+export class ScenarioContext {
+  private readonly agents: AgentRun[] = [];
+  private readonly captures: Capture[] = [];
+  private readonly transports = new Map<string, Transport>();
+  readonly notes: string[] = [];
+
+  constructor(
+    readonly lab: ResolvedLab,
+    private readonly provider: Provider,
+    /** The variant's results folder; artifacts are written below it. */
+    readonly dir: string,
+  ) {
+    fs.mkdirSync(path.join(dir, 'agents'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'pcap'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'snapshots'), { recursive: true });
+  }
+
+  transport(node: string): Transport {
+    let t = this.transports.get(node);
+    if (!t) {
+      t = this.provider.transport(this.lab, node);
+      this.transports.set(node, t);
+    }
+    return t;
+  }
+
+  node(name: string) {
+    return nodeByName(this.lab, name);
+  }
+
+  address(node: string): string {
+    return primaryAddress(this.node(node));
+  }
+
+  /** Path of an artifact relative to the results folder of the run (for reports). */
+  relative(file: string): string {
+    return path.relative(path.dirname(this.dir), file);
+  }
+
+  /** Copy the agent to the node, start it, wait for its "ready" line. */
+  async startAgent(node: string, label: string, agentFile: string, args: string[], readyTimeoutMs = 15_000): Promise<AgentRun> {
+    const t = this.transport(node);
+    const remote = `${t.workDir}/agents/${agentFile}`;
+    await t.put(path.join(agentsDir, agentFile), remote);
+    const proc = t.start(['python3', '-u', remote, ...args]);
+    const run = new AgentRun(label, node, proc, path.join(this.dir, 'agents', `${label}.jsonl`));
+    this.agents.push(run);
+    await run.waitFor('ready', readyTimeoutMs);
+    return run;
+  }
+
+  async capture(node: string, iface: string, label: string, filter: string[] = []): Promise<Capture> {
+    const c = await Capture.start(this.transport(node), iface, label, path.join(this.dir, 'pcap', `${label}.pcap`), filter);
+    this.captures.push(c);
+    return c;
+  }
+
+  /** Run a read-only command on a node and keep its output as a snapshot file. */
+  async snapshot(node: string, label: string, argv: string[]): Promise<string> {
+    const out = await this.transport(node).exec(argv, { check: false });
+    const text = out.stdout + (out.stderr ? `\n# stderr\n${out.stderr}` : '');
+    fs.writeFileSync(path.join(this.dir, 'snapshots', `${label}.txt`), `# ${node}: ${argv.join(' ')}\n${text}`);
+    return out.stdout + out.stderr;
+  }
+
+  writeArtifact(name: string, content: string): string {
+    const file = path.join(this.dir, name);
+    fs.writeFileSync(file, content);
+    return file;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.agents.filter((a) => a.running).map((a) => a.stop()));
+    for (const c of this.captures) c.kill();
+  }
+}

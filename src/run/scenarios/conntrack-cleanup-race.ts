@@ -1,0 +1,163 @@
+/**
+ * npa-conntrack-race: a policy agent keeps a map of allowed flows (an nftables set the datapath
+ * fills on new connections) and periodically deletes the entries the kernel's conntrack no longer
+ * has, working from a snapshot. A connection that reuses a 5-tuple during a cleanup walk, after the
+ * snapshot, can have its live entry deleted; its replies are then denied. Timed like the report's
+ * phases: wave 1, kernel expiry, the next cleanup cycle (seen in the agent's log), wave 2 reusing
+ * the tuples at once.
+ */
+import { z } from 'zod';
+import type { Scenario } from './types.js';
+import { verdict } from '../verdict.js';
+
+const paramsSchema = z.strictObject({
+  client: z.string(),
+  server: z.string(),
+  algorithm: z.enum(['immediate-delete', 'consecutive-miss']).default('immediate-delete'),
+  port: z.number().int().min(1).max(65535).default(9100),
+  sourcePorts: z.string().regex(/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, 'ports such as 40000-40004').default('40000-40004'),
+  cleanupPeriodS: z.number().min(1).max(60).default(4),
+  perEntryDelayS: z.number().min(0).max(5).default(0.4),
+  conntrackCloseTimeoutS: z.number().int().min(1).max(60).default(1),
+});
+
+type Params = z.output<typeof paramsSchema>;
+
+interface Connection {
+  tuple: string | null;
+  ok: boolean;
+  error: string | null;
+  connectedT: number | null;
+  failedT: number | null;
+}
+
+interface Deletion {
+  tuple: string;
+  cycle: number;
+  kernelHadFlowAtDeletion: boolean;
+  t: number;
+}
+
+const TIMEOUTS = ['nf_conntrack_tcp_timeout_close', 'nf_conntrack_tcp_timeout_time_wait', 'nf_conntrack_tcp_timeout_fin_wait', 'nf_conntrack_tcp_timeout_close_wait', 'nf_conntrack_tcp_timeout_last_ack'];
+
+export const conntrackCleanupRaceScenario: Scenario<Params> = {
+  kind: 'conntrack-cleanup-race',
+  summary: "a policy agent's conntrack cleanup against 5-tuple reuse; are live flows denied?",
+  params: paramsSchema,
+  nodeRefs: (p) => [
+    { param: 'client', node: p.client },
+    { param: 'server', node: p.server },
+  ],
+
+  async run(ctx, params) {
+    const serverT = ctx.transport(params.server);
+    const serverAddr = ctx.address(params.server);
+    const clientAddr = ctx.address(params.client);
+    const echo = await ctx.startAgent(params.server, 'echo', 'echo_server.py', ['--port', String(params.port), '--duration', '120']);
+    const agent = await ctx.startAgent(params.server, 'policy-agent', 'policy_agent.py', [
+      '--port', String(params.port), '--algorithm', params.algorithm, '--cleanup-period', String(params.cleanupPeriodS), '--per-entry-delay', String(params.perEntryDelayS), '--duration', '110',
+    ]);
+    const saved: Array<[string, string]> = [];
+    try {
+      for (const key of TIMEOUTS) {
+        const name = `net.netfilter.${key}`;
+        saved.push([name, (await serverT.exec(['sysctl', '-n', name])).stdout.trim()]);
+        await serverT.exec(['sysctl', '-qw', `${name}=${params.conntrackCloseTimeoutS}`]);
+      }
+      const cycleMs = params.cleanupPeriodS * 1000;
+      await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
+
+      const wave = (label: string, holdS: number) =>
+        ctx.startAgent(params.client, label, 'wave_client.py', [
+          '--server', serverAddr, '--port', String(params.port), '--source-ports', params.sourcePorts, '--hold', String(holdS), '--label', label,
+        ]);
+      const wave1 = await wave('wave1', 1);
+      await wave1.finish(30_000);
+      const wave1Done = Date.now() / 1000;
+
+      const expiredAt = await waitForExpiry(() => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout), clientAddr, 15_000);
+      const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
+      const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
+      await wave2.finish((params.cleanupPeriodS + 30) * 1000);
+      const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
+      await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
+      await agent.stop();
+      await echo.stop();
+
+      const summary = agent.summary() as { deletions?: Deletion[]; deniedFlows?: Array<{ tuple: string; packets: number }>; cycles?: number } | undefined;
+      const w1 = wave1.summary() as { connections?: Connection[] } | undefined;
+      const w2 = wave2.summary() as { connections?: Connection[] } | undefined;
+      const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
+      const deletions = summary?.deletions ?? [];
+      const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
+      const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
+      return {
+        kernel: (await serverT.exec(['uname', '-r'])).stdout.trim(),
+        algorithm: params.algorithm,
+        timing: {
+          cleanupPeriodS: params.cleanupPeriodS,
+          perEntryDelayS: params.perEntryDelayS,
+          wave1EntriesExpiredAt: expiredAt,
+          triggerCycle: trigger.cycle,
+          triggerSnapshotAt: trigger.t,
+          staleEntriesAtTrigger: (trigger.mapSize as number) - (trigger.snapshotSize as number),
+          wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
+          wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
+          firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
+        },
+        wave1: summarize(w1?.connections),
+        wave2: summarize(w2?.connections),
+        deletions,
+        liveFlowsDeleted: deletions.filter((d) => d.kernelHadFlowAtDeletion && wave2Tuples.has(d.tuple)).map((d) => ({ tuple: d.tuple, cycle: d.cycle, t: d.t })),
+        // The denied set is keyed like the allowed one: client address . port . server address . port.
+        deniedFlows: (summary?.deniedFlows ?? []).map((d) => ({ flow: d.tuple, packets: d.packets })),
+        cycles: summary?.cycles ?? null,
+        agentLogs: ['policy-agent', 'wave1', 'wave2', 'echo'].map((l) => ctx.relative(`${ctx.dir}/agents/${l}.jsonl`)),
+      };
+    } finally {
+      for (const [name, value] of saved) await serverT.exec(['sysctl', '-qw', `${name}=${value}`], { check: false });
+    }
+  },
+
+  judge(evidence) {
+    const timing = evidence.timing as { staleEntriesAtTrigger: number; wave2ConnectedFrom: number | null; wave2ConnectedUntil: number | null; triggerSnapshotAt: number; firstDeletionOfTriggerCycle: number | null };
+    const wave1 = evidence.wave1 as { attempts: number; ok: number };
+    const wave2 = evidence.wave2 as { attempts: number; ok: number; failed: Array<{ tuple: string | null; error: string | null }> };
+    const denied = evidence.deniedFlows as Array<{ flow: string; packets: number }>;
+    const live = evidence.liveFlowsDeleted as Array<{ tuple: string }>;
+    if (wave1.attempts === 0 || wave1.ok < wave1.attempts) return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
+    if (timing.staleEntriesAtTrigger <= 0) return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
+    if (timing.wave2ConnectedFrom === null) return verdict('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
+    if (timing.firstDeletionOfTriggerCycle !== null && timing.wave2ConnectedUntil! > timing.firstDeletionOfTriggerCycle) {
+      return verdict('INCONCLUSIVE', 'wave 2 connected after the cleanup walk had started deleting, so the race window was not hit cleanly', ['timing']);
+    }
+    const deniedLive = denied.filter((d) => d.packets > 0 && live.some((l) => l.tuple === d.flow));
+    const packets = denied.reduce((n, d) => n + d.packets, 0);
+    if (deniedLive.length > 0) {
+      return verdict(
+        'REPRODUCED',
+        `the cleanup deleted ${live.length} entries of live, reused flows from a snapshot taken before they existed, and the datapath then denied ${deniedLive.length} of them (${packets} reply packets dropped); wave 2: ${wave2.ok}/${wave2.attempts} connections ok`,
+        ['liveFlowsDeleted', 'deniedFlows', 'wave2'],
+      );
+    }
+    if (packets === 0 && live.length === 0 && wave2.ok === wave2.attempts) {
+      return verdict('NOT_REPRODUCED', `wave 2 reused ${wave2.attempts} 5-tuples inside the cleanup walk, no live entry was deleted and no reply was denied; ${wave2.ok}/${wave2.attempts} connections ok`, ['liveFlowsDeleted', 'deniedFlows', 'wave2']);
+    }
+    return verdict('INCONCLUSIVE', `${live.length} live entries deleted, ${packets} packets denied, ${wave2.ok}/${wave2.attempts} wave-2 connections ok: the evidence does not tell one story`, ['liveFlowsDeleted', 'deniedFlows', 'wave2']);
+  },
+};
+
+function summarize(connections: Connection[] | undefined) {
+  const list = connections ?? [];
+  return { attempts: list.length, ok: list.filter((c) => c.ok).length, failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })) };
+}
+
+async function waitForExpiry(list: () => Promise<string>, clientAddr: string, timeoutMs: number): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await list()).includes(`src=${clientAddr} `)) return Date.now() / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+

@@ -1,0 +1,34 @@
+import { LabError } from '../../errors.js';
+import type { Scenario } from './types.js';
+import { oowRstScenario } from './oow-rst.js';
+import { udpReplySourceScenario } from './udp-reply-source.js';
+import { lateSegmentsScenario } from './late-segments.js';
+import { udpBindingSequenceScenario } from './udp-binding-sequence.js';
+import { conntrackCleanupRaceScenario } from './conntrack-cleanup-race.js';
+
+const scenarios = new Map<string, Scenario<any>>();
+
+export function registerScenario(scenario: Scenario<any>): void {
+  if (scenarios.has(scenario.kind)) throw new Error(`internal: scenario ${scenario.kind} registered twice`);
+  scenarios.set(scenario.kind, scenario);
+}
+
+export function scenarioKinds(): string[] {
+  return [...scenarios.keys()].sort();
+}
+
+export function findScenario(kind: string): Scenario<any> | undefined {
+  return scenarios.get(kind);
+}
+
+export function getScenario(kind: string): Scenario<any> {
+  const found = scenarios.get(kind);
+  if (!found) throw new LabError(`unknown scenario kind "${kind}"`, { hint: `supported kinds: ${scenarioKinds().join(', ')}` });
+  return found;
+}
+
+registerScenario(oowRstScenario);
+registerScenario(udpReplySourceScenario);
+registerScenario(lateSegmentsScenario);
+registerScenario(udpBindingSequenceScenario);
+registerScenario(conntrackCleanupRaceScenario);

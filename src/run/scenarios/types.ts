@@ -1,0 +1,29 @@
+/**
+ * A scenario drives one variant of a lab (starts agents, captures, snapshots) and judges the
+ * evidence it collected. The lab file picks a scenario by kind and gives its parameters.
+ */
+import type { z } from 'zod';
+import type { ResolvedLab, ResolvedVariant } from '../../lab/model.js';
+import type { ScenarioContext } from '../context.js';
+import type { Verdict } from '../verdict.js';
+
+export type Evidence = Record<string, unknown>;
+
+export interface NodeRef {
+  /** Path of the parameter inside scenario.params, for error messages. */
+  param: string;
+  node: string;
+}
+
+export interface Scenario<P = Record<string, unknown>> {
+  kind: string;
+  summary: string;
+  params: z.ZodType<P>;
+  /** Node names the parameters refer to, checked against the topology at validation. */
+  nodeRefs(params: P): NodeRef[];
+  /** Extra checks against the resolved topology (e.g. "client must be a container"). */
+  check?(params: P, lab: ResolvedLab): string[];
+  run(ctx: ScenarioContext, params: P, variant: ResolvedVariant): Promise<Evidence>;
+  /** Pure: the verdict follows from the evidence alone. */
+  judge(evidence: Evidence, params: P): Verdict;
+}

@@ -1,0 +1,152 @@
+/**
+ * docker-desktop-udp: a host-side server streams UDP to a container's published port while the
+ * container holds a TCP connection to it; the container app closes its sockets in a chosen order.
+ * The report says closing UDP before TCP makes the published UDP binding disappear until the
+ * container restarts. Phases run in one sequence (state carries over), each with socket-table,
+ * conntrack and forwarding-rule snapshots before, during and after, on the host side and the VM.
+ */
+import { z } from 'zod';
+import type { Scenario } from './types.js';
+import { verdict } from '../verdict.js';
+import type { ScenarioContext } from '../context.js';
+
+const phaseSchema = z.strictObject({ label: z.string().regex(/^[A-Z0-9_]{1,20}$/, 'a label such as PROPER_1'), closeOrder: z.enum(['proper', 'buggy']) });
+
+const paramsSchema = z.strictObject({
+  host: z.string().describe('the host side running the server (a docker-desktop-wsl2 node, or a docker host)'),
+  app: z.string().describe('the container'),
+  tcpPort: z.number().int().min(1).max(65535).default(11002),
+  udpPort: z.number().int().min(1).max(65535).default(54603),
+  runSeconds: z.number().min(0.5).max(60).default(3),
+  udpIntervalS: z.number().min(0.005).max(1).default(0.05),
+  phases: z.array(phaseSchema).min(1).default([
+    { label: 'PROPER_1', closeOrder: 'proper' },
+    { label: 'PROPER_2', closeOrder: 'proper' },
+    { label: 'BUGGY_1', closeOrder: 'buggy' },
+    { label: 'BUGGY_2', closeOrder: 'buggy' },
+  ]),
+});
+
+type Params = z.output<typeof paramsSchema>;
+type Moment = 'pre' | 'during' | 'post';
+
+interface PhaseEvidence {
+  label: string;
+  closeOrder: 'proper' | 'buggy';
+  udpSent: number | null;
+  udpReceived: number | null;
+  tcpConnected: boolean | null;
+  /** Whether a UDP socket is bound to the published port, per side, per moment. */
+  binding: Record<string, Record<Moment, boolean>>;
+  snapshots: string[];
+}
+
+const sideOf = (ctx: ScenarioContext, p: Params) => {
+  const app = ctx.node(p.app);
+  const vm = app.host!;
+  const host = ctx.node(p.host);
+  return { vm, host: host.name, hostIsVm: host.name === vm };
+};
+
+export const udpBindingSequenceScenario: Scenario<Params> = {
+  kind: 'udp-binding-sequence',
+  summary: 'PROPER and BUGGY socket-close orders in sequence; does the published UDP binding disappear?',
+  params: paramsSchema,
+  nodeRefs: (p) => [
+    { param: 'host', node: p.host },
+    { param: 'app', node: p.app },
+  ],
+  check(p, lab) {
+    const app = lab.nodes.find((n) => n.name === p.app);
+    if (!app || app.kind !== 'container') return [`app must be a container (found ${p.app})`];
+    const vm = lab.nodes.find((n) => n.name === app.host)!;
+    const published = vm.docker?.publish.some((x) => x.proto === 'udp' && x.hostPort === p.udpPort && x.container === p.app);
+    return published ? [] : [`${app.host} must publish udp port ${p.udpPort} for ${p.app}`];
+  },
+
+  async run(ctx, params) {
+    const { vm, host } = sideOf(ctx, params);
+    const hostNode = ctx.node(host);
+    const serverAddr = hostNode.desktop ? hostNode.interfaces.find((i) => i.peer?.node === vm)!.address : ctx.address(host);
+    const sides = [...new Set([host, vm])];
+    const bridge = ctx.node(vm).docker!.bridge;
+    const captures = [await ctx.capture(vm, bridge, `${vm}-${bridge}`, [`udp port ${params.udpPort}`])];
+    if (hostNode.desktop) captures.push(await ctx.capture(host, hostNode.desktop.switchIface, `${host}-${hostNode.desktop.switchIface}`, [`udp port ${params.udpPort} or tcp port ${params.tcpPort}`]));
+
+    const server = await ctx.startAgent(host, 'server', 'dual_server.py', [
+      '--tcp-port', String(params.tcpPort), '--udp-host', '127.0.0.1', '--udp-port', String(params.udpPort), '--udp-interval', String(params.udpIntervalS),
+      '--duration', String(params.phases.length * (params.runSeconds + 15) + 30),
+    ]);
+
+    const snapshot = async (label: string, moment: Moment) => {
+      const files: string[] = [];
+      const binding: Record<string, boolean> = {};
+      for (const side of sides) {
+        const ss = await ctx.snapshot(side, `${label}-${moment}-${side}-ss`, ['ss', '-tulpn']);
+        files.push(`snapshots/${label}-${moment}-${side}-ss.txt`);
+        binding[side] = ss.split('\n').some((l) => l.startsWith('udp') && new RegExp(`:${params.udpPort}\\s`).test(l));
+      }
+      await ctx.snapshot(vm, `${label}-${moment}-${vm}-conntrack-udp`, ['conntrack', '-L', '-p', 'udp']);
+      await ctx.snapshot(vm, `${label}-${moment}-${vm}-nat-DOCKER`, ['iptables', '-t', 'nat', '-S', 'DOCKER']);
+      files.push(`snapshots/${label}-${moment}-${vm}-conntrack-udp.txt`, `snapshots/${label}-${moment}-${vm}-nat-DOCKER.txt`);
+      return { binding, files };
+    };
+
+    const phases: PhaseEvidence[] = [];
+    for (const phase of params.phases) {
+      const pre = await snapshot(phase.label, 'pre');
+      const app = await ctx.startAgent(params.app, `app-${phase.label}`, 'dual_app.py', [
+        '--server', serverAddr, '--tcp-port', String(params.tcpPort), '--udp-port', String(params.udpPort),
+        '--run-seconds', String(params.runSeconds), '--close-order', phase.closeOrder, '--label', phase.label,
+      ]);
+      await new Promise((r) => setTimeout(r, (params.runSeconds * 1000) / 2));
+      const during = await snapshot(phase.label, 'during');
+      await app.finish((params.runSeconds + 15) * 1000);
+      await new Promise((r) => setTimeout(r, 500));
+      const post = await snapshot(phase.label, 'post');
+      const summary = app.summary() as { udpReceived?: number; tcpConnected?: boolean } | undefined;
+      const closed = server.all('tcp_closed').find((e) => e.session === phases.length + 1);
+      phases.push({
+        label: phase.label,
+        closeOrder: phase.closeOrder,
+        udpSent: typeof closed?.udpSent === 'number' ? closed.udpSent : null,
+        udpReceived: summary?.udpReceived ?? null,
+        tcpConnected: summary?.tcpConnected ?? null,
+        binding: Object.fromEntries(sides.map((s) => [s, { pre: pre.binding[s]!, during: during.binding[s]!, post: post.binding[s]! }])),
+        snapshots: [...pre.files, ...during.files, ...post.files],
+      });
+    }
+    await server.stop();
+    const pcaps = [];
+    for (const c of captures) pcaps.push(await c.stop());
+    return {
+      kernel: (await ctx.transport(vm).exec(['uname', '-r'])).stdout.trim(),
+      emulated: hostNode.desktop
+        ? `host side ${host} with a userland port forwarder (docker-proxy) on udp/${params.udpPort}, a NATed switch to the VM ${vm}, Docker's DNAT rules and docker-proxy inside the VM, container ${params.app}`
+        : `a plain Docker host ${vm} with Docker's DNAT rules and docker-proxy`,
+      notEmulated: "Docker Desktop's own Windows-side forwarding (com.docker.backend/vpnkit) and the Hyper-V switch: docker-proxy and a Linux bridge-free veth switch stand in for them",
+      phases,
+      pcaps: pcaps.map((p) => ({ file: ctx.relative(p.file), captured: p.captured, droppedByKernel: p.droppedByKernel })),
+    };
+  },
+
+  judge(evidence) {
+    const phases = evidence.phases as PhaseEvidence[] | undefined;
+    if (!phases?.length) return verdict('INCONCLUSIVE', 'no phase ran', ['phases']);
+    const proper = phases.filter((p) => p.closeOrder === 'proper');
+    const buggy = phases.filter((p) => p.closeOrder === 'buggy');
+    if (proper.some((p) => !p.udpReceived)) {
+      return verdict('INCONCLUSIVE', `a PROPER phase received no UDP at all (${proper.map((p) => `${p.label} ${p.udpReceived ?? '?'}`).join(', ')}), so the forwarding path itself does not work`, ['phases.udpReceived']);
+    }
+    const [first, second] = buggy;
+    if (!first || !second) return verdict('INCONCLUSIVE', 'the sequence needs two BUGGY phases', ['phases']);
+    const sides = Object.keys(first.binding);
+    const lostAfterFirst = sides.filter((s) => first.binding[s]!.pre && !first.binding[s]!.post);
+    const counts = phases.map((p) => `${p.label} ${p.udpReceived}/${p.udpSent ?? '?'}`).join(', ');
+    if (lostAfterFirst.length > 0 && second.udpReceived === 0) {
+      return verdict('REPRODUCED', `the published UDP binding on ${lostAfterFirst.join(', ')} disappeared after ${first.label} and ${second.label} received nothing while PROPER phases received (${counts})`, ['phases.binding', 'phases.udpReceived']);
+    }
+    const kept = sides.map((s) => `${s} ${phases.every((p) => p.binding[s]!.post) ? 'kept its binding through every phase' : 'lost its binding at some point'}`).join('; ');
+    return verdict('NOT_REPRODUCED', `${kept}; UDP received per phase: ${counts}`, ['phases.binding', 'phases.udpReceived']);
+  },
+};

@@ -1,0 +1,47 @@
+/** State files record what a lab created, written before it is created, so `down` works after a crash. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { labHome } from './paths.js';
+import type { LabState } from './providers/types.js';
+
+function stateDir(): string {
+  return path.join(labHome(), 'state');
+}
+
+export function statePath(lab: string): string {
+  return path.join(stateDir(), `${lab}.json`);
+}
+
+export function readState(lab: string): LabState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(statePath(lab), 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(state: LabState): void {
+  fs.mkdirSync(stateDir(), { recursive: true });
+  const file = statePath(state.lab);
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export function removeState(lab: string): void {
+  fs.rmSync(statePath(lab), { force: true });
+}
+
+export function listStates(): LabState[] {
+  if (!fs.existsSync(stateDir())) return [];
+  return fs
+    .readdirSync(stateDir())
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      const s = readState(f.slice(0, -5));
+      return s ? [s] : [];
+    });
+}
+
+export function workDir(lab: string): string {
+  return path.join(labHome(), 'work', lab);
+}

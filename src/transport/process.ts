@@ -1,0 +1,158 @@
+/**
+ * The only module that starts processes (the only execa import). Arguments are always
+ * passed as an array, never through a shell, so no value can be interpreted as a command.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { createInterface } from 'node:readline';
+import { LabError } from '../errors.js';
+
+/**
+ * Lab commands and agents see the machine's system PATH, never the tool's own (npm puts
+ * node_modules/.bin first, and a package there is named nft).
+ */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const systemEnv = (env?: Record<string, string>) => ({ PATH: SYSTEM_PATH, ...env });
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  /** When false, a non-zero exit is returned instead of thrown. */
+  check?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new LabError('internal: empty command');
+  const result = await execa(file, args, {
+    input: options.input,
+    timeout: options.timeoutMs ?? 60_000,
+    reject: false,
+    stripFinalNewline: false,
+    env: systemEnv(options.env),
+  });
+  if (result.failed && result.exitCode === undefined) {
+    const why = result.timedOut ? `timed out after ${options.timeoutMs ?? 60_000} ms` : (result.originalMessage ?? 'could not start');
+    throw new LabError(`command failed: ${argv.join(' ')}`, { details: [why], hint: missingToolHint(file, result.originalMessage), exitCode: 1 });
+  }
+  const out: CommandResult = { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1 };
+  if (options.check !== false && out.exitCode !== 0) {
+    throw new LabError(`command failed (exit ${out.exitCode}): ${argv.join(' ')}`, {
+      details: out.stderr.trim().split('\n').filter(Boolean).slice(-5),
+      exitCode: 1,
+    });
+  }
+  return out;
+}
+
+function missingToolHint(file: string, message: string | undefined): string | undefined {
+  if (message?.includes('ENOENT')) return `'${file}' is not installed; see the README for the packages a lab needs`;
+  return undefined;
+}
+
+export interface LongProcess {
+  readonly pid: number | undefined;
+  /** Resolves with the exit code (or null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  onLine(listener: (line: string) => void): void;
+  stderrText(): string;
+  signal(name: NodeJS.Signals): void;
+}
+
+/** Start a process that runs until stopped; stdout is delivered line by line. */
+export function startProcess(argv: readonly string[], options: { env?: Record<string, string> } = {}): LongProcess {
+  const [file, ...args] = argv;
+  if (!file) throw new LabError('internal: empty command');
+  const child: ResultPromise = execa(file, args, { reject: false, buffer: false, stdin: 'ignore', env: systemEnv(options.env), cleanup: true });
+  const listeners: Array<(line: string) => void> = [];
+  const pending: string[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-8192);
+  });
+  if (child.stdout) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (listeners.length === 0) pending.push(line);
+      for (const listener of listeners) listener(line);
+    });
+  }
+  const exited = child.then(
+    (r) => (r.exitCode === undefined ? null : r.exitCode),
+    () => null,
+  );
+  return {
+    pid: child.pid,
+    exited,
+    onLine(listener) {
+      listeners.push(listener);
+      for (const line of pending.splice(0)) listener(line);
+    },
+    stderrText: () => stderr,
+    signal(name) {
+      child.kill(name);
+    },
+  };
+}
+
+/**
+ * Start a process that outlives this one (a lab service such as docker-proxy): detached, output to a
+ * log file, and a pipe on fd 3 on which it may report readiness the way dockerd expects ("0" ok, "1\n<error>").
+ */
+export async function startService(argv: readonly string[], logFile: string, readyTimeoutMs = 3000): Promise<{ pid: number; readiness: string }> {
+  const [file, ...args] = argv;
+  if (!file) throw new LabError('internal: empty command');
+  const fs = await import('node:fs');
+  const log = fs.openSync(logFile, 'a');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', log, log, 'pipe'], env: { ...process.env, PATH: SYSTEM_PATH } });
+  fs.closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', () => undefined);
+  const signal = child.stdio[3] as NodeJS.ReadableStream | null;
+  let readiness = '';
+  const outcome = await new Promise<'ready' | 'failed' | 'exited' | 'silent'>((resolve) => {
+    const timer = setTimeout(() => resolve('silent'), readyTimeoutMs);
+    signal?.on('data', (chunk: Buffer) => {
+      readiness += chunk.toString();
+      if (/^0/.test(readiness)) resolve('ready');
+      else if (/^1/.test(readiness)) setTimeout(() => resolve('failed'), 50);
+    });
+    void exited.then(() => resolve('exited'));
+    void timer;
+  });
+  signal?.removeAllListeners('data');
+  (signal as unknown as { destroy?: () => void })?.destroy?.();
+  if (outcome === 'failed' || outcome === 'exited' || !child.pid) {
+    throw new LabError(`could not start ${argv.join(' ')}`, { details: [readiness.replace(/^1\n?/, '').trim() || `it exited; see ${logFile}`], exitCode: 1 });
+  }
+  child.unref();
+  return { pid: child.pid, readiness: outcome };
+}
+
+/** Run with the terminal attached (for `lab exec`); resolves with the exit code. */
+export async function runAttached(argv: readonly string[]): Promise<number> {
+  const [file, ...args] = argv;
+  if (!file) throw new LabError('internal: empty command');
+  const result = await execa(file, args, { stdio: 'inherit', reject: false, env: systemEnv() });
+  if (result.exitCode === undefined) throw new LabError(`could not run ${argv.join(' ')}`, { details: [result.originalMessage ?? ''], exitCode: 1 });
+  return result.exitCode;
+}
+
+/** A command whose stdin and stdout together are a byte stream (a ProxyCommand for ssh, e.g. socat into a namespace). */
+export function spawnPipe(argv: readonly string[]): { stream: import('node:stream').Duplex; kill: () => void; stderrText: () => string } {
+  const [file, ...args] = argv;
+  if (!file) throw new LabError('internal: empty command');
+  const child = execa(file, args, { reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', env: systemEnv() });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4096);
+  });
+  const stream = child.duplex({ from: 'stdout', to: 'stdin', binary: true });
+  return { stream, kill: () => void child.kill('SIGKILL'), stderrText: () => stderr };
+}

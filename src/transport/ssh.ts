@@ -1,0 +1,263 @@
+/**
+ * The ssh2 transport (the only module importing ssh2): exec with streamed output and exit code,
+ * long-running processes, SFTP put/get, sudo for a non-root login, keepalive, one connection reused
+ * for every command, timeouts, and retries with backoff while a host is still booting. Host keys
+ * are checked against the SHA-256 fingerprint the inventory or `vagrant ssh-config` gives; turning
+ * that off is an explicit `hostKey: 'insecure-accept-any'`.
+ */
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import { LabError } from '../errors.js';
+import { spawnPipe, type CommandResult, type LongProcess, type RunOptions } from './process.js';
+import type { Transport } from './types.js';
+import { shellQuote } from './quote.js';
+
+export interface SshTarget {
+  node: string;
+  host: string;
+  port?: number;
+  username: string;
+  privateKey: string | Buffer;
+  /** "SHA256:<base64>" as ssh-keygen -lf prints it, or the explicit opt-out. */
+  hostKey: string | 'insecure-accept-any';
+  /** Told the key a host presented when checking is off, so a caller can pin it (trust on first use). */
+  onHostKey?: (fingerprint: string) => void;
+  sudo?: boolean;
+  workDir: string;
+  /** Reach the host through a command's stdin/stdout instead of TCP (like OpenSSH's ProxyCommand). */
+  proxyCommand?: string[];
+  connectTimeoutMs?: number;
+  /** How long to keep retrying while the host is not up yet. */
+  retryForMs?: number;
+}
+
+export { shellQuote };
+
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+export class SshTransport implements Transport {
+  private client: Client | undefined;
+  private connecting: Promise<Client> | undefined;
+  private proxyKill: (() => void) | undefined;
+
+  constructor(private readonly target: SshTarget) {}
+
+  get node(): string {
+    return this.target.node;
+  }
+
+  get workDir(): string {
+    return this.target.workDir;
+  }
+
+  private command(argv: readonly string[]): string {
+    const line = argv.map(shellQuote).join(' ');
+    return this.target.sudo ? `sudo -n -- sh -c ${shellQuote(line)}` : line;
+  }
+
+  private async connection(): Promise<Client> {
+    if (this.client) return this.client;
+    this.connecting ??= this.connectWithRetries().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connectWithRetries(): Promise<Client> {
+    const deadline = Date.now() + (this.target.retryForMs ?? 0);
+    let delay = 500;
+    for (;;) {
+      try {
+        const client = await this.connectOnce();
+        this.client = client;
+        return client;
+      } catch (error) {
+        const final = error instanceof LabError && error.message.includes('host key');
+        if (final || Date.now() + delay > deadline) throw error;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private connectOnce(): Promise<Client> {
+    const t = this.target;
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let mismatch: string | undefined;
+      const proxy = t.proxyCommand ? spawnPipe(t.proxyCommand) : undefined;
+      this.proxyKill = proxy?.kill;
+      client
+        .on('ready', () => resolve(client))
+        .on('error', (err) => {
+          proxy?.kill();
+          reject(
+            mismatch
+              ? new LabError(`host key of ${t.node} (${t.host}) does not match`, { details: [mismatch], hint: 'the host was rebuilt, or this is not the host you meant; update the expected key', exitCode: 1 })
+              : new LabError(`cannot reach ${t.node} over ssh (${t.username}@${t.host}:${t.port ?? 22})`, { details: [err.message, ...(proxy ? [proxy.stderrText().trim()] : [])].filter(Boolean), exitCode: 1 }),
+          );
+        })
+        .on('close', () => {
+          if (this.client === client) this.client = undefined;
+          proxy?.kill();
+        });
+      client.connect({
+        host: t.host,
+        port: t.port ?? 22,
+        username: t.username,
+        privateKey: t.privateKey,
+        sock: proxy?.stream,
+        readyTimeout: t.connectTimeoutMs ?? 20_000,
+        keepaliveInterval: 5_000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          const got = fingerprint(key);
+          if (t.hostKey === 'insecure-accept-any') {
+            t.onHostKey?.(got);
+            return true;
+          }
+          if (got === t.hostKey) return true;
+          mismatch = `expected ${t.hostKey}, the host presented ${got}`;
+          return false;
+        },
+      });
+    });
+  }
+
+  private async channel(argv: readonly string[], pty = false, sudo = true): Promise<ClientChannel> {
+    const client = await this.connection();
+    return new Promise((resolve, reject) => {
+      client.exec(sudo ? this.command(argv) : argv.map(shellQuote).join(' '), { pty }, (err, stream) => (err ? reject(new LabError(`ssh exec on ${this.node} failed`, { details: [err.message], exitCode: 1 })) : resolve(stream)));
+    });
+  }
+
+  async exec(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const stream = await this.channel(argv);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const result = await new Promise<CommandResult>((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        stream.close();
+        reject(new LabError(`command on ${this.node} timed out after ${timeoutMs} ms: ${argv.join(' ')}`, { exitCode: 1 }));
+      }, timeoutMs);
+      stream.on('data', (d: Buffer) => (stdout += d.toString()));
+      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      stream.on('close', (code: number | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (code === null || code === undefined) reject(new LabError(`connection to ${this.node} lost while running: ${argv.join(' ')}`, { exitCode: 1 }));
+        else resolve({ stdout, stderr, exitCode: code });
+      });
+      if (options.input !== undefined) stream.end(options.input);
+      else stream.end();
+    });
+    if (options.check !== false && result.exitCode !== 0) {
+      throw new LabError(`command failed on ${this.node} (exit ${result.exitCode}): ${argv.join(' ')}`, { details: result.stderr.trim().split('\n').slice(-5), exitCode: 1 });
+    }
+    return result;
+  }
+
+  /** A long-running command; its pid (printed first) lets signals reach it through a second channel. */
+  start(argv: readonly string[]): LongProcess {
+    const listeners: Array<(line: string) => void> = [];
+    const pending: string[] = [];
+    let stderr = '';
+    let remotePid: string | undefined;
+    let resolveExit: (code: number | null) => void = () => undefined;
+    const exited = new Promise<number | null>((r) => (resolveExit = r));
+    const wrapped = ['sh', '-c', 'echo "lab-pid $$"; exec "$@"', 'sh', ...argv];
+    void this.channel(wrapped).then(
+      (stream) => {
+        createInterface({ input: stream }).on('line', (line) => {
+          if (remotePid === undefined && line.startsWith('lab-pid ')) {
+            remotePid = line.slice(8).trim();
+            return;
+          }
+          if (listeners.length === 0) pending.push(line);
+          for (const l of listeners) l(line);
+        });
+        stream.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+        stream.on('close', (code: number | null) => resolveExit(code ?? null));
+        stream.end();
+      },
+      (error: Error) => {
+        stderr += error.message;
+        resolveExit(null);
+      },
+    );
+    return {
+      pid: undefined,
+      exited,
+      onLine(listener) {
+        listeners.push(listener);
+        for (const line of pending.splice(0)) listener(line);
+      },
+      stderrText: () => stderr,
+      signal: (name) => {
+        if (remotePid) void this.exec(['kill', `-${name.replace(/^SIG/, '')}`, remotePid], { check: false, timeoutMs: 15_000 }).catch(() => undefined);
+      },
+    };
+  }
+
+  async attach(argv: readonly string[]): Promise<number> {
+    const stream = await this.channel(argv, Boolean(process.stdin.isTTY));
+    return new Promise((resolve) => {
+      process.stdin.pipe(stream);
+      stream.pipe(process.stdout);
+      stream.stderr.pipe(process.stderr);
+      stream.on('close', (code: number | null) => {
+        process.stdin.unpipe(stream);
+        // A paused stdin no longer keeps the process alive once the remote command is done.
+        process.stdin.pause();
+        resolve(code ?? 255);
+      });
+    });
+  }
+
+  private async sftp(): Promise<SFTPWrapper> {
+    const client = await this.connection();
+    return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(new LabError(`sftp to ${this.node} failed`, { details: [err.message], exitCode: 1 })) : resolve(sftp))));
+  }
+
+  async put(localPath: string, remotePath: string): Promise<void> {
+    await this.exec(['mkdir', '-p', path.posix.dirname(remotePath)]);
+    // Under sudo the lab's folders are root's: the login user uploads to a file of its own, root moves it in place.
+    const target = this.target.sudo ? await this.userTempFile() : remotePath;
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => sftp.fastPut(localPath, target, (err) => (err ? reject(new LabError(`copying ${localPath} to ${this.node}:${remotePath} failed`, { details: [err.message], exitCode: 1 })) : resolve())));
+    sftp.end();
+    if (target !== remotePath) await this.exec(['mv', target, remotePath]);
+  }
+
+  async get(remotePath: string, localPath: string): Promise<void> {
+    const source = this.target.sudo ? await this.userTempFile() : remotePath;
+    if (source !== remotePath) await this.exec(['sh', '-c', 'cp "$1" "$2" && chmod 0644 "$2"', 'sh', remotePath, source]);
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => sftp.fastGet(source, localPath, (err) => (err ? reject(new LabError(`copying ${this.node}:${remotePath} failed`, { details: [err.message], exitCode: 1 })) : resolve())));
+    sftp.end();
+    if (source !== remotePath) await this.exec(['rm', '-f', source], { check: false });
+  }
+
+  /** A fresh file in /tmp owned by the login user (mktemp runs without sudo). */
+  private async userTempFile(): Promise<string> {
+    const stream = await this.channel(['mktemp', '/tmp/lab-xfer.XXXXXXXX'], false, false);
+    return new Promise((resolve, reject) => {
+      let out = '';
+      stream.on('data', (d: Buffer) => (out += d.toString()));
+      stream.on('close', (code: number | null) => (code === 0 ? resolve(out.trim()) : reject(new LabError(`mktemp on ${this.node} failed`, { exitCode: 1 }))));
+      stream.end();
+    });
+  }
+
+  close(): void {
+    this.client?.end();
+    this.client = undefined;
+    this.proxyKill?.();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * How the tool reaches a node: run a command (collected or streamed), copy files in and out.
+ * The netns transport runs commands inside a network namespace; the ssh2 transport on a remote host.
+ */
+import type { CommandResult, LongProcess, RunOptions } from './process.js';
+
+export type { CommandResult, LongProcess, RunOptions };
+
+export interface Transport {
+  readonly node: string;
+  /** A folder on the node for agents and artifacts of this lab. */
+  readonly workDir: string;
+  /** Commands run as root inside a user namespace, not as the machine's root (tcpdump cannot drop privileges there). */
+  readonly rootless?: boolean;
+  exec(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
+  start(argv: readonly string[]): LongProcess;
+  /** Run with the user's terminal attached; resolves with the exit code. */
+  attach(argv: readonly string[]): Promise<number>;
+  put(localPath: string, remotePath: string): Promise<void>;
+  get(remotePath: string, localPath: string): Promise<void>;
+}
