@@ -1,0 +1,202 @@
+/**
+ * The vagrant provider: one VM per host of the lab, booted by `vagrant up` from the rendered
+ * Vagrantfile, reached over ssh2 with the address and key `vagrant ssh-config` gives. Containers run
+ * in the Docker engine of their host VM and are reached through it. `lab down` is `vagrant destroy -f`
+ * and removing the lab's folder.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../../errors.js';
+import type { ResolvedLab } from '../../lab/model.js';
+import { readState, workDir, writeState } from '../../state.js';
+import { ContainerTransport } from '../../transport/container.js';
+import { SshTransport } from '../../transport/ssh.js';
+import type { Transport } from '../../transport/types.js';
+import type { DownResult, LabState, Provider, Step } from '../types.js';
+import { parseSshConfig, parseStatus, vagrant, type SshConfig, type VagrantPlace } from './cli.js';
+import { findLibvirtd } from './libvirt.js';
+import { interfaceDevices, localizeLab, type DeviceMap } from './devices.js';
+import { boxOf, renderVagrant, writeRendered } from './render.js';
+import { bootSteps, stopBooting } from './boot.js';
+import { findLeftovers, removeLeftovers } from './leftovers.js';
+
+export interface VagrantOptions {
+  box?: string;
+  /** Vagrant's own output on stderr as it comes. */
+  verbose?: boolean;
+}
+
+interface VagrantResources {
+  dir: string;
+  box: string;
+  enter: string[];
+  vmProvider?: 'libvirt' | 'virtualbox';
+  machines?: Record<string, SshConfig>;
+  hostKeys?: Record<string, string>;
+  devices?: DeviceMap;
+}
+
+const resources = (labId: string) => readState(labId)?.resources as unknown as VagrantResources | undefined;
+
+function updateResources(labId: string, patch: Partial<VagrantResources>): void {
+  const state = readState(labId)!;
+  writeState({ ...state, resources: { ...state.resources, ...patch } });
+}
+
+export function createVagrantProvider(options: VagrantOptions = {}): Provider {
+  const transports = new Map<string, SshTransport>();
+
+  const machineTransport = (lab: ResolvedLab, node: string): SshTransport => {
+    const key = `${lab.id}/${node}`;
+    let t = transports.get(key);
+    if (t) return t;
+    const res = resources(lab.id);
+    const ssh = res?.machines?.[node];
+    if (!res || !ssh) throw new LabError(`lab ${lab.id} has no VM "${node}" up`, { hint: `lab up ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''} --provider vagrant`, exitCode: 1 });
+    const pinned = res.hostKeys?.[node];
+    t = new SshTransport({
+      node,
+      host: ssh.host,
+      port: ssh.port,
+      username: ssh.user,
+      privateKey: fs.readFileSync(ssh.identityFile),
+      // Vagrant's ssh-config turns host key checking off; the key first seen at `lab up` is pinned in the state.
+      hostKey: pinned ?? 'insecure-accept-any',
+      onHostKey: pinned ? undefined : (fp) => updateResources(lab.id, { hostKeys: { ...resources(lab.id)?.hostKeys, [node]: fp } }),
+      sudo: ssh.user !== 'root',
+      proxyCommand: res.enter.length ? [...res.enter, 'socat', '-', `TCP:${ssh.host}:${ssh.port}`] : undefined,
+      workDir: `/tmp/lab-${lab.id}/${node}`,
+      connectTimeoutMs: 60_000,
+      retryForMs: 120_000,
+    });
+    transports.set(key, t);
+    return t;
+  };
+
+  const place = (lab: ResolvedLab): VagrantPlace => ({ dir: path.join(workDir(lab.id), 'vagrant'), enter: lab.vagrant?.provider === 'virtualbox' ? [] : (findLibvirtd()?.enter ?? []) });
+
+  return {
+    name: 'vagrant',
+    ownsHosts: true,
+
+    async preflight(lab) {
+      const problems: string[] = [];
+      // Box and plugin queries need no lab folder (it does not exist yet); "/" has no Vagrantfile.
+      const where = { ...place(lab), dir: '/' };
+      const vmProvider = lab.vagrant?.provider ?? 'libvirt';
+      const version = await vagrant(where, ['--version'], 30_000, false).catch(() => undefined);
+      if (!version || version.exitCode !== 0) return ["'vagrant' is not installed (apt-get install vagrant vagrant-libvirt)"];
+      if (lab.vagrant?.provider === 'virtualbox') {
+        if (!fs.existsSync('/usr/bin/VBoxManage')) problems.push('the lab asks for VirtualBox VMs (vagrant.provider: virtualbox), but VBoxManage is not installed');
+      } else if (!findLibvirtd()) problems.push('libvirtd is not running: start it with "sudo scripts/libvirt-netns.sh start" (it runs libvirt in its own network namespace)');
+      if (where.enter.length && !fs.existsSync('/usr/bin/socat')) problems.push("'socat' is not installed: the tool reaches VMs inside libvirt's network namespace through it");
+      const plugins = await vagrant(where, ['plugin', 'list'], 60_000, false);
+      if (vmProvider === 'libvirt' && !/vagrant-libvirt/.test(plugins.stdout)) problems.push('the vagrant-libvirt plugin is missing (apt-get install vagrant-libvirt)');
+      if (vmProvider === 'libvirt' && findLibvirtd()) {
+        const left = await findLeftovers(lab.id);
+        const names = [...left.domains, ...left.networks];
+        if (names.length) problems.push(`libvirt already has ${names.join(', ')}, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}"`);
+      }
+      const box = boxOf(lab, options.box);
+      const boxes = await vagrant(where, ['box', 'list'], 60_000, false);
+      if (!boxes.stdout.split('\n').some((l) => l.startsWith(`${box} `) && l.includes(vmProvider))) problems.push(`the box ${box} is not installed for ${vmProvider}: build it with "sudo scripts/build-box.sh" (from Debian's archive, no download)`);
+      return problems;
+    },
+
+    upSteps(lab): Step[] {
+      const where = place(lab);
+      const box = boxOf(lab, options.box);
+      const machines = lab.nodes.filter((n) => n.kind !== 'container').map((n) => n.name);
+      const record: Step = {
+        title: 'Record state and render the Vagrantfile',
+        run: async () => {
+          const res: VagrantResources = { dir: where.dir, box, enter: where.enter, vmProvider: lab.vagrant?.provider ?? 'libvirt' };
+          writeState({ lab: lab.id, name: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), file: lab.file, provider: 'vagrant', status: 'creating', createdAt: new Date().toISOString(), resources: res as unknown as Record<string, unknown> });
+          writeRendered(renderVagrant(lab, { box }), where.dir);
+        },
+      };
+      const sshConfig: Step = {
+        title: 'Read vagrant ssh-config',
+        run: async () => {
+          const found = parseSshConfig((await vagrant(where, ['ssh-config'])).stdout);
+          const missing = machines.filter((m) => !found[m]);
+          if (missing.length) throw new LabError(`vagrant ssh-config has no entry for ${missing.join(', ')}`, { exitCode: 1 });
+          updateResources(lab.id, { machines: found });
+        },
+      };
+      const connect: Step = {
+        title: 'Connect over ssh, pin host keys, map the lab interfaces to VM devices',
+        run: async () => {
+          const devices: DeviceMap = {};
+          await Promise.all(
+            machines.map(async (m) => {
+              const node = lab.nodes.find((n) => n.name === m)!;
+              devices[m] = await interfaceDevices(machineTransport(lab, m), node);
+            }),
+          );
+          updateResources(lab.id, { devices });
+        },
+      };
+      const done: Step = { title: 'Mark lab up', run: async () => writeState({ ...readState(lab.id)!, status: 'up' }) };
+      return [record, ...bootSteps(where, machines, lab.vagrant?.provider ?? 'libvirt', Boolean(options.verbose)), sshConfig, connect, done];
+    },
+
+    async down(labId: string, state: LabState | undefined): Promise<DownResult> {
+      await stopBooting();
+      for (const [key, t] of transports) {
+        if (key.startsWith(`${labId}/`)) {
+          t.close();
+          transports.delete(key);
+        }
+      }
+      const res = state?.resources as unknown as VagrantResources | undefined;
+      const removed: string[] = [];
+      const virtualbox = res?.vmProvider === 'virtualbox';
+      const libvirtd = virtualbox ? { enter: [] as string[] } : findLibvirtd();
+      let destroyFailure: LabError | undefined;
+      if (res?.dir && fs.existsSync(path.join(res.dir, 'Vagrantfile'))) {
+        if (!libvirtd) throw new LabError(`lab ${labId}: libvirtd is not running, so its VMs cannot be destroyed`, { hint: 'start it with "sudo scripts/libvirt-netns.sh start", then lab down again', exitCode: 1 });
+        const out = await vagrant({ dir: res.dir, enter: libvirtd.enter }, ['destroy', '-f'], 600_000, false);
+        if (out.exitCode === 0) removed.push(...Object.keys(res.machines ?? {}).map((m) => `VM ${m}`));
+        else destroyFailure = new LabError(`vagrant destroy failed for lab ${labId}`, { details: out.stderr.trim().split('\n').slice(-5), exitCode: 1 });
+      }
+      if (libvirtd && !virtualbox) {
+        // What Vagrant did not know about or failed to destroy, by the lab's names.
+        removed.push(...(await removeLeftovers(labId)));
+        const left = await findLeftovers(labId);
+        if (left.domains.length || left.networks.length) throw destroyFailure ?? new LabError(`lab ${labId}: libvirt still has ${[...left.domains, ...left.networks].join(', ')}`, { hint: 'see virsh -c qemu:///system list --all', exitCode: 1 });
+      } else if (destroyFailure) throw destroyFailure;
+      const dir = workDir(labId);
+      if (fs.existsSync(dir)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(`folder ${dir}`);
+      }
+      return { removed };
+    },
+
+    transport(lab: ResolvedLab, node: string): Transport {
+      const n = lab.nodes.find((x) => x.name === node);
+      if (!n) throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((x) => x.name).join(', ')}` });
+      if (n.kind === 'container') return new ContainerTransport(node, machineTransport(lab, n.host!), node);
+      return machineTransport(lab, node);
+    },
+
+    localize(lab: ResolvedLab): ResolvedLab {
+      const devices = resources(lab.id)?.devices;
+      return devices ? localizeLab(lab, devices) : lab;
+    },
+
+    close() {
+      for (const t of transports.values()) t.close();
+      transports.clear();
+    },
+
+    async describe(state) {
+      const res = state.resources as unknown as VagrantResources;
+      const libvirtd = res.vmProvider === 'virtualbox' ? { enter: [] as string[], where: 'VirtualBox' } : findLibvirtd();
+      if (!libvirtd) return [`VMs in ${res.dir}; libvirtd is not running`];
+      const status = parseStatus((await vagrant({ dir: res.dir, enter: libvirtd.enter }, ['status', '--machine-readable'], 60_000, false)).stdout);
+      return [`VMs (box ${res.box}, ${res.vmProvider === 'virtualbox' ? 'VirtualBox' : `libvirt in ${libvirtd.where}`}): ${Object.entries(status).map(([m, s]) => `${m} ${s}`).join(', ') || 'none'}`];
+    },
+  };
+}
