@@ -1,0 +1,63 @@
+/**
+ * The ssh provider on hosts that already exist: here the nodes of a netns lab, each running a real
+ * sshd, reached through socat. docker-1090 run over ssh must give the verdicts the netns provider
+ * gives; a bad inventory is reported in full before anything changes.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { envFor, lab, tempHome } from '../helpers/cli.js';
+import { makeSshd, sshdIn, waitForPort, type Sshd } from '../helpers/sshd.js';
+
+const home = tempHome();
+const env = envFor(home);
+const nodes = ['client', 'router', 'server', 'app'];
+let keys: Sshd;
+const servers: ChildProcess[] = [];
+
+function inventory(file: string, overrides: (node: string) => Record<string, unknown> = () => ({})): string {
+  const hosts = Object.fromEntries(
+    nodes.map((n) => [n, { address: '127.0.0.1', user: 'root', key: path.join(keys.dir, 'client_key'), hostKey: keys.hostFingerprint, proxyCommand: ['ip', 'netns', 'exec', `lab.docker-1090+sshhosts.${n}`, 'socat', 'STDIO', 'TCP:127.0.0.1:22'], ...overrides(n) }]),
+  );
+  fs.writeFileSync(file, JSON.stringify({ hosts }, null, 2));
+  return file;
+}
+
+test.before(async () => {
+  keys = makeSshd(`sshkeys-${process.pid}`);
+  const up = await lab(['up', 'docker-1090', '--instance', 'sshhosts'], env);
+  if (up.code !== 0) throw new Error(up.stderr);
+  for (const n of nodes) servers.push(sshdIn(`lab.docker-1090+sshhosts.${n}`, keys));
+  for (const n of nodes) await waitForPort(`lab.docker-1090+sshhosts.${n}`);
+});
+
+test.after.always(async () => {
+  for (const s of servers) s.kill('SIGKILL');
+  await lab(['down', 'docker-1090', '--instance', 'sshrun', '--provider', 'ssh'], env);
+  await lab(['down', 'docker-1090', '--instance', 'sshhosts'], env);
+  keys?.stop();
+});
+
+test.serial('a bad inventory: every problem reported at once, nothing changed', async (t) => {
+  const file = inventory(path.join(home, 'bad.yaml'), (n) => (n === 'router' ? { hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } : n === 'app' ? { proxyCommand: ['ip', 'netns', 'exec', 'lab.docker-1090+sshhosts.server', 'socat', 'STDIO', 'TCP:127.0.0.1:22'] } : {}));
+  const r = await lab(['up', 'docker-1090', '--instance', 'sshbad', '--provider', 'ssh', '--inventory', file], env);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /cannot be brought up with the ssh provider here/);
+  t.regex(r.stderr, /router: host key of router \(127\.0\.0\.1\) does not match/);
+  t.regex(r.stderr, /app: expected address 172\.17\.0\.2\/16 \(the lab's eth0\), not configured on the host/);
+  t.false(fs.existsSync(path.join(home, 'home', 'state', 'docker-1090+sshbad.json')));
+});
+
+test.serial('docker-1090 over ssh on existing hosts: the same verdicts as on netns', async (t) => {
+  const file = inventory(path.join(home, 'hosts.yaml'));
+  const r = await lab(['run', 'docker-1090', '--instance', 'sshrun', '--provider', 'ssh', '--inventory', file, '--variant', 'baseline', '--variant', 'be-liberal', '--json'], env);
+  t.is(r.code, 0, r.stderr.slice(-3000));
+  const json = JSON.parse(r.stdout) as { provider: string; resultsDir: string; variants: Array<{ name: string; verdict: string; reason: string; evidence: { pcaps: Array<{ file: string }> } }> };
+  t.is(json.provider, 'ssh');
+  for (const v of json.variants) t.log(`over ssh ${v.name}: ${v.verdict}: ${v.reason}`);
+  const netns = JSON.parse((await lab(['run', 'docker-1090', '--instance', 'sshhosts', '--variant', 'baseline', '--variant', 'be-liberal', '--json'], env)).stdout) as { variants: Array<{ name: string; verdict: string }> };
+  t.deepEqual(json.variants.map((v) => [v.name, v.verdict]), netns.variants.map((v) => [v.name, v.verdict]));
+  for (const v of json.variants) for (const p of v.evidence.pcaps) t.true(fs.existsSync(path.join(json.resultsDir, p.file)), `${p.file} fetched over SFTP`);
+  t.true(fs.existsSync(path.join(json.resultsDir, 'verdict.json')));
+});

@@ -1,0 +1,94 @@
+/** Reports from a saved run: topology and ladder diagrams, JUnit, matrix; and the HTML rendered by a real browser. */
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { lab, root, tempHome } from '../helpers/cli.js';
+import { matchesGolden } from '../helpers/golden.js';
+import { readRun } from '../../src/report/json.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { topologyDot, topologyMermaid, topologySvg } from '../../src/report/topology.js';
+import { loadLab } from '../../src/lab/load.js';
+import { buildMatrix, matrixMarkdown } from '../../src/report/matrix.js';
+
+const fixture = path.join(root, 'test', 'fixtures', 'runs', 'docker-1090');
+
+function copyOfFixture(): string {
+  const dir = path.join(tempHome('lab-report-'), 'run');
+  fs.cpSync(fixture, dir, { recursive: true });
+  return dir;
+}
+
+test('topology as Mermaid, DOT and SVG match their goldens', (t) => {
+  const docker = loadLab('docker-1090');
+  matchesGolden(t, 'golden/docker-1090.mermaid', topologyMermaid(docker));
+  matchesGolden(t, 'golden/docker-1090.dot', topologyDot(docker));
+  matchesGolden(t, 'golden/docker-1090.topology.svg', topologySvg(docker));
+});
+
+test('lab graph prints the topology in the format asked for', async (t) => {
+  const dot = await lab(['graph', 'docker-1090', '--format', 'dot']);
+  t.is(dot.code, 0);
+  t.regex(dot.stdout, /"client" -- "router" \[label="10\.10\.1\.0\/24"\]/);
+  const bad = await lab(['graph', 'docker-1090', '--format', 'png']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /Invalid values|Choices/);
+});
+
+test('JUnit: one test case per variant, INCONCLUSIVE as an error', (t) => {
+  const { run } = readRun(fixture);
+  matchesGolden(t, 'golden/docker-1090.junit.xml', renderJunit(run));
+  const inconclusive = renderJunit({ ...run, variants: [{ ...run.variants[0]!, verdict: 'INCONCLUSIVE', reason: 'no <evidence>' }] });
+  t.regex(inconclusive, /errors="1"/);
+  t.regex(inconclusive, /<error type="INCONCLUSIVE" message="no &lt;evidence&gt;"\/>/);
+});
+
+test('matrix: one row per variant, one column per run, ordered by kernel', (t) => {
+  const { run } = readRun(fixture);
+  const older = { ...run, kernel: '5.4.0', runId: 'old' };
+  const md = matrixMarkdown(buildMatrix([run, older]));
+  t.regex(md, /\| variant \| 5\.4\.0 \(netns\)<br>old \| 6\.18/);
+  t.regex(md, /\| baseline \| REPRODUCED \| REPRODUCED \|/);
+  t.throws(() => buildMatrix([run, { ...run, lab: 'other' }]), { message: /one lab/ });
+});
+
+test('lab report regenerates report.md and report.html from saved evidence', async (t) => {
+  const dir = copyOfFixture();
+  const result = await lab(['report', dir]);
+  t.is(result.code, 0, result.stderr);
+  const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+  t.regex(html, /<svg[^>]*aria-label="topology of docker-1090"/);
+  t.regex(html, /<svg[^>]*aria-label="packet ladder: docker-1090 baseline"/);
+  t.regex(html, /class="rst"/, 'the RST is drawn in the baseline ladder');
+  t.notRegex(html, /<script|<link|<img|<iframe|\ssrc=|@import|url\((?!#)/, 'self-contained: no scripts, nothing fetched');
+  t.regex(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'), /## Variant `baseline`: REPRODUCED/);
+  const missing = await lab(['report', path.join(dir, 'nope')]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /is not a run folder/);
+});
+
+test('report.html renders in headless Chromium without console errors', async (t) => {
+  const dir = copyOfFixture();
+  t.is((await lab(['report', dir])).code, 0);
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`file://${path.join(dir, 'report.html')}`);
+    t.is(await page.locator('#topology svg g.node').count(), 4, 'four nodes drawn');
+    t.true((await page.locator('.ladder svg').count()) >= 4, 'a ladder per variant');
+    t.true((await page.locator('.ladder svg line.rst').count()) >= 1, 'the reset is visible');
+    const box = await page.locator('#topology svg').boundingBox();
+    t.true(box !== null && box.width > 300 && box.height > 100, 'the topology has a real size on screen');
+    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(root, 'test-results', 'report-docker-1090.png'), fullPage: true });
+    t.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
