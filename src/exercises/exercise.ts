@@ -1,11 +1,11 @@
 /** Loading a lab's exercise, the student's progress (per lab id, so per instance), and running a step's check. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { LabError } from '../errors.js';
 import type { ResolvedLab } from '../lab/model.js';
 import { labHome } from '../paths.js';
+import { workDir } from '../state.js';
 import type { Provider } from '../providers/types.js';
 import { runVariant } from '../run/run-lab.js';
 import { getScenario } from '../run/scenarios/registry.js';
@@ -67,7 +67,8 @@ export async function runCheck(lab: ResolvedLab, provider: Provider, check: Chec
   }
   const scenario = getScenario(lab.scenario.kind);
   const variant = lab.variants.find((v) => v.name === check.variant)!;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lab-check-${lab.id}-`));
+  // In the lab's own folder: there while the lab is up, removed by lab down.
+  const dir = path.join(workDir(lab.id), 'checks', `${check.variant}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const result = await runVariant(lab, provider, scenario, { ...variant, changes: [] }, path.join(dir, 'check'));
   const pass = result.verdict === check.expect;
   return { pass, detail: `${pass ? '' : `expected ${check.expect}, got `}${result.verdict}: ${result.reason} (evidence in ${dir})` };

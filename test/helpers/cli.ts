@@ -14,8 +14,17 @@ export interface CliResult {
   stderr: string;
 }
 
+const made: string[] = [];
+// The test process's folders go when it ends (after every hook has taken its labs down); LAB_KEEP_TEST_HOMES=1 keeps them.
+process.on('exit', () => {
+  if (process.env.LAB_KEEP_TEST_HOMES) return;
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempHome(prefix = 'lab-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export function envFor(home: string): NodeJS.ProcessEnv {

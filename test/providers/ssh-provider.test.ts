@@ -7,7 +7,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { envFor, lab, tempHome } from '../helpers/cli.js';
+import { envFor, lab, labCopy, tempHome } from '../helpers/cli.js';
+import { processesMatching } from '../helpers/host.js';
 import { makeSshd, sshdIn, waitForPort, type Sshd } from '../helpers/sshd.js';
 
 const home = tempHome();
@@ -35,6 +36,7 @@ test.before(async () => {
 test.after.always(async () => {
   for (const s of servers) s.kill('SIGKILL');
   await lab(['down', 'docker-1090', '--instance', 'sshrun', '--provider', 'ssh'], env);
+  await lab(['down', path.join(home, 'labs', 'sshplain-1090', 'lab.yaml')], env);
   await lab(['down', 'docker-1090', '--instance', 'sshhosts'], env);
   keys?.stop();
 });
@@ -60,4 +62,20 @@ test.serial('docker-1090 over ssh on existing hosts: the same verdicts as on net
   t.deepEqual(json.variants.map((v) => [v.name, v.verdict]), netns.variants.map((v) => [v.name, v.verdict]));
   for (const v of json.variants) for (const p of v.evidence.pcaps) t.true(fs.existsSync(path.join(json.resultsDir, p.file)), `${p.file} fetched over SFTP`);
   t.true(fs.existsSync(path.join(json.resultsDir, 'verdict.json')));
+  t.false(fs.existsSync('/tmp/lab-docker-1090+sshrun'), "the run's down removed the hosts' work folders");
+});
+
+test.serial("lab down over ssh kills the lab's processes on the hosts and removes its folders (a lab id without an instance)", async (t) => {
+  const file = labCopy('docker-1090', 'sshplain-1090', home);
+  const up = await lab(['up', file, '--provider', 'ssh', '--inventory', inventory(path.join(home, 'plain.yaml'))], env);
+  t.is(up.code, 0, up.stderr.slice(-3000));
+  const folder = '/tmp/lab-sshplain-1090/client';
+  // Something long-running started from the lab's folder on a host, as an agent or a capture is.
+  const started = await lab(['exec', file, 'client', '--', 'sh', '-c', `cp /bin/sleep ${folder}/sleeper && (${folder}/sleeper 600 >/dev/null 2>&1 &)`], env);
+  t.is(started.code, 0, started.stderr);
+  t.is((await processesMatching(`${folder}/sleeper`)).length, 1);
+  const down = await lab(['down', file], env);
+  t.is(down.code, 0, down.stderr);
+  t.deepEqual(await processesMatching(`${folder}/sleeper`), []);
+  t.false(fs.existsSync('/tmp/lab-sshplain-1090'));
 });

@@ -5,7 +5,6 @@
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { envFor, lab, labBin, root, tempHome } from '../helpers/cli.js';
 import { processesMatching, rootSnapshot } from '../helpers/host.js';
@@ -29,7 +28,7 @@ function userPackage(): string {
     }
   })();
   if (readable) return (packageForUser = root);
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-package-'));
+  const copy = tempHome('lab-package-');
   for (const part of ['bin', 'dist', 'agents', 'labs', 'templates', 'schema', 'node_modules', 'package.json']) fs.cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
   execFileSync('chmod', ['-R', 'a+rX', copy]);
   return (packageForUser = copy);
@@ -50,7 +49,7 @@ const maybe = available ? test.serial : test.serial.skip;
 if (!available) console.log(`rootless tests skipped: no user ${USER} on this machine (useradd -m ${USER} to run them)`);
 
 function userDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-rootless-'));
+  const dir = tempHome('lab-rootless-');
   fs.chmodSync(dir, 0o777);
   return dir;
 }

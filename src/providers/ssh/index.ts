@@ -10,7 +10,7 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { SshTransport } from '../../transport/ssh.js';
-import { readState, writeState } from '../../state.js';
+import { readState, workDir, writeState } from '../../state.js';
 import type { DownResult, LabState, Provider, Step } from '../types.js';
 import { keyPath, loadInventory, type Inventory } from './inventory.js';
 
@@ -105,12 +105,20 @@ export function createSshProvider(options: { inventory?: string }): Provider {
         try {
           const t = transportFor(lab, n.name);
           // The lab's own processes (agents, captures) run from its work folder; then the folder goes.
-          await t.exec(['sh', '-c', 'pkill -KILL -f "$1" || true; rm -rf "$1"', 'sh', t.workDir], { check: false });
+          // The pattern is written so it does not match itself: the shells carrying it must not be killed.
+          await t.exec(['pkill', '-KILL', '-f', selfSparingPattern(t.workDir)], { check: false });
+          await t.exec(['sh', '-c', 'rm -rf "$1"; rmdir "$2" 2>/dev/null || true', 'sh', t.workDir, path.posix.dirname(t.workDir)], { check: false });
           removed.push(`${n.name}:${t.workDir}`);
           t.close();
         } catch (error) {
           removed.push(`${n.name}: not reachable (${error instanceof Error ? error.message : String(error)}); its work folder may remain`);
         }
+      }
+      // This machine's side: exercise checks keep their evidence in the lab's local folder.
+      const local = workDir(lab.id);
+      if (fs.existsSync(local)) {
+        fs.rmSync(local, { recursive: true, force: true });
+        removed.push(`folder ${local}`);
       }
       return { removed };
     },
@@ -126,4 +134,10 @@ export function createSshProvider(options: { inventory?: string }): Provider {
       return [`existing hosts from ${String(state.resources.inventory)}`];
     },
   };
+}
+
+/** A regular expression for `pkill -f` matching a path but not its own text ("/tmp/x" -> "[/]tmp/x"). */
+export function selfSparingPattern(literal: string): string {
+  const escaped = literal.replace(/[.+*?^$()[\]{}|\\]/g, '\\$&');
+  return `[${escaped[0]}]${escaped.slice(1)}`;
 }
