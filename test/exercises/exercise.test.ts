@@ -1,6 +1,7 @@
 /** A student's walk through the docker-1090 exercise on an instance: checks fail before the work and pass after. */
 import test from 'ava';
 import fs from 'node:fs';
+import path from 'node:path';
 import { envFor, lab, labSpawn, tempHome } from '../helpers/cli.js';
 import { namespacesWithPrefix } from '../helpers/host.js';
 
@@ -21,6 +22,10 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   const observe = await lab(['check', 'docker-1090', ...inst], env);
   t.is(observe.code, 0, observe.stdout + observe.stderr);
   t.regex(observe.stdout, /PASS step 1 \(observe\): REPRODUCED/);
+  // The check's own run left its evidence in the lab's folder, where lab down removes it.
+  const evidence = /evidence in (\S+)\)/.exec(observe.stdout)?.[1] ?? '';
+  t.true(evidence.startsWith(path.join(home, 'home', 'work', 'docker-1090+t6ex', 'checks') + path.sep), evidence);
+  t.true(fs.existsSync(path.join(evidence, 'check', 'agents', 'server.jsonl')), 'the agents\' logs of the check run');
 
   const early = await lab(['check', 'docker-1090', ...inst], env);
   t.is(early.code, 1, 'no capture yet');
@@ -47,6 +52,8 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   t.is(prove.code, 0, prove.stdout);
   t.regex(prove.stdout, /PASS step 4 \(prove\): NOT_REPRODUCED/);
   t.regex((await lab(['exercise', 'docker-1090', ...inst], env)).stdout, /all 4 steps done/);
+  t.is((await lab(['down', 'docker-1090', ...inst], env)).code, 0);
+  t.false(fs.existsSync(evidence), 'lab down removed the checks\' evidence');
 });
 
 test.serial('an exercise check on a lab that is not up says so', async (t) => {
