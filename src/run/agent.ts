@@ -1,7 +1,19 @@
 /** A running agent: its JSON lines, kept in memory and written to its log file as they arrive. */
 import fs from 'node:fs';
-import type { LongProcess } from '../transport/types.js';
+import path from 'node:path';
+import type { LongProcess, Transport } from '../transport/types.js';
 import { LabError } from '../errors.js';
+import { agentsDir } from '../paths.js';
+
+/** Modules every agent may import, deployed beside it. */
+const AGENT_KIT = ['labagent.py', 'rawtcp.py'];
+
+/** Copy an agent and the shared kit into the node's agents folder; returns the agent's path there. */
+export async function deployAgent(transport: Transport, agentFile: string): Promise<string> {
+  const dir = `${transport.workDir}/agents`;
+  for (const file of [...AGENT_KIT, agentFile]) await transport.put(path.join(agentsDir, file), `${dir}/${file}`);
+  return `${dir}/${agentFile}`;
+}
 
 export interface AgentEvent {
   event: string;

@@ -1,8 +1,7 @@
 /** Packet captures with tcpdump inside a node; --immediate-mode and a clean SIGINT so the last packets are kept. */
 import type { LongProcess, Transport } from '../transport/types.js';
-import path from 'node:path';
 import { LabError } from '../errors.js';
-import { agentsDir } from '../paths.js';
+import { deployAgent } from './agent.js';
 
 export class Capture {
   private constructor(
@@ -21,8 +20,7 @@ export class Capture {
     let argv = ['tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-s', '256', '-w', remotePath, ...filter];
     if (transport.rootless) {
       // tcpdump insists on dropping privileges, which a user namespace without setgroups refuses: capture with the agent, filter when reading.
-      const agent = `${transport.workDir}/agents/pcap_capture.py`;
-      await transport.put(path.join(agentsDir, 'pcap_capture.py'), agent);
+      const agent = await deployAgent(transport, 'pcap_capture.py');
       argv = ['python3', '-u', agent, '--iface', iface, '--out', remotePath, '--snaplen', '256'];
     }
     const proc = transport.start(argv);

@@ -8,8 +8,7 @@ import type { ResolvedLab } from '../lab/model.js';
 import { nodeByName, primaryAddress } from '../lab/model.js';
 import type { Provider } from '../providers/types.js';
 import type { Transport } from '../transport/types.js';
-import { agentsDir } from '../paths.js';
-import { AgentRun } from './agent.js';
+import { AgentRun, deployAgent } from './agent.js';
 import { Capture } from './capture.js';
 
 export class ScenarioContext {
@@ -54,8 +53,7 @@ export class ScenarioContext {
   /** Copy the agent to the node, start it, wait for its "ready" line. */
   async startAgent(node: string, label: string, agentFile: string, args: string[], readyTimeoutMs = 15_000): Promise<AgentRun> {
     const t = this.transport(node);
-    const remote = `${t.workDir}/agents/${agentFile}`;
-    await t.put(path.join(agentsDir, agentFile), remote);
+    const remote = await deployAgent(t, agentFile);
     const proc = t.start(['python3', '-u', remote, ...args]);
     const run = new AgentRun(label, node, proc, path.join(this.dir, 'agents', `${label}.jsonl`));
     this.agents.push(run);

@@ -1,0 +1,48 @@
+"""Shared by every agent: JSON-lines output, stop on signal, errno names.
+
+Deployed next to each agent (the run copies agents/*.py that an agent imports), so an agent
+imports it as `import labagent`. Python 3.8+ standard library only.
+"""
+import errno
+import json
+import signal
+import sys
+import threading
+import time
+
+_lock = threading.Lock()
+
+
+def emit(event, **fields):
+    """Write one JSON line: {"event": ..., "t": <unix time>, ...fields}. Thread-safe."""
+    record = {"event": event, "t": time.time()}
+    record.update(fields)
+    line = json.dumps(record)
+    with _lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def stop_event():
+    """A threading.Event set by SIGTERM or SIGINT: loops poll it and end cleanly (and emit their summary)."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def errno_name(e):
+    """ECONNRESET rather than 'Connection reset by peer [Errno 104]'."""
+    code = getattr(e, "errno", None)
+    if code:
+        return errno.errorcode.get(code, str(code))
+    return type(e).__name__ if not str(e) else str(e)
+
+
+def hostport(addr):
+    """('10.0.0.1', 80) -> '10.0.0.1:80'."""
+    return "%s:%d" % (addr[0], addr[1])
