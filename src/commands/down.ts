@@ -23,7 +23,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   }
   if (!argv.lab) throw new LabError('name a lab, or pass --all', { hint: 'lab down docker-1090' });
   if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
-  const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab)).name;
+  const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab), undefined, 'vagrant').name;
   const id = labId(name, argv.instance);
   const removed = await labDown(id);
   process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}\n` : `nothing of ${id} was left\n`);

@@ -17,7 +17,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   const { renderVagrant, writeRendered } = await import('../providers/vagrant/render.js');
   if (argv.provider !== 'vagrant') throw new LabError(`lab render knows the vagrant provider only, not "${argv.provider}"`);
   if (argv.box !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/.test(argv.box)) throw new LabError(`"${argv.box}" is not a box name`, { hint: 'letters, digits, ".", "_", "-", "/"' });
-  const lab = loadLab(argv.lab, argv.instance);
+  const lab = loadLab(argv.lab, argv.instance, 'vagrant');
   const written = writeRendered(renderVagrant(lab, { box: argv.box, libvirtDriver: argv.kvm ? 'kvm' : 'qemu' }), path.resolve(argv.out));
   process.stdout.write(`${written.map((f) => path.relative(process.cwd(), f)).join('\n')}\nboot it with: cd ${path.relative(process.cwd(), path.resolve(argv.out)) || '.'} && vagrant up\n`);
 }

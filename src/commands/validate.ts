@@ -3,10 +3,16 @@ import { labArg } from './shared.js';
 
 export const command = 'validate <lab>';
 export const describe = 'Check a lab file and report every problem at once';
-export const builder = (y: Argv) => labArg(y);
+export const builder = (y: Argv) =>
+  labArg(y).option('provider', {
+    type: 'string',
+    choices: ['netns', 'ssh', 'vagrant'],
+    default: 'netns',
+    describe: 'check for this provider: netns allows only per-namespace sysctls, ssh any net.* sysctl, vagrant (whole VMs) any sysctl',
+  });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: 'netns' | 'ssh' | 'vagrant' }>) {
   const { loadLab, displayPath } = await import('../lab/load.js');
-  const lab = loadLab(argv.lab);
-  process.stdout.write(`${displayPath(lab.file)}: valid (${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants)\n`);
+  const lab = loadLab(argv.lab, undefined, argv.provider);
+  process.stdout.write(`${displayPath(lab.file)}: valid for provider ${argv.provider} (${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants)\n`);
 }

@@ -4,8 +4,9 @@ import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type C
 import type { Problem } from './problems.js';
 import { findScenario, scenarioKinds } from '../run/scenarios/registry.js';
 import { problemsFromZod } from './zod-problems.js';
+import { sysctlRefusal, type SysctlProvider } from './sysctl-policy.js';
 
-export function validateLab(lab: LabFile): Problem[] {
+export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): Problem[] {
   const problems: Problem[] = [];
   const nodeNames = new Set(Object.keys(lab.nodes));
   const containerOwner = new Map<string, string>();
@@ -106,6 +107,8 @@ export function validateLab(lab: LabFile): Problem[] {
     }
   }
 
+  problems.push(...bridgeOverlaps(lab, subnets), ...sysctlProblems(lab, provider));
+
   const allNames = new Set([...nodeNames, ...containerOwner.keys()]);
   for (const [vname, variant] of Object.entries(lab.variants)) {
     variant.changes.forEach((change, i) => {
@@ -121,6 +124,46 @@ export function validateLab(lab: LabFile): Problem[] {
   }
 
   problems.push(...validateScenario(lab, allNames));
+  return problems;
+}
+
+/** A link subnet inside a node's Docker bridge or WSL switch subnet is routed to the bridge: traffic to it silently goes astray. */
+function bridgeOverlaps(lab: LabFile, links: Array<{ cidr: Cidr; path: Array<string | number> }>): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    const inner: Array<{ what: string; cidr: Cidr | undefined; path: Array<string | number> }> = [];
+    if (node.profile === 'docker-host' || node.profile === 'docker-desktop-wsl2') {
+      inner.push({ what: "Docker bridge subnet", cidr: parseCidr(node.docker?.subnet ?? '172.17.0.0/16'), path: ['nodes', name, 'docker', 'subnet'] });
+    }
+    if (node.profile === 'docker-desktop-wsl2') inner.push({ what: 'WSL switch subnet', cidr: parseCidr(node.wsl?.subnet ?? '172.22.16.0/24'), path: ['nodes', name, 'wsl', 'subnet'] });
+    for (const own of inner) {
+      if (!own.cidr) continue;
+      for (const link of links) {
+        if (overlaps(link.cidr, own.cidr)) {
+          problems.push({ path: link.path, message: `subnet ${formatCidr(link.cidr)} overlaps the ${own.what} ${formatCidr(own.cidr)} of node ${name}; routes to it would go to the bridge; give one of them another range` });
+        }
+      }
+    }
+    const [a, b] = inner;
+    if (a?.cidr && b?.cidr && overlaps(a.cidr, b.cidr)) problems.push({ path: b.path, message: `the ${b.what} ${formatCidr(b.cidr)} overlaps the ${a.what} ${formatCidr(a.cidr)}` });
+  }
+  return problems;
+}
+
+function sysctlProblems(lab: LabFile, provider: SysctlProvider): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    for (const key of Object.keys(node.sysctls ?? {})) {
+      const refusal = sysctlRefusal(key, provider);
+      if (refusal) problems.push({ path: ['nodes', name, 'sysctls', key], message: refusal });
+    }
+  }
+  for (const [vname, variant] of Object.entries(lab.variants)) {
+    variant.changes.forEach((change, i) => {
+      const refusal = 'sysctl' in change ? sysctlRefusal(change.sysctl.key, provider) : undefined;
+      if (refusal) problems.push({ path: ['variants', vname, 'changes', i, 'sysctl', 'key'], message: refusal });
+    });
+  }
   return problems;
 }
 

@@ -99,7 +99,7 @@ export function createSshProvider(options: { inventory?: string }): Provider {
     async down(_labId: string, state: LabState | undefined): Promise<DownResult> {
       if (!state?.file || !inventoryFile) return { removed: [] };
       const { loadLab } = await import('../../lab/load.js');
-      const lab = loadLab(state.file, state.instance);
+      const lab = loadLab(state.file, state.instance, 'ssh');
       const removed: string[] = [];
       for (const n of lab.nodes) {
         try {
