@@ -4,7 +4,9 @@ export interface Cidr {
   prefix: number;
 }
 
-const OCTETS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+// No leading zeros: 010.010.001.002 is octal to inet_aton and some tools, decimal to others.
+const OCTET = '(0|[1-9]\\d{0,2})';
+const OCTETS = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 
 export function parseIp(text: string): number | undefined {
   const m = OCTETS.exec(text);
@@ -20,7 +22,7 @@ export function formatIp(value: number): string {
 
 export function parseCidr(text: string): Cidr | undefined {
   const [addr, len, ...rest] = text.split('/');
-  if (addr === undefined || len === undefined || rest.length > 0 || !/^\d{1,2}$/.test(len)) return undefined;
+  if (addr === undefined || len === undefined || rest.length > 0 || !/^[1-9]\d?$/.test(len)) return undefined;
   const ip = parseIp(addr);
   const prefix = Number(len);
   if (ip === undefined || prefix < 8 || prefix > 30) return undefined;

@@ -8,8 +8,8 @@ import { parseCidr, parseIp } from './ip.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
 const nodeName = z.string().regex(NODE_NAME, `a node name: ${nameRules.node}`);
-const ipv4 = z.string().refine((s) => parseIp(s) !== undefined, 'an IPv4 address such as 10.0.1.2');
-const cidr = z.string().refine((s) => parseCidr(s) !== undefined, 'an IPv4 subnet such as 10.0.1.0/24 (prefix 8 to 30, no host bits set)');
+const ipv4 = z.string().refine((s) => parseIp(s) !== undefined, 'an IPv4 address such as 10.0.1.2 (no leading zeros)');
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, 'an IPv4 subnet such as 10.0.1.0/24 (prefix 8 to 30, no host bits set, no leading zeros)');
 const text = z.string().min(1).max(4000);
 
 const sysctlValue = z
@@ -72,8 +72,30 @@ export const nodeSchema = z.strictObject({
   sysctls: sysctlsSchema.optional(),
 });
 
-const duration = z.string().regex(/^\d+(\.\d+)?(us|ms|s)$/, 'a duration such as 5ms, 200us or 1s');
-const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 0.5%');
+/** The largest time tc accepts on every iproute2: netem's 32-bit microsecond fields (about 71 minutes). */
+const MAX_TC_US = 4_294_967_295;
+const DURATION = /^(0|[1-9]\d{0,9})(\.\d{1,6})?(us|ms|s)$/;
+// The bounds are checked only on values of the right form (zod runs every check; the form's own reports the rest).
+const usOf = (s: string) => {
+  const m = DURATION.exec(s);
+  return m ? Number(`${m[1]}${m[2] ?? ''}`) * { us: 1, ms: 1e3, s: 1e6 }[m[3] as 'us' | 'ms' | 's'] : 0;
+};
+const duration = z
+  .string()
+  .regex(DURATION, 'a duration such as 5ms, 200us or 1s')
+  .refine((s) => usOf(s) <= MAX_TC_US, 'a duration tc accepts: at most 4294s (netem counts microseconds in 32 bits)');
+const percent = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,2})(\.\d{1,6})?%$/, 'a percentage such as 0.5%')
+  .refine((s) => Number(s.slice(0, -1)) <= 100, 'a percentage from 0% to 100%');
+const RATE = /^([1-9]\d{0,9})(kbit|mbit|gbit)$/;
+const rate = z
+  .string()
+  .regex(RATE, 'a rate such as 100mbit')
+  .refine((s) => {
+    const m = RATE.exec(s);
+    return !m || Number(m[1]) * { kbit: 1e3, mbit: 1e6, gbit: 1e9 }[m[2] as 'kbit' | 'mbit' | 'gbit'] <= 1e12;
+  }, 'a rate from 1kbit to 1000gbit');
 
 /** Impairment of the traffic leaving `from` on this link (both directions when `from` is absent). */
 export const impairmentSchema = z
@@ -83,7 +105,7 @@ export const impairmentSchema = z
     jitter: duration.optional(),
     loss: percent.optional(),
     reorder: percent.optional(),
-    rate: z.string().regex(/^\d+(kbit|mbit|gbit)$/, 'a rate such as 100mbit').optional(),
+    rate: rate.optional(),
   })
   .refine((i) => i.delay || i.loss || i.reorder || i.rate, 'at least one of delay, loss, reorder, rate')
   .refine((i) => !i.jitter || i.delay, 'a delay when jitter is given')
