@@ -1,7 +1,6 @@
 /** Loading a lab's exercise, the student's progress (per lab id, so per instance), and running a step's check. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { LabError } from '../errors.js';
 import type { ResolvedLab } from '../lab/model.js';
 import { labHome } from '../paths.js';
@@ -11,16 +10,20 @@ import { runVariant } from '../run/run-lab.js';
 import { getScenario } from '../run/scenarios/registry.js';
 import { pcapLines } from '../run/pcap.js';
 import { problemsFromZod } from '../lab/zod-problems.js';
-import { formatPath } from '../lab/problems.js';
+import { locateProblems } from '../lab/problems.js';
+import { loadYamlFile } from '../lab/yaml-file.js';
+import { displayPath } from '../lab/load.js';
 import { exerciseSchema, type Check, type Exercise } from './schema.js';
 
 export function loadExercise(lab: ResolvedLab): Exercise {
   const file = path.join(lab.dir, 'exercise.yaml');
   if (!fs.existsSync(file)) throw new LabError(`lab ${lab.name} has no exercise`, { hint: `write ${path.relative(process.cwd(), file)}` });
-  const data: unknown = parseDocument(fs.readFileSync(file, 'utf8')).toJS();
-  const parsed = exerciseSchema.safeParse(data);
+  const shown = displayPath(file);
+  const { doc, counter, data } = loadYamlFile(file, shown);
+  const parsed = exerciseSchema.safeParse(data ?? {});
   if (!parsed.success) {
-    throw new LabError(`${path.relative(process.cwd(), file)} is not a valid exercise`, { details: problemsFromZod(exerciseSchema, parsed.error.issues, data).map((p) => `${formatPath(p.path)}: ${p.message}`) });
+    const problems = problemsFromZod(exerciseSchema, parsed.error.issues, data);
+    throw new LabError(`${shown} is not a valid exercise (${problems.length} problem${problems.length === 1 ? '' : 's'})`, { details: locateProblems(shown, doc, counter, problems) });
   }
   for (const step of parsed.data.steps) {
     if (step.check.kind === 'verdict' && !lab.variants.some((v) => v.name === (step.check as { variant: string }).variant)) {

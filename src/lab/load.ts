@@ -1,7 +1,6 @@
 /** load -> validate -> resolve: from a name or path to a resolved lab, or one LabError listing every problem. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { LabError } from '../errors.js';
 import { labsDir } from '../paths.js';
 import { labFileSchema, type LabFile } from './schema.js';
@@ -12,6 +11,8 @@ import { resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME, LAB_NAME } from './names.js';
 import { getScenario } from '../run/scenarios/registry.js';
+import { parseYaml, readYamlText } from './yaml-file.js';
+import type { SysctlProvider } from './sysctl-policy.js';
 
 /** A lab argument is a lab's name in labs/, or a path to a lab file or a folder holding lab.yaml. */
 export function locateLab(arg: string): string {
@@ -29,24 +30,15 @@ export function displayPath(file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-export function parseLabFile(file: string, text = readText(file)): LabFile {
+export function parseLabFile(file: string, text?: string, provider: SysctlProvider = 'netns'): LabFile {
   const shown = displayPath(file);
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const details = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return `${shown}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
-    });
-    throw new LabError(`${shown} is not valid YAML`, { details });
-  }
-  const data: unknown = doc.toJS();
+  const { doc, counter, data } = parseYaml(text ?? readYamlText(file, shown), shown);
   const parsed = labFileSchema.safeParse(data ?? {});
   if (!parsed.success) {
     const problems = problemsFromZod(labFileSchema, parsed.error.issues, data);
     throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: locateProblems(shown, doc, counter, problems) });
   }
-  const semantic = validateLab(parsed.data);
+  const semantic = validateLab(parsed.data, provider);
   if (semantic.length > 0) {
     throw new LabError(`${shown} has ${plural(semantic.length, 'problem')}`, { details: locateProblems(shown, doc, counter, semantic) });
   }
@@ -57,24 +49,16 @@ export function parseLabFile(file: string, text = readText(file)): LabFile {
   return parsed.data;
 }
 
-export function loadLab(arg: string, instance?: string): ResolvedLab {
+export function loadLab(arg: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new LabError(`"${instance}" is not an instance name`, { hint: 'lowercase letters, digits and "-", at most 16 characters' });
   }
   const file = locateLab(arg);
-  const lab = resolveLab(parseLabFile(file), file, instance);
+  const lab = resolveLab(parseLabFile(file, undefined, provider), file, instance);
   const scenario = getScenario(lab.scenario.kind);
   const problems = scenario.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
   if (problems.length) throw new LabError(`${displayPath(file)} has ${plural(problems.length, 'problem')}`, { details: problems });
   return lab;
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new LabError(`cannot read ${displayPath(file)}`, { details: [(error as Error).message] });
-  }
 }
 
 function plural(n: number, word: string): string {

@@ -2,11 +2,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LabError } from '../../errors.js';
 import { problemsFromZod } from '../../lab/zod-problems.js';
-import { formatPath } from '../../lab/problems.js';
+import { locateProblems } from '../../lab/problems.js';
+import { loadYamlFile } from '../../lab/yaml-file.js';
 
 const word = z.string().regex(/^[A-Za-z0-9_.:/,@%+=-]{1,200}$/, 'a command word without shell characters');
 
@@ -30,15 +30,13 @@ export type Inventory = z.output<typeof inventorySchema>;
 export type InventoryHost = Inventory['hosts'][string];
 
 export function loadInventory(file: string): Inventory {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new LabError(`cannot read the inventory ${file}`, { details: [(error as Error).message], hint: 'pass --inventory <file> (see the README, ssh provider)' });
+  if (!fs.existsSync(file)) throw new LabError(`cannot read the inventory ${file}: no such file`, { hint: 'pass --inventory <file> (see the README, ssh provider)' });
+  const { doc, counter, data } = loadYamlFile(file, file);
+  const parsed = inventorySchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const problems = problemsFromZod(inventorySchema, parsed.error.issues, data);
+    throw new LabError(`${file} is not a valid inventory (${problems.length} problem${problems.length === 1 ? '' : 's'})`, { details: locateProblems(file, doc, counter, problems) });
   }
-  const data: unknown = parseDocument(text).toJS();
-  const parsed = inventorySchema.safeParse(data);
-  if (!parsed.success) throw new LabError(`${file} is not a valid inventory`, { details: problemsFromZod(inventorySchema, parsed.error.issues, data).map((p) => `${formatPath(p.path)}: ${p.message}`) });
   return parsed.data;
 }
 
