@@ -5,8 +5,13 @@ import { getProvider, providerOf } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { readState, removeState } from './state.js';
 import { runSteps } from './ui/progress.js';
+import { withLabLock } from './lock.js';
 
-export async function labUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean } = {}): Promise<void> {
+export function labUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean } = {}): Promise<void> {
+  return withLabLock(lab.id, 'up', () => bringUp(lab, provider, options));
+}
+
+async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean }): Promise<void> {
   const state = readState(lab.id);
   if (state?.status === 'up') {
     throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, { hint: `use it as it is, or "lab down ${downArgs(lab)}" first`, exitCode: 1 });
@@ -38,7 +43,7 @@ const downs = new Map<string, Promise<string[]>>();
 export function labDown(labId: string, options: { quiet?: boolean } = {}): Promise<string[]> {
   let pending = downs.get(labId);
   if (!pending) {
-    pending = takeDown(labId, options).finally(() => downs.delete(labId));
+    pending = withLabLock(labId, 'down', () => takeDown(labId, options)).finally(() => downs.delete(labId));
     downs.set(labId, pending);
   }
   return pending;

@@ -8,13 +8,12 @@ export const describe = 'Run a command on a node of a running lab (lab exec LAB 
 export const builder = (y: Argv) => instanceOption(labArg(y)).positional('node', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; cmd?: string[]; '--'?: string[] }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { labIdOf, loadLab } = await import('../lab/load.js');
   const { providerOf } = await import('../providers/registry.js');
-  const { locateLab, parseLabFile } = await import('../lab/load.js');
-  const { labId } = await import('../lab/resolve.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
-  const state = readState(labId(parseLabFile(locateLab(argv.lab), undefined, 'vagrant').name, argv.instance));
+  const state = readState(labIdOf(argv.lab, argv.instance));
   const lab = loadLab(argv.lab, argv.instance, sysctlProviderOf(state?.provider ?? 'netns'));
+  (await import('../lock.js')).assertNotBeingChanged(lab.id);
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${lab.id.replace('+', ' --instance ')}`, exitCode: 1 });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);
   if (cmd.length === 0) throw new LabError('no command given', { hint: `lab exec ${lab.name} ${argv.node} -- ip addr` });

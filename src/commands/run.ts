@@ -26,6 +26,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   const { verdictTable } = await import('../report/console.js');
   const { lab, provider } = await loadWithProvider(argv.lab, argv);
   const variants = argv.variant?.length ? argv.variant.map((name) => lab.variants.find((v) => v.name === name) ?? unknownVariant(name, lab.variants.map((v) => v.name))) : lab.variants;
+  (await import('../lock.js')).acquireLabLock(lab.id, 'run'); // held until this process exits, so no up or down slips in
   const state = readState(lab.id);
   if (state && state.provider !== provider.name) throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
   const broughtUp = state?.status !== 'up';

@@ -29,15 +29,14 @@ export interface ProviderArgs {
  * Heavy modules (zod, listr2, execa, handlebars) load only when a command runs, not for --help.
  */
 export async function loadWithProvider(labArgValue: string, args: ProviderArgs) {
-  const { loadLab, locateLab, parseLabFile } = await import('../lab/load.js');
+  const { labIdOf, loadLab } = await import('../lab/load.js');
   const { getProvider, providerOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
   const { LabError } = await import('../errors.js');
   if (args.box !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/.test(args.box)) throw new LabError(`"${args.box}" is not a box name`, { hint: 'letters, digits, ".", "_", "-", "/"' });
-  const { labId } = await import('../lab/resolve.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
   // The provider decides which sysctls the lab may set, so it is found (from a lenient read) before the strict one.
-  const state = args.provider === undefined ? readState(labId(parseLabFile(locateLab(labArgValue), undefined, 'vagrant').name, args.instance)) : undefined;
+  const state = args.provider === undefined ? readState(labIdOf(labArgValue, args.instance)) : undefined;
   const provider = state ? providerOf(state) : getProvider(args.provider ?? 'netns', { inventory: args.inventory, box: args.box, verbose: args.verbose });
   const lab = loadLab(labArgValue, args.instance, sysctlProviderOf(provider.name));
   return { lab, provider };

@@ -7,7 +7,7 @@ import { labFileSchema, type LabFile } from './schema.js';
 import { locateProblems } from './problems.js';
 import { problemsFromZod } from './zod-problems.js';
 import { validateLab } from './validate.js';
-import { resolveLab } from './resolve.js';
+import { labId, resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME, LAB_NAME } from './names.js';
 import { getScenario } from '../run/scenarios/registry.js';
@@ -49,10 +49,20 @@ export function parseLabFile(file: string, text?: string, provider: SysctlProvid
   return parsed.data;
 }
 
-export function loadLab(arg: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
+function checkInstance(instance: string | undefined): void {
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new LabError(`"${instance}" is not an instance name`, { hint: 'lowercase letters, digits and "-", at most 16 characters' });
   }
+}
+
+/** The id of the lab an argument names, from a lenient read (any sysctl): to find its state before the strict read. */
+export function labIdOf(arg: string, instance?: string): string {
+  checkInstance(instance);
+  return labId(parseLabFile(locateLab(arg), undefined, 'vagrant').name, instance);
+}
+
+export function loadLab(arg: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
+  checkInstance(instance);
   const file = locateLab(arg);
   const lab = resolveLab(parseLabFile(file, undefined, provider), file, instance);
   const scenario = getScenario(lab.scenario.kind);
