@@ -63,12 +63,28 @@ export function labIdOf(arg: string, instance?: string): string {
 
 export function loadLab(arg: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
   checkInstance(instance);
-  const file = locateLab(arg);
-  const lab = resolveLab(parseLabFile(file, undefined, provider), file, instance);
+  return loadLabText(locateLab(arg), undefined, instance, provider);
+}
+
+/** The whole pipeline on one file (its text given, or read): what loadLab does once the file is found. */
+export function loadLabText(file: string, text?: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
+  const lab = named(file, () => resolveLab(parseLabFile(file, text, provider), file, instance));
   const scenario = getScenario(lab.scenario.kind);
   const problems = scenario.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
-  if (problems.length) throw new LabError(`${displayPath(file)} has ${plural(problems.length, 'problem')}`, { details: problems });
+  const shown = displayPath(file);
+  if (problems.length) throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: problems.map((p) => `${shown} ${p}`) });
   return lab;
+}
+
+/** Every lab-file error names the file, also those the resolver raises without it. */
+function named<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const shown = displayPath(file);
+    if (!(error instanceof LabError) || error.message.includes(shown)) throw error;
+    throw new LabError(`${shown}: ${error.message}`, { details: error.details, hint: error.hint, exitCode: error.exitCode });
+  }
 }
 
 function plural(n: number, word: string): string {
