@@ -116,12 +116,19 @@ async function main(): Promise<void> {
     const start = performance.now();
     const results = await Promise.all(names.map((n) => run(args(n))));
     recordNamespaces();
-    return { wallMs: Math.round(performance.now() - start), codes: results.map((r) => r.code), each: stats(results.map((r) => r.ms)), errors: results.filter((r) => r.code !== 0).map((r) => r.stderr.trim().split('\n')[0]) };
+    return {
+      wallMs: Math.round(performance.now() - start),
+      codes: results.map((r) => r.code),
+      each: stats(results.map((r) => r.ms)),
+      errors: results.filter((r) => r.code !== 0).map((r) => r.stderr.trim().split('\n')[0]),
+    };
   };
   const concurrentUp = await phase((n) => ['up', lab, '--instance', n]);
   const concurrentRun = await phase((n) => ['run', lab, '--instance', n, '--variant', 'baseline', '--json']);
   const concurrentDown = await phase((n) => ['down', lab, '--instance', n]);
-  for (const [what, p] of Object.entries({ up: concurrentUp, down: concurrentDown })) if (p.codes.some((c) => c !== 0)) failures.push(`concurrent ${what}: ${p.errors.join('; ')}`);
+  for (const [what, p] of Object.entries({ up: concurrentUp, down: concurrentDown })) {
+    if (p.codes.some((c) => c !== 0)) failures.push(`concurrent ${what}: ${p.errors.join('; ')}`);
+  }
   // run exits 1 for an INCONCLUSIVE verdict on a loaded machine; that is a verdict, not a leftover.
   if (concurrentRun.codes.some((c) => c > 1)) failures.push(`concurrent run: ${concurrentRun.errors.join('; ')}`);
 
@@ -147,7 +154,8 @@ async function main(): Promise<void> {
   };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${clean ? 'clean' : 'NOT CLEAN'}: ${cycles} cycles (median ${report.cycles.cycleMs.median} ms), ${instances} concurrent instances; ${path.relative(process.cwd(), out)}\n`);
+  const summary = `${cycles} cycles (median ${report.cycles.cycleMs.median} ms), ${instances} concurrent instances`;
+  process.stdout.write(`${clean ? 'clean' : 'NOT CLEAN'}: ${summary}; ${path.relative(process.cwd(), out)}\n`);
   if (!clean) {
     process.stdout.write(`${JSON.stringify({ leftovers, failures }, null, 2)}\n`);
     process.exitCode = 1;

@@ -88,7 +88,8 @@ export function acquireLabLock(labId: string, action: LabAction): void {
   }
   const file = lockPath(labId);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const me: LockHolder = { pid: process.pid, start: processStart(process.pid) ?? '?', command: commandOf(process.pid), action, since: new Date().toISOString() };
+  const since = new Date().toISOString();
+  const me: LockHolder = { pid: process.pid, start: processStart(process.pid) ?? '?', command: commandOf(process.pid), action, since };
   // Written whole, then linked into place: link fails when the lock exists, so two processes never both win.
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);

@@ -38,9 +38,10 @@ export function readState(lab: string): LabState | undefined {
 
 function corruptState(lab: string, file: string, why: string): LabError {
   const [name, instance] = lab.split('+');
+  const down = `lab down ${name}${instance ? ` --instance ${instance}` : ''}`;
   return new LabError(`the state file of lab ${lab} is corrupt: ${file}`, {
     details: [why],
-    hint: `move it aside (mv ${file} ${file}.corrupt), then "lab down ${name}${instance ? ` --instance ${instance}` : ''}" removes what carries the lab's names`,
+    hint: `move it aside (mv ${file} ${file}.corrupt), then "${down}" removes what carries the lab's names`,
     exitCode: 1,
   });
 }

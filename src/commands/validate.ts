@@ -14,5 +14,6 @@ export const builder = (y: Argv) =>
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: 'netns' | 'ssh' | 'vagrant' }>) {
   const { loadLab, displayPath } = await import('../lab/load.js');
   const lab = loadLab(argv.lab, undefined, argv.provider);
-  process.stdout.write(`${displayPath(lab.file)}: valid for provider ${argv.provider} (${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants)\n`);
+  const counts = `${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants`;
+  process.stdout.write(`${displayPath(lab.file)}: valid for provider ${argv.provider} (${counts})\n`);
 }

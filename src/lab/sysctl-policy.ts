@@ -25,13 +25,15 @@ export function isPerNetns(key: string): boolean {
 export function sysctlRefusal(key: string, provider: SysctlProvider): string | undefined {
   if (provider === 'vagrant') return undefined; // the VMs are the lab's own machines
   if (provider === 'ssh') {
-    return key.startsWith('net.') ? undefined : `${key} is not a network setting; on ssh hosts a lab may set net.* sysctls only (the hosts are shared with their owner)`;
+    if (key.startsWith('net.')) return undefined;
+    return `${key} is not a network setting; on ssh hosts a lab may set net.* sysctls only (the hosts are shared with their owner)`;
   }
   if (isPerNetns(key)) return undefined;
   const why = key.startsWith('net.')
     ? `${key} is not per network namespace (the kernel keeps it global, or it is read-only inside a namespace)`
     : `${key} is not a network setting: it is global to the kernel`;
-  return `${why}, so setting it from a lab's namespace would change the whole machine; on netns a lab may set only per-namespace sysctls (net.ipv4.*, net.ipv6.*, net.netfilter.*, part of net.core.*), or use --provider vagrant`;
+  const allowed = 'per-namespace sysctls (net.ipv4.*, net.ipv6.*, net.netfilter.*, part of net.core.*)';
+  return `${why}, so setting it from a lab's namespace would change the whole machine; on netns a lab may set only ${allowed}, or use --provider vagrant`;
 }
 
 export function sysctlProviderOf(providerName: string): SysctlProvider {

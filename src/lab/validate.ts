@@ -135,17 +135,22 @@ function bridgeOverlaps(lab: LabFile, links: Array<{ cidr: Cidr; path: Array<str
     if (node.profile === 'docker-host' || node.profile === 'docker-desktop-wsl2') {
       inner.push({ what: "Docker bridge subnet", cidr: parseCidr(node.docker?.subnet ?? '172.17.0.0/16'), path: ['nodes', name, 'docker', 'subnet'] });
     }
-    if (node.profile === 'docker-desktop-wsl2') inner.push({ what: 'WSL switch subnet', cidr: parseCidr(node.wsl?.subnet ?? '172.22.16.0/24'), path: ['nodes', name, 'wsl', 'subnet'] });
+    if (node.profile === 'docker-desktop-wsl2') {
+      inner.push({ what: 'WSL switch subnet', cidr: parseCidr(node.wsl?.subnet ?? '172.22.16.0/24'), path: ['nodes', name, 'wsl', 'subnet'] });
+    }
     for (const own of inner) {
       if (!own.cidr) continue;
       for (const link of links) {
         if (overlaps(link.cidr, own.cidr)) {
-          problems.push({ path: link.path, message: `subnet ${formatCidr(link.cidr)} overlaps the ${own.what} ${formatCidr(own.cidr)} of node ${name}; routes to it would go to the bridge; give one of them another range` });
+          const message = `subnet ${formatCidr(link.cidr)} overlaps the ${own.what} ${formatCidr(own.cidr)} of node ${name}`;
+          problems.push({ path: link.path, message: `${message}; routes to it would go to the bridge; give one of them another range` });
         }
       }
     }
     const [a, b] = inner;
-    if (a?.cidr && b?.cidr && overlaps(a.cidr, b.cidr)) problems.push({ path: b.path, message: `the ${b.what} ${formatCidr(b.cidr)} overlaps the ${a.what} ${formatCidr(a.cidr)}` });
+    if (a?.cidr && b?.cidr && overlaps(a.cidr, b.cidr)) {
+      problems.push({ path: b.path, message: `the ${b.what} ${formatCidr(b.cidr)} overlaps the ${a.what} ${formatCidr(a.cidr)}` });
+    }
   }
   return problems;
 }

@@ -24,7 +24,9 @@ export function readYamlText(file: string, shown: string): string {
   let bytes: Buffer;
   try {
     const size = fs.statSync(file).size;
-    if (size > MAX_YAML_BYTES) throw new LabError(`${shown} is ${size} bytes, over the ${MAX_YAML_BYTES}-byte limit for a YAML file`, { hint: 'is this the right file?' });
+    if (size > MAX_YAML_BYTES) {
+      throw new LabError(`${shown} is ${size} bytes, over the ${MAX_YAML_BYTES}-byte limit for a YAML file`, { hint: 'is this the right file?' });
+    }
     bytes = fs.readFileSync(file);
   } catch (error) {
     if (error instanceof LabError) throw error;

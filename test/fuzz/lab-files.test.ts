@@ -38,22 +38,43 @@ const duration = fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.constantFrom('us
 const percent = fc.tuple(fc.integer({ min: 0, max: 100 }), fc.constantFrom('', '.5', '.25')).map(([n, f]) => `${n === 100 ? 100 : `${n}${f}`}%`);
 const rate = fc.tuple(fc.integer({ min: 1, max: 999 }), fc.constantFrom('kbit', 'mbit', 'gbit')).map(([n, u]) => `${n}${u}`);
 const impairment = fc
-  .record({ delay: duration, jitter: fc.option(duration, { nil: undefined }), loss: fc.option(percent, { nil: undefined }), reorder: fc.option(percent, { nil: undefined }), rate: fc.option(rate, { nil: undefined }) })
+  .record({
+    delay: duration,
+    jitter: fc.option(duration, { nil: undefined }),
+    loss: fc.option(percent, { nil: undefined }),
+    reorder: fc.option(percent, { nil: undefined }),
+    rate: fc.option(rate, { nil: undefined }),
+  })
   .map((i) => Object.fromEntries(Object.entries(i).filter(([, v]) => v !== undefined)));
-const ruleToken = fc.constantFrom('-p', 'tcp', 'udp', '-m', 'conntrack', '--ctstate', 'INVALID,NEW', '-s', '10.0.0.0/8', '!', '-d', '172.17.0.2', '--dport', '9000', '-j', 'DROP', 'ACCEPT');
+const ruleToken = fc.constantFrom(
+  ...['-p', 'tcp', 'udp', '-m', 'conntrack', '--ctstate', 'INVALID,NEW', '-s', '10.0.0.0/8', '!', '-d', '172.17.0.2'],
+  ...['--dport', '9000', '-j', 'DROP', 'ACCEPT'],
+);
 const change = (nodes: string[]) =>
   fc.oneof(
     fc.record({ node: fc.constantFrom(...nodes), sysctl: fc.record({ key: fc.constantFrom(...perNetnsKeys), value: sysctlValue }) }),
     fc.record({
       node: fc.constantFrom(...nodes),
-      iptables: fc.record({ chain: fc.constantFrom('INPUT', 'FORWARD', 'OUTPUT'), position: fc.integer({ min: 1, max: 1000 }), rule: fc.array(ruleToken, { minLength: 1, maxLength: 8 }).map((t) => t.join(' ')) }),
+      iptables: fc.record({
+        chain: fc.constantFrom('INPUT', 'FORWARD', 'OUTPUT'),
+        position: fc.integer({ min: 1, max: 1000 }),
+        rule: fc.array(ruleToken, { minLength: 1, maxLength: 8 }).map((t) => t.join(' ')),
+      }),
     }),
   );
 
 /** docker-1090 with generated extra nodes hanging off its router, impairments, sysctls and variants. */
 const validLab = fc
   .record({
-    extra: fc.uniqueArray(fc.record({ name: nodeName, role: fc.constantFrom('host', 'router'), explicit: fc.boolean(), sysctls: fc.dictionary(fc.constantFrom(...perNetnsKeys), sysctlValue, { maxKeys: 3 }) }), { selector: (n) => n.name, maxLength: 5 }),
+    extra: fc.uniqueArray(
+      fc.record({
+        name: nodeName,
+        role: fc.constantFrom('host', 'router'),
+        explicit: fc.boolean(),
+        sysctls: fc.dictionary(fc.constantFrom(...perNetnsKeys), sysctlValue, { maxKeys: 3 }),
+      }),
+      { selector: (n) => n.name, maxLength: 5 },
+    ),
     impairments: fc.array(fc.option(impairment, { nil: undefined }), { minLength: 2, maxLength: 2 }),
     variantNames: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,31}$/), { maxLength: 3 }),
     instance: fc.option(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,15}$/), { nil: undefined }),
@@ -65,7 +86,8 @@ const validLab = fc
       const lab = structuredClone(base);
       extra.forEach((e, i) => {
         lab.nodes[e.name] = { role: e.role, ...(Object.keys(e.sysctls).length ? { sysctls: e.sysctls } : {}) };
-        lab.links.push(e.explicit ? { endpoints: ['router', e.name], subnet: `10.20.${i}.0/24`, addresses: { router: `10.20.${i}.1`, [e.name]: `10.20.${i}.2` } } : { endpoints: ['router', e.name] });
+        const addressing = { subnet: `10.20.${i}.0/24`, addresses: { router: `10.20.${i}.1`, [e.name]: `10.20.${i}.2` } };
+        lab.links.push({ endpoints: ['router', e.name], ...(e.explicit ? addressing : {}) });
       });
       impairments.forEach((imp, i) => imp && (lab.links[i].impairment = [imp]));
       variantNames.forEach((v, i) => (lab.variants[v] ??= { description: `generated ${v}`, changes: changes[i] }));
@@ -101,7 +123,8 @@ test('generated valid lab files resolve and plan, and every planned token is a v
 });
 
 const hostileValue = fc.oneof(
-  fc.constantFrom('$(reboot)', '`id`', '; rm -rf /', 'a\nb', '../../etc/passwd', '010.010.001.002', '999.1.1.1', '10.0.0.0/33', 'kernel.panic', 'vm.drop_caches', '150%', '0kbit', '5000s', '-1', ''),
+  fc.constantFrom('$(reboot)', '`id`', '; rm -rf /', 'a\nb', '../../etc/passwd', '010.010.001.002', '999.1.1.1', '10.0.0.0/33'),
+  fc.constantFrom('kernel.panic', 'vm.drop_caches', '150%', '0kbit', '5000s', '-1', ''),
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.integer(),
@@ -145,8 +168,9 @@ function rejectsCleanly(text: string, instance?: string): 'valid' | 'rejected' {
 test('generated invalid lab files (hostile values anywhere) give exit 2 with file and line, never a crash', (t) => {
   const basePaths = paths(base).filter((p) => p.length > 0);
   const outcomes = { valid: 0, rejected: 0 };
+  const mutation = fc.tuple(fc.constantFrom(...basePaths), hostileValue, fc.constantFrom('set', 'set', 'delete', 'add'));
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.constantFrom(...basePaths), hostileValue, fc.constantFrom('set', 'set', 'delete', 'add')), { minLength: 1, maxLength: 4 }), (mutations) => {
+    fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
       const lab = structuredClone(base);
       for (const [p, value, mode] of mutations) {
         try {
@@ -165,7 +189,8 @@ test('generated invalid lab files (hostile values anywhere) give exit 2 with fil
 test('mangled lab file text (bytes inserted, cut, aliases, nesting) gives exit 2 with file and line, never a crash', (t) => {
   const text = stringify(base);
   const outcomes = { valid: 0, rejected: 0 };
-  const insert = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(':', '- ', '{', '[', ']]', '&a ', '*a', '!!binary ', '"', "'", '\t', '\n  ', '? ', '%YAML 1.1\n', '---\n'));
+  const syntax = fc.constantFrom(':', '- ', '{', '[', ']]', '&a ', '*a', '!!binary ', '"', "'", '\t', '\n  ', '? ', '%YAML 1.1\n', '---\n');
+  const insert = fc.oneof(fc.string({ maxLength: 8 }), syntax);
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat({ max: text.length }), fc.nat({ max: 20 }), insert), { minLength: 1, maxLength: 3 }), (edits) => {
       let mangled = text;
@@ -179,8 +204,14 @@ test('mangled lab file text (bytes inserted, cut, aliases, nesting) gives exit 2
 
 /** Values wrong by construction, each put where it is wrong: every one must be rejected, none may crash the loader. */
 const wrongByConstruction = fc.oneof(
-  fc.tuple(fc.constantFrom('kernel', 'vm', 'fs', 'user', 'dev'), fc.stringMatching(/^[a-z_]{1,12}$/)).map(([top, key]) => ({ kind: 'host sysctl', edit: (lab: any) => (lab.nodes.router.sysctls = { [`${top}.${key}`]: '1' }) })),
-  fc.constantFrom('net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_mem', 'net.ipv4.udp_mem', 'net.netfilter.nf_conntrack_max', 'net.ipv4.route.gc_thresh', 'net.bridge.bridge-nf-call-iptables').map((key) => ({
+  fc.tuple(fc.constantFrom('kernel', 'vm', 'fs', 'user', 'dev'), fc.stringMatching(/^[a-z_]{1,12}$/)).map(([top, key]) => ({
+    kind: 'host sysctl',
+    edit: (lab: any) => (lab.nodes.router.sysctls = { [`${top}.${key}`]: '1' }),
+  })),
+  fc.constantFrom(
+    ...['net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_mem', 'net.ipv4.udp_mem', 'net.netfilter.nf_conntrack_max', 'net.ipv4.route.gc_thresh'],
+    'net.bridge.bridge-nf-call-iptables',
+  ).map((key) => ({
     kind: 'global net sysctl',
     edit: (lab: any) => (lab.variants.baseline.changes = [{ node: 'client', sysctl: { key, value: '1' } }]),
   })),
@@ -188,13 +219,20 @@ const wrongByConstruction = fc.oneof(
     kind: 'leading zero',
     edit: (lab: any) => (lab.links[0].addresses.client = octets.map((o, j) => (j === i ? `0${o}` : String(o))).join('.')),
   })),
-  fc.tuple(fc.constantFrom('loss', 'reorder'), fc.integer({ min: 101, max: 100000 })).map(([key, n]) => ({ kind: 'over 100%', edit: (lab: any) => (lab.links[1].impairment = [{ delay: '1ms', [key]: `${n}%` }]) })),
+  fc.tuple(fc.constantFrom('loss', 'reorder'), fc.integer({ min: 101, max: 100000 })).map(([key, n]) => ({
+    kind: 'over 100%',
+    edit: (lab: any) => (lab.links[1].impairment = [{ delay: '1ms', [key]: `${n}%` }]),
+  })),
   fc.integer({ min: 4295, max: 10 ** 9 }).map((n) => ({ kind: 'delay past tc', edit: (lab: any) => (lab.links[1].impairment = [{ delay: `${n}s` }]) })),
-  fc.integer({ min: 0, max: 255 }).map((n) => ({ kind: 'bridge overlap', edit: (lab: any) => ((lab.links[1].subnet = `172.17.${n}.0/24`), (lab.links[1].addresses = { router: `172.17.${n}.1`, server: `172.17.${n}.2` })) })),
+  fc.integer({ min: 0, max: 255 }).map((n) => ({
+    kind: 'bridge overlap',
+    edit: (lab: any) => Object.assign(lab.links[1], { subnet: `172.17.${n}.0/24`, addresses: { router: `172.17.${n}.1`, server: `172.17.${n}.2` } }),
+  })),
 );
 
 const aliasBomb = fc.tuple(fc.integer({ min: 6, max: 12 }), fc.integer({ min: 6, max: 10 })).map(([width, depth]) => {
-  const levels = Array.from({ length: depth }, (_, i) => `  l${i}: &l${i} [${Array.from({ length: width }, () => (i === 0 ? '"lol"' : `*l${i - 1}`)).join(', ')}]`);
+  const level = (i: number) => Array.from({ length: width }, () => (i === 0 ? '"lol"' : `*l${i - 1}`)).join(', ');
+  const levels = Array.from({ length: depth }, (_, i) => `  l${i}: &l${i} [${level(i)}]`);
   return stringify(base).replace(/^nodes:/m, `x-bomb:\n${levels.join('\n')}\nnodes:`);
 });
 

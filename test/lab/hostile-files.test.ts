@@ -19,10 +19,25 @@ function labError(t: import('ava').ExecutionContext, fn: () => unknown): LabErro
 }
 
 test('per-namespace sysctls are told apart from host-wide ones', (t) => {
-  for (const key of ['net.ipv4.ip_forward', 'net.ipv4.conf.eth0.rp_filter', 'net.ipv6.conf.all.forwarding', 'net.netfilter.nf_conntrack_tcp_be_liberal', 'net.core.somaxconn']) {
+  const perNetns = [
+    'net.ipv4.ip_forward',
+    'net.ipv4.conf.eth0.rp_filter',
+    'net.ipv6.conf.all.forwarding',
+    'net.netfilter.nf_conntrack_tcp_be_liberal',
+    'net.core.somaxconn',
+  ];
+  for (const key of perNetns) {
     t.true(isPerNetns(key), key);
   }
-  for (const key of ['kernel.panic', 'vm.drop_caches', 'net.core.rmem_max', 'net.ipv4.tcp_mem', 'net.netfilter.nf_conntrack_max', 'net.bridge.bridge-nf-call-iptables', 'net.ipv4.conf.eth0']) {
+  const global = [
+    'kernel.panic',
+    'vm.drop_caches',
+    'net.core.rmem_max',
+    'net.ipv4.tcp_mem',
+    'net.netfilter.nf_conntrack_max',
+    'net.bridge.bridge-nf-call-iptables',
+  ];
+  for (const key of [...global, 'net.ipv4.conf.eth0']) {
     t.false(isPerNetns(key), key);
   }
   t.regex(sysctlRefusal('kernel.panic', 'netns')!, /global to the kernel.*whole machine/);
@@ -74,7 +89,8 @@ test('exercise.yaml syntax errors are reported with their lines', (t) => {
 });
 
 test('exercise.yaml problems are all reported at once, each with file and line', (t) => {
-  const lab = loadLab(labWithExercise('title: t\nintro: i\ntypo: 1\nsteps:\n  - id: One\n    goal: g\n    check: { kind: command, node: client, argv: ["a;b"], match: x, because: y }\n'));
+  const check = '{ kind: command, node: client, argv: ["a;b"], match: x, because: y }';
+  const lab = loadLab(labWithExercise(`title: t\nintro: i\ntypo: 1\nsteps:\n  - id: One\n    goal: g\n    check: ${check}\n`));
   const error = labError(t, () => loadExercise(lab));
   t.regex(error.message, /is not a valid exercise \(3 problems\)/);
   t.deepEqual(error.details.map((d) => /exercise\.yaml:(\d+):\d+ /.exec(d)?.[1]).sort(), ['3', '5', '7']);
@@ -83,7 +99,8 @@ test('exercise.yaml problems are all reported at once, each with file and line',
 test('an ssh inventory is parsed as strictly as a lab file', (t) => {
   const home = tempHome('lab-hostile-');
   const bad = path.join(home, 'hosts.yaml');
-  fs.writeFileSync(bad, 'hosts:\n  client: { address: "a b", user: ops, key: k, hostKey: insecure-accept-any, colour: red }\n  router: { address: 10.0.0.1, user: Root, key: k, hostKey: nope }\n');
+  const client = '{ address: "a b", user: ops, key: k, hostKey: insecure-accept-any, colour: red }';
+  fs.writeFileSync(bad, `hosts:\n  client: ${client}\n  router: { address: 10.0.0.1, user: Root, key: k, hostKey: nope }\n`);
   const problems = labError(t, () => loadInventory(bad));
   t.regex(problems.message, /is not a valid inventory \(4 problems\)/);
   for (const d of problems.details) t.regex(d, /hosts\.yaml:[23]:\d+ hosts\./);

@@ -10,7 +10,8 @@ const lockModule = path.join(root, 'dist', 'src', 'lock.js');
 
 /** Another process that takes the lab's lock and keeps it until killed. */
 async function holder(env: NodeJS.ProcessEnv, labId: string, action: string): Promise<ChildProcess> {
-  const script = `const m = await import(${JSON.stringify(lockModule)}); m.acquireLabLock(${JSON.stringify(labId)}, ${JSON.stringify(action)}); console.log('held'); setInterval(() => {}, 1000);`;
+  const take = `m.acquireLabLock(${JSON.stringify(labId)}, ${JSON.stringify(action)})`;
+  const script = `const m = await import(${JSON.stringify(lockModule)}); ${take}; console.log('held'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => String(d).includes('held') && resolve());
@@ -35,7 +36,13 @@ test('up, run, down and exec against a lab another process is building exit 1 na
   const child = await holder(env, 'docker-1090+h-held', 'up');
   try {
     const h = ['--instance', 'h-held'];
-    for (const args of [['up', 'docker-1090', ...h], ['run', 'docker-1090', ...h], ['down', 'docker-1090', ...h], ['exec', 'docker-1090', 'client', ...h, '--', 'true']]) {
+    const commands = [
+      ['up', 'docker-1090', ...h],
+      ['run', 'docker-1090', ...h],
+      ['down', 'docker-1090', ...h],
+      ['exec', 'docker-1090', 'client', ...h, '--', 'true'],
+    ];
+    for (const args of commands) {
       const result = await lab(args, env);
       t.is(result.code, 1, args[0]);
       t.regex(result.stderr, new RegExp(`^error: lab docker-1090\\+h-held is busy: process ${child.pid} \\(.*node.*\\) is running "up" on it since `), args[0]);
