@@ -28,7 +28,7 @@ export const tcpdumpFilter = z
 /** Commands a `run` step may start on a node: network tools that act inside the node's namespace or host. */
 export const RUN_COMMANDS = ['conntrack', 'ip', 'iptables', 'nft', 'ss', 'tc'] as const;
 export const COMMAND_TOKEN = /^(!|[A-Za-z0-9_.:/,+=@%-]{1,128})$/;
-const commandToken = z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters');
+const commandToken = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters'));
 const argv = z
   .array(commandToken)
   .min(1)

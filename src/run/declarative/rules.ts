@@ -5,7 +5,7 @@
  */
 import { COMPARATORS, type Condition, type VerdictRules } from '../../lab/declared/spec.js';
 import { verdict, type Verdict } from '../verdict.js';
-import { measureId, type Measured } from './measure.js';
+import { measureId, measureLabel, type Measured } from './measure.js';
 
 const WORDS = { atLeast: 'at least', atMost: 'at most', equals: 'exactly', below: 'fewer than', above: 'more than' } as const;
 
@@ -21,8 +21,9 @@ export function judgeRules(rules: VerdictRules, measures: Record<string, Measure
   if (missing.length) return verdict('INCONCLUSIVE', `evidence missing: ${missing.join('; ')}`, ['missing']);
 
   const check = (c: Condition): Checked => {
-    const lhs = measures[measureId(c.measure)]!;
-    const rhs = typeof c.than === 'number' ? { value: c.than, label: '' } : measures[measureId(c.than)]!;
+    // Labels come from the condition: two conditions may count the same thing under different words.
+    const lhs = { value: measures[measureId(c.measure)]!.value, label: measureLabel(c.measure) };
+    const rhs = typeof c.than === 'number' ? { value: c.than, label: '' } : { value: measures[measureId(c.than)]!.value, label: measureLabel(c.than) };
     const holds = compare(lhs.value!, c.op, rhs.value!);
     let text = `${lhs.value} ${lhs.label}`;
     if (typeof c.than !== 'number') text += holds ? ` (${rhs.label}: ${rhs.value})` : `, needed ${WORDS[c.op]} ${rhs.label} (${rhs.value})`;
