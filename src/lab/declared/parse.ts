@@ -200,7 +200,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     set.add(name);
   };
   const known = (set: Set<string>, name: string, what: string, path: Path) => {
-    if (!set.has(name)) problems.push({ path, message: `found "${name}", expected a ${what} declared by an earlier step: ${[...set].join(', ') || '(none)'}` });
+    if (!set.has(name)) problems.push({ path, message: `found "${name}", expected ${what} declared by an earlier step: ${[...set].join(', ') || '(none)'}` });
   };
   const visit = (step: Step, path: Path) => {
     if (step.skip) return;
@@ -218,7 +218,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
         unique(agents, step.spec.name, 'agent', [...at, 'name']);
         break;
       case 'wait':
-        if ('agent' in step.spec) known(agents, step.spec.agent, 'agent', [...at, 'agent']);
+        if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
         break;
       case 'run':
         nodeProblem(step.spec.node, [...at, 'node']);
@@ -228,8 +228,8 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
         unique(snapshots, step.spec.name, 'snapshot', [...at, 'name']);
         break;
       case 'stop':
-        if ('agent' in step.spec) known(agents, step.spec.agent, 'agent', [...at, 'agent']);
-        else known(captures, step.spec.capture, 'capture', [...at, 'capture']);
+        if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
+        else known(captures, step.spec.capture, 'a capture', [...at, 'capture']);
         break;
     }
   };
@@ -242,10 +242,10 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
   const checkMeasure = (m: Measure, path: Path) => {
     const at = [...path, m.kind];
     const phase = 'phase' in m.spec ? m.spec.phase : undefined;
-    if (phase) known(phases, phase, 'phase', [...at, 'phase']);
-    if (m.kind === 'packets') known(captures, m.spec.capture, 'capture', [...at, 'capture']);
-    if (m.kind === 'agent') known(agents, m.spec.name, 'agent', [...at, 'name']);
-    if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'snapshot', [...at, 'name']);
+    if (phase) known(phases, phase, 'a phase', [...at, 'phase']);
+    if (m.kind === 'packets') known(captures, m.spec.capture, 'a capture', [...at, 'capture']);
+    if (m.kind === 'agent') known(agents, m.spec.name, 'an agent', [...at, 'name']);
+    if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'a snapshot', [...at, 'name']);
     if (m.kind === 'conntrack') nodeProblem(m.spec.node, [...at, 'node']);
   };
   const rules: Array<[Condition[], Path]> = [

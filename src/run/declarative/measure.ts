@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCommand } from '../../transport/process.js';
-import type { Condition, DeclaredScenario, Measure } from '../../lab/declared/spec.js';
+import type { Condition, Measure, VerdictRules } from '../../lab/declared/spec.js';
 import type { PhaseWindow, Recorded } from './steps.js';
 
 export interface Measured {
@@ -34,15 +34,15 @@ export function measureLabel(m: Measure): string {
   }
 }
 
-export function conditionMeasures(scenario: DeclaredScenario): Measure[] {
-  const all: Condition[] = [...scenario.verdict.reproduced, ...scenario.verdict.notReproduced, ...scenario.verdict.healthy];
+export function conditionMeasures(rules: VerdictRules): Measure[] {
+  const all: Condition[] = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy];
   return all.flatMap((c) => (typeof c.than === 'number' ? [c.measure] : [c.measure, c.than]));
 }
 
 /** Every measure the rules use, by id. `root` is the run's results folder (artifact paths are relative to it). */
-export async function measureAll(scenario: DeclaredScenario, rec: Recorded, root: string): Promise<Record<string, Measured>> {
+export async function measureAll(rules: VerdictRules, rec: Recorded, root: string): Promise<Record<string, Measured>> {
   const out: Record<string, Measured> = {};
-  for (const m of conditionMeasures(scenario)) {
+  for (const m of conditionMeasures(rules)) {
     const id = measureId(m);
     if (out[id]) continue;
     const r = await measure(m, rec, root);
