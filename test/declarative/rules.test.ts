@@ -102,3 +102,21 @@ test('recorded run: an agent without a summary makes the verdict INCONCLUSIVE', 
   t.is(v.verdict, 'INCONCLUSIVE');
   t.is(v.reason, 'evidence missing: agent client wrote no summary');
 });
+
+test('conntrack counters are compared as changes over the phase; a counter not reported is missing', async (t) => {
+  const invalid: Measure = { kind: 'conntrack', spec: { node: 'gw', counter: 'invalid', phase: 'after' } };
+  const r: VerdictRules = { reproduced: [cond(invalid, 'atLeast', 1)], notReproduced: [cond(invalid, 'equals', 0)], healthy: [cond(invalid, 'atMost', 1000)] };
+  const rec: Recorded = {
+    phases: [{ name: 'after', start: 1, end: 2 }],
+    agents: {},
+    captures: {},
+    snapshots: {},
+    commands: [],
+    conntrack: { gw: { start: { invalid: 1 }, 'after:start': { invalid: 3 }, 'after:end': { invalid: 7 }, end: { invalid: 7 } } },
+  };
+  const measured = await measureAll(r, rec, root);
+  t.is(measured[measureId(invalid)]!.value, 4);
+  t.is(judgeRules(r, measured).reason, '4 conntrack invalid (change on gw in phase after)');
+  delete rec.conntrack.gw!['after:end'];
+  t.is(judgeRules(r, await measureAll(r, rec, root)).reason, 'evidence missing: no conntrack -S invalid on gw at after:start and after:end');
+});
