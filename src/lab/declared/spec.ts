@@ -71,6 +71,12 @@ export const genericAgents = {
       payload: payload.default('seq'),
     }),
   },
+  'conntrack-watcher': {
+    file: 'generic_conntrack_watcher.py',
+    args: z
+      .strictObject({ proto: z.enum(['tcp', 'udp', 'icmp']).optional(), port: port.optional(), duration: seconds.default(60) })
+      .refine((a) => !a.port || (a.proto && a.proto !== 'icmp'), 'a port needs proto tcp or udp'),
+  },
 } as const;
 export type GenericAgentKind = keyof typeof genericAgents;
 
