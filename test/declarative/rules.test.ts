@@ -48,11 +48,19 @@ test('missing evidence is INCONCLUSIVE, whatever the other numbers say', (t) => 
 test('neither rule holding is INCONCLUSIVE, and says what failed', (t) => {
   const v = judgeRules(rules, numbers(0, 10, 50));
   t.is(v.verdict, 'INCONCLUSIVE');
-  t.is(v.reason, 'neither rule holds: for REPRODUCED 0 replies left from another address, needed at least 1; for NOT_REPRODUCED 10 replies reached the client, needed exactly client sent (50)');
+  t.is(
+    v.reason,
+    'neither rule holds: for REPRODUCED 0 replies left from another address, needed at least 1; ' +
+      'for NOT_REPRODUCED 10 replies reached the client, needed exactly client sent (50)',
+  );
 });
 
 test('both rules holding is INCONCLUSIVE', (t) => {
-  const loose: VerdictRules = { reproduced: [cond(received, 'atLeast', 1)], notReproduced: [cond(wrong, 'equals', 0)], healthy: [cond(received, 'atLeast', 1)] };
+  const loose: VerdictRules = {
+    reproduced: [cond(received, 'atLeast', 1)],
+    notReproduced: [cond(wrong, 'equals', 0)],
+    healthy: [cond(received, 'atLeast', 1)],
+  };
   const v = judgeRules(loose, numbers(0, 50, 50));
   t.is(v.verdict, 'INCONCLUSIVE');
   t.regex(v.reason, /^both rules hold/);

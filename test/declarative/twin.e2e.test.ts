@@ -14,10 +14,14 @@ interface RunJson {
 const home = tempHome('lab-declared-');
 const env = envFor(home);
 
+const copies = [
+  ['moby-15127', 'twin-coded', 'tw1'],
+  ['moby-15127-declared', 'twin-declared', 'tw2'],
+  ['udp-stale-dnat', 'twin-stale-dnat', 'tw3'],
+] as const;
+
 test.after.always(async () => {
-  for (const [name, instance] of [['twin-coded', 'tw1'], ['twin-declared', 'tw2'], ['twin-stale-dnat', 'tw3']] as const) {
-    await lab(['down', labCopy(name === 'twin-coded' ? 'moby-15127' : name === 'twin-declared' ? 'moby-15127-declared' : 'udp-stale-dnat', name, home), '--instance', instance], env);
-  }
+  for (const [source, name, instance] of copies) await lab(['down', labCopy(source, name, home), '--instance', instance], env);
 });
 
 async function run(source: string, name: string, instance: string): Promise<RunJson> {

@@ -41,7 +41,8 @@ test('lab new writes a skeleton that validates, and refuses to overwrite it', as
 
 test('a whole-value placeholder keeps its type; inside a text it is spliced in', (t) => {
   const problems: Problem[] = [];
-  const out = substitute({ port: '${port}', filter: 'udp port ${port} and host ${a.address}', list: ['${port}'] }, { port: 53, 'a.address': '10.0.0.1' }, [], problems);
+  const names = { port: 53, 'a.address': '10.0.0.1' };
+  const out = substitute({ port: '${port}', filter: 'udp port ${port} and host ${a.address}', list: ['${port}'] }, names, [], problems);
   t.deepEqual(out, { port: 53, filter: 'udp port 53 and host 10.0.0.1', list: [53] });
   t.deepEqual(problems, []);
   substitute('x ${obj}', { obj: { a: 1 } }, ['p'], problems);

@@ -19,6 +19,7 @@ import {
   type Measure,
   type Phase,
   type Step,
+  STEP_NAME,
 } from './spec.js';
 
 export interface RawDeclared {
@@ -35,7 +36,12 @@ export interface DeclaredTopology {
   addresses: Record<string, string>;
 }
 
-export function parseDeclared(raw: RawDeclared, params: Record<string, unknown>, topo: DeclaredTopology, base: Path = ['scenario']): { scenario?: DeclaredScenario; problems: Problem[] } {
+export function parseDeclared(
+  raw: RawDeclared,
+  params: Record<string, unknown>,
+  topo: DeclaredTopology,
+  base: Path = ['scenario'],
+): { scenario?: DeclaredScenario; problems: Problem[] } {
   const problems: Problem[] = [];
   const builtins = Object.fromEntries(Object.entries(topo.addresses).map(([node, address]) => [`${node}.address`, address]));
   // A param's value may itself name an address: { bind: "${host.address}" }.
@@ -52,7 +58,9 @@ export function parseDeclared(raw: RawDeclared, params: Record<string, unknown>,
       const phase = item as { phase?: unknown; steps?: unknown };
       const extra = Object.keys(item).filter((k) => k !== 'phase' && k !== 'steps');
       for (const k of extra) problems.push({ path: [...path, k], message: `unknown key "${k}" (a phase has: phase, steps)` });
-      if (typeof phase.phase !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(phase.phase)) problems.push({ path: [...path, 'phase'], message: 'expected a phase name: lowercase letters, digits and "-"' });
+      if (typeof phase.phase !== 'string' || !STEP_NAME.test(phase.phase)) {
+        problems.push({ path: [...path, 'phase'], message: 'expected a phase name: lowercase letters, digits and "-"' });
+      }
       if (!Array.isArray(phase.steps) || phase.steps.length === 0) {
         problems.push({ path: [...path, 'steps'], message: 'expected a non-empty list of steps' });
         return;
@@ -66,10 +74,14 @@ export function parseDeclared(raw: RawDeclared, params: Record<string, unknown>,
 
   const verdict = parseVerdict(verdictRaw, [...base, 'verdict'], problems);
   if (problems.length || !verdict) return { problems };
-  const whenProblems = parsedSteps.flatMap((item, i) =>
-    ('phase' in item ? item.steps.map((s, j) => [s, [...base, 'steps', i, 'steps', j]] as const) : [[item, [...base, 'steps', i]] as const]).flatMap(([s, path]) =>
-      Object.keys(s.when ?? {}).filter((k) => !(k in params)).map((k) => ({ path: [...path, 'when', k], message: `found "${k}", expected one of the scenario's params: ${Object.keys(params).join(', ') || '(none)'}` })),
-    ),
+  const known = `expected one of the scenario's params: ${Object.keys(params).join(', ') || '(none)'}`;
+  const located = parsedSteps.flatMap((item, i) =>
+    'phase' in item ? item.steps.map((s, j) => [s, [...base, 'steps', i, 'steps', j]] as const) : [[item, [...base, 'steps', i]] as const],
+  );
+  const whenProblems = located.flatMap(([s, path]) =>
+    Object.keys(s.when ?? {})
+      .filter((k) => !(k in params))
+      .map((k) => ({ path: [...path, 'when', k], message: `found "${k}", ${known}` })),
   );
   if (whenProblems.length) return { problems: whenProblems };
   // Steps whose `when` does not match this variant's params are skipped (and not counted when names are checked).
@@ -114,16 +126,23 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
     problems.push({ path, message: 'expected a mapping with reproduced and notReproduced' });
     return undefined;
   }
-  for (const k of Object.keys(raw)) if (k !== 'reproduced' && k !== 'notReproduced') problems.push({ path: [...path, k], message: `unknown key "${k}" (expected one of: reproduced, notReproduced)` });
+  for (const k of Object.keys(raw)) {
+    const message = `unknown key "${k}" (expected one of: reproduced, notReproduced)`;
+    if (k !== 'reproduced' && k !== 'notReproduced') problems.push({ path: [...path, k], message });
+  }
   const reproduced = conditions(raw.reproduced, [...path, 'reproduced'], problems);
   const nr = raw.notReproduced;
   if (!isObject(nr)) {
-    problems.push({ path: [...path, 'notReproduced'], message: 'expected a mapping with when (the bug did not happen) and healthy (evidence that traffic flowed)' });
+    const message = 'expected a mapping with when (the bug did not happen) and healthy (evidence that traffic flowed)';
+    problems.push({ path: [...path, 'notReproduced'], message });
     return undefined;
   }
-  for (const k of Object.keys(nr)) if (k !== 'when' && k !== 'healthy') problems.push({ path: [...path, 'notReproduced', k], message: `unknown key "${k}" (expected one of: when, healthy)` });
+  for (const k of Object.keys(nr)) {
+    if (k !== 'when' && k !== 'healthy') problems.push({ path: [...path, 'notReproduced', k], message: `unknown key "${k}" (expected one of: when, healthy)` });
+  }
   const when = conditions(nr.when, [...path, 'notReproduced', 'when'], problems);
-  const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }');
+  const needsHealthy = 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }';
+  const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, needsHealthy);
   if (!reproduced || !when || !healthy) return undefined;
   return { reproduced, notReproduced: when, healthy };
 }
@@ -148,13 +167,16 @@ function parseCondition(raw: unknown, path: Path, problems: Problem[]): Conditio
     return undefined;
   }
   const unknown = Object.keys(raw).filter((k) => !(MEASURE_KINDS as string[]).includes(k) && !comparators.includes(k) && k !== 'as');
-  for (const k of unknown) problems.push({ path: [...path, k], message: `unknown key "${k}" (a condition has one of ${MEASURE_KINDS.join(', ')}, one of ${comparators.join(', ')}, and optionally as)` });
+  const shape = `a condition has one of ${MEASURE_KINDS.join(', ')}, one of ${comparators.join(', ')}, and optionally as`;
+  for (const k of unknown) problems.push({ path: [...path, k], message: `unknown key "${k}" (${shape})` });
   const ops = Object.keys(raw).filter((k) => comparators.includes(k)) as Comparator[];
   if (ops.length !== 1) {
     problems.push({ path, message: `expected exactly one comparison (${comparators.join(', ')}), found ${ops.length}` });
     return undefined;
   }
-  if (raw.as !== undefined && (typeof raw.as !== 'string' || raw.as.length > 200)) problems.push({ path: [...path, 'as'], message: 'expected a short text naming what is counted, e.g. "replies reached the client"' });
+  if (raw.as !== undefined && (typeof raw.as !== 'string' || raw.as.length > 200)) {
+    problems.push({ path: [...path, 'as'], message: 'expected a short text naming what is counted, e.g. "replies reached the client"' });
+  }
   const measure = parseMeasure(raw, path, problems);
   const op = ops[0]!;
   const rhs = raw[op];
@@ -208,7 +230,8 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     switch (step.kind) {
       case 'capture':
         nodeProblem(step.spec.node, [...at, 'node']);
-        if (step.spec.toward && !topo.linked.some(([a, b]) => (a === step.spec.node && b === step.spec.toward) || (b === step.spec.node && a === step.spec.toward))) {
+        const { node, toward } = step.spec;
+        if (toward && !topo.linked.some(([a, b]) => (a === node && b === toward) || (b === node && a === toward))) {
           problems.push({ path: [...at, 'toward'], message: `no link joins ${step.spec.node} and ${step.spec.toward}` });
         }
         unique(captures, step.spec.name, 'capture', [...at, 'name']);

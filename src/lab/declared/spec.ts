@@ -23,12 +23,18 @@ export const tcpdumpFilter = z
   .string()
   .min(1)
   .max(500)
-  .refine((s) => s.trim().split(/\s+/).every((t) => FILTER_TOKEN.test(t)), 'a tcpdump filter such as "udp and port 53" (letters, digits, ".", ":", "/", "[", "]", "=", "!", "(", ")"; no shell characters)');
+  .refine(
+    (s) => s.trim().split(/\s+/).every((t) => FILTER_TOKEN.test(t)),
+    'a tcpdump filter such as "udp and port 53" (letters, digits, ".", ":", "/", "[", "]", "=", "!", "(", ")"; no shell characters)',
+  );
 
 /** Commands a `run` step may start on a node: network tools that act inside the node's namespace or host. */
 export const RUN_COMMANDS = ['conntrack', 'ip', 'iptables', 'nft', 'ss', 'tc'] as const;
 export const COMMAND_TOKEN = /^(!|[A-Za-z0-9_.:/,+=@%-]{1,128})$/;
-const commandToken = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters'));
+const commandToken = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters'),
+);
 const argv = z
   .array(commandToken)
   .min(1)
@@ -41,7 +47,12 @@ const payload = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'a payload pattern 
 export const genericAgents = {
   'udp-server': {
     file: 'generic_udp_server.py',
-    args: z.strictObject({ port, bind: ipv4.default('0.0.0.0'), reply: z.enum(['recvfrom', 'pktinfo', 'none']).default('recvfrom'), duration: seconds.default(60) }),
+    args: z.strictObject({
+      port,
+      bind: ipv4.default('0.0.0.0'),
+      reply: z.enum(['recvfrom', 'pktinfo', 'none']).default('recvfrom'),
+      duration: seconds.default(60),
+    }),
   },
   'udp-client': {
     file: 'generic_udp_client.py',
@@ -93,9 +104,21 @@ const when = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])
 
 export const stepSchemas = {
   capture: z
-    .strictObject({ name: stepName, node: nodeName, iface: z.string().regex(IFACE_NAME, 'an interface name').optional(), toward: nodeName.optional(), filter: tcpdumpFilter.optional() })
+    .strictObject({
+      name: stepName,
+      node: nodeName,
+      iface: z.string().regex(IFACE_NAME, 'an interface name').optional(),
+      toward: nodeName.optional(),
+      filter: tcpdumpFilter.optional(),
+    })
     .refine((c) => Boolean(c.iface) !== Boolean(c.toward), 'either iface (an interface of the node) or toward (the node at the other end of a link), not both'),
-  agent: z.strictObject({ name: stepName, node: nodeName, run: z.enum(Object.keys(genericAgents) as [GenericAgentKind]), args: z.record(z.string(), z.unknown()).default({}), readyTimeout: seconds.default(15) }),
+  agent: z.strictObject({
+    name: stepName,
+    node: nodeName,
+    run: z.enum(Object.keys(genericAgents) as [GenericAgentKind]),
+    args: z.record(z.string(), z.unknown()).default({}),
+    readyTimeout: seconds.default(15),
+  }),
   wait: z.union([z.strictObject({ agent: stepName, event: eventName.default('summary'), timeout: seconds.default(60) }), z.strictObject({ seconds })]),
   run: z.strictObject({ node: nodeName, argv, undo: argv.optional(), mayFail: z.boolean().default(false) }),
   snapshot: z.strictObject({ name: stepName, node: nodeName, of: z.enum(Object.keys(SNAPSHOTS) as [keyof typeof SNAPSHOTS]) }),
@@ -104,7 +127,9 @@ export const stepSchemas = {
 export type StepKind = keyof typeof stepSchemas;
 export const STEP_KINDS = Object.keys(stepSchemas) as StepKind[];
 
-export type Step = { [K in StepKind]: { kind: K; spec: z.output<(typeof stepSchemas)[K]>; when?: Record<string, string | number | boolean>; skip?: true } }[StepKind];
+export type Step = {
+  [K in StepKind]: { kind: K; spec: z.output<(typeof stepSchemas)[K]>; when?: Record<string, string | number | boolean>; skip?: true };
+}[StepKind];
 export interface Phase {
   phase: string;
   steps: Step[];
@@ -116,7 +141,11 @@ export const measureSchemas = {
     z.strictObject({ name: stepName, counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, 'a counter of the agent\'s summary such as received') }),
     z.strictObject({ name: stepName, events: eventName, phase: stepName.optional() }),
   ]),
-  conntrack: z.strictObject({ node: nodeName, counter: z.string().regex(/^[a-z_]{1,40}$/, 'a conntrack -S counter such as invalid'), phase: stepName.optional() }),
+  conntrack: z.strictObject({
+    node: nodeName,
+    counter: z.string().regex(/^[a-z_]{1,40}$/, 'a conntrack -S counter such as invalid'),
+    phase: stepName.optional(),
+  }),
   snapshot: z.strictObject({ name: stepName, matches: z.string().min(1).max(200).refine(isRegex, 'a regular expression') }),
 } as const;
 export type MeasureKind = keyof typeof measureSchemas;

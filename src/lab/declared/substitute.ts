@@ -17,7 +17,8 @@ export function substitute(value: unknown, names: Record<string, unknown>, path:
       const found = lookup(name, names, path, problems);
       if (found === undefined) return match;
       if (typeof found === 'object' && found !== null) {
-        problems.push({ path, message: `\${${name}} is a ${Array.isArray(found) ? 'list' : 'mapping'}; inside a text only numbers, words and booleans can be substituted` });
+        const kind = Array.isArray(found) ? 'list' : 'mapping';
+        problems.push({ path, message: `\${${name}} is a ${kind}; inside a text only numbers, words and booleans can be substituted` });
         return match;
       }
       return String(found);

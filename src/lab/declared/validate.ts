@@ -25,7 +25,8 @@ export function validateDeclared(lab: LabFile, names: string[]): Problem[] {
   for (const [vname, variant] of Object.entries(lab.variants)) {
     const unknown = Object.keys(variant.params).filter((k) => !(k in params));
     for (const key of unknown) {
-      problems.push({ path: ['variants', vname, 'params', key], message: `found "${key}", expected one of the scenario's params: ${Object.keys(params).join(', ') || '(none)'}` });
+      const known = Object.keys(params).join(', ') || '(none)';
+      problems.push({ path: ['variants', vname, 'params', key], message: `found "${key}", expected one of the scenario's params: ${known}` });
     }
     if (unknown.length || Object.keys(variant.params).length === 0) continue;
     for (const p of parseDeclared(raw, { ...params, ...variant.params }, topo).problems) {

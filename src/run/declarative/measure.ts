@@ -77,7 +77,9 @@ async function measure(m: Measure, rec: Recorded, root: string): Promise<Result>
     case 'conntrack': {
       const points = phase ? [`${phase.name}:start`, `${phase.name}:end`] : ['start', 'end'];
       const [before, after] = points.map((p) => rec.conntrack[m.spec.node]?.[p]?.[m.spec.counter]);
-      if (before === undefined || after === undefined) return { value: null, missing: `no conntrack -S ${m.spec.counter} on ${m.spec.node} at ${points.join(' and ')}` };
+      if (before === undefined || after === undefined) {
+        return { value: null, missing: `no conntrack -S ${m.spec.counter} on ${m.spec.node} at ${points.join(' and ')}` };
+      }
       return { value: after - before };
     }
     case 'snapshot': {

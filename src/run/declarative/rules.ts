@@ -17,7 +17,8 @@ interface Checked {
 
 export function judgeRules(rules: VerdictRules, measures: Record<string, Measured>): Verdict {
   const all = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy];
-  const missing = [...new Set(all.flatMap((c) => sides(c).map((id) => measures[id]).flatMap((m) => (!m ? ['a measure was not taken'] : m.missing ? [m.missing] : []))))];
+  const why = (m: Measured | undefined) => (!m ? ['a measure was not taken'] : m.missing ? [m.missing] : []);
+  const missing = [...new Set(all.flatMap((c) => sides(c).flatMap((id) => why(measures[id]))))];
   if (missing.length) return verdict('INCONCLUSIVE', `evidence missing: ${missing.join('; ')}`, ['missing']);
 
   const check = (c: Condition): Checked => {
@@ -39,7 +40,10 @@ export function judgeRules(rules: VerdictRules, measures: Record<string, Measure
   const texts = (cs: Checked[]) => cs.map((c) => c.text).join('; ');
   const failed = (cs: Checked[]) => texts(cs.filter((c) => !c.holds));
 
-  if (repHolds && nrHolds) return verdict('INCONCLUSIVE', `both rules hold, the evidence contradicts itself: ${texts(rep)}; and ${texts([...nr, ...ok])}`, ids([...rep, ...nr, ...ok]));
+  if (repHolds && nrHolds) {
+    const reason = `both rules hold, the evidence contradicts itself: ${texts(rep)}; and ${texts([...nr, ...ok])}`;
+    return verdict('INCONCLUSIVE', reason, ids([...rep, ...nr, ...ok]));
+  }
   if (repHolds) return verdict('REPRODUCED', texts(rep), ids(rep));
   if (nrHolds) return verdict('NOT_REPRODUCED', `${texts(nr)}; traffic flowed: ${texts(ok)}`, ids([...nr, ...ok]));
   const whyNot = [failed(nr), failed(ok)].filter(Boolean).join('; ');

@@ -34,7 +34,10 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
   async run(ctx, params) {
     const { raw, params: values } = splitDeclared(params);
     const { scenario, problems } = parseDeclared(raw, values, declaredTopology(ctx.lab));
-    if (!scenario) throw new LabError('the declared scenario does not hold with this lab\'s addresses', { details: problems.map((p) => `${formatPath(p.path)}: ${p.message}`) });
+    if (!scenario) {
+      const details = problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
+      throw new LabError("the declared scenario does not hold with this lab's addresses", { details });
+    }
     const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => (m.kind === 'conntrack' ? [m.spec.node] : [])))];
     const recorded = await runSteps(ctx, scenario, conntrackNodes);
     const measures = await measureAll(scenario.verdict, recorded, path.dirname(ctx.dir));

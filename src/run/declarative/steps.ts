@@ -81,7 +81,8 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
         rec.commands.push({ node: s.node, argv: s.argv, exitCode: out.exitCode, output: (out.stdout + out.stderr).slice(0, 4000) });
         if (s.undo) undo.push(async () => void (await ctx.transport(s.node).exec(s.undo!, { check: false })));
         if (out.exitCode !== 0 && !s.mayFail) {
-          throw new LabError(`${s.node}: ${s.argv.join(' ')} exited with ${out.exitCode}`, { details: (out.stderr || out.stdout).trim().split('\n').slice(-3) });
+          const details = (out.stderr || out.stdout).trim().split('\n').slice(-3);
+          throw new LabError(`${s.node}: ${s.argv.join(' ')} exited with ${out.exitCode}`, { details });
         }
         return;
       }
