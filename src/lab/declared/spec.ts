@@ -82,6 +82,17 @@ export const genericAgents = {
       payload: payload.default('seq'),
     }),
   },
+  'tcp-injector': {
+    file: 'generic_tcp_injector.py',
+    args: z.strictObject({
+      port,
+      after: seconds.default(1),
+      offset: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).default(100000),
+      length: z.number().int().min(0).max(1400).default(100),
+      count: z.number().int().min(1).max(100).default(1),
+      duration: seconds.default(60),
+    }),
+  },
   'conntrack-watcher': {
     file: 'generic_conntrack_watcher.py',
     args: z

@@ -58,6 +58,9 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
     const rules = evidence.rules as VerdictRules | undefined;
     const measures = evidence.measures as Record<string, Measured> | undefined;
     if (!rules || !measures) return verdict('INCONCLUSIVE', 'the run recorded no measures', ['measures']);
-    return judgeRules(rules, measures);
+    const decided = judgeRules(rules, measures);
+    const timeouts = (evidence.recorded as { timeouts?: string[] } | undefined)?.timeouts ?? [];
+    if (timeouts.length) return verdict('INCONCLUSIVE', `${timeouts.join('; ')}; the rules alone would say ${decided.verdict}: ${decided.reason}`, ['timeouts']);
+    return decided;
   },
 };

@@ -23,6 +23,8 @@ export interface Recorded {
   captures: Record<string, { node: string; iface: string; filter?: string; file: string; captured: number | null; droppedByKernel: number | null }>;
   snapshots: Record<string, { node: string; argv: string[]; file: string; exitCode: number }>;
   commands: Array<{ node: string; argv: string[]; exitCode: number; output: string }>;
+  /** Waits that ran out of time: the steps went on so the evidence is kept, but the verdict is INCONCLUSIVE. */
+  timeouts?: string[];
   /** conntrack -S per node, at "start", "end" and "<phase>:start" / "<phase>:end". */
   conntrack: Record<string, Record<string, ConntrackStats>>;
 }
@@ -72,7 +74,12 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
         if ('seconds' in s) return void (await new Promise((r) => setTimeout(r, s.seconds * 1000)));
         const agent = agents.get(s.agent);
         if (!agent) throw new LabError(`wait: agent "${s.agent}" was not started`);
-        await agent.waitFor(s.event, s.timeout * 1000);
+        try {
+          await agent.waitFor(s.event, s.timeout * 1000);
+        } catch (e) {
+          if (!(e instanceof LabError)) throw e;
+          (rec.timeouts ??= []).push(e.message);
+        }
         return;
       }
       case 'run': {
