@@ -60,7 +60,9 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
     if (!rules || !measures) return verdict('INCONCLUSIVE', 'the run recorded no measures', ['measures']);
     const decided = judgeRules(rules, measures);
     const timeouts = (evidence.recorded as { timeouts?: string[] } | undefined)?.timeouts ?? [];
-    if (timeouts.length) return verdict('INCONCLUSIVE', `${timeouts.join('; ')}; the rules alone would say ${decided.verdict}: ${decided.reason}`, ['timeouts']);
+    if (timeouts.length) {
+      return verdict('INCONCLUSIVE', `${timeouts.join('; ')}; the rules alone would say ${decided.verdict}: ${decided.reason}`, ['timeouts']);
+    }
     return decided;
   },
 };
