@@ -9,6 +9,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
   const { loadLab } = await import('../lab/load.js');
   const { describeTopology } = await import('../report/console.js');
   const { getScenario } = await import('../run/scenarios/registry.js');
+  const { describeDeclared } = await import('../run/declarative/describe.js');
   const lab = loadLab(argv.lab);
   const scenario = getScenario(lab.scenario.kind);
   const out = [
@@ -21,7 +22,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
     describeTopology(lab),
     '',
     `scenario: ${scenario.kind}: ${scenario.summary}`,
-    ...Object.entries(lab.scenario.params).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+    ...(scenario.kind === 'declared' ? describeDeclared(lab.scenario.params) : Object.entries(lab.scenario.params).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)),
     '',
     'variants:',
     ...lab.variants.flatMap((v) => [

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
 import { parseCidr, parseIp } from './ip.js';
+import { DECLARED_KIND } from './declared/spec.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
 const nodeName = z.string().regex(NODE_NAME, `a node name: ${nameRules.node}`);
@@ -140,6 +141,24 @@ export const vagrantSchema = z.strictObject({
     .default({}),
 });
 
+const codedScenarioSchema = z.strictObject({
+  kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a scenario kind'),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+/**
+ * A declared scenario: steps and verdict rules in the lab file. Its steps and rules are checked per
+ * variant, after ${placeholders} are substituted (src/lab/declared/parse.ts); here they only need to
+ * be there. It becomes the scenario kind "declared" with the raw steps and rules in params.declared.
+ */
+const declaredScenarioSchema = z
+  .strictObject({
+    params: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, 'a parameter name (letters, digits, "_")'), z.unknown()).default({}),
+    steps: z.array(z.unknown()).min(1),
+    verdict: z.record(z.string(), z.unknown()),
+  })
+  .transform((d) => ({ kind: DECLARED_KIND, params: { ...d.params, [DECLARED_KIND]: { steps: d.steps, verdict: d.verdict } } as Record<string, unknown> }));
+
 export const labFileSchema = z.strictObject({
   name: labName,
   title: text,
@@ -149,10 +168,7 @@ export const labFileSchema = z.strictObject({
   addressPool: cidr.default('10.100.0.0/16'),
   nodes: z.record(nodeName, nodeSchema).refine((n) => Object.keys(n).length > 0, 'at least one node'),
   links: z.array(linkSchema).default([]),
-  scenario: z.strictObject({
-    kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a scenario kind'),
-    params: z.record(z.string(), z.unknown()).default({}),
-  }),
+  scenario: z.union([codedScenarioSchema, declaredScenarioSchema]),
   variants: z
     .record(z.string().regex(VARIANT_NAME, `a variant name: ${nameRules.variant}`), variantSchema)
     .refine((v) => Object.keys(v).length > 0, 'at least one variant'),

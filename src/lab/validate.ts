@@ -5,6 +5,8 @@ import type { Problem } from './problems.js';
 import { findScenario, scenarioKinds } from '../run/scenarios/registry.js';
 import { problemsFromZod } from './zod-problems.js';
 import { sysctlRefusal, type SysctlProvider } from './sysctl-policy.js';
+import { DECLARED_KIND } from './declared/spec.js';
+import { validateDeclared } from './declared/validate.js';
 
 export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): Problem[] {
   const problems: Problem[] = [];
@@ -173,9 +175,11 @@ function sysctlProblems(lab: LabFile, provider: SysctlProvider): Problem[] {
 }
 
 function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
+  if (lab.scenario.kind === DECLARED_KIND && isDeclared(lab.scenario.params)) return validateDeclared(lab, [...allNames]);
   const scenario = findScenario(lab.scenario.kind);
-  if (!scenario) {
-    return [{ path: ['scenario', 'kind'], message: `found "${lab.scenario.kind}", expected one of the scenario kinds: ${scenarioKinds().join(', ')}` }];
+  if (!scenario || lab.scenario.kind === DECLARED_KIND) {
+    const kinds = scenarioKinds().filter((k) => k !== DECLARED_KIND);
+    return [{ path: ['scenario', 'kind'], message: `found "${lab.scenario.kind}", expected one of the scenario kinds: ${kinds.join(', ')}` }];
   }
   const problems: Problem[] = [];
   // A variant's params are checked merged over the scenario's, but only the keys it sets are reported there.
@@ -196,4 +200,9 @@ function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
     if (own.size > 0) check({ ...lab.scenario.params, ...variant.params }, ['variants', vname, 'params'], own);
   }
   return problems;
+}
+
+function isDeclared(params: Record<string, unknown>): boolean {
+  const d = params[DECLARED_KIND] as { steps?: unknown } | undefined;
+  return typeof d === 'object' && d !== null && Array.isArray(d.steps);
 }

@@ -5,6 +5,7 @@ import { udpReplySourceScenario } from './udp-reply-source.js';
 import { lateSegmentsScenario } from './late-segments.js';
 import { udpBindingSequenceScenario } from './udp-binding-sequence.js';
 import { conntrackCleanupRaceScenario } from './conntrack-cleanup-race.js';
+import { declaredScenario } from '../declarative/scenario.js';
 
 const scenarios = new Map<string, Scenario<any>>();
 
@@ -32,3 +33,4 @@ registerScenario(udpReplySourceScenario);
 registerScenario(lateSegmentsScenario);
 registerScenario(udpBindingSequenceScenario);
 registerScenario(conntrackCleanupRaceScenario);
+registerScenario(declaredScenario);

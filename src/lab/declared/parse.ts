@@ -1,0 +1,290 @@
+/**
+ * From the raw `scenario: { params, steps, verdict }` of a lab file and one variant's parameters
+ * to a checked DeclaredScenario, or every problem found (with paths into the lab file).
+ */
+import type { z } from 'zod';
+import type { Path, Problem } from '../problems.js';
+import { problemsFromZod } from '../zod-problems.js';
+import { substitute } from './substitute.js';
+import {
+  COMPARATORS,
+  MEASURE_KINDS,
+  STEP_KINDS,
+  genericAgents,
+  measureSchemas,
+  stepSchemas,
+  type Comparator,
+  type Condition,
+  type DeclaredScenario,
+  type Measure,
+  type Phase,
+  type Step,
+  STEP_NAME,
+} from './spec.js';
+
+export interface RawDeclared {
+  params: Record<string, unknown>;
+  steps: unknown[];
+  verdict: unknown;
+}
+
+/** What the topology offers: node and container names, and which nodes share a link. */
+export interface DeclaredTopology {
+  nodes: string[];
+  linked: Array<[string, string]>;
+  /** ${<node>.address} values: real addresses at run time, a documentation address at validation. */
+  addresses: Record<string, string>;
+}
+
+export function parseDeclared(
+  raw: RawDeclared,
+  params: Record<string, unknown>,
+  topo: DeclaredTopology,
+  base: Path = ['scenario'],
+): { scenario?: DeclaredScenario; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const builtins = Object.fromEntries(Object.entries(topo.addresses).map(([node, address]) => [`${node}.address`, address]));
+  // A param's value may itself name an address: { bind: "${host.address}" }.
+  const values = substitute(params, builtins, [...base, 'params'], problems) as Record<string, unknown>;
+  const names: Record<string, unknown> = { ...values, ...builtins };
+  const steps = substitute(raw.steps, names, [...base, 'steps'], problems) as unknown[];
+  const verdictRaw = substitute(raw.verdict, names, [...base, 'verdict'], problems);
+  if (problems.length) return { problems };
+
+  const parsedSteps: Array<Step | Phase> = [];
+  steps.forEach((item, i) => {
+    const path = [...base, 'steps', i];
+    if (isObject(item) && 'phase' in item) {
+      const phase = item as { phase?: unknown; steps?: unknown };
+      const extra = Object.keys(item).filter((k) => k !== 'phase' && k !== 'steps');
+      for (const k of extra) problems.push({ path: [...path, k], message: `unknown key "${k}" (a phase has: phase, steps)` });
+      if (typeof phase.phase !== 'string' || !STEP_NAME.test(phase.phase)) {
+        problems.push({ path: [...path, 'phase'], message: 'expected a phase name: lowercase letters, digits and "-"' });
+      }
+      if (!Array.isArray(phase.steps) || phase.steps.length === 0) {
+        problems.push({ path: [...path, 'steps'], message: 'expected a non-empty list of steps' });
+        return;
+      }
+      const inner = phase.steps.flatMap((s, j) => parseStep(s, [...path, 'steps', j], problems));
+      parsedSteps.push({ phase: String(phase.phase), steps: inner });
+    } else {
+      parsedSteps.push(...parseStep(item, path, problems));
+    }
+  });
+
+  const verdict = parseVerdict(verdictRaw, [...base, 'verdict'], problems);
+  if (problems.length || !verdict) return { problems };
+  const known = `expected one of the scenario's params: ${Object.keys(params).join(', ') || '(none)'}`;
+  const located = parsedSteps.flatMap((item, i) =>
+    'phase' in item ? item.steps.map((s, j) => [s, [...base, 'steps', i, 'steps', j]] as const) : [[item, [...base, 'steps', i]] as const],
+  );
+  const whenProblems = located.flatMap(([s, path]) =>
+    Object.keys(s.when ?? {})
+      .filter((k) => !(k in params))
+      .map((k) => ({ path: [...path, 'when', k], message: `found "${k}", ${known}` })),
+  );
+  if (whenProblems.length) return { problems: whenProblems };
+  // Steps whose `when` does not match this variant's params are skipped (and not counted when names are checked).
+  const mark = (s: Step): Step => (applies(s, params) ? s : { ...s, skip: true });
+  const scenario: DeclaredScenario = { steps: parsedSteps.map((item) => ('phase' in item ? { ...item, steps: item.steps.map(mark) } : mark(item))), verdict };
+  problems.push(...crossCheck(scenario, topo, base));
+  return problems.length ? { problems } : { scenario, problems };
+}
+
+function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
+  if (!isObject(item)) {
+    problems.push({ path, message: `expected a step: a mapping with one of ${STEP_KINDS.join(', ')} (or phase)` });
+    return [];
+  }
+  const keys = Object.keys(item).filter((k) => k !== 'when');
+  const kinds = keys.filter((k) => (STEP_KINDS as string[]).includes(k));
+  if (kinds.length !== 1 || keys.length !== 1) {
+    const unknown = keys.filter((k) => !(STEP_KINDS as string[]).includes(k));
+    const found = unknown.length ? `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}` : `${kinds.length} step kinds`;
+    problems.push({ path, message: `${found}; a step has exactly one of: ${STEP_KINDS.join(', ')} (and optionally when)` });
+    return [];
+  }
+  const kind = kinds[0] as Step['kind'];
+  const when = item.when;
+  if (when !== undefined && (!isObject(when) || Object.values(when).some((v) => typeof v === 'object'))) {
+    problems.push({ path: [...path, 'when'], message: 'expected a mapping of parameter names to values, e.g. when: { proto: udp }' });
+    return [];
+  }
+  const spec = parseWith(stepSchemas[kind], item[kind], [...path, kind], problems);
+  if (spec === undefined) return [];
+  if (kind === 'agent') {
+    const agent = spec as z.output<typeof stepSchemas.agent>;
+    const args = parseWith(genericAgents[agent.run].args, agent.args, [...path, kind, 'args'], problems);
+    if (args === undefined) return [];
+    agent.args = args as Record<string, unknown>;
+  }
+  return [{ kind, spec, ...(when ? { when: when as Record<string, string> } : {}) } as Step];
+}
+
+function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredScenario['verdict'] | undefined {
+  if (!isObject(raw)) {
+    problems.push({ path, message: 'expected a mapping with reproduced and notReproduced' });
+    return undefined;
+  }
+  for (const k of Object.keys(raw)) {
+    const message = `unknown key "${k}" (expected one of: reproduced, notReproduced)`;
+    if (k !== 'reproduced' && k !== 'notReproduced') problems.push({ path: [...path, k], message });
+  }
+  const reproduced = conditions(raw.reproduced, [...path, 'reproduced'], problems);
+  const nr = raw.notReproduced;
+  if (!isObject(nr)) {
+    const message = 'expected a mapping with when (the bug did not happen) and healthy (evidence that traffic flowed)';
+    problems.push({ path: [...path, 'notReproduced'], message });
+    return undefined;
+  }
+  for (const k of Object.keys(nr)) {
+    if (k !== 'when' && k !== 'healthy') problems.push({ path: [...path, 'notReproduced', k], message: `unknown key "${k}" (expected one of: when, healthy)` });
+  }
+  const when = conditions(nr.when, [...path, 'notReproduced', 'when'], problems);
+  const needsHealthy = 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }';
+  const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, needsHealthy);
+  if (!reproduced || !when || !healthy) return undefined;
+  return { reproduced, notReproduced: when, healthy };
+}
+
+function conditions(raw: unknown, path: Path, problems: Problem[], why = 'expected a non-empty list of conditions'): Condition[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push({ path, message: raw === undefined ? `missing: ${why}` : why });
+    return undefined;
+  }
+  const out: Condition[] = [];
+  raw.forEach((c, i) => {
+    const cond = parseCondition(c, [...path, i], problems);
+    if (cond) out.push(cond);
+  });
+  return out.length === raw.length ? out : undefined;
+}
+
+function parseCondition(raw: unknown, path: Path, problems: Problem[]): Condition | undefined {
+  const comparators = Object.keys(COMPARATORS);
+  if (!isObject(raw)) {
+    problems.push({ path, message: `expected a condition: one of ${MEASURE_KINDS.join(', ')} and one of ${comparators.join(', ')}` });
+    return undefined;
+  }
+  const unknown = Object.keys(raw).filter((k) => !(MEASURE_KINDS as string[]).includes(k) && !comparators.includes(k) && k !== 'as');
+  const shape = `a condition has one of ${MEASURE_KINDS.join(', ')}, one of ${comparators.join(', ')}, and optionally as`;
+  for (const k of unknown) problems.push({ path: [...path, k], message: `unknown key "${k}" (${shape})` });
+  const ops = Object.keys(raw).filter((k) => comparators.includes(k)) as Comparator[];
+  if (ops.length !== 1) {
+    problems.push({ path, message: `expected exactly one comparison (${comparators.join(', ')}), found ${ops.length}` });
+    return undefined;
+  }
+  if (raw.as !== undefined && (typeof raw.as !== 'string' || raw.as.length > 200)) {
+    problems.push({ path: [...path, 'as'], message: 'expected a short text naming what is counted, e.g. "replies reached the client"' });
+  }
+  const measure = parseMeasure(raw, path, problems);
+  const op = ops[0]!;
+  const rhs = raw[op];
+  const than = typeof rhs === 'number' ? rhs : parseMeasure(rhs, [...path, op], problems);
+  if (!measure || than === undefined || unknown.length) return undefined;
+  return { measure: raw.as ? { ...measure, as: raw.as as string } : measure, op, than };
+}
+
+function parseMeasure(raw: unknown, path: Path, problems: Problem[]): Measure | undefined {
+  const kinds = isObject(raw) ? Object.keys(raw).filter((k) => (MEASURE_KINDS as string[]).includes(k)) : [];
+  if (!isObject(raw) || kinds.length !== 1) {
+    problems.push({ path, message: `expected a number or exactly one of: ${MEASURE_KINDS.join(', ')}` });
+    return undefined;
+  }
+  const kind = kinds[0] as Measure['kind'];
+  const spec = parseWith(measureSchemas[kind], raw[kind], [...path, kind], problems);
+  return spec === undefined ? undefined : ({ kind, spec } as Measure);
+}
+
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, path: Path, problems: Problem[]): z.output<T> | undefined {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  problems.push(...problemsFromZod(schema, parsed.error.issues, value, path));
+  return undefined;
+}
+
+/** Names used before they exist, nodes that are not in the lab, duplicate names. */
+export function applies(step: Step, params: Record<string, unknown>): boolean {
+  return Object.entries(step.when ?? {}).every(([k, v]) => String(params[k]) === String(v));
+}
+
+function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Path): Problem[] {
+  const problems: Problem[] = [];
+  const captures = new Set<string>();
+  const agents = new Set<string>();
+  const snapshots = new Set<string>();
+  const phases = new Set<string>();
+  const nodeProblem = (node: string, path: Path) => {
+    if (!topo.nodes.includes(node)) problems.push({ path, message: `found "${node}", expected a node or container of this lab: ${topo.nodes.join(', ')}` });
+  };
+  const unique = (set: Set<string>, name: string, what: string, path: Path) => {
+    if (set.has(name)) problems.push({ path, message: `${what} "${name}" is declared twice` });
+    set.add(name);
+  };
+  const known = (set: Set<string>, name: string, what: string, path: Path) => {
+    if (!set.has(name)) problems.push({ path, message: `found "${name}", expected ${what} declared by an earlier step: ${[...set].join(', ') || '(none)'}` });
+  };
+  const visit = (step: Step, path: Path) => {
+    if (step.skip) return;
+    const at = [...path, step.kind];
+    switch (step.kind) {
+      case 'capture':
+        nodeProblem(step.spec.node, [...at, 'node']);
+        const { node, toward } = step.spec;
+        if (toward && !topo.linked.some(([a, b]) => (a === node && b === toward) || (b === node && a === toward))) {
+          problems.push({ path: [...at, 'toward'], message: `no link joins ${step.spec.node} and ${step.spec.toward}` });
+        }
+        unique(captures, step.spec.name, 'capture', [...at, 'name']);
+        break;
+      case 'agent':
+        nodeProblem(step.spec.node, [...at, 'node']);
+        unique(agents, step.spec.name, 'agent', [...at, 'name']);
+        break;
+      case 'wait':
+        if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
+        break;
+      case 'run':
+        nodeProblem(step.spec.node, [...at, 'node']);
+        break;
+      case 'snapshot':
+        nodeProblem(step.spec.node, [...at, 'node']);
+        unique(snapshots, step.spec.name, 'snapshot', [...at, 'name']);
+        break;
+      case 'stop':
+        if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
+        else known(captures, step.spec.capture, 'a capture', [...at, 'capture']);
+        break;
+    }
+  };
+  scenario.steps.forEach((item, i) => {
+    if ('phase' in item) {
+      unique(phases, item.phase, 'phase', [...base, 'steps', i, 'phase']);
+      item.steps.forEach((s, j) => visit(s, [...base, 'steps', i, 'steps', j]));
+    } else visit(item, [...base, 'steps', i]);
+  });
+  const checkMeasure = (m: Measure, path: Path) => {
+    const at = [...path, m.kind];
+    const phase = 'phase' in m.spec ? m.spec.phase : undefined;
+    if (phase) known(phases, phase, 'a phase', [...at, 'phase']);
+    if (m.kind === 'packets') known(captures, m.spec.capture, 'a capture', [...at, 'capture']);
+    if (m.kind === 'agent') known(agents, m.spec.name, 'an agent', [...at, 'name']);
+    if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'a snapshot', [...at, 'name']);
+    if (m.kind === 'conntrack') nodeProblem(m.spec.node, [...at, 'node']);
+  };
+  const rules: Array<[Condition[], Path]> = [
+    [scenario.verdict.reproduced, [...base, 'verdict', 'reproduced']],
+    [scenario.verdict.notReproduced, [...base, 'verdict', 'notReproduced', 'when']],
+    [scenario.verdict.healthy, [...base, 'verdict', 'notReproduced', 'healthy']],
+  ];
+  for (const [conds, path] of rules) {
+    conds.forEach((c, i) => {
+      checkMeasure(c.measure, [...path, i]);
+      if (typeof c.than !== 'number') checkMeasure(c.than, [...path, i, c.op]);
+    });
+  }
+  return problems;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,135 @@
+/**
+ * The numbers verdict rules compare, computed from a run's saved artifacts only (pcaps read back
+ * with tcpdump -r, agent JSON-lines logs, snapshot files, conntrack -S at phase boundaries), so a
+ * saved run can be measured again. A number whose evidence is missing is null with the reason.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCommand } from '../../transport/process.js';
+import type { Condition, Measure, VerdictRules } from '../../lab/declared/spec.js';
+import type { PhaseWindow, Recorded } from './steps.js';
+
+export interface Measured {
+  label: string;
+  value: number | null;
+  missing?: string;
+}
+
+export function measureId(m: Measure): string {
+  return `${m.kind}:${JSON.stringify(m.spec)}`;
+}
+
+export function measureLabel(m: Measure): string {
+  if (m.as) return m.as;
+  const inPhase = 'phase' in m.spec && m.spec.phase ? ` in phase ${m.spec.phase}` : '';
+  switch (m.kind) {
+    case 'packets':
+      return `packets${m.spec.filter ? ` matching "${m.spec.filter}"` : ''} at ${m.spec.capture}${inPhase}`;
+    case 'agent':
+      return 'counter' in m.spec ? `${m.spec.name} ${m.spec.counter}` : `"${m.spec.events}" events of ${m.spec.name}${inPhase}`;
+    case 'conntrack':
+      return `conntrack ${m.spec.counter} (change on ${m.spec.node}${inPhase})`;
+    case 'snapshot':
+      return `lines of ${m.spec.name} matching /${m.spec.matches}/`;
+  }
+}
+
+export function conditionMeasures(rules: VerdictRules): Measure[] {
+  const all: Condition[] = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy];
+  return all.flatMap((c) => (typeof c.than === 'number' ? [c.measure] : [c.measure, c.than]));
+}
+
+/** Every measure the rules use, by id. `root` is the run's results folder (artifact paths are relative to it). */
+export async function measureAll(rules: VerdictRules, rec: Recorded, root: string): Promise<Record<string, Measured>> {
+  const out: Record<string, Measured> = {};
+  for (const m of conditionMeasures(rules)) {
+    const id = measureId(m);
+    if (out[id]) continue;
+    const r = await measure(m, rec, root);
+    out[id] = { label: measureLabel(m), ...r };
+  }
+  return out;
+}
+
+type Result = { value: number } | { value: null; missing: string };
+
+async function measure(m: Measure, rec: Recorded, root: string): Promise<Result> {
+  const phase = 'phase' in m.spec && m.spec.phase ? rec.phases.find((p) => p.name === (m.spec as { phase: string }).phase) : undefined;
+  if ('phase' in m.spec && m.spec.phase && !phase) return { value: null, missing: `phase ${m.spec.phase} did not complete` };
+  switch (m.kind) {
+    case 'packets':
+      return countPackets(rec, m.spec.capture, m.spec.filter, phase, root);
+    case 'agent': {
+      const agent = rec.agents[m.spec.name];
+      if (!agent) return { value: null, missing: `agent ${m.spec.name} did not run` };
+      if (!agent.summary) return { value: null, missing: `agent ${m.spec.name} wrote no summary` };
+      if ('counter' in m.spec) {
+        const v = agent.summary[m.spec.counter];
+        if (typeof v === 'number') return { value: v };
+        if (Array.isArray(v)) return { value: v.length };
+        return { value: null, missing: `agent ${m.spec.name}'s summary has no counter ${m.spec.counter}` };
+      }
+      const events = readEvents(path.join(root, agent.log));
+      if (!events) return { value: null, missing: `the log of agent ${m.spec.name} is unreadable` };
+      const name = m.spec.events;
+      return { value: events.filter((e) => e.event === name && inWindow(e.t, phase)).length };
+    }
+    case 'conntrack': {
+      const points = phase ? [`${phase.name}:start`, `${phase.name}:end`] : ['start', 'end'];
+      const [before, after] = points.map((p) => rec.conntrack[m.spec.node]?.[p]?.[m.spec.counter]);
+      if (before === undefined || after === undefined) {
+        return { value: null, missing: `no conntrack -S ${m.spec.counter} on ${m.spec.node} at ${points.join(' and ')}` };
+      }
+      return { value: after - before };
+    }
+    case 'snapshot': {
+      const snap = rec.snapshots[m.spec.name];
+      if (!snap) return { value: null, missing: `snapshot ${m.spec.name} was not taken` };
+      if (snap.exitCode !== 0) return { value: null, missing: `snapshot ${m.spec.name} (${snap.argv.join(' ')}) exited with ${snap.exitCode}` };
+      const text = readText(path.join(root, snap.file));
+      if (text === undefined) return { value: null, missing: `snapshot ${m.spec.name} is unreadable` };
+      const body = text.split('\n').slice(1).join('\n').split('\n# stderr\n')[0]!;
+      const re = new RegExp(m.spec.matches);
+      return { value: body.split('\n').filter((l) => re.test(l)).length };
+    }
+  }
+}
+
+async function countPackets(rec: Recorded, name: string, filter: string | undefined, phase: PhaseWindow | undefined, root: string): Promise<Result> {
+  const cap = rec.captures[name];
+  if (!cap || !cap.file) return { value: null, missing: `capture ${name} was not taken` };
+  const file = path.join(root, cap.file);
+  if (!fs.existsSync(file)) return { value: null, missing: `capture ${name} has no pcap file` };
+  // The capture's own filter again: rootless captures are taken unfiltered and filtered when read.
+  const parts = [cap.filter, filter].filter((f): f is string => Boolean(f)).map((f) => ['(', ...f.trim().split(/\s+/), ')']);
+  const expr = parts.flatMap((p, i) => (i ? ['and', ...p] : p));
+  const out = await runCommand(['tcpdump', '-nn', '-tt', '-r', file, ...expr], { check: false });
+  if (out.exitCode !== 0) return { value: null, missing: `tcpdump cannot read ${cap.file}: ${out.stderr.trim().split('\n').at(-1)}` };
+  const lines = out.stdout.split('\n').filter((l) => /^\d+\.\d+ /.test(l));
+  return { value: lines.filter((l) => inWindow(Number(l.split(' ')[0]), phase)).length };
+}
+
+function inWindow(t: number, phase: PhaseWindow | undefined): boolean {
+  return !phase || (t >= phase.start && t <= phase.end);
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function readEvents(file: string): Array<{ event: string; t: number }> | undefined {
+  const text = readText(file);
+  if (text === undefined) return undefined;
+  return text.split('\n').flatMap((l) => {
+    try {
+      const e = JSON.parse(l) as { event?: unknown; t?: unknown };
+      return typeof e.event === 'string' && typeof e.t === 'number' ? [{ event: e.event, t: e.t }] : [];
+    } catch {
+      return [];
+    }
+  });
+}

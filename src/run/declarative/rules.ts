@@ -1,0 +1,70 @@
+/**
+ * The verdict of a declared scenario, from its rules and the measured numbers alone. Missing
+ * evidence anywhere in the rules, both rules holding, or neither holding is INCONCLUSIVE. The reason
+ * is generated from the conditions and their numbers.
+ */
+import { COMPARATORS, type Condition, type VerdictRules } from '../../lab/declared/spec.js';
+import { verdict, type Verdict } from '../verdict.js';
+import { measureId, measureLabel, type Measured } from './measure.js';
+
+const WORDS = { atLeast: 'at least', atMost: 'at most', equals: 'exactly', below: 'fewer than', above: 'more than' } as const;
+
+interface Checked {
+  holds: boolean;
+  text: string;
+  ids: string[];
+}
+
+export function judgeRules(rules: VerdictRules, measures: Record<string, Measured>): Verdict {
+  const all = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy];
+  const why = (m: Measured | undefined) => (!m ? ['a measure was not taken'] : m.missing ? [m.missing] : []);
+  const missing = [...new Set(all.flatMap((c) => sides(c).flatMap((id) => why(measures[id]))))];
+  if (missing.length) return verdict('INCONCLUSIVE', `evidence missing: ${missing.join('; ')}`, ['missing']);
+
+  const check = (c: Condition): Checked => {
+    // Labels come from the condition: two conditions may count the same thing under different words.
+    const lhs = { value: measures[measureId(c.measure)]!.value, label: measureLabel(c.measure) };
+    const rhs = typeof c.than === 'number' ? { value: c.than, label: '' } : { value: measures[measureId(c.than)]!.value, label: measureLabel(c.than) };
+    const holds = compare(lhs.value!, c.op, rhs.value!);
+    let text = `${lhs.value} ${lhs.label}`;
+    if (typeof c.than !== 'number') text += holds ? ` (${rhs.label}: ${rhs.value})` : `, needed ${WORDS[c.op]} ${rhs.label} (${rhs.value})`;
+    else if (!holds) text += `, needed ${WORDS[c.op]} ${c.than}`;
+    return { holds, text, ids: sides(c) };
+  };
+  const rep = rules.reproduced.map(check);
+  const nr = rules.notReproduced.map(check);
+  const ok = rules.healthy.map(check);
+  const repHolds = rep.every((c) => c.holds);
+  const nrHolds = nr.every((c) => c.holds) && ok.every((c) => c.holds);
+  const ids = (cs: Checked[]) => [...new Set(cs.flatMap((c) => c.ids))];
+  const texts = (cs: Checked[]) => cs.map((c) => c.text).join('; ');
+  const failed = (cs: Checked[]) => texts(cs.filter((c) => !c.holds));
+
+  if (repHolds && nrHolds) {
+    const reason = `both rules hold, the evidence contradicts itself: ${texts(rep)}; and ${texts([...nr, ...ok])}`;
+    return verdict('INCONCLUSIVE', reason, ids([...rep, ...nr, ...ok]));
+  }
+  if (repHolds) return verdict('REPRODUCED', texts(rep), ids(rep));
+  if (nrHolds) return verdict('NOT_REPRODUCED', `${texts(nr)}; traffic flowed: ${texts(ok)}`, ids([...nr, ...ok]));
+  const whyNot = [failed(nr), failed(ok)].filter(Boolean).join('; ');
+  return verdict('INCONCLUSIVE', `neither rule holds: for REPRODUCED ${failed(rep)}; for NOT_REPRODUCED ${whyNot}`, ids([...rep, ...nr, ...ok]));
+}
+
+function sides(c: Condition): string[] {
+  return typeof c.than === 'number' ? [measureId(c.measure)] : [measureId(c.measure), measureId(c.than)];
+}
+
+export function compare(a: number, op: keyof typeof COMPARATORS, b: number): boolean {
+  switch (op) {
+    case 'atLeast':
+      return a >= b;
+    case 'atMost':
+      return a <= b;
+    case 'equals':
+      return a === b;
+    case 'below':
+      return a < b;
+    case 'above':
+      return a > b;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The scenario kind "declared": a lab file's own steps and verdict rules. The steps are checked
+ * again with the lab's real addresses (${node.address}) and run; the rules judge the measures.
+ */
+import { z } from 'zod';
+import { LabError } from '../../errors.js';
+import type { ResolvedLab } from '../../lab/model.js';
+import { primaryAddress } from '../../lab/model.js';
+import { formatPath } from '../../lab/problems.js';
+import { DECLARED_KIND, type VerdictRules } from '../../lab/declared/spec.js';
+import { parseDeclared, type DeclaredTopology } from '../../lab/declared/parse.js';
+import { splitDeclared } from '../../lab/declared/validate.js';
+import type { Scenario } from '../scenarios/types.js';
+import { verdict } from '../verdict.js';
+import { runSteps } from './steps.js';
+import { conditionMeasures, measureAll, type Measured } from './measure.js';
+import { judgeRules } from './rules.js';
+import path from 'node:path';
+
+export function declaredTopology(lab: ResolvedLab): DeclaredTopology {
+  return {
+    nodes: lab.nodes.map((n) => n.name),
+    linked: lab.links.map((l) => [l.endpoints[0].node, l.endpoints[1].node]),
+    addresses: Object.fromEntries(lab.nodes.filter((n) => n.interfaces.length > 0).map((n) => [n.name, primaryAddress(n)])),
+  };
+}
+
+export const declaredScenario: Scenario<Record<string, unknown>> = {
+  kind: DECLARED_KIND,
+  summary: 'steps and verdict rules declared in the lab file',
+  params: z.record(z.string(), z.unknown()),
+  nodeRefs: () => [],
+
+  async run(ctx, params) {
+    const { raw, params: values } = splitDeclared(params);
+    const { scenario, problems } = parseDeclared(raw, values, declaredTopology(ctx.lab));
+    if (!scenario) {
+      const details = problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
+      throw new LabError("the declared scenario does not hold with this lab's addresses", { details });
+    }
+    const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => (m.kind === 'conntrack' ? [m.spec.node] : [])))];
+    const recorded = await runSteps(ctx, scenario, conntrackNodes);
+    const measures = await measureAll(scenario.verdict, recorded, path.dirname(ctx.dir));
+    return {
+      params: values,
+      rules: scenario.verdict,
+      measures,
+      phases: recorded.phases,
+      agents: Object.fromEntries(Object.entries(recorded.agents).map(([k, a]) => [k, { node: a.node, summary: a.summary }])),
+      commands: recorded.commands,
+      recorded,
+      pcaps: Object.values(recorded.captures).map((c) => ({ file: c.file, captured: c.captured, droppedByKernel: c.droppedByKernel })),
+      agentLogs: Object.values(recorded.agents).map((a) => a.log),
+    };
+  },
+
+  judge(evidence) {
+    const rules = evidence.rules as VerdictRules | undefined;
+    const measures = evidence.measures as Record<string, Measured> | undefined;
+    if (!rules || !measures) return verdict('INCONCLUSIVE', 'the run recorded no measures', ['measures']);
+    const decided = judgeRules(rules, measures);
+    const timeouts = (evidence.recorded as { timeouts?: string[] } | undefined)?.timeouts ?? [];
+    if (timeouts.length) {
+      return verdict('INCONCLUSIVE', `${timeouts.join('; ')}; the rules alone would say ${decided.verdict}: ${decided.reason}`, ['timeouts']);
+    }
+    return decided;
+  },
+};
