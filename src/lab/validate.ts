@@ -4,6 +4,8 @@ import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type C
 import type { Problem } from './problems.js';
 import { findScenario, scenarioKinds } from '../run/scenarios/registry.js';
 import { problemsFromZod } from './zod-problems.js';
+import { expandVariants } from './combinations.js';
+import { expectationProblems } from './expect.js';
 
 export function validateLab(lab: LabFile): Problem[] {
   const problems: Problem[] = [];
@@ -107,13 +109,22 @@ export function validateLab(lab: LabFile): Problem[] {
   }
 
   const allNames = new Set([...nodeNames, ...containerOwner.keys()]);
-  for (const [vname, variant] of Object.entries(lab.variants)) {
-    variant.changes.forEach((change, i) => {
+  for (const { path, changes } of variantLikes(lab)) {
+    changes.forEach((change, i) => {
       if (!allNames.has(change.node)) {
-        problems.push({ path: ['variants', vname, 'changes', i, 'node'], message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
+        problems.push({ path: [...path, 'changes', i, 'node'], message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
       }
     });
   }
+  problems.push(...expandVariants(lab).problems);
+  for (const [vname, variant] of Object.entries(lab.variants)) {
+    problems.push(...expectationProblems(variant.expect).map((p) => ({ path: ['variants', vname, 'expect', p.index, 'kernel'], message: p.message })));
+  }
+  lab.combinations.forEach((combination, c) => {
+    for (const [vname, entries] of Object.entries(combination.expect)) {
+      problems.push(...expectationProblems(entries).map((p) => ({ path: ['combinations', c, 'expect', vname, p.index, 'kernel'], message: p.message })));
+    }
+  });
 
   const machines = [...nodeNames, ...Object.entries(lab.nodes).flatMap(([n, node]) => (node.profile === 'docker-desktop-wsl2' ? [`${n}-vm`] : []))];
   for (const name of Object.keys(lab.vagrant?.machines ?? {})) {
@@ -143,9 +154,20 @@ function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
     }
   };
   check(lab.scenario.params, ['scenario', 'params']);
-  for (const [vname, variant] of Object.entries(lab.variants)) {
-    const own = new Set(Object.keys(variant.params));
-    if (own.size > 0) check({ ...lab.scenario.params, ...variant.params }, ['variants', vname, 'params'], own);
+  for (const { path, params } of variantLikes(lab)) {
+    const own = new Set(Object.keys(params));
+    if (own.size > 0) check({ ...lab.scenario.params, ...params }, [...path, 'params'], own);
   }
   return problems;
+}
+
+/** Listed variants and the axis values of combinations: everything that carries changes and params. */
+function variantLikes(lab: LabFile): Array<{ path: Array<string | number>; changes: LabFile['variants'][string]['changes']; params: Record<string, unknown> }> {
+  const listed = Object.entries(lab.variants).map(([name, v]) => ({ path: ['variants', name] as Array<string | number>, changes: v.changes, params: v.params }));
+  const values = lab.combinations.flatMap((combination, c) =>
+    Object.entries(combination.axes).flatMap(([axis, axisValues]) =>
+      Object.entries(axisValues).map(([value, v]) => ({ path: ['combinations', c, 'axes', axis, value] as Array<string | number>, changes: v.changes, params: v.params })),
+    ),
+  );
+  return [...listed, ...values];
 }
