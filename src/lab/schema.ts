@@ -107,7 +107,7 @@ export const expectationSchema = z
       .describe('kernel versions this entry covers: ">=6.1", ">=5.10,<6.1", "6.12" (that series) or "*"; ranges of one variant must not overlap'),
     verdict: z.enum(VERDICTS_EXPECTED).describe('the verdict expected on these kernels; "unknown" when nothing is known (say why)'),
     why: text.describe('the mechanism, in one or two sentences'),
-    source: z.url({ protocol: /^https$/ }).describe('an https URL showing it: a kernel commit, an upstream thread, or a run log published upstream'),
+    source: z.string().refine((s) => /^https:\/\/\S+$/.test(s) && URL.canParse(s), 'an https URL').describe('an https URL showing it: a kernel commit, an upstream thread, or a run log published upstream'),
     measured: text.optional().describe('optional: the runs it was seen in, e.g. "6.18.44 netns 10/10"'),
   })
   .describe('one expectation of a variant');

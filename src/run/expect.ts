@@ -2,8 +2,7 @@
  * A run's verdicts held against what the lab file expects for the kernel the run saw. Computed
  * after the variants ran (by the command and report layer), never inside a scenario or a judge.
  */
-import type { ResolvedLab } from '../lab/model.js';
-import { expectationFor, type ExpectedVerdictName } from '../lab/expect.js';
+import { expectationFor, type Expectation, type ExpectedVerdictName } from '../lab/expect.js';
 import type { VerdictValue } from './verdict.js';
 
 /** What `--json` and verdict.json give as a variant's `expected`: the entry that covers the run's kernel. */
@@ -16,13 +15,18 @@ export interface ExpectedVerdict {
   measured?: string;
 }
 
+/** What is needed of the lab: its variants' expectations (a ResolvedLab, or lab.json of a saved run). */
+export interface LabExpectations {
+  variants: ReadonlyArray<{ name: string; expect: readonly Expectation[] }>;
+}
+
 export interface ExpectationCheck {
   expected: ExpectedVerdict | null;
   /** null when there is no expectation or it is "unknown". */
   matchesExpected: boolean | null;
 }
 
-export function checkExpectation(lab: Pick<ResolvedLab, 'variants'>, variant: string, kernel: string, verdict: VerdictValue): ExpectationCheck {
+export function checkExpectation(lab: LabExpectations, variant: string, kernel: string, verdict: VerdictValue): ExpectationCheck {
   const entries = lab.variants.find((v) => v.name === variant)?.expect ?? [];
   const entry = expectationFor(entries, kernel);
   if (!entry) return { expected: null, matchesExpected: null };
@@ -32,7 +36,7 @@ export function checkExpectation(lab: Pick<ResolvedLab, 'variants'>, variant: st
 
 /** The run with every variant's expectation check added (a copy; the run itself is left as it was). */
 export function withExpectations<R extends { kernel: string; variants: Array<{ name: string; verdict: VerdictValue }> }>(
-  lab: Pick<ResolvedLab, 'variants'>,
+  lab: LabExpectations,
   run: R,
 ): R & { variants: Array<R['variants'][number] & ExpectationCheck> } {
   return { ...run, variants: run.variants.map((v) => ({ ...v, ...checkExpectation(lab, v.name, run.kernel, v.verdict) })) };
