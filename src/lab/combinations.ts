@@ -43,7 +43,9 @@ export function expandVariants(lab: LabFile): { variants: ExpandedVariant[]; pro
       variants.push({ name, spec, path: base, parts });
     }
     for (const name of Object.keys(combination.expect)) {
-      if (!made.has(name)) problems.push({ path: [...base, 'expect', name], message: `found "${name}", expected a variant this combination makes: ${[...made].join(', ') || '(none)'}` });
+      if (made.has(name)) continue;
+      const message = `found "${name}", expected a variant this combination makes: ${[...made].join(', ') || '(none)'}`;
+      problems.push({ path: [...base, 'expect', name], message });
     }
   });
   if (variants.length === 0) problems.push({ path: ['variants'], message: 'at least one variant (under variants, or made by combinations)' });
@@ -73,10 +75,12 @@ function unite(parts: Part[]): { spec: VariantSpec; clashes: string[] } {
       params[key] = value;
     }
     for (const change of part.changes) {
-      const key = 'sysctl' in change ? `${change.node} ${change.sysctl.key}` : `${change.node} ${change.iptables.table} ${change.iptables.chain} ${change.iptables.rule}`;
-      const seen = 'sysctl' in change ? sysctlFrom : ruleFrom;
+      const sysctl = 'sysctl' in change;
+      const key = sysctl ? `${change.node} ${change.sysctl.key}` : `${change.node} ${change.iptables.table} ${change.iptables.chain} ${change.iptables.rule}`;
+      const seen = sysctl ? sysctlFrom : ruleFrom;
       const earlier = seen.get(key);
-      if (earlier) clashes.push(`${'sysctl' in change ? `sysctl ${change.sysctl.key} on ${change.node}` : `iptables rule "${change.iptables.rule}" on ${change.node}`} is set by both ${earlier.join('.')} and ${part.path.join('.')}`);
+      const what = sysctl ? `sysctl ${change.sysctl.key} on ${change.node}` : `iptables rule "${change.iptables.rule}" on ${change.node}`;
+      if (earlier) clashes.push(`${what} is set by both ${earlier.join('.')} and ${part.path.join('.')}`);
       seen.set(key, part.path);
       changes.push(change);
     }

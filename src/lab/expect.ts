@@ -122,7 +122,8 @@ export function expectationProblems(entries: readonly Expectation[]): Array<{ in
     const range = parseKernelRange(entry.kernel);
     if (typeof range === 'string') return; // the schema already reported it
     const clash = ranges.find((r) => rangesOverlap(r.range, range));
-    if (clash) problems.push({ index, message: `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation` });
+    const message = clash && `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation`;
+    if (message) problems.push({ index, message });
     ranges.push({ index, range });
   });
   return problems;

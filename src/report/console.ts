@@ -51,7 +51,8 @@ export function verdictTable(run: RunResult): string {
     lines.push(`${v.name.padEnd(width)}  ${v.verdict.padEnd(15)} ${expected.padEnd(15)} ${v.reason}`);
   }
   const notes = run.variants.filter((v) => v.matchesExpected === false || !v.expected || v.expected.verdict === 'unknown');
-  if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, run.kernel)}`));
+  const line = (v: (typeof notes)[number]) => expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, run.kernel);
+  if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${line(v)}`));
   return lines.join('\n');
 }
 
@@ -61,7 +62,9 @@ export function expectationTable(lab: ResolvedLab): string {
   if (rows.length === 0) return '  (none: no variant says what it is expected to give)';
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['variant', 'kernel', 'expected'][i]!.length));
   const lines = [`  ${'variant'.padEnd(w[0]!)}  ${'kernel'.padEnd(w[1]!)}  ${'expected'.padEnd(w[2]!)}  why (source; measured)`];
-  for (const r of rows) lines.push(`  ${r[0]!.padEnd(w[0]!)}  ${r[1]!.padEnd(w[1]!)}  ${r[2]!.padEnd(w[2]!)}  ${r[3]} (${r[4]}${r[5] ? `; measured ${r[5]}` : ''})`);
+  for (const [variant, kernel, verdict, why, source, measured] of rows) {
+    lines.push(`  ${variant!.padEnd(w[0]!)}  ${kernel!.padEnd(w[1]!)}  ${verdict!.padEnd(w[2]!)}  ${why} (${source}${measured ? `; measured ${measured}` : ''})`);
+  }
   const bare = lab.variants.filter((v) => v.expect.length === 0).map((v) => v.name);
   if (bare.length) lines.push(`  no expectation at all: ${bare.join(', ')}`);
   return lines.join('\n');

@@ -41,8 +41,9 @@ export function matrixMarkdown(m: Matrix): string {
 }
 
 export function matrixHtml(m: Matrix): string {
-  const style = '.differs{outline:3px solid #c53030;font-weight:bold}td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}table{border-collapse:collapse}body{font-family:sans-serif}';
+  const style = '.differs{outline:3px solid #c53030;font-weight:bold}' + 'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}table{border-collapse:collapse}body{font-family:sans-serif}';
   const head = `<tr><th>variant</th>${m.columns.map((c) => `<th>${esc(c.kernel)}<br>${esc(c.provider)}<br><small>${esc(c.runId)}</small></th>`).join('')}</tr>`;
-  const rows = m.rows.map((r) => `<tr><td>${esc(r.variant)}</td>${r.cells.map((c, i) => `<td class="${esc(c.split(' ')[0]!)}${r.differs[i] ? ' differs' : ''}">${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  const td = (c: string, differs: boolean | undefined) => `<td class="${esc(c.split(' ')[0]!)}${differs ? ' differs' : ''}">${esc(c)}</td>`;
+  const rows = m.rows.map((r) => `<tr><td>${esc(r.variant)}</td>${r.cells.map((c, i) => td(c, r.differs[i])).join('')}</tr>`).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(m.lab)} matrix</title><style>${style}</style></head><body><h1>${esc(m.lab)}: verdicts across runs</h1><table>${head}\n${rows}</table></body></html>\n`;
 }

@@ -30,7 +30,8 @@ export function checkExpectation(lab: LabExpectations, variant: string, kernel: 
   const entries = lab.variants.find((v) => v.name === variant)?.expect ?? [];
   const entry = expectationFor(entries, kernel);
   if (!entry) return { expected: null, matchesExpected: null };
-  const expected: ExpectedVerdict = { verdict: entry.verdict, kernel: entry.kernel, why: entry.why, source: entry.source, ...(entry.measured ? { measured: entry.measured } : {}) };
+  const { why, source, measured } = entry;
+  const expected: ExpectedVerdict = { verdict: entry.verdict, kernel: entry.kernel, why, source, ...(measured ? { measured } : {}) };
   return { expected, matchesExpected: entry.verdict === 'unknown' ? null : entry.verdict === verdict };
 }
 

@@ -27,7 +27,8 @@ testUnless(cannotRunHere(), 'a decided verdict that differs from its expectation
 
   const checked = await lab([...args, '--check', '--json'], env);
   t.is(checked.code, 1, 'with --check a difference fails the run');
-  const json = JSON.parse(checked.stdout) as { variants: Array<{ name: string; verdict: string; expected: { verdict: string; kernel: string } | null; matchesExpected: boolean | null }> };
+  type Variant = { name: string; verdict: string; expected: { verdict: string; kernel: string } | null; matchesExpected: boolean | null };
+  const json = JSON.parse(checked.stdout) as { variants: Variant[] };
   t.deepEqual(
     json.variants.map((v) => [v.name, v.verdict, v.expected?.verdict, v.expected?.kernel, v.matchesExpected]),
     [['tcp', 'NOT_REPRODUCED', 'REPRODUCED', '*', false]],

@@ -13,7 +13,8 @@ interface Phase {
   snapshots: string[];
 }
 
-testUnless(cannotRunHere({ dockerProxy: true }), 'lab run docker-desktop-udp --check: verdict as expected, PROPER_1..BUGGY_2 snapshotted on both sides', async (t) => {
+const title = 'lab run docker-desktop-udp --check: verdict as expected, PROPER_1..BUGGY_2 snapshotted on both sides';
+testUnless(cannotRunHere({ dockerProxy: true }), title, async (t) => {
   const before = await rootSnapshot();
   const { json } = await runPinned(t, 'docker-desktop-udp', 'e2e');
   const [v] = json.variants;
@@ -25,7 +26,8 @@ testUnless(cannotRunHere({ dockerProxy: true }), 'lab run docker-desktop-udp --c
     for (const s of p.snapshots) t.true(fs.existsSync(path.join(json.resultsDir, 'sequence', s)), s);
     t.true((p.udpSent ?? 0) > 0, `${p.label}: the server sent UDP`);
   }
-  t.true(phases.filter((p) => p.label.startsWith('PROPER')).every((p) => (p.udpReceived ?? 0) > 0), 'PROPER phases receive through the forwarder, the VM and the DNAT');
+  const proper = phases.filter((p) => p.label.startsWith('PROPER'));
+  t.true(proper.every((p) => (p.udpReceived ?? 0) > 0), 'PROPER phases receive through the forwarder, the VM and the DNAT');
   if (v!.verdict === 'REPRODUCED') t.is(phases[3]!.udpReceived, 0);
   if (v!.verdict === 'NOT_REPRODUCED') t.true(phases.some((p) => Object.values(p.binding).every((b) => b.post)) || (phases[3]!.udpReceived ?? 0) > 0);
   await assertGone(t, 'docker-desktop-udp', 'e2e');

@@ -53,7 +53,12 @@ export interface RunJson {
  * assertion fails), then: the variants are those the lab file declares, each has an expectation for this kernel,
  * each verdict equals it, and --check exited 0. Returns the run for the lab's own evidence checks.
  */
-export async function runPinned(t: ExecutionContext, labName: string, instance: string, env = envFor(tempHome())): Promise<{ json: RunJson; result: CliResult }> {
+export async function runPinned(
+  t: ExecutionContext,
+  labName: string,
+  instance: string,
+  env = envFor(tempHome()),
+): Promise<{ json: RunJson; result: CliResult }> {
   t.teardown(async () => {
     await lab(['down', labName, '--instance', instance], env);
   });

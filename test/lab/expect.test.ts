@@ -1,13 +1,19 @@
 /** Kernel ranges of `expect` entries: parsing, matching `uname -r`, overlaps, which entry covers a kernel. */
 import test from 'ava';
-import { expectationFor, expectationProblems, parseKernelRange, parseKernelVersion, rangeContains, rangesOverlap, type Expectation, type KernelRange } from '../../src/lab/expect.js';
+import { expectationFor, expectationProblems, parseKernelRange, parseKernelVersion, rangeContains, rangesOverlap } from '../../src/lab/expect.js';
+import type { Expectation, KernelRange } from '../../src/lab/expect.js';
 
 const range = (text: string): KernelRange => {
   const r = parseKernelRange(text);
   if (typeof r === 'string') throw new Error(r);
   return r;
 };
-const entry = (kernel: string, verdict: Expectation['verdict'] = 'REPRODUCED'): Expectation => ({ kernel, verdict, why: `because ${kernel}`, source: 'https://example.org/x' });
+const entry = (kernel: string, verdict: Expectation['verdict'] = 'REPRODUCED'): Expectation => ({
+  kernel,
+  verdict,
+  why: `because ${kernel}`,
+  source: 'https://example.org/x',
+});
 
 test('uname -r compares as numbers on major.minor.patch, the suffix ignored', (t) => {
   t.deepEqual(parseKernelVersion('6.18.44-fc-v782'), [6, 18, 44]);

@@ -10,14 +10,23 @@ const why = 'conntrack ignores overly delayed segments from 6.1 on';
 const source = 'https://git.kernel.org/netdev/net-next/c/6e250dcbff1d';
 const lab = {
   variants: [
-    { name: 'upstream', expect: [{ kernel: '<6.1', verdict: 'REPRODUCED', why: 'INVALID before 6.1', source }, { kernel: '>=6.1', verdict: 'NOT_REPRODUCED', why, source }] as Expectation[] },
+    {
+      name: 'upstream',
+      expect: [
+        { kernel: '<6.1', verdict: 'REPRODUCED', why: 'INVALID before 6.1', source },
+        { kernel: '>=6.1', verdict: 'NOT_REPRODUCED', why, source },
+      ] as Expectation[],
+    },
     { name: 'fresh', expect: [{ kernel: '>=6.1', verdict: 'unknown', why: 'not run yet', source }] as Expectation[] },
     { name: 'bare', expect: [] as Expectation[] },
   ],
 };
 
+const blank = { description: '', changes: [], evidence: {}, durationMs: 1, decidedBy: [] };
+
 test('the entry for the kernel at hand, and whether the verdict matches it', (t) => {
-  t.deepEqual(checkExpectation(lab, 'upstream', '6.18.44-fc-v782', 'NOT_REPRODUCED'), { expected: { verdict: 'NOT_REPRODUCED', kernel: '>=6.1', why, source }, matchesExpected: true });
+  const expected = { verdict: 'NOT_REPRODUCED', kernel: '>=6.1', why, source };
+  t.deepEqual(checkExpectation(lab, 'upstream', '6.18.44-fc-v782', 'NOT_REPRODUCED'), { expected, matchesExpected: true });
   t.is(checkExpectation(lab, 'upstream', '6.18.44', 'REPRODUCED').matchesExpected, false);
   t.is(checkExpectation(lab, 'upstream', '5.10.0-32-amd64', 'REPRODUCED').matchesExpected, true);
   t.is(checkExpectation(lab, 'upstream', '6.18.44', 'INCONCLUSIVE').matchesExpected, false, 'INCONCLUSIVE differs from a decided expectation');
@@ -35,7 +44,7 @@ test('a difference is spelled out with the expected verdict, the range and the w
 
 test('the verdict table marks the difference and lists variants without an expectation', (t) => {
   const base = { lab: 'l', title: 't', provider: 'netns', kernel: '6.18.44-fc-v782', runId: 'r', resultsDir: '/nonexistent', startedAt: '' };
-  const variant = (name: string, verdict: 'REPRODUCED' | 'NOT_REPRODUCED') => ({ name, description: '', changes: [], evidence: {}, durationMs: 1, verdict, reason: `${name} reason`, decidedBy: [] });
+  const variant = (name: string, verdict: 'REPRODUCED' | 'NOT_REPRODUCED') => ({ ...blank, name, verdict, reason: `${name} reason` });
   const run: RunResult = withExpectations(lab, { ...base, variants: [variant('upstream', 'REPRODUCED'), variant('bare', 'NOT_REPRODUCED')] });
   const table = verdictTable(run);
   t.regex(table, /^upstream\s+REPRODUCED\s+DIFFERS: NOT_REPRODUCED\s+upstream reason$/m);
@@ -51,7 +60,7 @@ test('--check fails on a decided verdict that differs, not on INCONCLUSIVE (that
 });
 
 test('lab matrix marks the cells that differ from the expectation of their kernel', (t) => {
-  const variant = (verdict: 'REPRODUCED' | 'NOT_REPRODUCED') => ({ name: 'upstream', description: '', changes: [], evidence: {}, durationMs: 1, verdict, reason: '', decidedBy: [] });
+  const variant = (verdict: 'REPRODUCED' | 'NOT_REPRODUCED') => ({ ...blank, name: 'upstream', verdict, reason: '' });
   const run = (kernel: string, verdict: 'REPRODUCED' | 'NOT_REPRODUCED', runId: string): RunResult =>
     withExpectations(lab, { lab: 'l', title: 't', provider: 'netns', kernel, runId, resultsDir: '/nonexistent', startedAt: '', variants: [variant(verdict)] });
   const matrix = buildMatrix([run('6.18.44', 'REPRODUCED', 'new'), run('5.10.223', 'REPRODUCED', 'old')]);
