@@ -14,9 +14,10 @@ export const builder = (y: Argv) =>
     .option('keep', { type: 'boolean', default: false, describe: 'leave the lab up afterwards when run brought it up' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object on stdout' })
     .option('results', { type: 'string', describe: 'results folder (default ./results)' })
-    .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' });
+    .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' })
+    .option('check', { type: 'boolean', default: false, describe: 'exit 1 also when a decided verdict differs from what the lab file expects on this kernel (for CI)' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string; check: boolean }>) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
@@ -34,7 +35,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
   const quiet = argv.json;
 
-  const run = await withCleanupOnInterrupt(
+  const { differsFromExpected, withExpectations } = await import('../run/expect.js');
+  const ran = await withCleanupOnInterrupt(
     () => (broughtUp ? labDown(lab.id, { quiet: true }) : Promise.resolve()),
     async () => {
       if (broughtUp) await labUp(lab, provider, { quiet });
@@ -45,6 +47,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
       }
     },
   );
+  const run = withExpectations(lab, ran);
   writeVerdictJson(run);
   writeLabJson(lab, run);
   const report = writeMarkdown(lab, run);
@@ -52,7 +55,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   if (argv.junit) fs.writeFileSync(path.resolve(argv.junit), renderJunit(run));
   if (argv.json) process.stdout.write(`${JSON.stringify(verdictJson(run))}\n`);
   else process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
-  process.exitCode = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE') ? 0 : 1;
+  const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
+  process.exitCode = decided && !(argv.check && differsFromExpected(run.variants)) ? 0 : 1;
 }
 
 function unknownVariant(name: string, known: string[]): never {

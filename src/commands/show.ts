@@ -7,7 +7,7 @@ export const builder = (y: Argv) => labArg(y);
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
   const { loadLab } = await import('../lab/load.js');
-  const { describeTopology } = await import('../report/console.js');
+  const { describeTopology, expectationTable } = await import('../report/console.js');
   const { getScenario } = await import('../run/scenarios/registry.js');
   const { describeDeclared } = await import('../run/declarative/describe.js');
   const lab = loadLab(argv.lab);
@@ -30,6 +30,9 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
       ...v.changes.map((c) => `    change on ${c.node}: ${'sysctl' in c ? `sysctl ${c.sysctl.key}=${c.sysctl.value}` : `iptables -t ${c.iptables.table} ${c.iptables.position ? `-I ${c.iptables.chain} ${c.iptables.position}` : `-A ${c.iptables.chain}`} ${c.iptables.rule}`}`),
       ...Object.entries(v.params).filter(([k, val]) => lab.scenario.params[k] !== val).map(([k, val]) => `    ${k}: ${JSON.stringify(val)}`),
     ]),
+    '',
+    'expected verdicts by kernel:',
+    expectationTable(lab),
     '',
   ];
   process.stdout.write(out.join('\n'));

@@ -1,5 +1,6 @@
 /** The resolved lab: every address, interface and route decided, ready for a provider. */
 import type { Change, VagrantSettings } from './schema.js';
+import type { Expectation } from './expect.js';
 
 export type NodeKind = 'host' | 'router' | 'container';
 
@@ -94,6 +95,8 @@ export interface ResolvedVariant {
   description: string;
   changes: Change[];
   params: Record<string, unknown>;
+  /** Expected verdicts by kernel range, as written in the lab file (possibly empty). */
+  expect: Expectation[];
 }
 
 export interface ResolvedLab {
@@ -104,7 +107,6 @@ export interface ResolvedLab {
   title: string;
   description: string;
   upstream: string[];
-  report?: string;
   file: string;
   dir: string;
   nodes: ResolvedNode[];

@@ -10,6 +10,7 @@ import type { Interface, ResolvedLab, ResolvedLink, ResolvedNode, Route } from '
 import { LabError } from '../errors.js';
 import { expandDesktops } from './profiles/docker-desktop-wsl2.js';
 import { formatPath } from './problems.js';
+import { expandVariants } from './combinations.js';
 
 const ALLOCATED_PREFIX = 24;
 
@@ -119,13 +120,18 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
     title: lab.title,
     description: lab.description,
     upstream: lab.upstream,
-    report: lab.report,
     file,
     dir: path.dirname(file),
     nodes: [...nodes.values(), ...containers],
     links,
     scenario: lab.scenario,
-    variants: Object.entries(lab.variants).map(([name, v]) => ({ name, description: v.description, changes: v.changes, params: { ...lab.scenario.params, ...v.params } })),
+    variants: expandVariants(lab).variants.map(({ name, spec }) => ({
+      name,
+      description: spec.description,
+      changes: spec.changes,
+      params: { ...lab.scenario.params, ...spec.params },
+      expect: spec.expect,
+    })),
     ...(lab.vagrant ? { vagrant: lab.vagrant } : {}),
   };
 }

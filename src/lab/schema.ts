@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
 import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';
+import { VERDICTS_EXPECTED, parseKernelRange, rangeRule } from './expect.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
 const nodeName = z.string().regex(NODE_NAME, `a node name: ${nameRules.node}`);
@@ -120,11 +121,53 @@ export const linkSchema = z.strictObject({
   description: text.optional(),
 });
 
+/** What a variant is expected to give on a range of kernels, why, and where that is shown upstream. */
+export const expectationSchema = z
+  .strictObject({
+    kernel: z
+      .string()
+      .refine((s) => typeof parseKernelRange(s) !== 'string', rangeRule)
+      .describe('kernel versions this entry covers: ">=6.1", ">=5.10,<6.1", "6.12" (that series) or "*"; ranges of one variant must not overlap'),
+    verdict: z.enum(VERDICTS_EXPECTED).describe('the verdict expected on these kernels; "unknown" when nothing is known (say why)'),
+    why: text.describe('the mechanism, in one or two sentences'),
+    source: z.string().refine((s) => /^https:\/\/\S+$/.test(s) && URL.canParse(s), 'an https URL').describe('an https URL showing it: a kernel commit, an upstream thread, or a run log published upstream'),
+    measured: text.optional().describe('optional: the runs it was seen in, e.g. "6.18.44 netns 10/10"'),
+  })
+  .describe('one expectation of a variant');
+
 export const variantSchema = z.strictObject({
   description: text,
   changes: z.array(changeSchema).default([]),
   params: z.record(z.string(), z.unknown()).default({}),
+  expect: z.array(expectationSchema).default([]).describe('expected verdicts by kernel; a kernel no entry covers has no expectation'),
 });
+
+/** One value of an axis: what it adds to every variant it is part of. */
+export const axisValueSchema = z.strictObject({
+  description: text,
+  changes: z.array(changeSchema).default([]),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+const variantNamePart = z.string().regex(VARIANT_NAME, `a part of a variant name: ${nameRules.variant}`);
+
+/**
+ * Variants as the product of axes: every value of the first axis with every value of the second, and so on.
+ * A resulting variant is named by its values joined with "-" in axis order, its description joins theirs,
+ * and its params and changes are the union of theirs (two values setting one param or one sysctl clash).
+ */
+export const combinationSchema = z
+  .strictObject({
+    axes: z
+      .record(variantNamePart, z.record(variantNamePart, axisValueSchema).refine((v) => Object.keys(v).length > 0, 'at least one value'))
+      .refine((a) => Object.keys(a).length >= 2, 'at least two axes')
+      .describe('axis name -> value name -> { description, changes, params }; axes multiply in the order written'),
+    expect: z
+      .record(z.string(), z.array(expectationSchema))
+      .default({})
+      .describe('resulting variant name (values joined with "-") -> its expectations, as a variant\'s expect'),
+  })
+  .describe('variants generated as the product of axes');
 
 /** How the vagrant provider builds the lab's VMs; the command line's --box wins over box here. */
 export const vagrantSchema = z.strictObject({
@@ -163,15 +206,14 @@ export const labFileSchema = z.strictObject({
   name: labName,
   title: text,
   upstream: z.array(z.url()).min(1),
-  report: z.string().regex(/^[A-Za-z0-9._-]+\.md$/, 'the file name of a report in shared/seeds').optional(),
   description: text,
   addressPool: cidr.default('10.100.0.0/16'),
   nodes: z.record(nodeName, nodeSchema).refine((n) => Object.keys(n).length > 0, 'at least one node'),
   links: z.array(linkSchema).default([]),
   scenario: z.union([codedScenarioSchema, declaredScenarioSchema]),
-  variants: z
-    .record(z.string().regex(VARIANT_NAME, `a variant name: ${nameRules.variant}`), variantSchema)
-    .refine((v) => Object.keys(v).length > 0, 'at least one variant'),
+  variants: z.record(z.string().regex(VARIANT_NAME, `a variant name: ${nameRules.variant}`), variantSchema).default({}),
+  combinations: z.array(combinationSchema).default([]).describe('variants generated as products of axes, besides those listed under variants'),
+
   vagrant: vagrantSchema.optional(),
 });
 
@@ -179,6 +221,8 @@ export type LabFile = z.output<typeof labFileSchema>;
 export type NodeSpec = z.output<typeof nodeSchema>;
 export type LinkSpec = z.output<typeof linkSchema>;
 export type VariantSpec = z.output<typeof variantSchema>;
+export type AxisValue = z.output<typeof axisValueSchema>;
+export type Combination = z.output<typeof combinationSchema>;
 export type Change = z.output<typeof changeSchema>;
 export type Impairment = z.output<typeof impairmentSchema>;
 export type VagrantSettings = z.output<typeof vagrantSchema>;

@@ -7,6 +7,8 @@ import { problemsFromZod } from './zod-problems.js';
 import { sysctlRefusal, type SysctlProvider } from './sysctl-policy.js';
 import { DECLARED_KIND } from './declared/spec.js';
 import { validateDeclared } from './declared/validate.js';
+import { expandVariants } from './combinations.js';
+import { expectationProblems } from './expect.js';
 
 export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): Problem[] {
   const problems: Problem[] = [];
@@ -112,13 +114,22 @@ export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): P
   problems.push(...bridgeOverlaps(lab, subnets), ...sysctlProblems(lab, provider));
 
   const allNames = new Set([...nodeNames, ...containerOwner.keys()]);
-  for (const [vname, variant] of Object.entries(lab.variants)) {
-    variant.changes.forEach((change, i) => {
+  for (const { path, changes } of variantLikes(lab)) {
+    changes.forEach((change, i) => {
       if (!allNames.has(change.node)) {
-        problems.push({ path: ['variants', vname, 'changes', i, 'node'], message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
+        problems.push({ path: [...path, 'changes', i, 'node'], message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
       }
     });
   }
+  problems.push(...expandVariants(lab).problems);
+  for (const [vname, variant] of Object.entries(lab.variants)) {
+    problems.push(...expectationProblems(variant.expect).map((p) => ({ path: ['variants', vname, 'expect', p.index, 'kernel'], message: p.message })));
+  }
+  lab.combinations.forEach((combination, c) => {
+    for (const [vname, entries] of Object.entries(combination.expect)) {
+      problems.push(...expectationProblems(entries).map((p) => ({ path: ['combinations', c, 'expect', vname, p.index, 'kernel'], message: p.message })));
+    }
+  });
 
   const machines = [...nodeNames, ...Object.entries(lab.nodes).flatMap(([n, node]) => (node.profile === 'docker-desktop-wsl2' ? [`${n}-vm`] : []))];
   for (const name of Object.keys(lab.vagrant?.machines ?? {})) {
@@ -165,10 +176,10 @@ function sysctlProblems(lab: LabFile, provider: SysctlProvider): Problem[] {
       if (refusal) problems.push({ path: ['nodes', name, 'sysctls', key], message: refusal });
     }
   }
-  for (const [vname, variant] of Object.entries(lab.variants)) {
-    variant.changes.forEach((change, i) => {
+  for (const { path, changes } of variantLikes(lab)) {
+    changes.forEach((change, i) => {
       const refusal = 'sysctl' in change ? sysctlRefusal(change.sysctl.key, provider) : undefined;
-      if (refusal) problems.push({ path: ['variants', vname, 'changes', i, 'sysctl', 'key'], message: refusal });
+      if (refusal) problems.push({ path: [...path, 'changes', i, 'sysctl', 'key'], message: refusal });
     });
   }
   return problems;
@@ -195,9 +206,9 @@ function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
     }
   };
   check(lab.scenario.params, ['scenario', 'params']);
-  for (const [vname, variant] of Object.entries(lab.variants)) {
-    const own = new Set(Object.keys(variant.params));
-    if (own.size > 0) check({ ...lab.scenario.params, ...variant.params }, ['variants', vname, 'params'], own);
+  for (const { path, params } of variantLikes(lab)) {
+    const own = new Set(Object.keys(params));
+    if (own.size > 0) check({ ...lab.scenario.params, ...params }, [...path, 'params'], own);
   }
   return problems;
 }
@@ -205,4 +216,15 @@ function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
 function isDeclared(params: Record<string, unknown>): boolean {
   const d = params[DECLARED_KIND] as { steps?: unknown } | undefined;
   return typeof d === 'object' && d !== null && Array.isArray(d.steps);
+}
+
+/** Listed variants and the axis values of combinations: everything that carries changes and params. */
+function variantLikes(lab: LabFile): Array<{ path: Array<string | number>; changes: LabFile['variants'][string]['changes']; params: Record<string, unknown> }> {
+  const listed = Object.entries(lab.variants).map(([name, v]) => ({ path: ['variants', name] as Array<string | number>, changes: v.changes, params: v.params }));
+  const values = lab.combinations.flatMap((combination, c) =>
+    Object.entries(combination.axes).flatMap(([axis, axisValues]) =>
+      Object.entries(axisValues).map(([value, v]) => ({ path: ['combinations', c, 'axes', axis, value] as Array<string | number>, changes: v.changes, params: v.params })),
+    ),
+  );
+  return [...listed, ...values];
 }

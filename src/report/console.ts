@@ -1,6 +1,7 @@
 /** What the terminal shows after `up`, `run` and `show`. */
 import { needsNetem, type LinkImpairment, type ResolvedLab } from '../lab/model.js';
 import type { RunResult } from '../run/run-lab.js';
+import { expectationLine } from '../run/expect.js';
 
 export function describeTopology(lab: ResolvedLab): string {
   const lines: string[] = [];
@@ -41,9 +42,30 @@ export function describeRunningLab(lab: ResolvedLab): string {
   ].join('\n');
 }
 
+/** The verdicts, each with the expected one for this kernel; every difference spelled out under the table. */
 export function verdictTable(run: RunResult): string {
   const width = Math.max(7, ...run.variants.map((v) => v.name.length));
-  const lines = [`${run.lab} on ${run.provider}, kernel ${run.kernel}`, `${'variant'.padEnd(width)}  ${'verdict'.padEnd(15)} reason`];
-  for (const v of run.variants) lines.push(`${v.name.padEnd(width)}  ${v.verdict.padEnd(15)} ${v.reason}`);
+  const lines = [`${run.lab} on ${run.provider}, kernel ${run.kernel}`, `${'variant'.padEnd(width)}  ${'verdict'.padEnd(15)} ${'expected'.padEnd(15)} reason`];
+  for (const v of run.variants) {
+    const expected = v.expected ? (v.matchesExpected === false ? `DIFFERS: ${v.expected.verdict}` : v.expected.verdict) : '—';
+    lines.push(`${v.name.padEnd(width)}  ${v.verdict.padEnd(15)} ${expected.padEnd(15)} ${v.reason}`);
+  }
+  const notes = run.variants.filter((v) => v.matchesExpected === false || !v.expected || v.expected.verdict === 'unknown');
+  const line = (v: (typeof notes)[number]) => expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, run.kernel);
+  if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${line(v)}`));
+  return lines.join('\n');
+}
+
+/** `lab show`: every variant's expectations, one line per kernel range. */
+export function expectationTable(lab: ResolvedLab): string {
+  const rows = lab.variants.flatMap((v) => v.expect.map((e) => [v.name, e.kernel, e.verdict, e.why, e.source, e.measured ?? '']));
+  if (rows.length === 0) return '  (none: no variant says what it is expected to give)';
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['variant', 'kernel', 'expected'][i]!.length));
+  const lines = [`  ${'variant'.padEnd(w[0]!)}  ${'kernel'.padEnd(w[1]!)}  ${'expected'.padEnd(w[2]!)}  why (source; measured)`];
+  for (const [variant, kernel, verdict, why, source, measured] of rows) {
+    lines.push(`  ${variant!.padEnd(w[0]!)}  ${kernel!.padEnd(w[1]!)}  ${verdict!.padEnd(w[2]!)}  ${why} (${source}${measured ? `; measured ${measured}` : ''})`);
+  }
+  const bare = lab.variants.filter((v) => v.expect.length === 0).map((v) => v.name);
+  if (bare.length) lines.push(`  no expectation at all: ${bare.join(', ')}`);
   return lines.join('\n');
 }

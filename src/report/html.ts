@@ -6,12 +6,13 @@ import type { RunResult, VariantResult } from '../run/run-lab.js';
 import { topologySvg } from './topology.js';
 import { ladderFor } from './ladder.js';
 import { esc } from './svg.js';
+import { expectedCell } from './markdown.js';
 import { LabError } from '../errors.js';
 
 const CSS = `
 body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}
+.differs{outline:3px solid #c53030;font-weight:bold}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}
 .diagram{overflow-x:auto;border:1px solid #ddd;padding:8px;margin:8px 0;background:#fff}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
 code{background:#f2f2f2;padding:1px 3px}`;
@@ -23,8 +24,11 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
   parts.push(`<p>Run <code>${esc(run.runId)}</code> on provider <code>${esc(run.provider)}</code>, kernel <code>${esc(run.kernel)}</code>, started ${esc(run.startedAt)}.</p>`);
   parts.push(`<p>${esc(lab.description.trim())}</p>`);
   parts.push(`<p>Upstream: ${lab.upstream.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join(', ')}</p>`);
-  parts.push('<h2>Verdicts</h2><table id="verdicts"><tr><th>variant</th><th>verdict</th><th>reason</th></tr>');
-  for (const v of run.variants) parts.push(`<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${v.verdict}</b></td><td>${esc(v.reason)}</td></tr>`);
+  parts.push('<h2>Verdicts</h2><table id="verdicts"><tr><th>variant</th><th>verdict</th><th>expected</th><th>reason</th></tr>');
+  for (const v of run.variants) {
+    const expected = `<td${v.matchesExpected === false ? ' class="differs"' : ''}>${esc(expectedCell(v, run.kernel))}${v.expected ? ` <a href="${esc(v.expected.source)}">source</a>` : ''}</td>`;
+    parts.push(`<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${v.verdict}</b></td>${expected}<td>${esc(v.reason)}</td></tr>`);
+  }
   parts.push('</table>');
   parts.push(`<h2>Topology</h2><div class="diagram" id="topology">${topologySvg(lab)}</div>`);
   for (const v of run.variants) parts.push(await variantHtml(lab, run, v));

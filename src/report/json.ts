@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
 import type { ResolvedLab } from '../lab/model.js';
 import { LabError } from '../errors.js';
+import { withExpectations } from '../run/expect.js';
 
 /** The machine-readable result; `lab run --json` prints the same object. */
 export function verdictJson(run: RunResult) {
@@ -15,7 +16,7 @@ export function verdictJson(run: RunResult) {
     runId: run.runId,
     startedAt: run.startedAt,
     resultsDir: run.resultsDir,
-    variants: run.variants.map((v) => ({ name: v.name, description: v.description, verdict: v.verdict, reason: v.reason, decidedBy: v.decidedBy, changes: v.changes, durationMs: v.durationMs, evidence: v.evidence, ...(v.error ? { error: v.error } : {}) })),
+    variants: run.variants.map((v) => ({ name: v.name, description: v.description, verdict: v.verdict, expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null, reason: v.reason, decidedBy: v.decidedBy, changes: v.changes, durationMs: v.durationMs, evidence: v.evidence, ...(v.error ? { error: v.error } : {}) })),
   };
 }
 
@@ -38,10 +39,11 @@ export function readRun(dir: string): { lab: ResolvedLab; run: RunResult } {
   };
   const verdicts = read('verdict.json') as unknown as RunResult & { variants: VariantResult[] };
   const lab = read('lab.json') as unknown as ResolvedLab;
-  return {
-    lab,
-    run: { ...verdicts, title: verdicts.title ?? lab.title, resultsDir, variants: verdicts.variants.map((v) => ({ ...v, description: v.description ?? '', changes: v.changes ?? [], decidedBy: v.decidedBy ?? [], durationMs: v.durationMs ?? 0 })) },
-  };
+  const variants = verdicts.variants.map((v) => ({ ...v, description: v.description ?? '', changes: v.changes ?? [], decidedBy: v.decidedBy ?? [], durationMs: v.durationMs ?? 0 }));
+  // Runs saved before expectations existed: hold them against the expectations their lab.json carries (if any).
+  const saved = { ...lab, variants: lab.variants.map((v) => ({ ...v, expect: v.expect ?? [] })) };
+  const checked = variants.every((v) => v.matchesExpected !== undefined) ? variants : withExpectations(saved, { kernel: verdicts.kernel, variants }).variants;
+  return { lab: saved, run: { ...verdicts, title: verdicts.title ?? lab.title, resultsDir, variants: checked } };
 }
 
 export function writeVerdictJson(run: RunResult): string {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
+import { expectationLine } from '../run/expect.js';
 
 export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
   const lines: string[] = [];
@@ -10,10 +11,10 @@ export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
   lines.push(`Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${run.kernel}\`, started ${run.startedAt}.`, '');
   lines.push(lab.description.trim(), '');
   lines.push(`Upstream: ${lab.upstream.map((u) => `<${u}>`).join(', ')}`, '');
-  lines.push('## Verdicts', '', '| variant | verdict | reason |', '|---|---|---|');
-  for (const v of run.variants) lines.push(`| ${v.name} | **${v.verdict}** | ${escapeCell(v.reason)} |`);
+  lines.push('## Verdicts', '', '| variant | verdict | expected | reason |', '|---|---|---|---|');
+  for (const v of run.variants) lines.push(`| ${v.name} | **${v.verdict}** | ${escapeCell(expectedCell(v, run.kernel))} | ${escapeCell(v.reason)} |`);
   lines.push('', '## Topology', '', ...topologyLines(lab), '');
-  for (const v of run.variants) lines.push(...variantSection(v));
+  for (const v of run.variants) lines.push(...variantSection(v, run.kernel));
   return `${lines.join('\n')}\n`;
 }
 
@@ -28,10 +29,18 @@ export function topologyLines(lab: ResolvedLab): string[] {
   return lines;
 }
 
-function variantSection(v: VariantResult): string[] {
+/** "REPRODUCED on >=6.1", or the difference spelled out, or that nothing is expected for this kernel. */
+export function expectedCell(v: VariantResult, kernel: string): string {
+  const check = { expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null };
+  if (check.matchesExpected === false || !check.expected) return expectationLine(check, v.verdict, kernel);
+  return `${check.expected.verdict} on ${check.expected.kernel}`;
+}
+
+function variantSection(v: VariantResult, kernel: string): string[] {
   const lines = [`## Variant \`${v.name}\`: ${v.verdict}`, '', v.description.trim(), ''];
   if (v.changes.length) lines.push('Changes applied for this variant:', '', ...v.changes.map((c) => `- \`${c}\``), '');
   lines.push(`**Verdict:** ${v.verdict}. ${v.reason}`, '', `Decided by: ${v.decidedBy.map((d) => `\`${d}\``).join(', ')}`, '');
+  lines.push(`**Expected:** ${expectedCell(v, kernel)}${v.expected ? ` (${v.expected.why} <${v.expected.source}>)` : ''}`, '');
   const files = collectFiles(v.evidence);
   if (files.length) lines.push('Artifacts:', '', ...files.map((f) => `- [${f}](${f})`), '');
   lines.push('<details><summary>Evidence</summary>', '', '```json', JSON.stringify(v.evidence, null, 2), '```', '', '</details>', '');

@@ -10,9 +10,11 @@ import { ScenarioContext } from './context.js';
 import { applyChange, type AppliedChange } from './changes.js';
 import type { Verdict } from './verdict.js';
 import type { Evidence } from './scenarios/types.js';
+import type { ExpectationCheck } from './expect.js';
 import { runTasks } from '../ui/progress.js';
 
-export interface VariantResult extends Verdict {
+/** The expectation fields are added after the run, from the lab file and the run's kernel (see expect.ts). */
+export interface VariantResult extends Verdict, Partial<ExpectationCheck> {
   name: string;
   description: string;
   changes: string[];

@@ -1,9 +1,11 @@
 /** A run killed with SIGKILL leaves state behind; `lab down` must remove all of it. Ctrl-C cleans up by itself. */
-import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { envFor, lab, labCopy, labSpawn, tempHome } from '../helpers/cli.js';
 import { namespacesWithPrefix, processesMatching, rootSnapshot } from '../helpers/host.js';
+import { cannotRunHere, testUnless } from '../helpers/e2e.js';
+
+const reason = cannotRunHere();
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -13,10 +15,13 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
-test.serial('SIGKILL in the middle of a run, then lab down: nothing of the lab is left', async (t) => {
+testUnless(reason, 'SIGKILL in the middle of a run, then lab down: nothing of the lab is left', async (t) => {
   const home = tempHome();
   const env = envFor(home);
   const file = labCopy('docker-1090', 'crash-1090', home);
+  t.teardown(async () => {
+    await lab(['down', file], env);
+  });
   const before = await rootSnapshot();
   const child = labSpawn(['run', file, '--json'], env);
   const exited = new Promise((r) => child.once('exit', r));
@@ -35,10 +40,13 @@ test.serial('SIGKILL in the middle of a run, then lab down: nothing of the lab i
   t.is(await rootSnapshot(), before);
 });
 
-test.serial('Ctrl-C (SIGINT) during lab run removes the lab before exiting', async (t) => {
+testUnless(reason, 'Ctrl-C (SIGINT) during lab run removes the lab before exiting', async (t) => {
   const home = tempHome();
   const env = envFor(home);
   const file = labCopy('docker-1090', 'sigint-1090', home);
+  t.teardown(async () => {
+    await lab(['down', file], env);
+  });
   const before = await rootSnapshot();
   const child = labSpawn(['run', file], env);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -51,10 +59,14 @@ test.serial('Ctrl-C (SIGINT) during lab run removes the lab before exiting', asy
   t.is(await rootSnapshot(), before);
 });
 
-test.serial("a lab's namespaces left without a state (another LAB_HOME): lab up refuses to build over them, lab down removes them", async (t) => {
+testUnless(reason, "a lab's namespaces left without a state (another LAB_HOME): lab up refuses to build over them, lab down removes them", async (t) => {
   const first = tempHome();
   const second = tempHome();
   const file = labCopy('docker-1090', 'orphan-1090', first);
+  t.teardown(async () => {
+    await lab(['down', file], envFor(second));
+    await lab(['down', file], envFor(first));
+  });
   const before = await rootSnapshot();
   const up = await lab(['up', file], envFor(first));
   t.is(up.code, 0, up.stderr);

@@ -1,8 +1,8 @@
-/** docker-desktop-udp for real: the four phases, snapshots per phase and a verdict from bindings and counts. */
-import test from 'ava';
+/** docker-desktop-udp for real: the verdict pinned to the lab file's expectation; four phases with snapshots on both sides. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { envFor, lab, tempHome } from '../helpers/cli.js';
+import { cannotRunHere, runPinned, assertGone, testUnless } from '../helpers/e2e.js';
 import { namespacesWithPrefix, processesMatching, rootSnapshot } from '../helpers/host.js';
 
 interface Phase {
@@ -13,16 +13,12 @@ interface Phase {
   snapshots: string[];
 }
 
-test.serial('lab run docker-desktop-udp: PROPER_1..BUGGY_2 with per-phase snapshots on both sides', async (t) => {
-  const env = envFor(tempHome());
+const title = 'lab run docker-desktop-udp --check: verdict as expected, PROPER_1..BUGGY_2 snapshotted on both sides';
+testUnless(cannotRunHere({ dockerProxy: true }), title, async (t) => {
   const before = await rootSnapshot();
-  const result = await lab(['run', 'docker-desktop-udp', '--json'], env);
-  t.log(result.stderr.split('\n').slice(-3).join('\n'));
-  const json = JSON.parse(result.stdout) as { resultsDir: string; variants: Array<{ name: string; verdict: string; reason: string; evidence: { phases: Phase[] } }> };
+  const { json } = await runPinned(t, 'docker-desktop-udp', 'e2e');
   const [v] = json.variants;
-  t.is(v!.name, 'sequence');
-  t.log(`${v!.verdict}: ${v!.reason}`);
-  const phases = v!.evidence.phases;
+  const phases = (v!.evidence as unknown as { phases: Phase[] }).phases;
   t.deepEqual(phases.map((p) => p.label), ['PROPER_1', 'PROPER_2', 'BUGGY_1', 'BUGGY_2']);
   for (const p of phases) {
     t.deepEqual(Object.keys(p.binding).sort(), ['desktop', 'desktop-vm'], 'host side and VM side are both snapshotted');
@@ -30,19 +26,25 @@ test.serial('lab run docker-desktop-udp: PROPER_1..BUGGY_2 with per-phase snapsh
     for (const s of p.snapshots) t.true(fs.existsSync(path.join(json.resultsDir, 'sequence', s)), s);
     t.true((p.udpSent ?? 0) > 0, `${p.label}: the server sent UDP`);
   }
-  t.true(phases.filter((p) => p.label.startsWith('PROPER')).every((p) => (p.udpReceived ?? 0) > 0), 'PROPER phases receive through the forwarder, the VM and the DNAT');
+  const proper = phases.filter((p) => p.label.startsWith('PROPER'));
+  t.true(proper.every((p) => (p.udpReceived ?? 0) > 0), 'PROPER phases receive through the forwarder, the VM and the DNAT');
   if (v!.verdict === 'REPRODUCED') t.is(phases[3]!.udpReceived, 0);
   if (v!.verdict === 'NOT_REPRODUCED') t.true(phases.some((p) => Object.values(p.binding).every((b) => b.post)) || (phases[3]!.udpReceived ?? 0) > 0);
-  t.deepEqual(await namespacesWithPrefix('lab.docker-desktop-udp.'), []);
+  await assertGone(t, 'docker-desktop-udp', 'e2e');
   t.deepEqual((await processesMatching('docker-proxy.*-host-port 54603')).filter((l) => !l.includes('<defunct>')), []);
   t.is(await rootSnapshot(), before);
 });
 
-test.serial('without docker-proxy the lab says how to get it, and creates nothing', async (t) => {
+testUnless(cannotRunHere(), 'without docker-proxy the lab says how to get it, and creates nothing', async (t) => {
   const home = tempHome();
-  const result = await lab(['up', 'docker-desktop-udp'], { ...envFor(home), LAB_DOCKER_PROXY: path.join(home, 'missing-docker-proxy') });
+  const env = { ...envFor(home), LAB_DOCKER_PROXY: path.join(home, 'missing-docker-proxy') };
+  t.teardown(async () => {
+    await lab(['down', 'docker-desktop-udp', '--instance', 'e2e-noproxy'], env);
+  });
+  const result = await lab(['up', 'docker-desktop-udp', '--instance', 'e2e-noproxy'], env);
   t.is(result.code, 1);
   t.regex(result.stderr, /docker-proxy was not found/);
   t.regex(result.stderr, /scripts\/fetch-docker-proxy\.sh/);
-  t.deepEqual(await namespacesWithPrefix('lab.docker-desktop-udp.'), []);
+  t.deepEqual(await namespacesWithPrefix('lab.docker-desktop-udp+e2e-noproxy.'), []);
 });
+

@@ -1,9 +1,9 @@
 /** Link impairment: tbf for a rate limit everywhere; netem where the kernel has it, a clear refusal where not. */
-import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { envFor, lab, labCopy, sh, tempHome } from '../helpers/cli.js';
 import { namespacesWithPrefix } from '../helpers/host.js';
+import { cannotRunHere, testUnless } from '../helpers/e2e.js';
 
 async function kernelHasNetem(): Promise<boolean> {
   try {
@@ -21,40 +21,39 @@ function impairedCopy(home: string, name: string, impairment: string): string {
   return file;
 }
 
-test.serial('a rate limit is applied with tbf on the named direction only', async (t) => {
+testUnless(cannotRunHere(), 'a rate limit is applied with tbf on the named direction only', async (t) => {
   const home = tempHome();
   const env = envFor(home);
   const file = impairedCopy(home, 'imp-rate', '      - { from: router, rate: 50mbit }\n');
-  try {
-    const up = await lab(['up', file], env);
-    t.is(up.code, 0, up.stderr);
-    t.regex((await lab(['exec', file, 'router', '--', 'tc', 'qdisc', 'show', 'dev', 'eth1'], env)).stdout, /tbf .*rate 50Mbit/);
-    t.notRegex((await lab(['exec', file, 'server', '--', 'tc', 'qdisc', 'show', 'dev', 'eth0'], env)).stdout, /tbf/);
-    t.regex((await lab(['show', file], env)).stdout, /egress impaired: rate 50mbit \(tc tbf\)/);
-  } finally {
+  t.teardown(async () => {
     await lab(['down', 'imp-rate'], env);
-  }
+  });
+  const up = await lab(['up', file], env);
+  t.is(up.code, 0, up.stderr);
+  t.regex((await lab(['exec', file, 'router', '--', 'tc', 'qdisc', 'show', 'dev', 'eth1'], env)).stdout, /tbf .*rate 50Mbit/);
+  t.notRegex((await lab(['exec', file, 'server', '--', 'tc', 'qdisc', 'show', 'dev', 'eth0'], env)).stdout, /tbf/);
+  t.regex((await lab(['show', file], env)).stdout, /egress impaired: rate 50mbit \(tc tbf\)/);
+  t.is((await lab(['down', 'imp-rate'], env)).code, 0);
   t.deepEqual(await namespacesWithPrefix('lab.imp-rate.'), []);
 });
 
-test.serial('delay needs netem: applied where the kernel has it, refused with a clear message where not', async (t) => {
+testUnless(cannotRunHere(), 'delay needs netem: applied where the kernel has it, refused with a clear message where not', async (t) => {
   const home = tempHome();
   const env = envFor(home);
   const file = impairedCopy(home, 'imp-delay', '      - { from: server, delay: 5ms, jitter: 1ms }\n');
-  const up = await lab(['up', file], env);
-  try {
-    if (await kernelHasNetem()) {
-      t.is(up.code, 0, up.stderr);
-      t.regex((await lab(['exec', file, 'server', '--', 'tc', 'qdisc', 'show', 'dev', 'eth0'], env)).stdout, /netem .*delay 5ms/);
-    } else {
-      t.is(up.code, 1);
-      t.regex(up.stderr, /this kernel has no sch_netem/);
-      t.regex(up.stderr, /links\[1\] from server/);
-      t.notRegex(up.stderr, /\n\s+at /);
-      t.deepEqual(await namespacesWithPrefix('lab.imp-delay.'), [], 'nothing was created');
-      t.false(fs.existsSync(path.join(home, 'home', 'state', 'imp-delay.json')));
-    }
-  } finally {
+  t.teardown(async () => {
     await lab(['down', 'imp-delay'], env);
+  });
+  const up = await lab(['up', file], env);
+  if (await kernelHasNetem()) {
+    t.is(up.code, 0, up.stderr);
+    t.regex((await lab(['exec', file, 'server', '--', 'tc', 'qdisc', 'show', 'dev', 'eth0'], env)).stdout, /netem .*delay 5ms/);
+  } else {
+    t.is(up.code, 1);
+    t.regex(up.stderr, /this kernel has no sch_netem/);
+    t.regex(up.stderr, /links\[1\] from server/);
+    t.notRegex(up.stderr, /\n\s+at /);
+    t.deepEqual(await namespacesWithPrefix('lab.imp-delay.'), [], 'nothing was created');
+    t.false(fs.existsSync(path.join(home, 'home', 'state', 'imp-delay.json')));
   }
 });

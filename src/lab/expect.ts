@@ -1,0 +1,130 @@
+/**
+ * Kernel version ranges of a variant's `expect` entries: comparators joined by "," (">=5.10,<6.1"),
+ * a bare "X.Y" for that series, or "*" for any kernel. Versions compare as numbers on
+ * major.minor[.patch]; anything after the numbers of `uname -r` ("-fc-v782", "-amd64") is ignored.
+ */
+
+export type KernelVersion = [number, number, number];
+
+/** One interval of versions; an absent bound is open-ended. */
+export interface KernelRange {
+  text: string;
+  low?: { version: KernelVersion; inclusive: boolean };
+  high?: { version: KernelVersion; inclusive: boolean };
+}
+
+export const VERDICTS_EXPECTED = ['REPRODUCED', 'NOT_REPRODUCED', 'INCONCLUSIVE', 'unknown'] as const;
+export type ExpectedVerdictName = (typeof VERDICTS_EXPECTED)[number];
+
+/** One entry of a variant's `expect` list, as the lab file gives it. */
+export interface Expectation {
+  kernel: string;
+  verdict: ExpectedVerdictName;
+  why: string;
+  source: string;
+  measured?: string;
+}
+
+const VERSION = /^(\d{1,4})\.(\d{1,4})(?:\.(\d{1,6}))?/;
+const COMPARATOR = /^(>=|<=|>|<)?\s*(\d{1,4}\.\d{1,4}(?:\.\d{1,6})?)$/;
+
+/** "6.18.44-fc-v782" -> [6, 18, 44]; "6.1" -> [6, 1, 0]; undefined when it does not start with major.minor. */
+export function parseKernelVersion(text: string): KernelVersion | undefined {
+  const m = VERSION.exec(text.trim());
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export function compareVersions(a: KernelVersion, b: KernelVersion): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+export const rangeRule = 'a kernel range: "*", "6.1" (that series), or comparators >=, >, <=, < on major.minor[.patch] joined by ",", e.g. ">=5.10,<6.1"';
+
+/** The range, or a message saying what is wrong with it. */
+export function parseKernelRange(text: string): KernelRange | string {
+  const trimmed = text.trim();
+  if (trimmed === '*') return { text: trimmed };
+  if (trimmed === '') return 'an empty kernel range';
+  const range: KernelRange = { text: trimmed };
+  for (const part of trimmed.split(',')) {
+    const m = COMPARATOR.exec(part.trim());
+    if (!m) return `"${part.trim()}" is not a comparator such as ">=6.1" or "<5.10.200"`;
+    const version = parseKernelVersion(m[2]!)!;
+    const op = m[1];
+    if (op === undefined) {
+      if (trimmed.includes(',')) return `"${part.trim()}" (a whole series) cannot be combined with other comparators`;
+      if (m[2]!.split('.').length !== 2) return `"${part.trim()}" names one release; write ">=${m[2]},<=${m[2]}" or a series such as "6.1"`;
+      return { text: trimmed, low: { version, inclusive: true }, high: { version: [version[0], version[1] + 1, 0], inclusive: false } };
+    }
+    if (op.startsWith('>')) {
+      if (range.low) return `"${trimmed}" has two lower bounds`;
+      range.low = { version, inclusive: op === '>=' };
+    } else {
+      if (range.high) return `"${trimmed}" has two upper bounds`;
+      range.high = { version, inclusive: op === '<=' };
+    }
+  }
+  if (isEmpty(range)) return `"${trimmed}" contains no kernel version`;
+  return range;
+}
+
+export function rangeContains(range: KernelRange, version: KernelVersion): boolean {
+  if (range.low) {
+    const c = compareVersions(version, range.low.version);
+    if (c < 0 || (c === 0 && !range.low.inclusive)) return false;
+  }
+  if (range.high) {
+    const c = compareVersions(version, range.high.version);
+    if (c > 0 || (c === 0 && !range.high.inclusive)) return false;
+  }
+  return true;
+}
+
+/** Whether some version lies in both ranges (the intersection is not empty). */
+export function rangesOverlap(a: KernelRange, b: KernelRange): boolean {
+  return !isEmpty({ text: '', low: tighter(a.low, b.low, 1), high: tighter(a.high, b.high, -1) });
+}
+
+type Bound = KernelRange['low'];
+
+/** Of two lower bounds (sign 1) or upper bounds (sign -1), the one that excludes more. */
+function tighter(a: Bound, b: Bound, sign: 1 | -1): Bound {
+  if (!a) return b;
+  if (!b) return a;
+  const c = compareVersions(a.version, b.version) * sign;
+  if (c !== 0) return c > 0 ? a : b;
+  return a.inclusive ? b : a;
+}
+
+function isEmpty(range: KernelRange): boolean {
+  if (!range.low || !range.high) return false;
+  const c = compareVersions(range.low.version, range.high.version);
+  return c > 0 || (c === 0 && !(range.low.inclusive && range.high.inclusive));
+}
+
+/** The entry whose range holds this kernel, or null when none does (or the kernel has no version). */
+export function expectationFor<E extends { kernel: string }>(entries: readonly E[], kernel: string): E | null {
+  const version = parseKernelVersion(kernel);
+  if (!version) return null;
+  for (const entry of entries) {
+    const range = parseKernelRange(entry.kernel);
+    if (typeof range !== 'string' && rangeContains(range, version)) return entry;
+  }
+  return null;
+}
+
+/** Problems of one variant's list: index and message, for the validator to place. */
+export function expectationProblems(entries: readonly Expectation[]): Array<{ index: number; message: string }> {
+  const problems: Array<{ index: number; message: string }> = [];
+  const ranges: Array<{ index: number; range: KernelRange }> = [];
+  entries.forEach((entry, index) => {
+    const range = parseKernelRange(entry.kernel);
+    if (typeof range === 'string') return; // the schema already reported it
+    const clash = ranges.find((r) => rangesOverlap(r.range, range));
+    const message = clash && `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation`;
+    if (message) problems.push({ index, message });
+    ranges.push({ index, range });
+  });
+  return problems;
+}
