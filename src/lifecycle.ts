@@ -1,7 +1,7 @@
 /** Bringing a lab up and down, with cleanup when interrupted (Ctrl-C, SIGTERM) or failed half way. */
 import { LabError } from './errors.js';
 import type { ResolvedLab } from './lab/model.js';
-import { getProvider, providerOf } from './providers/registry.js';
+import { leftoverRemovers, providerOf } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { readState, removeState } from './state.js';
 import { runSteps } from './ui/progress.js';
@@ -46,11 +46,11 @@ export function labDown(labId: string, options: { quiet?: boolean } = {}): Promi
 
 async function takeDown(labId: string, options: { quiet?: boolean }): Promise<string[]> {
   const state = readState(labId);
-  // Without a state (lost, or another LAB_HOME's lab), whatever carries the lab's names is removed, from every local provider.
-  const providers = state ? [providerOf(state)] : [getProvider('netns'), getProvider('vagrant')];
+  // Without a state (lost, or another LAB_HOME's lab), whatever carries the lab's names is removed, by every provider that can.
+  const removers = state ? [{ provider: state.provider, remove: async () => (await (await providerOf(state)).down(labId, state)).removed }] : leftoverRemovers(labId);
   const removed: string[] = [];
   await runSteps(
-    providers.map((provider) => ({ title: `Remove lab ${labId} (${provider.name})`, run: async () => void removed.push(...(await provider.down(labId, state)).removed) })),
+    removers.map((r) => ({ title: `Remove lab ${labId} (${r.provider})`, run: async () => void removed.push(...(await r.remove())) })),
     options,
   );
   removeState(labId);

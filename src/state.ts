@@ -2,7 +2,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { labHome } from './paths.js';
-import type { LabState } from './providers/types.js';
+
+/** What `lab down` needs to remove a lab, written before anything is created. */
+export interface LabState {
+  /** The lab's id: its name, or name+instance. */
+  lab: string;
+  name: string;
+  instance?: string;
+  file: string;
+  /** The name of the provider's descriptor in providers/registry.ts. */
+  provider: string;
+  status: 'creating' | 'up';
+  createdAt: string;
+  /** Provider-specific record of what was created, enough for `down` after a crash. */
+  resources: Record<string, unknown>;
+}
 
 function stateDir(): string {
   return path.join(labHome(), 'state');

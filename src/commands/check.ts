@@ -22,7 +22,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
     process.stdout.write(`all ${exercise.steps.length} steps are done\n`);
     return;
   }
-  const result = await runCheck(lab, providerOf(state), step.check);
+  const result = await runCheck(lab, await providerOf(state), step.check);
   if (result.pass) {
     setStep(lab, n + 1);
     const next = exercise.steps[n + 1];

@@ -15,6 +15,6 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${lab.id.replace('+', ' --instance ')}`, exitCode: 1 });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);
   if (cmd.length === 0) throw new LabError('no command given', { hint: `lab exec ${lab.name} ${argv.node} -- ip addr` });
-  const code = await providerOf(state).transport(lab, argv.node).attach(cmd);
+  const code = await (await providerOf(state)).transport(lab, argv.node).attach(cmd);
   process.exitCode = code;
 }

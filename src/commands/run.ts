@@ -16,7 +16,7 @@ export const builder = (y: Argv) =>
     .option('results', { type: 'string', describe: 'results folder (default ./results)' })
     .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string }>) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
