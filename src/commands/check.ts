@@ -8,7 +8,7 @@ export const describe = "Run the current exercise step's check against the live 
 export const builder = (y: Argv) => instanceOption(labArg(y));
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { currentStep, loadExercise, runCheck, setStep } = await import('../exercises/exercise.js');
   const { providerOf } = await import('../providers/registry.js');
   const lab = loadLab(argv.lab, argv.instance);

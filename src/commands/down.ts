@@ -13,7 +13,7 @@ export const builder = (y: Argv) =>
 
 export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; all: boolean }>) {
   const { labDown } = await import('../lifecycle.js');
-  const { locateLab, parseLabFile } = await import('../lab/load.js');
+  const { locateLab, parseLabFile } = await import('../labs.js');
   const { labId } = await import('../lab/resolve.js');
   if (argv.all) {
     const ids = listStates().map((s) => s.lab);

@@ -8,7 +8,7 @@ export const describe = 'Run a command on a node of a running lab (lab exec LAB 
 export const builder = (y: Argv) => instanceOption(labArg(y)).positional('node', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; cmd?: string[]; '--'?: string[] }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { providerOf } = await import('../providers/registry.js');
   const lab = loadLab(argv.lab, argv.instance);
   const state = readState(lab.id);

@@ -12,7 +12,7 @@ export const builder = (y: Argv) =>
     .options(renderOptions());
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; provider: string; out: string }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { descriptorOf } = await import('../providers/registry.js');
   const { render } = descriptorOf(argv.provider, 'render');
   const lab = loadLab(argv.lab, argv.instance);

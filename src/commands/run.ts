@@ -19,6 +19,7 @@ export const builder = (y: Argv) =>
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string }>) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
+  const { runSteps } = await import('../ui/progress.js');
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
   const { writeHtml } = await import('../report/html.js');
   const { renderJunit } = await import('../report/junit.js');
@@ -38,7 +39,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
     async () => {
       if (broughtUp) await labUp(lab, provider, { quiet });
       try {
-        return await runVariants(lab, provider, { variants, resultsDir, runId, quiet });
+        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: (steps) => runSteps(steps, { quiet }) });
       } finally {
         if (broughtUp && !argv.keep) await labDown(lab.id, { quiet });
       }

@@ -26,7 +26,7 @@ export interface ProviderArgs {
  * Heavy modules (zod, listr2, execa, handlebars) load only when a command runs, not for --help.
  */
 export async function loadWithProvider(labArgValue: string, args: ProviderArgs) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { getProvider, providerOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
   const lab = loadLab(labArgValue, args.instance);

@@ -11,7 +11,7 @@ import { validateLab } from './validate.js';
 import { resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME, LAB_NAME } from './names.js';
-import { getScenario } from '../run/scenarios/registry.js';
+import type { ScenarioCatalogue } from './catalogue.js';
 
 /** A lab argument is a lab's name in labs/, or a path to a lab file or a folder holding lab.yaml. */
 export function locateLab(arg: string): string {
@@ -29,7 +29,11 @@ export function displayPath(file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-export function parseLabFile(file: string, text = readText(file)): LabFile {
+/**
+ * A lab file, parsed and checked. The scenario's kind and parameters are checked against the catalogue when one is
+ * given (commands load labs through src/labs.ts, which gives the tool's own); without one, the topology only.
+ */
+export function parseLabFile(file: string, catalogue?: ScenarioCatalogue, text = readText(file)): LabFile {
   const shown = displayPath(file);
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
@@ -46,7 +50,7 @@ export function parseLabFile(file: string, text = readText(file)): LabFile {
     const problems = problemsFromZod(labFileSchema, parsed.error.issues, data);
     throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: locateProblems(shown, doc, counter, problems) });
   }
-  const semantic = validateLab(parsed.data);
+  const semantic = validateLab(parsed.data, catalogue);
   if (semantic.length > 0) {
     throw new LabError(`${shown} has ${plural(semantic.length, 'problem')}`, { details: locateProblems(shown, doc, counter, semantic) });
   }
@@ -57,14 +61,15 @@ export function parseLabFile(file: string, text = readText(file)): LabFile {
   return parsed.data;
 }
 
-export function loadLab(arg: string, instance?: string): ResolvedLab {
+/** A lab from a name or path, resolved; see parseLabFile for what the catalogue adds. */
+export function loadLab(arg: string, instance?: string, catalogue?: ScenarioCatalogue): ResolvedLab {
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new LabError(`"${instance}" is not an instance name`, { hint: 'lowercase letters, digits and "-", at most 16 characters' });
   }
   const file = locateLab(arg);
-  const lab = resolveLab(parseLabFile(file), file, instance);
-  const scenario = getScenario(lab.scenario.kind);
-  const problems = scenario.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
+  const lab = resolveLab(parseLabFile(file, catalogue), file, instance);
+  const scenario = catalogue?.find(lab.scenario.kind);
+  const problems = scenario?.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
   if (problems.length) throw new LabError(`${displayPath(file)} has ${plural(problems.length, 'problem')}`, { details: problems });
   return lab;
 }

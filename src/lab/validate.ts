@@ -2,10 +2,11 @@
 import type { LabFile } from './schema.js';
 import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type Cidr } from './ip.js';
 import type { Problem } from './problems.js';
-import { findScenario, scenarioKinds } from '../run/scenarios/registry.js';
+import type { ScenarioCatalogue } from './catalogue.js';
 import { problemsFromZod } from './zod-problems.js';
 
-export function validateLab(lab: LabFile): Problem[] {
+/** Without a catalogue, the topology is checked and the scenario's kind and parameters are not. */
+export function validateLab(lab: LabFile, catalogue?: ScenarioCatalogue): Problem[] {
   const problems: Problem[] = [];
   const nodeNames = new Set(Object.keys(lab.nodes));
   const containerOwner = new Map<string, string>();
@@ -120,14 +121,14 @@ export function validateLab(lab: LabFile): Problem[] {
     if (!machines.includes(name)) problems.push({ path: ['vagrant', 'machines', name], message: `found "${name}", expected a host or router of this lab (a VM): ${machines.join(', ')}` });
   }
 
-  problems.push(...validateScenario(lab, allNames));
+  if (catalogue) problems.push(...validateScenario(lab, allNames, catalogue));
   return problems;
 }
 
-function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
-  const scenario = findScenario(lab.scenario.kind);
+function validateScenario(lab: LabFile, allNames: Set<string>, catalogue: ScenarioCatalogue): Problem[] {
+  const scenario = catalogue.find(lab.scenario.kind);
   if (!scenario) {
-    return [{ path: ['scenario', 'kind'], message: `found "${lab.scenario.kind}", expected one of the scenario kinds: ${scenarioKinds().join(', ')}` }];
+    return [{ path: ['scenario', 'kind'], message: `found "${lab.scenario.kind}", expected one of the scenario kinds: ${catalogue.kinds().join(', ')}` }];
   }
   const problems: Problem[] = [];
   // A variant's params are checked merged over the scenario's, but only the keys it sets are reported there.
