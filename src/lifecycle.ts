@@ -1,6 +1,7 @@
 /** Bringing a lab up and down, with cleanup when interrupted (Ctrl-C, SIGTERM) or failed half way. */
 import { LabError } from './errors.js';
 import type { ResolvedLab } from './lab/model.js';
+import { labRef } from './lab/names.js';
 import { leftoverRemovers, providerOf } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { readState, removeState } from './state.js';
@@ -9,13 +10,13 @@ import { runSteps } from './ui/progress.js';
 export async function labUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean } = {}): Promise<void> {
   const state = readState(lab.id);
   if (state?.status === 'up') {
-    throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, { hint: `use it as it is, or "lab down ${downArgs(lab)}" first`, exitCode: 1 });
+    throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, { hint: `use it as it is, or "lab down ${labRef(lab)}" first`, kind: 'failure' });
   }
   if (state) {
-    throw new LabError(`lab ${lab.id} was left half-created by an earlier run`, { hint: `run "lab down ${downArgs(lab)}" to remove what it created`, exitCode: 1 });
+    throw new LabError(`lab ${lab.id} was left half-created by an earlier run`, { hint: `run "lab down ${labRef(lab)}" to remove what it created`, kind: 'failure' });
   }
   const problems = await provider.preflight(lab);
-  if (problems.length) throw new LabError(`lab ${lab.id} cannot be brought up with the ${provider.name} provider here`, { details: problems, exitCode: 1 });
+  if (problems.length) throw new LabError(`lab ${lab.id} cannot be brought up with the ${provider.name} provider here`, { details: problems, kind: 'failure' });
   await withCleanupOnInterrupt(
     () => labDown(lab.id, { quiet: true }),
     async () => {
@@ -23,7 +24,7 @@ export async function labUp(lab: ResolvedLab, provider: Provider, options: { qui
         await runSteps(provider.upSteps(lab), options);
       } catch (error) {
         await labDown(lab.id, { quiet: true });
-        throw error instanceof LabError ? error : new LabError(`lab up ${lab.id} failed; everything it created was removed`, { details: [String((error as Error).message)], exitCode: 1 });
+        throw error instanceof LabError ? error : new LabError(`lab up ${lab.id} failed; everything it created was removed`, { details: [String((error as Error).message)], kind: 'failure' });
       }
     },
   );
@@ -55,10 +56,6 @@ async function takeDown(labId: string, options: { quiet?: boolean }): Promise<st
   );
   removeState(labId);
   return removed;
-}
-
-export function downArgs(lab: ResolvedLab): string {
-  return lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
 }
 
 let interruptCleanup: (() => Promise<unknown>) | undefined;

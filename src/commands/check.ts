@@ -1,7 +1,8 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, labArg } from './shared.js';
 import { readState } from '../state.js';
-import { LabError } from '../errors.js';
+import { EXIT, LabError } from '../errors.js';
+import { labRef } from '../lab/names.js';
 
 export const command = 'check <lab>';
 export const describe = "Run the current exercise step's check against the live lab";
@@ -14,8 +15,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   const lab = loadLab(argv.lab, argv.instance);
   const exercise = loadExercise(lab);
   const state = readState(lab.id);
-  const ref = lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
-  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${ref}`, exitCode: 1 });
+  const ref = labRef(lab);
+  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${ref}`, kind: 'failure' });
   const n = currentStep(lab);
   const step = exercise.steps[n];
   if (!step) {
@@ -29,6 +30,6 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
     process.stdout.write(`PASS step ${n + 1} (${step.id}): ${result.detail}\n${next ? `next: lab exercise ${ref}\n` : `that was the last step: well done\n`}`);
   } else {
     process.stdout.write(`NOT YET step ${n + 1} (${step.id}): ${result.detail}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failure;
   }
 }

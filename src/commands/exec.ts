@@ -2,6 +2,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, labArg } from './shared.js';
 import { readState } from '../state.js';
 import { LabError } from '../errors.js';
+import { labRef } from '../lab/names.js';
 
 export const command = 'exec <lab> <node> [cmd..]';
 export const describe = 'Run a command on a node of a running lab (lab exec LAB NODE -- CMD ...)';
@@ -12,7 +13,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   const { providerOf } = await import('../providers/registry.js');
   const lab = loadLab(argv.lab, argv.instance);
   const state = readState(lab.id);
-  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${lab.id.replace('+', ' --instance ')}`, exitCode: 1 });
+  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)}`, kind: 'failure' });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);
   if (cmd.length === 0) throw new LabError('no command given', { hint: `lab exec ${lab.name} ${argv.node} -- ip addr` });
   const code = await (await providerOf(state)).transport(lab, argv.node).attach(cmd);

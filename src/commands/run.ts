@@ -4,7 +4,7 @@ import { instanceOption, labArg, loadWithProvider, providerOption } from './shar
 import { readState } from '../state.js';
 import fs from 'node:fs';
 import { defaultResultsDir } from '../paths.js';
-import { LabError } from '../errors.js';
+import { EXIT, LabError } from '../errors.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -52,7 +52,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   if (argv.junit) fs.writeFileSync(path.resolve(argv.junit), renderJunit(run));
   if (argv.json) process.stdout.write(`${JSON.stringify(verdictJson(run))}\n`);
   else process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
-  process.exitCode = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE') ? 0 : 1;
+  process.exitCode = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE') ? EXIT.ok : EXIT.inconclusive;
 }
 
 function unknownVariant(name: string, known: string[]): never {

@@ -1,6 +1,7 @@
 /** What the terminal shows after `up`, `run` and `show`. */
 import { needsNetem, type LinkImpairment, type ResolvedLab } from '../lab/model.js';
 import type { RunResult } from '../run/run-lab.js';
+import { labRef } from '../lab/names.js';
 
 export function describeTopology(lab: ResolvedLab): string {
   const lines: string[] = [];
@@ -26,7 +27,7 @@ export function describeImpairment(i: LinkImpairment): string {
 
 export function describeRunningLab(lab: ResolvedLab): string {
   const client = lab.nodes.find((n) => n.kind === 'container') ?? lab.nodes[0]!;
-  const ref = lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
+  const ref = labRef(lab);
   return [
     `lab ${lab.id} is up:`,
     describeTopology(lab),

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
+import { labRef } from '../../lab/names.js';
 import { SYSTEM_PATH, startService } from '../../transport/process.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
@@ -34,7 +35,7 @@ export const netnsProvider: Provider = {
     }
     if (!rootless() && problems.length === 0) {
       const left = (await listNamespaces()).filter((n) => n.startsWith(namespacePrefix(lab.id)));
-      if (left.length) problems.push(`network namespaces ${left.join(', ')} already exist, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}"`);
+      if (left.length) problems.push(`network namespaces ${left.join(', ')} already exist, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${labRef(lab)}"`);
     }
     const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
     if (netem.length > 0 && problems.length === 0 && !(await netemAvailable(rootless()))) {

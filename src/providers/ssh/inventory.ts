@@ -21,7 +21,10 @@ export const inventorySchema = z.strictObject({
       hostKey: z.union([z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256 fingerprint as ssh-keygen -lf prints it'), z.literal('insecure-accept-any')]),
       sudo: z.boolean().default(false),
       proxyCommand: z.array(word).min(1).optional(),
-      workDir: z.string().regex(/^\/[A-Za-z0-9_./+-]+$/, 'an absolute path').optional(),
+      workDir: z
+        .string()
+        .regex(/^\/[A-Za-z0-9_./+-]+$/, 'an absolute path')
+        .optional(),
     }),
   ),
 });
@@ -34,11 +37,17 @@ export function loadInventory(file: string): Inventory {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new LabError(`cannot read the inventory ${file}`, { details: [(error as Error).message], hint: 'pass --inventory <file> (see the README, ssh provider)' });
+    throw new LabError(`cannot read the inventory ${file}`, {
+      details: [(error as Error).message],
+      hint: 'pass --inventory <file> (see the README, ssh provider)',
+    });
   }
   const data: unknown = parseDocument(text).toJS();
   const parsed = inventorySchema.safeParse(data);
-  if (!parsed.success) throw new LabError(`${file} is not a valid inventory`, { details: problemsFromZod(inventorySchema, parsed.error.issues, data).map((p) => `${formatPath(p.path)}: ${p.message}`) });
+  if (!parsed.success)
+    throw new LabError(`${file} is not a valid inventory`, {
+      details: problemsFromZod(inventorySchema, parsed.error.issues, data).map((p) => `${formatPath(p.path)}: ${p.message}`),
+    });
   return parsed.data;
 }
 

@@ -57,7 +57,7 @@ export function bootSteps(place: VagrantPlace, machines: string[], vmProvider: '
         const error = new LabError('vagrant up failed', {
           details: errors.length ? errors : proc.stderrText().trim().split('\n').slice(-8),
           hint: "lab up --verbose shows Vagrant's own output",
-          exitCode: 1,
+          kind: 'failure',
         });
         for (const vm of vms.values()) vm.reject(error);
         throw error;

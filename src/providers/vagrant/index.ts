@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
+import { labRef } from '../../lab/names.js';
 import { readState, workDir, writeState, type LabState } from '../../state.js';
 import { ContainerTransport } from '../../transport/container.js';
 import { SshTransport } from '../../transport/ssh.js';
@@ -55,8 +56,8 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
     const ssh = res?.machines?.[node];
     if (!res || !ssh)
       throw new LabError(`lab ${lab.id} has no VM "${node}" up`, {
-        hint: `lab up ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''} --provider vagrant`,
-        exitCode: 1,
+        hint: `lab up ${labRef(lab)} --provider vagrant`,
+        kind: 'failure',
       });
     const pinned = res.hostKeys?.[node];
     t = new SshTransport({
@@ -109,7 +110,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
         const names = [...left.domains, ...left.networks];
         if (names.length)
           problems.push(
-            `libvirt already has ${names.join(', ')}, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}"`,
+            `libvirt already has ${names.join(', ')}, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${labRef(lab)}"`,
           );
       }
       const box = boxOf(lab, options.box);
@@ -145,7 +146,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
         run: async () => {
           const found = parseSshConfig((await vagrant(where, ['ssh-config'])).stdout);
           const missing = machines.filter((m) => !found[m]);
-          if (missing.length) throw new LabError(`vagrant ssh-config has no entry for ${missing.join(', ')}`, { exitCode: 1 });
+          if (missing.length) throw new LabError(`vagrant ssh-config has no entry for ${missing.join(', ')}`, { kind: 'failure' });
           updateResources(lab.id, { machines: found });
         },
       };
@@ -183,11 +184,11 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
         if (!libvirtd)
           throw new LabError(`lab ${labId}: libvirtd is not running, so its VMs cannot be destroyed`, {
             hint: 'start it with "sudo scripts/libvirt-netns.sh start", then lab down again',
-            exitCode: 1,
+            kind: 'failure',
           });
         const out = await vagrant({ dir: res.dir, enter: libvirtd.enter }, ['destroy', '-f'], 600_000, false);
         if (out.exitCode === 0) removed.push(...Object.keys(res.machines ?? {}).map((m) => `VM ${m}`));
-        else destroyFailure = new LabError(`vagrant destroy failed for lab ${labId}`, { details: out.stderr.trim().split('\n').slice(-5), exitCode: 1 });
+        else destroyFailure = new LabError(`vagrant destroy failed for lab ${labId}`, { details: out.stderr.trim().split('\n').slice(-5), kind: 'failure' });
       }
       if (libvirtd && !virtualbox) {
         // What Vagrant did not know about or failed to destroy, by the lab's names.
@@ -198,7 +199,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
             destroyFailure ??
             new LabError(`lab ${labId}: libvirt still has ${[...left.domains, ...left.networks].join(', ')}`, {
               hint: 'see virsh -c qemu:///system list --all',
-              exitCode: 1,
+              kind: 'failure',
             })
           );
       } else if (destroyFailure) throw destroyFailure;
