@@ -1,6 +1,7 @@
 /** State files record what a lab created, written before it is created, so `down` works after a crash. */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ResolvedLab } from './lab/model.js';
 import { labHome } from './paths.js';
 
 /** What `lab down` needs to remove a lab, written before anything is created. */
@@ -16,6 +17,12 @@ export interface LabState {
   createdAt: string;
   /** Provider-specific record of what was created, enough for `down` after a crash. */
   resources: Record<string, unknown>;
+}
+
+/** The state a provider writes first, before it creates anything: status creating, with what its down needs. */
+export function creatingState(lab: Pick<ResolvedLab, 'id' | 'name' | 'instance' | 'file'>, provider: string, resources: Record<string, unknown>): LabState {
+  const instance = lab.instance ? { instance: lab.instance } : {};
+  return { lab: lab.id, name: lab.name, ...instance, file: lab.file, provider, status: 'creating', createdAt: new Date().toISOString(), resources };
 }
 
 function stateDir(): string {

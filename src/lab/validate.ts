@@ -102,7 +102,9 @@ export function validateLab(lab: LabFile, catalogue?: ScenarioCatalogue): Proble
   for (let i = 0; i < subnets.length; i++) {
     for (let j = i + 1; j < subnets.length; j++) {
       if (overlaps(subnets[i]!.cidr, subnets[j]!.cidr)) {
-        problems.push({ path: subnets[j]!.path, message: `subnet ${formatCidr(subnets[j]!.cidr)} overlaps ${formatCidr(subnets[i]!.cidr)} of ${subnets[i]!.path.slice(0, 2).join('[').replace('[', '[')}]` });
+        const [mine, theirs] = [subnets[j]!, subnets[i]!];
+        const where = `${theirs.path.slice(0, 2).join('[')}]`;
+        problems.push({ path: mine.path, message: `subnet ${formatCidr(mine.cidr)} overlaps ${formatCidr(theirs.cidr)} of ${where}` });
       }
     }
   }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { SshTransport } from '../../transport/ssh.js';
-import { readState, workDir, writeState, type LabState } from '../../state.js';
+import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
 import type { DownResult, Provider } from '../types.js';
 import { keyPath, loadInventory, type Inventory } from './inventory.js';
@@ -93,17 +93,7 @@ export function createSshProvider(options: { inventory?: string }): Provider {
       return [
         {
           title: 'Record state (existing hosts: nothing is built)',
-          run: async () =>
-            writeState({
-              lab: lab.id,
-              name: lab.name,
-              ...(lab.instance ? { instance: lab.instance } : {}),
-              file: lab.file,
-              provider: 'ssh',
-              status: 'creating',
-              createdAt: new Date().toISOString(),
-              resources: { inventory: inventoryFile },
-            }),
+          run: async () => writeState(creatingState(lab, 'ssh', { inventory: inventoryFile })),
         },
         ...lab.nodes.map<Step>((n) => ({
           title: `Work folder on ${n.name}`,

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { labRef } from '../../lab/names.js';
-import { readState, workDir, writeState, type LabState } from '../../state.js';
+import { leftByEarlierRun } from '../leftovers.js';
+import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
 import { ContainerTransport } from '../../transport/container.js';
 import { SshTransport } from '../../transport/ssh.js';
 import type { Transport } from '../../transport/types.js';
@@ -108,10 +109,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
       if (vmProvider === 'libvirt' && findLibvirtd()) {
         const left = await findLeftovers(lab.id);
         const names = [...left.domains, ...left.networks];
-        if (names.length)
-          problems.push(
-            `libvirt already has ${names.join(', ')}, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${labRef(lab)}"`,
-          );
+        if (names.length) problems.push(leftByEarlierRun(`libvirt already has ${names.join(', ')}`, lab));
       }
       const box = boxOf(lab, options.box);
       const boxes = await vagrant(where, ['box', 'list'], 60_000, false);
@@ -128,16 +126,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
         title: 'Record state and render the Vagrantfile',
         run: async () => {
           const res: VagrantResources = { dir: where.dir, box, enter: where.enter, vmProvider: lab.vagrant?.provider ?? 'libvirt' };
-          writeState({
-            lab: lab.id,
-            name: lab.name,
-            ...(lab.instance ? { instance: lab.instance } : {}),
-            file: lab.file,
-            provider: 'vagrant',
-            status: 'creating',
-            createdAt: new Date().toISOString(),
-            resources: res as unknown as Record<string, unknown>,
-          });
+          writeState(creatingState(lab, 'vagrant', res as unknown as Record<string, unknown>));
           writeRendered(renderVagrant(lab, { box }), where.dir);
         },
       };
