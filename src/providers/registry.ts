@@ -8,10 +8,10 @@ import { netnsDescriptor } from './netns/descriptor.js';
 import { sshDescriptor } from './ssh/descriptor.js';
 import { vagrantDescriptor } from './vagrant/descriptor.js';
 
-export const providers: readonly ProviderDescriptor[] = checked([netnsDescriptor, sshDescriptor, vagrantDescriptor]);
+export const providers: readonly ProviderDescriptor[] = checkedRegistry([netnsDescriptor, sshDescriptor, vagrantDescriptor]);
 
 /** Like containerlab's registry: a name or an option taken twice is a bug, found when the list loads. */
-function checked(list: ProviderDescriptor[]): ProviderDescriptor[] {
+export function checkedRegistry(list: ProviderDescriptor[]): ProviderDescriptor[] {
   const names = new Set<string>();
   const options = new Map<string, string>();
   for (const d of list) {
