@@ -3,8 +3,8 @@
 /** Exit statuses, the only place they are numbered: 0 all verdicts decided, 1 an INCONCLUSIVE verdict or a failed operation, 2 usage or lab-file error. */
 export const EXIT = { ok: 0, inconclusive: 1, failure: 1, usage: 2, internal: 70 } as const;
 
-/** usage: the command line or a lab file is wrong (the default); failure: an operation failed; inconclusive: the evidence did not decide. */
-export type ErrorKind = 'usage' | 'failure' | 'inconclusive';
+/** usage: the command line or a lab file is wrong (the default); failure: an operation failed. */
+export type ErrorKind = 'usage' | 'failure';
 
 export class LabError extends Error {
   readonly details: string[];
