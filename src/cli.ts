@@ -1,7 +1,7 @@
 /** The command line: an explicit list of commands and the one place errors are printed. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { LabError, formatError } from './errors.js';
+import { EXIT, LabError, formatError } from './errors.js';
 import { closeProviders } from './providers/opened.js';
 import * as up from './commands/up.js';
 import * as down from './commands/down.js';
@@ -47,6 +47,6 @@ main().catch((error: unknown) => {
     process.exitCode = error.exitCode;
   } else {
     process.stderr.write(`internal error (a bug in lab, please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 70;
+    process.exitCode = EXIT.internal;
   }
 });

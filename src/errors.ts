@@ -1,20 +1,28 @@
 /** The one error type a user sees: a message, optional details (one per problem) and a hint. */
+
+/** Exit statuses, the only place they are numbered: 0 all verdicts decided, 1 an INCONCLUSIVE verdict or a failed operation, 2 usage or lab-file error. */
+export const EXIT = { ok: 0, inconclusive: 1, failure: 1, usage: 2, internal: 70 } as const;
+
+/** usage: the command line or a lab file is wrong (the default); failure: an operation failed. */
+export type ErrorKind = 'usage' | 'failure';
+
 export class LabError extends Error {
   readonly details: string[];
   readonly hint: string | undefined;
-  readonly exitCode: number;
+  readonly kind: ErrorKind;
 
-  constructor(message: string, options: { details?: string[]; hint?: string; exitCode?: number; cause?: unknown } = {}) {
+  constructor(message: string, options: { details?: string[]; hint?: string; kind?: ErrorKind; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'LabError';
     this.details = options.details ?? [];
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
+    this.kind = options.kind ?? 'usage';
+  }
+
+  get exitCode(): number {
+    return EXIT[this.kind];
   }
 }
-
-/** Exit codes: 0 all verdicts decided, 1 an INCONCLUSIVE verdict or a failed operation, 2 usage or lab-file error. */
-export const EXIT = { ok: 0, inconclusive: 1, failure: 1, usage: 2 } as const;
 
 export function formatError(error: LabError): string {
   const lines = [`error: ${error.message}`];

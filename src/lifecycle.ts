@@ -1,7 +1,8 @@
 /** Bringing a lab up and down, with cleanup when interrupted (Ctrl-C, SIGTERM) or failed half way. */
 import { LabError } from './errors.js';
 import type { ResolvedLab } from './lab/model.js';
-import { getProvider, providerOf } from './providers/registry.js';
+import { labRef } from './lab/names.js';
+import { leftoverRemovers, providerOf } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { readState, removeState } from './state.js';
 import { runSteps } from './ui/progress.js';
@@ -14,13 +15,13 @@ export function labUp(lab: ResolvedLab, provider: Provider, options: { quiet?: b
 async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean }): Promise<void> {
   const state = readState(lab.id);
   if (state?.status === 'up') {
-    throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, { hint: `use it as it is, or "lab down ${downArgs(lab)}" first`, exitCode: 1 });
+    throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, { hint: `use it as it is, or "lab down ${labRef(lab)}" first`, kind: 'failure' });
   }
   if (state) {
-    throw new LabError(`lab ${lab.id} was left half-created by an earlier run`, { hint: `run "lab down ${downArgs(lab)}" to remove what it created`, exitCode: 1 });
+    throw new LabError(`lab ${lab.id} was left half-created by an earlier run`, { hint: `run "lab down ${labRef(lab)}" to remove what it created`, kind: 'failure' });
   }
   const problems = await provider.preflight(lab);
-  if (problems.length) throw new LabError(`lab ${lab.id} cannot be brought up with the ${provider.name} provider here`, { details: problems, exitCode: 1 });
+  if (problems.length) throw new LabError(`lab ${lab.id} cannot be brought up with the ${provider.name} provider here`, { details: problems, kind: 'failure' });
   await withCleanupOnInterrupt(
     () => labDown(lab.id, { quiet: true }),
     async () => {
@@ -28,7 +29,7 @@ async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: 
         await runSteps(provider.upSteps(lab), options);
       } catch (error) {
         await labDown(lab.id, { quiet: true });
-        throw error instanceof LabError ? error : new LabError(`lab up ${lab.id} failed; everything it created was removed`, { details: [String((error as Error).message)], exitCode: 1 });
+        throw error instanceof LabError ? error : new LabError(`lab up ${lab.id} failed; everything it created was removed`, { details: [String((error as Error).message)], kind: 'failure' });
       }
     },
   );
@@ -51,19 +52,15 @@ export function labDown(labId: string, options: { quiet?: boolean } = {}): Promi
 
 async function takeDown(labId: string, options: { quiet?: boolean }): Promise<string[]> {
   const state = readState(labId);
-  // Without a state (lost, or another LAB_HOME's lab), whatever carries the lab's names is removed, from every local provider.
-  const providers = state ? [providerOf(state)] : [getProvider('netns'), getProvider('vagrant')];
+  // Without a state (lost, or another LAB_HOME's lab), whatever carries the lab's names is removed, by every provider that can.
+  const removers = state ? [{ provider: state.provider, remove: async () => (await (await providerOf(state)).down(labId, state)).removed }] : leftoverRemovers(labId);
   const removed: string[] = [];
   await runSteps(
-    providers.map((provider) => ({ title: `Remove lab ${labId} (${provider.name})`, run: async () => void removed.push(...(await provider.down(labId, state)).removed) })),
+    removers.map((r) => ({ title: `Remove lab ${labId} (${r.provider})`, run: async () => void removed.push(...(await r.remove())) })),
     options,
   );
   removeState(labId);
   return removed;
-}
-
-export function downArgs(lab: ResolvedLab): string {
-  return lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
 }
 
 let interruptCleanup: (() => Promise<unknown>) | undefined;

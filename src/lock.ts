@@ -76,7 +76,7 @@ export function lockHolder(labId: string): LockHolder | undefined {
 function busy(labId: string, h: LockHolder): LabError {
   return new LabError(`lab ${labId} is busy: process ${h.pid} (${h.command}) is running "${h.action}" on it since ${h.since}`, {
     hint: `wait for it to finish; if that process is stuck, stop it (kill ${h.pid}) and run this again: its lock is then taken over`,
-    exitCode: 1,
+    kind: 'failure',
   });
 }
 
@@ -108,7 +108,7 @@ export function acquireLabLock(labId: string, action: LabAction): void {
       if (holder && isAlive(holder)) throw busy(labId, holder);
       takeOver(file, text);
     }
-    throw new LabError(`could not lock lab ${labId}: ${file} keeps changing`, { hint: 'another lab command is racing for this lab; try again', exitCode: 1 });
+    throw new LabError(`could not lock lab ${labId}: ${file} keeps changing`, { hint: 'another lab command is racing for this lab; try again', kind: 'failure' });
   } finally {
     fs.rmSync(tmp, { force: true });
   }

@@ -1,9 +1,30 @@
 /** State files record what a lab created, written before it is created, so `down` works after a crash. */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ResolvedLab } from './lab/model.js';
 import { labHome } from './paths.js';
 import { LabError } from './errors.js';
-import type { LabState } from './providers/types.js';
+
+/** What `lab down` needs to remove a lab, written before anything is created. */
+export interface LabState {
+  /** The lab's id: its name, or name+instance. */
+  lab: string;
+  name: string;
+  instance?: string;
+  file: string;
+  /** The name of the provider's descriptor in providers/registry.ts. */
+  provider: string;
+  status: 'creating' | 'up';
+  createdAt: string;
+  /** Provider-specific record of what was created, enough for `down` after a crash. */
+  resources: Record<string, unknown>;
+}
+
+/** The state a provider writes first, before it creates anything: status creating, with what its down needs. */
+export function creatingState(lab: Pick<ResolvedLab, 'id' | 'name' | 'instance' | 'file'>, provider: string, resources: Record<string, unknown>): LabState {
+  const instance = lab.instance ? { instance: lab.instance } : {};
+  return { lab: lab.id, name: lab.name, ...instance, file: lab.file, provider, status: 'creating', createdAt: new Date().toISOString(), resources };
+}
 
 function stateDir(): string {
   return path.join(labHome(), 'state');
@@ -42,7 +63,7 @@ function corruptState(lab: string, file: string, why: string): LabError {
   return new LabError(`the state file of lab ${lab} is corrupt: ${file}`, {
     details: [why],
     hint: `move it aside (mv ${file} ${file}.corrupt), then "${down}" removes what carries the lab's names`,
-    exitCode: 1,
+    kind: 'failure',
   });
 }
 

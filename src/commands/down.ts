@@ -13,7 +13,7 @@ export const builder = (y: Argv) =>
 
 export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; all: boolean }>) {
   const { labDown } = await import('../lifecycle.js');
-  const { locateLab, parseLabFile } = await import('../lab/load.js');
+  const { locateLab, parseLabFile } = await import('../labs.js');
   const { labId } = await import('../lab/resolve.js');
   if (argv.all) {
     const ids = listStates().map((s) => s.lab);
@@ -23,7 +23,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   }
   if (!argv.lab) throw new LabError('name a lab, or pass --all', { hint: 'lab down docker-1090' });
   if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
-  const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab), undefined, 'vagrant').name;
+  const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab), 'vagrant').name;
   const id = labId(name, argv.instance);
   const removed = await labDown(id);
   process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}\n` : `nothing of ${id} was left\n`);

@@ -2,21 +2,22 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, labArg } from './shared.js';
 import { readState } from '../state.js';
 import { LabError } from '../errors.js';
+import { labRef } from '../lab/names.js';
 
 export const command = 'exec <lab> <node> [cmd..]';
 export const describe = 'Run a command on a node of a running lab (lab exec LAB NODE -- CMD ...)';
 export const builder = (y: Argv) => instanceOption(labArg(y)).positional('node', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; cmd?: string[]; '--'?: string[] }>) {
-  const { labIdOf, loadLab } = await import('../lab/load.js');
+  const { labIdOf, loadLab } = await import('../labs.js');
   const { providerOf } = await import('../providers/registry.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
   const state = readState(labIdOf(argv.lab, argv.instance));
   const lab = loadLab(argv.lab, argv.instance, sysctlProviderOf(state?.provider ?? 'netns'));
   (await import('../lock.js')).assertNotBeingChanged(lab.id);
-  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${lab.id.replace('+', ' --instance ')}`, exitCode: 1 });
+  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)}`, kind: 'failure' });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);
   if (cmd.length === 0) throw new LabError('no command given', { hint: `lab exec ${lab.name} ${argv.node} -- ip addr` });
-  const code = await providerOf(state).transport(lab, argv.node).attach(cmd);
+  const code = await (await providerOf(state)).transport(lab, argv.node).attach(cmd);
   process.exitCode = code;
 }

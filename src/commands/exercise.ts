@@ -1,18 +1,19 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, labArg } from './shared.js';
+import { labRef } from '../lab/names.js';
 
 export const command = 'exercise <lab>';
 export const describe = "Show the current step of a lab's guided exercise (--reset starts over)";
 export const builder = (y: Argv) => instanceOption(labArg(y)).option('reset', { type: 'boolean', default: false, describe: 'teacher: back to the first step' });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; reset: boolean }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { currentStep, loadExercise, setStep } = await import('../exercises/exercise.js');
   const lab = loadLab(argv.lab, argv.instance);
   const exercise = loadExercise(lab);
   if (argv.reset) setStep(lab, 0);
   const n = currentStep(lab);
-  const ref = lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
+  const ref = labRef(lab);
   if (n >= exercise.steps.length) {
     process.stdout.write(`${exercise.title}: all ${exercise.steps.length} steps done. (lab exercise ${ref} --reset to start over)\n`);
     return;

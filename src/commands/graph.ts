@@ -10,7 +10,7 @@ export const builder = (y: Argv) =>
     .option('out', { type: 'string', describe: 'write to this file instead of stdout' });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; format: 'mermaid' | 'dot' | 'svg'; out?: string }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { topologyDot, topologyMermaid, topologySvg } = await import('../report/topology.js');
   const lab = loadLab(argv.lab);
   const text = argv.format === 'dot' ? topologyDot(lab) : argv.format === 'svg' ? `${topologySvg(lab)}\n` : topologyMermaid(lab);

@@ -8,7 +8,7 @@ export const describe = 'List the labs in labs/ with their titles and upstream r
 export const builder = {};
 
 export async function handler() {
-  const { parseLabFile } = await import('../lab/load.js');
+  const { parseLabFile } = await import('../labs.js');
   const names = fs.existsSync(labsDir) ? fs.readdirSync(labsDir).filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml'))).sort() : [];
   for (const name of names) {
     try {

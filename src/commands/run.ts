@@ -4,7 +4,7 @@ import { instanceOption, labArg, loadWithProvider, providerOption } from './shar
 import { readState } from '../state.js';
 import fs from 'node:fs';
 import { defaultResultsDir } from '../paths.js';
-import { LabError } from '../errors.js';
+import { EXIT, LabError } from '../errors.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -17,9 +17,10 @@ export const builder = (y: Argv) =>
     .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' })
     .option('check', { type: 'boolean', default: false, describe: 'exit 1 also when a decided verdict differs from what the lab file expects on this kernel (for CI)' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string; check: boolean }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string; check: boolean }>) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
+  const { runSteps } = await import('../ui/progress.js');
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
   const { writeHtml } = await import('../report/html.js');
   const { renderJunit } = await import('../report/junit.js');
@@ -41,7 +42,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
     async () => {
       if (broughtUp) await labUp(lab, provider, { quiet });
       try {
-        return await runVariants(lab, provider, { variants, resultsDir, runId, quiet });
+        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: (steps) => runSteps(steps, { quiet }) });
       } finally {
         if (broughtUp && !argv.keep) await labDown(lab.id, { quiet });
       }
@@ -56,7 +57,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   if (argv.json) process.stdout.write(`${JSON.stringify(verdictJson(run))}\n`);
   else process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
   const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
-  process.exitCode = decided && !(argv.check && differsFromExpected(run.variants)) ? 0 : 1;
+  process.exitCode = decided && !(argv.check && differsFromExpected(run.variants)) ? EXIT.ok : EXIT.failure;
 }
 
 function unknownVariant(name: string, known: string[]): never {

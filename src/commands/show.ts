@@ -6,7 +6,7 @@ export const describe = 'Show a lab: topology, addresses, variants, what it prov
 export const builder = (y: Argv) => labArg(y);
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../labs.js');
   const { describeTopology, expectationTable } = await import('../report/console.js');
   const { getScenario } = await import('../run/scenarios/registry.js');
   const { describeDeclared } = await import('../run/declarative/describe.js');

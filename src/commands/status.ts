@@ -12,7 +12,7 @@ export async function handler() {
     return;
   }
   for (const s of states) {
-    const facts = await providerOf(s).describe(s);
+    const facts = await (await providerOf(s)).describe(s);
     process.stdout.write(`${s.lab.padEnd(22)} ${s.status.padEnd(9)} ${s.provider.padEnd(8)} since ${s.createdAt}\n${facts.map((f) => `${''.padEnd(22)} ${f}\n`).join('')}`);
   }
 }

@@ -9,7 +9,7 @@ export const builder = (y: Argv) =>
     .option('copies', { type: 'number', describe: 'bring up N isolated copies, instances c1..cN (a class)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; copies?: number; dryRun: boolean }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean }>) {
   const { labUp } = await import('../lifecycle.js');
   const { describeRunningLab } = await import('../report/console.js');
   if (argv.copies !== undefined && (argv.instance || !Number.isInteger(argv.copies) || argv.copies < 1 || argv.copies > 200)) {
@@ -19,8 +19,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   for (const instance of instances) {
     const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, instance });
     if (argv.dryRun) {
-      const { planLab, renderPlan } = await import('../providers/netns/plan.js');
-      process.stdout.write(renderPlan(planLab(lab)));
+      const { planOf } = await import('../providers/registry.js');
+      process.stdout.write(await planOf(provider.name, lab, argv));
       continue;
     }
     await labUp(lab, provider);

@@ -22,7 +22,7 @@ export const checkSchema = z.discriminatedUnion('kind', [
     kind: z.literal('pcap'),
     /** A capture the student saved; {id} is replaced by the lab's id (name or name+instance). */
     path: z.string().regex(/^\/[A-Za-z0-9_.+{}/-]+\.pcap$/, 'an absolute path to a .pcap file'),
-    filter: z.string().regex(/^[A-Za-z0-9 _.:/\[\]&!=<>|()-]+$/, 'a tcpdump filter'),
+    filter: z.string().regex(/^[A-Za-z0-9 _.:/[\]&!=<>|()-]+$/, 'a tcpdump filter'),
     atLeast: z.number().int().min(1).default(1),
     because: z.string().min(1),
   }),

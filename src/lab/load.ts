@@ -10,7 +10,7 @@ import { validateLab } from './validate.js';
 import { labId, resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME, LAB_NAME } from './names.js';
-import { getScenario } from '../run/scenarios/registry.js';
+import type { ScenarioCatalogue } from './catalogue.js';
 import { parseYaml, readYamlText } from './yaml-file.js';
 import type { SysctlProvider } from './sysctl-policy.js';
 
@@ -30,7 +30,16 @@ export function displayPath(file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-export function parseLabFile(file: string, text?: string, provider: SysctlProvider = 'netns'): LabFile {
+/**
+ * How a lab file is checked: the scenario's kind and parameters against the catalogue when one is given (commands load
+ * labs through src/labs.ts, which gives the tool's own; without one, the topology only), sysctls against the provider.
+ */
+export interface LoadOptions {
+  catalogue?: ScenarioCatalogue;
+  provider?: SysctlProvider;
+}
+
+export function parseLabFile(file: string, options: LoadOptions = {}, text?: string): LabFile {
   const shown = displayPath(file);
   const { doc, counter, data } = parseYaml(text ?? readYamlText(file, shown), shown);
   const parsed = labFileSchema.safeParse(data ?? {});
@@ -38,7 +47,7 @@ export function parseLabFile(file: string, text?: string, provider: SysctlProvid
     const problems = problemsFromZod(labFileSchema, parsed.error.issues, data);
     throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: locateProblems(shown, doc, counter, problems) });
   }
-  const semantic = validateLab(parsed.data, provider);
+  const semantic = validateLab(parsed.data, options);
   if (semantic.length > 0) {
     throw new LabError(`${shown} has ${plural(semantic.length, 'problem')}`, { details: locateProblems(shown, doc, counter, semantic) });
   }
@@ -58,19 +67,19 @@ function checkInstance(instance: string | undefined): void {
 /** The id of the lab an argument names, from a lenient read (any sysctl): to find its state before the strict read. */
 export function labIdOf(arg: string, instance?: string): string {
   checkInstance(instance);
-  return labId(parseLabFile(locateLab(arg), undefined, 'vagrant').name, instance);
+  return labId(parseLabFile(locateLab(arg), { provider: 'vagrant' }).name, instance);
 }
 
-export function loadLab(arg: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
+export function loadLab(arg: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
   checkInstance(instance);
-  return loadLabText(locateLab(arg), undefined, instance, provider);
+  return loadLabText(locateLab(arg), undefined, instance, options);
 }
 
 /** The whole pipeline on one file (its text given, or read): what loadLab does once the file is found. */
-export function loadLabText(file: string, text?: string, instance?: string, provider: SysctlProvider = 'netns'): ResolvedLab {
-  const lab = named(file, () => resolveLab(parseLabFile(file, text, provider), file, instance));
-  const scenario = getScenario(lab.scenario.kind);
-  const problems = scenario.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
+export function loadLabText(file: string, text?: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
+  const lab = named(file, () => resolveLab(parseLabFile(file, options, text), file, instance));
+  const scenario = options.catalogue?.find(lab.scenario.kind);
+  const problems = scenario?.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
   const shown = displayPath(file);
   if (problems.length) throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: problems.map((p) => `${shown} ${p}`) });
   return lab;
@@ -83,7 +92,7 @@ function named<T>(file: string, fn: () => T): T {
   } catch (error) {
     const shown = displayPath(file);
     if (!(error instanceof LabError) || error.message.includes(shown)) throw error;
-    throw new LabError(`${shown}: ${error.message}`, { details: error.details, hint: error.hint, exitCode: error.exitCode });
+    throw new LabError(`${shown}: ${error.message}`, { details: error.details, hint: error.hint, kind: error.kind });
   }
 }
 

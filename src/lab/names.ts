@@ -18,3 +18,8 @@ export const nameRules = {
   node: 'lowercase letters, digits and "-", starting with a letter, at most 12 characters',
   variant: 'lowercase letters, digits and "-", starting with a letter, at most 32 characters',
 } as const;
+
+/** How a user names a lab on the command line: "docker-1090", or "docker-1090 --instance g1" for a copy. */
+export function labRef(lab: { name: string; instance?: string }): string {
+  return lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
+}

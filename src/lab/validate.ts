@@ -2,7 +2,7 @@
 import type { LabFile } from './schema.js';
 import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type Cidr } from './ip.js';
 import type { Problem } from './problems.js';
-import { findScenario, scenarioKinds } from '../run/scenarios/registry.js';
+import type { ScenarioCatalogue } from './catalogue.js';
 import { problemsFromZod } from './zod-problems.js';
 import { sysctlRefusal, type SysctlProvider } from './sysctl-policy.js';
 import { DECLARED_KIND } from './declared/spec.js';
@@ -10,7 +10,9 @@ import { validateDeclared } from './declared/validate.js';
 import { expandVariants } from './combinations.js';
 import { expectationProblems } from './expect.js';
 
-export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): Problem[] {
+/** Without a catalogue, the topology is checked and the scenario's kind and parameters are not; sysctls as netns allows them by default. */
+export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalogue; provider?: SysctlProvider } = {}): Problem[] {
+  const { catalogue, provider = 'netns' } = options;
   const problems: Problem[] = [];
   const nodeNames = new Set(Object.keys(lab.nodes));
   const containerOwner = new Map<string, string>();
@@ -106,7 +108,9 @@ export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): P
   for (let i = 0; i < subnets.length; i++) {
     for (let j = i + 1; j < subnets.length; j++) {
       if (overlaps(subnets[i]!.cidr, subnets[j]!.cidr)) {
-        problems.push({ path: subnets[j]!.path, message: `subnet ${formatCidr(subnets[j]!.cidr)} overlaps ${formatCidr(subnets[i]!.cidr)} of ${subnets[i]!.path.slice(0, 2).join('[').replace('[', '[')}]` });
+        const [mine, theirs] = [subnets[j]!, subnets[i]!];
+        const where = `${theirs.path.slice(0, 2).join('[')}]`;
+        problems.push({ path: mine.path, message: `subnet ${formatCidr(mine.cidr)} overlaps ${formatCidr(theirs.cidr)} of ${where}` });
       }
     }
   }
@@ -136,7 +140,7 @@ export function validateLab(lab: LabFile, provider: SysctlProvider = 'netns'): P
     if (!machines.includes(name)) problems.push({ path: ['vagrant', 'machines', name], message: `found "${name}", expected a host or router of this lab (a VM): ${machines.join(', ')}` });
   }
 
-  problems.push(...validateScenario(lab, allNames));
+  if (catalogue) problems.push(...validateScenario(lab, allNames, catalogue));
   return problems;
 }
 
@@ -185,11 +189,11 @@ function sysctlProblems(lab: LabFile, provider: SysctlProvider): Problem[] {
   return problems;
 }
 
-function validateScenario(lab: LabFile, allNames: Set<string>): Problem[] {
+function validateScenario(lab: LabFile, allNames: Set<string>, catalogue: ScenarioCatalogue): Problem[] {
   if (lab.scenario.kind === DECLARED_KIND && isDeclared(lab.scenario.params)) return validateDeclared(lab, [...allNames]);
-  const scenario = findScenario(lab.scenario.kind);
+  const scenario = catalogue.find(lab.scenario.kind);
   if (!scenario || lab.scenario.kind === DECLARED_KIND) {
-    const kinds = scenarioKinds().filter((k) => k !== DECLARED_KIND);
+    const kinds = catalogue.kinds().filter((k) => k !== DECLARED_KIND);
     return [{ path: ['scenario', 'kind'], message: `found "${lab.scenario.kind}", expected one of the scenario kinds: ${kinds.join(', ')}` }];
   }
   const problems: Problem[] = [];

@@ -27,12 +27,16 @@ export function problemsFromZod(schema: z.ZodType, issues: readonly Issue[], dat
       case 'invalid_type':
         out.push({ path, message: found === undefined ? `missing (expected ${issue.expected})` : `found ${describeValue(found)}, expected ${issue.expected}` });
         break;
-      case 'invalid_value':
-        out.push({ path, message: `${found === undefined ? 'missing' : `found ${describeValue(found)}`}, expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` });
+      case 'invalid_value': {
+        const values = issue.values.map((v) => JSON.stringify(v)).join(', ');
+        out.push({ path, message: `${found === undefined ? 'missing' : `found ${describeValue(found)}`}, expected one of: ${values}` });
         break;
-      case 'invalid_format':
-        out.push({ path, message: `found ${describeValue(found)}, expected ${issue.format === 'regex' ? issue.message : issue.format === 'url' ? 'a URL' : `a ${issue.format}`}` });
+      }
+      case 'invalid_format': {
+        const expected = issue.format === 'regex' ? issue.message : issue.format === 'url' ? 'a URL' : `a ${issue.format}`;
+        out.push({ path, message: `found ${describeValue(found)}, expected ${expected}` });
         break;
+      }
       case 'invalid_key':
         out.push({ path, message: `found key ${JSON.stringify(String(path.at(-1)))}, expected ${issue.issues.map((i) => i.message).join('; ')}` });
         break;

@@ -1,46 +1,87 @@
+/** Every provider, by its descriptor. Adding a provider is its folder and one line in this list; the first is the default. */
 import { LabError } from '../errors.js';
-import type { LabState, Provider } from './types.js';
-import { createSshProvider } from './ssh/index.js';
-import { createVagrantProvider } from './vagrant/index.js';
+import type { LabState } from '../state.js';
+import type { ResolvedLab } from '../lab/model.js';
+import type { Provider, ProviderArgs, ProviderDescriptor, ProviderOption } from './types.js';
 import { trackOpened } from './opened.js';
-import { netnsProvider } from './netns/index.js';
+import { netnsDescriptor } from './netns/descriptor.js';
+import { sshDescriptor } from './ssh/descriptor.js';
+import { vagrantDescriptor } from './vagrant/descriptor.js';
 
-const providers = new Map<string, Provider>();
+export const providers: readonly ProviderDescriptor[] = checkedRegistry([netnsDescriptor, sshDescriptor, vagrantDescriptor]);
 
-export function registerProvider(provider: Provider): void {
-  if (providers.has(provider.name)) throw new Error(`internal: provider ${provider.name} registered twice`);
-  providers.set(provider.name, provider);
+/** Like containerlab's registry: a name or an option taken twice is a bug, found when the list loads. */
+export function checkedRegistry(list: ProviderDescriptor[]): ProviderDescriptor[] {
+  const names = new Set<string>();
+  const options = new Map<string, string>();
+  for (const d of list) {
+    if (names.has(d.name)) throw new Error(`internal: provider ${d.name} registered twice`);
+    names.add(d.name);
+    for (const o of Object.keys(d.options)) {
+      if (options.has(o) && !sameOption(list, o)) throw new Error(`internal: option --${o} of ${d.name} differs from ${options.get(o)}'s`);
+      options.set(o, d.name);
+    }
+  }
+  return list;
+}
+
+function sameOption(list: ProviderDescriptor[], option: string): boolean {
+  return new Set(list.flatMap((d) => (d.options[option] ? [JSON.stringify(d.options[option])] : []))).size === 1;
 }
 
 export function providerNames(): string[] {
-  return [...providers.keys(), 'ssh', 'vagrant'];
+  return providers.map((d) => d.name);
 }
 
-export interface ProviderOptions {
-  inventory?: string;
-  box?: string;
-  verbose?: boolean;
+export const defaultProvider = providers[0]!.name;
+
+export function descriptorOf(name: string, wanted: 'provider' | 'render' = 'provider'): ProviderDescriptor {
+  const found = providers.find((d) => d.name === name && (wanted === 'provider' || d.render));
+  if (found) return found;
+  if (wanted === 'render')
+    throw new LabError(`lab render knows the ${renderNames().join(', ')} provider only, not "${name}"`, { hint: `--provider ${renderNames()[0]}` });
+  throw new LabError(`unknown provider "${name}"`, { hint: `supported providers: ${providerNames().join(', ')}` });
 }
 
-export function getProvider(name: string, options: ProviderOptions = {}): Provider {
-  if (name === 'ssh') {
-    const ssh = createSshProvider(options);
-    trackOpened(ssh);
-    return ssh;
-  }
-  if (name === 'vagrant') {
-    const vagrant = createVagrantProvider({ box: options.box, verbose: options.verbose });
-    trackOpened(vagrant);
-    return vagrant;
-  }
-  const provider = providers.get(name);
-  if (!provider) throw new LabError(`unknown provider "${name}"`, { hint: `supported providers: ${providerNames().join(', ')}` });
-  return provider;
+/** Every provider's options, for the commands that take --provider. */
+export function providerOptions(): Record<string, ProviderOption> {
+  return Object.assign({}, ...providers.map((d) => d.options)) as Record<string, ProviderOption>;
+}
+
+export function renderNames(): string[] {
+  return providers.filter((d) => d.render).map((d) => d.name);
+}
+
+/** Every renderable provider's render options, for `lab render`. */
+export function renderOptions(): Record<string, ProviderOption> {
+  return Object.assign({}, ...providers.map((d) => d.render?.options ?? {})) as Record<string, ProviderOption>;
+}
+
+export async function getProvider(name: string, args: ProviderArgs = {}): Promise<Provider> {
+  return opened(await descriptorOf(name).create(args));
 }
 
 /** The provider a lab was brought up with, configured as it was then. */
-export function providerOf(state: LabState): Provider {
-  return getProvider(state.provider, { inventory: state.resources.inventory as string | undefined, box: state.resources.box as string | undefined });
+export async function providerOf(state: LabState): Promise<Provider> {
+  return opened(await descriptorOf(state.provider).fromState(state));
 }
 
-registerProvider(netnsProvider);
+/** What `lab up --dry-run` prints for a provider. */
+export async function planOf(name: string, lab: ResolvedLab, args: ProviderArgs): Promise<string> {
+  const descriptor = descriptorOf(name);
+  if (!descriptor.plan)
+    throw new LabError(`the ${name} provider has no dry run`, {
+      hint: renderNames().includes(name) ? `lab render <lab> --provider ${name} --out DIR writes what it would build` : undefined,
+    });
+  return descriptor.plan(lab, args);
+}
+
+/** Removers of what a lab left behind when its state is gone, one per provider that can find things by name. */
+export function leftoverRemovers(labId: string): Array<{ provider: string; remove: () => Promise<string[]> }> {
+  return providers.flatMap((d) => (d.leftovers ? [{ provider: d.name, remove: () => d.leftovers!(labId) }] : []));
+}
+
+function opened(provider: Provider): Provider {
+  if (provider.close) trackOpened(provider);
+  return provider;
+}

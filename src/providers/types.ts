@@ -1,30 +1,12 @@
 /**
  * One interface for every provider. A provider turns a resolved lab into running nodes,
  * gives a transport per node, and removes everything it created, from its state alone.
+ * Each provider folder exports one ProviderDescriptor; providers/registry.ts lists them.
  */
 import type { ResolvedLab } from '../lab/model.js';
+import type { LabState } from '../state.js';
 import type { Transport } from '../transport/types.js';
-
-export interface Step {
-  title: string;
-  /** `progress` shows the latest word from a long step (a VM's boot stage) under its title. */
-  run: (progress: (text: string) => void) => Promise<void>;
-  /** Parts shown side by side under the step while it runs (one per VM); each finishes on its own. */
-  parts?: Step[];
-}
-
-export interface LabState {
-  /** The lab's id: its name, or name+instance. */
-  lab: string;
-  name: string;
-  instance?: string;
-  file: string;
-  provider: string;
-  status: 'creating' | 'up';
-  createdAt: string;
-  /** Provider-specific record of what was created, enough for `down` after a crash. */
-  resources: Record<string, unknown>;
-}
+import type { Step } from '../ui/steps.js';
 
 export interface DownResult {
   removed: string[];
@@ -45,4 +27,38 @@ export interface Provider {
   close?(): void;
   /** Free-form facts for `lab status`. */
   describe(state: LabState): Promise<string[]>;
+}
+
+/** A command-line option of a provider (a subset of yargs' options). */
+export interface ProviderOption {
+  type: 'string' | 'boolean' | 'number';
+  /** Starts with the provider's name: every command that takes a provider shows the options of all of them. */
+  describe: string;
+  default?: string | boolean | number;
+}
+
+/** The values the command line gave, by option name (camelCase as yargs passes them). */
+export type ProviderArgs = Readonly<Record<string, unknown>>;
+
+/**
+ * What the registry knows of a provider. Its module must stay light (types and dynamic imports only):
+ * every command's --help reads the options, and the provider's code loads only when a command uses it.
+ */
+export interface ProviderDescriptor {
+  readonly name: string;
+  /** Options of `lab up`, `lab run` and the other commands that bring a lab up. */
+  readonly options: Readonly<Record<string, ProviderOption>>;
+  /** The provider configured from the command line; a bad value is a LabError. */
+  create(args: ProviderArgs): Promise<Provider>;
+  /** The provider a lab was brought up with, configured as it was then. */
+  fromState(state: LabState): Promise<Provider>;
+  /** `lab up --dry-run`: what would be done, as text, changing nothing. */
+  plan?(lab: ResolvedLab, args: ProviderArgs): Promise<string>;
+  /** `lab render`: writes what the provider builds the lab from into a folder, without building it. */
+  render?: {
+    readonly options: Readonly<Record<string, ProviderOption>>;
+    write(lab: ResolvedLab, args: ProviderArgs, outDir: string): Promise<{ files: string[]; next: string }>;
+  };
+  /** `lab down` when the state is gone: removes whatever carries the lab's names, and says what it removed. */
+  leftovers?(labId: string): Promise<string[]>;
 }

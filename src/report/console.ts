@@ -2,6 +2,7 @@
 import { needsNetem, type LinkImpairment, type ResolvedLab } from '../lab/model.js';
 import type { RunResult } from '../run/run-lab.js';
 import { expectationLine } from '../run/expect.js';
+import { labRef } from '../lab/names.js';
 
 export function describeTopology(lab: ResolvedLab): string {
   const lines: string[] = [];
@@ -27,7 +28,7 @@ export function describeImpairment(i: LinkImpairment): string {
 
 export function describeRunningLab(lab: ResolvedLab): string {
   const client = lab.nodes.find((n) => n.kind === 'container') ?? lab.nodes[0]!;
-  const ref = lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
+  const ref = labRef(lab);
   return [
     `lab ${lab.id} is up:`,
     describeTopology(lab),

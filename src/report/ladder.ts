@@ -4,7 +4,7 @@ import type { ResolvedLab } from '../lab/model.js';
 import { correlate, interesting, label, readPackets, type Journey, type Packet } from './packets.js';
 import { esc, svgDoc, text } from './svg.js';
 
-export interface Capture {
+export interface CaptureFile {
   /** Path relative to the run folder. */
   file: string;
 }
@@ -34,7 +34,7 @@ function laneOrder(lab: ResolvedLab, hops: string[]): string[] {
   return [...hops].sort((a, b) => (dist.get(nodeOf(a)) ?? 99) - (dist.get(nodeOf(b)) ?? 99) || bridgeFirst(a) - bridgeFirst(b));
 }
 
-export async function ladderFor(lab: ResolvedLab, runDir: string, variant: string, captures: Capture[]): Promise<{ svg: string; packets: number; shown: number } | null> {
+export async function ladderFor(lab: ResolvedLab, runDir: string, variant: string, captures: CaptureFile[]): Promise<{ svg: string; packets: number; shown: number } | null> {
   if (captures.length === 0) return null;
   const packets: Packet[] = [];
   for (const c of captures) packets.push(...(await readPackets(path.join(runDir, c.file), path.basename(c.file, '.pcap'))));

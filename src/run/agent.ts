@@ -107,6 +107,6 @@ export class AgentRun {
 
   private failure(what: string): LabError {
     const err = this.process.stderrText().trim().split('\n').slice(-5);
-    return new LabError(`agent ${this.label} on ${this.node} ${what}`, { details: err, exitCode: 1 });
+    return new LabError(`agent ${this.label} on ${this.node} ${what}`, { details: err, kind: 'failure' });
   }
 }

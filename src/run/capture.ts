@@ -28,7 +28,7 @@ export class Capture {
     while (!proc.stderrText().includes('listening on')) {
       if (Date.now() > deadline) {
         proc.signal('SIGKILL');
-        throw new LabError(`tcpdump on ${transport.node}/${iface} did not start`, { details: proc.stderrText().trim().split('\n').slice(-3), exitCode: 1 });
+        throw new LabError(`tcpdump on ${transport.node}/${iface} did not start`, { details: proc.stderrText().trim().split('\n').slice(-3), kind: 'failure' });
       }
       await new Promise((r) => setTimeout(r, 25));
     }

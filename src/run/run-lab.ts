@@ -1,7 +1,6 @@
 /** run -> collect -> verdict -> report: every variant of a lab that is up, each judged from its own evidence. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ListrTask } from 'listr2';
 import type { ResolvedLab, ResolvedVariant } from '../lab/model.js';
 import type { Provider } from '../providers/types.js';
 import { LabError } from '../errors.js';
@@ -11,7 +10,7 @@ import { applyChange, type AppliedChange } from './changes.js';
 import type { Verdict } from './verdict.js';
 import type { Evidence } from './scenarios/types.js';
 import type { ExpectationCheck } from './expect.js';
-import { runTasks } from '../ui/progress.js';
+import type { Step, StepRunner } from '../ui/steps.js';
 
 /** The expectation fields are added after the run, from the lab file and the run's kernel (see expect.ts). */
 export interface VariantResult extends Verdict, Partial<ExpectationCheck> {
@@ -42,7 +41,8 @@ export function newRunId(now = new Date()): string {
 export async function runVariants(
   lab: ResolvedLab,
   provider: Provider,
-  options: { variants: ResolvedVariant[]; resultsDir: string; runId: string; quiet?: boolean },
+  /** runSteps shows the variants' progress as the caller likes (the CLI draws them with ui/progress.ts). */
+  options: { variants: ResolvedVariant[]; resultsDir: string; runId: string; runSteps: StepRunner },
 ): Promise<RunResult> {
   const scenario = getScenario(lab.scenario.kind);
   fs.mkdirSync(options.resultsDir, { recursive: true });
@@ -50,15 +50,15 @@ export async function runVariants(
   const kernel = (await provider.transport(lab, lab.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
   const results: VariantResult[] = [];
 
-  const tasks: Array<ListrTask> = options.variants.map((variant) => ({
+  const steps: Step[] = options.variants.map((variant) => ({
     title: `Variant ${variant.name}`,
-    task: async (_ctx, task) => {
+    run: async () => {
       const result = await runVariant(lab, provider, scenario, variant, path.join(options.resultsDir, variant.name));
       results.push(result);
-      task.title = `Variant ${variant.name}: ${result.verdict}`;
+      return `Variant ${variant.name}: ${result.verdict}`;
     },
   }));
-  await runTasks(tasks, { quiet: options.quiet });
+  await options.runSteps(steps);
 
   return { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name, kernel, runId: options.runId, resultsDir: options.resultsDir, startedAt, variants: results };
 }

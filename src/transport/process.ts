@@ -39,13 +39,13 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
   });
   if (result.failed && result.exitCode === undefined) {
     const why = result.timedOut ? `timed out after ${options.timeoutMs ?? 60_000} ms` : (result.originalMessage ?? 'could not start');
-    throw new LabError(`command failed: ${argv.join(' ')}`, { details: [why], hint: missingToolHint(file, result.originalMessage), exitCode: 1 });
+    throw new LabError(`command failed: ${argv.join(' ')}`, { details: [why], hint: missingToolHint(file, result.originalMessage), kind: 'failure' });
   }
   const out: CommandResult = { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1 };
   if (options.check !== false && out.exitCode !== 0) {
     throw new LabError(`command failed (exit ${out.exitCode}): ${argv.join(' ')}`, {
       details: out.stderr.trim().split('\n').filter(Boolean).slice(-5),
-      exitCode: 1,
+      kind: 'failure',
     });
   }
   return out;
@@ -129,7 +129,7 @@ export async function startService(argv: readonly string[], logFile: string, rea
   signal?.removeAllListeners('data');
   (signal as unknown as { destroy?: () => void })?.destroy?.();
   if (outcome === 'failed' || outcome === 'exited' || !child.pid) {
-    throw new LabError(`could not start ${argv.join(' ')}`, { details: [readiness.replace(/^1\n?/, '').trim() || `it exited; see ${logFile}`], exitCode: 1 });
+    throw new LabError(`could not start ${argv.join(' ')}`, { details: [readiness.replace(/^1\n?/, '').trim() || `it exited; see ${logFile}`], kind: 'failure' });
   }
   child.unref();
   return { pid: child.pid, readiness: outcome };
@@ -140,7 +140,7 @@ export async function runAttached(argv: readonly string[]): Promise<number> {
   const [file, ...args] = argv;
   if (!file) throw new LabError('internal: empty command');
   const result = await execa(file, args, { stdio: 'inherit', reject: false, env: systemEnv() });
-  if (result.exitCode === undefined) throw new LabError(`could not run ${argv.join(' ')}`, { details: [result.originalMessage ?? ''], exitCode: 1 });
+  if (result.exitCode === undefined) throw new LabError(`could not run ${argv.join(' ')}`, { details: [result.originalMessage ?? ''], kind: 'failure' });
   return result.exitCode;
 }
 

@@ -1,6 +1,6 @@
 /** listr2 progress for every long step; drawn on stderr so stdout stays clean for --json. */
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
-import type { Step } from '../providers/types.js';
+import type { Step } from './steps.js';
 
 export interface ProgressOptions {
   quiet?: boolean;
@@ -13,7 +13,15 @@ export async function runSteps(steps: Step[], options: ProgressOptions = {}): Pr
 }
 
 function toTask(step: Step): ListrTask {
-  if (!step.parts?.length) return { title: step.title, task: (_ctx, task) => step.run((text) => (task.output = text)) };
+  if (!step.parts?.length) {
+    return {
+      title: step.title,
+      task: async (_ctx, task) => {
+        const done = await step.run((text) => (task.output = text));
+        if (typeof done === 'string') task.title = done;
+      },
+    };
+  }
   return {
     title: step.title,
     task: (_ctx, task) => {

@@ -47,10 +47,10 @@ test('per-namespace sysctls are told apart from host-wide ones', (t) => {
 });
 
 test('the provider decides: host-wide sysctls load for vagrant, not for netns or ssh', (t) => {
-  t.is(loadLab(hostSysctl, undefined, 'vagrant').name, 'docker-1090');
-  const netns = labError(t, () => loadLab(hostSysctl, undefined, 'netns'));
+  t.is(loadLab(hostSysctl, undefined, { provider: 'vagrant' }).name, 'docker-1090');
+  const netns = labError(t, () => loadLab(hostSysctl, undefined, { provider: 'netns' }));
   t.is(netns.details.length, 6);
-  const ssh = labError(t, () => loadLab(hostSysctl, undefined, 'ssh'));
+  const ssh = labError(t, () => loadLab(hostSysctl, undefined, { provider: 'ssh' }));
   t.deepEqual(ssh.details.map((d) => /sysctls\.(\S+):/.exec(d)?.[1]), ['kernel.panic', 'vm.drop_caches']);
 });
 

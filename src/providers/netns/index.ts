@@ -2,13 +2,15 @@
 import fs from 'node:fs';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
+import { leftByEarlierRun } from '../leftovers.js';
 import { SYSTEM_PATH, startService } from '../../transport/process.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
 import { NetnsTransport } from '../../transport/netns.js';
-import { readState, workDir, writeState } from '../../state.js';
-import type { DownResult, LabState, Provider, Step } from '../types.js';
+import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import type { Step } from '../../ui/steps.js';
+import type { DownResult, Provider } from '../types.js';
 import { namespaceOf, namespacePrefix } from './names.js';
 import { planLab } from './plan.js';
 import { applyCommands } from './apply.js';
@@ -33,7 +35,7 @@ export const netnsProvider: Provider = {
     }
     if (!rootless() && problems.length === 0) {
       const left = (await listNamespaces()).filter((n) => n.startsWith(namespacePrefix(lab.id)));
-      if (left.length) problems.push(`network namespaces ${left.join(', ')} already exist, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}"`);
+      if (left.length) problems.push(leftByEarlierRun(`network namespaces ${left.join(', ')} already exist`, lab));
     }
     const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
     if (netem.length > 0 && problems.length === 0 && !(await netemAvailable(rootless()))) {
@@ -48,7 +50,7 @@ export const netnsProvider: Provider = {
       title: 'Record state',
       run: async () => {
         fs.mkdirSync(workDir(lab.id), { recursive: true });
-        writeState({ lab: lab.id, name: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), file: lab.file, provider: 'netns', status: 'creating', createdAt: new Date().toISOString(), resources: { namespaces: plan.namespaces } });
+        writeState(creatingState(lab, 'netns', { namespaces: plan.namespaces }));
       },
     };
     const holder: Step = {

@@ -58,5 +58,5 @@ export async function removeNamespaces(namespaces: string[]): Promise<void> {
   // -force: one namespace already gone (another process, a half-finished earlier down) must not stop the rest.
   if (namespaces.length) await runCommand(['ip', '-force', '-batch', '-'], { input: `${namespaces.map((ns) => `netns delete ${ns}`).join('\n')}\n`, check: false });
   const left = (await listNamespaces()).filter((ns) => namespaces.includes(ns));
-  if (left.length) throw new LabError(`could not delete ${left.join(', ')}`, { hint: 'run lab down again; if it stays, ip netns delete <name> says why', exitCode: 1 });
+  if (left.length) throw new LabError(`could not delete ${left.join(', ')}`, { hint: 'run lab down again; if it stays, ip netns delete <name> says why', kind: 'failure' });
 }

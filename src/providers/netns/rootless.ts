@@ -16,12 +16,18 @@ export async function userNamespacesWork(): Promise<boolean> {
   return (await runCommand(['unshare', '--user', '--map-root-user', '--mount', '--net', 'true'], { check: false })).exitCode === 0;
 }
 
-export const USERNS_HINT =
-  'run with sudo, or allow unprivileged user namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian kernels before 5.10) and user.max_user_namespaces > 0; on Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0';
+export const USERNS_HINT = [
+  'run with sudo, or allow unprivileged user namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian kernels before 5.10)',
+  'and user.max_user_namespaces > 0; on Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0',
+].join(' ');
 
 export async function startHolder(logFile: string): Promise<number> {
   const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/netns && printf 0 >&3 && exec sleep 2147483647';
-  const { pid } = await startService(['unshare', '--user', '--map-root-user', '--mount', '--net', '--propagation', 'private', 'sh', '-c', script], logFile, 10_000);
+  const { pid } = await startService(
+    ['unshare', '--user', '--map-root-user', '--mount', '--net', '--propagation', 'private', 'sh', '-c', script],
+    logFile,
+    10_000,
+  );
   return pid;
 }
 
@@ -39,13 +45,16 @@ export async function stopHolder(pid: number): Promise<boolean> {
     return false;
   }
   for (let attempt = 0; attempt < 20; attempt++) {
-    const members = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid).filter((e) => {
-      try {
-        return fs.readlinkSync(`/proc/${e}/ns/user`) === userns;
-      } catch {
-        return false;
-      }
-    });
+    const members = fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+      .filter((e) => {
+        try {
+          return fs.readlinkSync(`/proc/${e}/ns/user`) === userns;
+        } catch {
+          return false;
+        }
+      });
     if (members.length === 0) return true;
     for (const m of members) {
       try {

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { SshTransport } from '../../transport/ssh.js';
-import { readState, workDir, writeState } from '../../state.js';
-import type { DownResult, LabState, Provider, Step } from '../types.js';
+import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import type { Step } from '../../ui/steps.js';
+import type { DownResult, Provider } from '../types.js';
 import { keyPath, loadInventory, type Inventory } from './inventory.js';
 
 const TOOLS = ['ip', 'iptables', 'conntrack', 'tcpdump', 'python3', 'sysctl'];
@@ -55,11 +56,14 @@ export function createSshProvider(options: { inventory?: string }): Provider {
       const t = transportFor(lab, node);
       const problems: string[] = [];
       const kernel = (await t.exec(['uname', '-r'])).stdout.trim();
-      const missing = (await t.exec(['sh', '-c', `for t in ${TOOLS.join(' ')}; do command -v "$t" >/dev/null || echo "$t"; done`])).stdout.split('\n').filter(Boolean);
+      const missing = (await t.exec(['sh', '-c', `for t in ${TOOLS.join(' ')}; do command -v "$t" >/dev/null || echo "$t"; done`])).stdout
+        .split('\n')
+        .filter(Boolean);
       if (missing.length) problems.push(`${node}: missing ${missing.join(', ')}`);
       const addrs = (await t.exec(['ip', '-o', '-4', 'addr', 'show'])).stdout;
       for (const i of lab.nodes.find((n) => n.name === node)!.interfaces) {
-        if (!addrs.includes(` ${i.address}/${i.prefix} `)) problems.push(`${node}: expected address ${i.address}/${i.prefix} (the lab's ${i.name}), not configured on the host`);
+        if (!addrs.includes(` ${i.address}/${i.prefix} `))
+          problems.push(`${node}: expected address ${i.address}/${i.prefix} (the lab's ${i.name}), not configured on the host`);
       }
       if (!kernel) problems.push(`${node}: uname -r printed nothing`);
       return problems;
@@ -89,9 +93,12 @@ export function createSshProvider(options: { inventory?: string }): Provider {
       return [
         {
           title: 'Record state (existing hosts: nothing is built)',
-          run: async () => writeState({ lab: lab.id, name: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), file: lab.file, provider: 'ssh', status: 'creating', createdAt: new Date().toISOString(), resources: { inventory: inventoryFile } }),
+          run: async () => writeState(creatingState(lab, 'ssh', { inventory: inventoryFile })),
         },
-        ...lab.nodes.map<Step>((n) => ({ title: `Work folder on ${n.name}`, run: async () => void (await transportFor(lab, n.name).exec(['mkdir', '-p', transportFor(lab, n.name).workDir])) })),
+        ...lab.nodes.map<Step>((n) => ({
+          title: `Work folder on ${n.name}`,
+          run: async () => void (await transportFor(lab, n.name).exec(['mkdir', '-p', transportFor(lab, n.name).workDir])),
+        })),
         { title: 'Mark lab up', run: async () => writeState({ ...readState(lab.id)!, status: 'up' }) },
       ];
     },
@@ -99,7 +106,7 @@ export function createSshProvider(options: { inventory?: string }): Provider {
     async down(_labId: string, state: LabState | undefined): Promise<DownResult> {
       if (!state?.file || !inventoryFile) return { removed: [] };
       const { loadLab } = await import('../../lab/load.js');
-      const lab = loadLab(state.file, state.instance, 'ssh');
+      const lab = loadLab(state.file, state.instance, { provider: 'ssh' });
       const removed: string[] = [];
       for (const n of lab.nodes) {
         try {

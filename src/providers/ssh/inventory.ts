@@ -21,7 +21,10 @@ export const inventorySchema = z.strictObject({
       hostKey: z.union([z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256 fingerprint as ssh-keygen -lf prints it'), z.literal('insecure-accept-any')]),
       sudo: z.boolean().default(false),
       proxyCommand: z.array(word).min(1).optional(),
-      workDir: z.string().regex(/^\/[A-Za-z0-9_./+-]+$/, 'an absolute path').optional(),
+      workDir: z
+        .string()
+        .regex(/^\/[A-Za-z0-9_./+-]+$/, 'an absolute path')
+        .optional(),
     }),
   ),
 });

@@ -1,7 +1,7 @@
 /** `vagrant up` of every VM of a lab in one process, shown as one progress line per VM. */
 import { LabError } from '../../errors.js';
 import type { LongProcess } from '../../transport/process.js';
-import type { Step } from '../types.js';
+import type { Step } from '../../ui/steps.js';
 import { parseEvent, vagrantStreaming, type VagrantPlace } from './cli.js';
 
 let booting: LongProcess | undefined;
@@ -54,7 +54,11 @@ export function bootSteps(place: VagrantPlace, machines: string[], vmProvider: '
       const code = await proc.exited;
       booting = undefined;
       if (code !== 0) {
-        const error = new LabError('vagrant up failed', { details: errors.length ? errors : proc.stderrText().trim().split('\n').slice(-8), hint: "lab up --verbose shows Vagrant's own output", exitCode: 1 });
+        const error = new LabError('vagrant up failed', {
+          details: errors.length ? errors : proc.stderrText().trim().split('\n').slice(-8),
+          hint: "lab up --verbose shows Vagrant's own output",
+          kind: 'failure',
+        });
         for (const vm of vms.values()) vm.reject(error);
         throw error;
       }

@@ -19,7 +19,12 @@ export async function interfaceDevices(t: Transport, node: ResolvedNode): Promis
   const devices: Record<string, string> = {};
   for (const i of node.interfaces) {
     const device = byAddress.get(i.address);
-    if (!device) throw new LabError(`VM ${node.name} has no device with the lab's address ${i.address} (${i.name})`, { details: [out.trim()], hint: "the Vagrantfile's private network did not come up; see the VM's console log", exitCode: 1 });
+    if (!device)
+      throw new LabError(`VM ${node.name} has no device with the lab's address ${i.address} (${i.name})`, {
+        details: [out.trim()],
+        hint: "the Vagrantfile's private network did not come up; see the VM's console log",
+        kind: 'failure',
+      });
     devices[i.name] = device;
   }
   return devices;
@@ -31,9 +36,19 @@ export function localizeLab(lab: ResolvedLab, devices: DeviceMap): ResolvedLab {
     ...lab,
     nodes: lab.nodes.map((n) => ({
       ...n,
-      interfaces: n.interfaces.map((i) => ({ ...i, name: rename(n.name, i.name), ...(i.peer ? { peer: { node: i.peer.node, iface: rename(i.peer.node, i.peer.iface) } } : {}) })),
+      interfaces: n.interfaces.map((i) => ({
+        ...i,
+        name: rename(n.name, i.name),
+        ...(i.peer ? { peer: { node: i.peer.node, iface: rename(i.peer.node, i.peer.iface) } } : {}),
+      })),
       routes: n.routes.map((r) => ({ ...r, dev: rename(n.name, r.dev) })),
     })),
-    links: lab.links.map((l) => ({ ...l, endpoints: [{ ...l.endpoints[0], iface: rename(l.endpoints[0].node, l.endpoints[0].iface) }, { ...l.endpoints[1], iface: rename(l.endpoints[1].node, l.endpoints[1].iface) }] })),
+    links: lab.links.map((l) => ({
+      ...l,
+      endpoints: [
+        { ...l.endpoints[0], iface: rename(l.endpoints[0].node, l.endpoints[0].iface) },
+        { ...l.endpoints[1], iface: rename(l.endpoints[1].node, l.endpoints[1].iface) },
+      ],
+    })),
   };
 }

@@ -8,11 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
-import { readState, workDir, writeState } from '../../state.js';
+import { labRef } from '../../lab/names.js';
+import { leftByEarlierRun } from '../leftovers.js';
+import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
 import { ContainerTransport } from '../../transport/container.js';
 import { SshTransport } from '../../transport/ssh.js';
 import type { Transport } from '../../transport/types.js';
-import type { DownResult, LabState, Provider, Step } from '../types.js';
+import type { Step } from '../../ui/steps.js';
+import type { DownResult, Provider } from '../types.js';
 import { parseSshConfig, parseStatus, vagrant, type SshConfig, type VagrantPlace } from './cli.js';
 import { findLibvirtd } from './libvirt.js';
 import { interfaceDevices, localizeLab, type DeviceMap } from './devices.js';
@@ -52,7 +55,11 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
     if (t) return t;
     const res = resources(lab.id);
     const ssh = res?.machines?.[node];
-    if (!res || !ssh) throw new LabError(`lab ${lab.id} has no VM "${node}" up`, { hint: `lab up ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''} --provider vagrant`, exitCode: 1 });
+    if (!res || !ssh)
+      throw new LabError(`lab ${lab.id} has no VM "${node}" up`, {
+        hint: `lab up ${labRef(lab)} --provider vagrant`,
+        kind: 'failure',
+      });
     const pinned = res.hostKeys?.[node];
     t = new SshTransport({
       node,
@@ -73,7 +80,10 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
     return t;
   };
 
-  const place = (lab: ResolvedLab): VagrantPlace => ({ dir: path.join(workDir(lab.id), 'vagrant'), enter: lab.vagrant?.provider === 'virtualbox' ? [] : (findLibvirtd()?.enter ?? []) });
+  const place = (lab: ResolvedLab): VagrantPlace => ({
+    dir: path.join(workDir(lab.id), 'vagrant'),
+    enter: lab.vagrant?.provider === 'virtualbox' ? [] : (findLibvirtd()?.enter ?? []),
+  });
 
   return {
     name: 'vagrant',
@@ -87,19 +97,24 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
       const version = await vagrant(where, ['--version'], 30_000, false).catch(() => undefined);
       if (!version || version.exitCode !== 0) return ["'vagrant' is not installed (apt-get install vagrant vagrant-libvirt)"];
       if (lab.vagrant?.provider === 'virtualbox') {
-        if (!fs.existsSync('/usr/bin/VBoxManage')) problems.push('the lab asks for VirtualBox VMs (vagrant.provider: virtualbox), but VBoxManage is not installed');
-      } else if (!findLibvirtd()) problems.push('libvirtd is not running: start it with "sudo scripts/libvirt-netns.sh start" (it runs libvirt in its own network namespace)');
-      if (where.enter.length && !fs.existsSync('/usr/bin/socat')) problems.push("'socat' is not installed: the tool reaches VMs inside libvirt's network namespace through it");
+        if (!fs.existsSync('/usr/bin/VBoxManage'))
+          problems.push('the lab asks for VirtualBox VMs (vagrant.provider: virtualbox), but VBoxManage is not installed');
+      } else if (!findLibvirtd())
+        problems.push('libvirtd is not running: start it with "sudo scripts/libvirt-netns.sh start" (it runs libvirt in its own network namespace)');
+      if (where.enter.length && !fs.existsSync('/usr/bin/socat'))
+        problems.push("'socat' is not installed: the tool reaches VMs inside libvirt's network namespace through it");
       const plugins = await vagrant(where, ['plugin', 'list'], 60_000, false);
-      if (vmProvider === 'libvirt' && !/vagrant-libvirt/.test(plugins.stdout)) problems.push('the vagrant-libvirt plugin is missing (apt-get install vagrant-libvirt)');
+      if (vmProvider === 'libvirt' && !/vagrant-libvirt/.test(plugins.stdout))
+        problems.push('the vagrant-libvirt plugin is missing (apt-get install vagrant-libvirt)');
       if (vmProvider === 'libvirt' && findLibvirtd()) {
         const left = await findLeftovers(lab.id);
         const names = [...left.domains, ...left.networks];
-        if (names.length) problems.push(`libvirt already has ${names.join(', ')}, left by an earlier run of this lab (a crash, or another LAB_HOME): remove them with "lab down ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}"`);
+        if (names.length) problems.push(leftByEarlierRun(`libvirt already has ${names.join(', ')}`, lab));
       }
       const box = boxOf(lab, options.box);
       const boxes = await vagrant(where, ['box', 'list'], 60_000, false);
-      if (!boxes.stdout.split('\n').some((l) => l.startsWith(`${box} `) && l.includes(vmProvider))) problems.push(`the box ${box} is not installed for ${vmProvider}: build it with "sudo scripts/build-box.sh" (from Debian's archive, no download)`);
+      if (!boxes.stdout.split('\n').some((l) => l.startsWith(`${box} `) && l.includes(vmProvider)))
+        problems.push(`the box ${box} is not installed for ${vmProvider}: build it with "sudo scripts/build-box.sh" (from Debian's archive, no download)`);
       return problems;
     },
 
@@ -111,7 +126,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
         title: 'Record state and render the Vagrantfile',
         run: async () => {
           const res: VagrantResources = { dir: where.dir, box, enter: where.enter, vmProvider: lab.vagrant?.provider ?? 'libvirt' };
-          writeState({ lab: lab.id, name: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), file: lab.file, provider: 'vagrant', status: 'creating', createdAt: new Date().toISOString(), resources: res as unknown as Record<string, unknown> });
+          writeState(creatingState(lab, 'vagrant', res as unknown as Record<string, unknown>));
           writeRendered(renderVagrant(lab, { box }), where.dir);
         },
       };
@@ -120,7 +135,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
         run: async () => {
           const found = parseSshConfig((await vagrant(where, ['ssh-config'])).stdout);
           const missing = machines.filter((m) => !found[m]);
-          if (missing.length) throw new LabError(`vagrant ssh-config has no entry for ${missing.join(', ')}`, { exitCode: 1 });
+          if (missing.length) throw new LabError(`vagrant ssh-config has no entry for ${missing.join(', ')}`, { kind: 'failure' });
           updateResources(lab.id, { machines: found });
         },
       };
@@ -155,16 +170,27 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
       const libvirtd = virtualbox ? { enter: [] as string[] } : findLibvirtd();
       let destroyFailure: LabError | undefined;
       if (res?.dir && fs.existsSync(path.join(res.dir, 'Vagrantfile'))) {
-        if (!libvirtd) throw new LabError(`lab ${labId}: libvirtd is not running, so its VMs cannot be destroyed`, { hint: 'start it with "sudo scripts/libvirt-netns.sh start", then lab down again', exitCode: 1 });
+        if (!libvirtd)
+          throw new LabError(`lab ${labId}: libvirtd is not running, so its VMs cannot be destroyed`, {
+            hint: 'start it with "sudo scripts/libvirt-netns.sh start", then lab down again',
+            kind: 'failure',
+          });
         const out = await vagrant({ dir: res.dir, enter: libvirtd.enter }, ['destroy', '-f'], 600_000, false);
         if (out.exitCode === 0) removed.push(...Object.keys(res.machines ?? {}).map((m) => `VM ${m}`));
-        else destroyFailure = new LabError(`vagrant destroy failed for lab ${labId}`, { details: out.stderr.trim().split('\n').slice(-5), exitCode: 1 });
+        else destroyFailure = new LabError(`vagrant destroy failed for lab ${labId}`, { details: out.stderr.trim().split('\n').slice(-5), kind: 'failure' });
       }
       if (libvirtd && !virtualbox) {
         // What Vagrant did not know about or failed to destroy, by the lab's names.
         removed.push(...(await removeLeftovers(labId)));
         const left = await findLeftovers(labId);
-        if (left.domains.length || left.networks.length) throw destroyFailure ?? new LabError(`lab ${labId}: libvirt still has ${[...left.domains, ...left.networks].join(', ')}`, { hint: 'see virsh -c qemu:///system list --all', exitCode: 1 });
+        if (left.domains.length || left.networks.length)
+          throw (
+            destroyFailure ??
+            new LabError(`lab ${labId}: libvirt still has ${[...left.domains, ...left.networks].join(', ')}`, {
+              hint: 'see virsh -c qemu:///system list --all',
+              kind: 'failure',
+            })
+          );
       } else if (destroyFailure) throw destroyFailure;
       const dir = workDir(labId);
       if (fs.existsSync(dir)) {
@@ -196,7 +222,13 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
       const libvirtd = res.vmProvider === 'virtualbox' ? { enter: [] as string[], where: 'VirtualBox' } : findLibvirtd();
       if (!libvirtd) return [`VMs in ${res.dir}; libvirtd is not running`];
       const status = parseStatus((await vagrant({ dir: res.dir, enter: libvirtd.enter }, ['status', '--machine-readable'], 60_000, false)).stdout);
-      return [`VMs (box ${res.box}, ${res.vmProvider === 'virtualbox' ? 'VirtualBox' : `libvirt in ${libvirtd.where}`}): ${Object.entries(status).map(([m, s]) => `${m} ${s}`).join(', ') || 'none'}`];
+      return [
+        `VMs (box ${res.box}, ${res.vmProvider === 'virtualbox' ? 'VirtualBox' : `libvirt in ${libvirtd.where}`}): ${
+          Object.entries(status)
+            .map(([m, s]) => `${m} ${s}`)
+            .join(', ') || 'none'
+        }`,
+      ];
     },
   };
 }

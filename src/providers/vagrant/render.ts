@@ -72,7 +72,9 @@ function machineView(lab: ResolvedLab, node: ResolvedNode) {
   return {
     name: node.name,
     hostname: node.name,
-    networks: node.interfaces.filter((i) => i.link !== undefined).map((i) => ({ address: i.address, netmask: netmask(i.prefix), network: networkName(lab, i.link!) })),
+    networks: node.interfaces
+      .filter((i) => i.link !== undefined)
+      .map((i) => ({ address: i.address, netmask: netmask(i.prefix), network: networkName(lab, i.link!) })),
     memory: lab.vagrant?.machines[node.name]?.memory ?? (node.profile === 'docker-host' ? 1024 : 512),
     cpus: lab.vagrant?.machines[node.name]?.cpus ?? 1,
     provisionName: `${node.profile} ${node.name}`,
@@ -104,7 +106,16 @@ function provisionView(lab: ResolvedLab, node: ResolvedNode) {
 export function renderVagrant(lab: ResolvedLab, options: RenderOptions = {}): RenderedVagrant {
   const machines = lab.nodes.filter((n) => n.kind !== 'container');
   const files: Record<string, string> = {
-    Vagrantfile: vagrantfile({ labId: lab.id, labFile: path.relative(packageRoot, lab.file), box: boxOf(lab, options.box), prefix: networkPrefix(lab.id), managementName: `${networkPrefix(lab.id)}mgmt`, managementAddress: managementAddress(lab), libvirtDriver: options.libvirtDriver ?? 'qemu', machines: machines.map((m) => machineView(lab, m)) }),
+    Vagrantfile: vagrantfile({
+      labId: lab.id,
+      labFile: path.relative(packageRoot, lab.file),
+      box: boxOf(lab, options.box),
+      prefix: networkPrefix(lab.id),
+      managementName: `${networkPrefix(lab.id)}mgmt`,
+      managementAddress: managementAddress(lab),
+      libvirtDriver: options.libvirtDriver ?? 'qemu',
+      machines: machines.map((m) => machineView(lab, m)),
+    }),
   };
   for (const m of machines) files[`provision/${m.name}.sh`] = provision(provisionView(lab, m));
   return { files };

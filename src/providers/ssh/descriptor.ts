@@ -1,0 +1,13 @@
+/** The ssh provider in the registry: existing hosts listed in an inventory. */
+import { stringArg } from '../args.js';
+import type { ProviderDescriptor } from '../types.js';
+
+const load = async (inventory: string | undefined) => (await import('./index.js')).createSshProvider({ inventory });
+
+export const sshDescriptor: ProviderDescriptor = {
+  name: 'ssh',
+  options: { inventory: { type: 'string', describe: 'ssh provider: the inventory of existing hosts (YAML)' } },
+  create: (args) => load(stringArg(args, 'inventory')),
+  fromState: (state) => load(state.resources.inventory as string | undefined),
+  // Nothing to find by name: the hosts are not the lab's, and its folders on them are known from the state only.
+};

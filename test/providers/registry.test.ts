@@ -1,0 +1,56 @@
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../../src/errors.js';
+import { loadLab } from '../../src/lab/load.js';
+import {
+  checkedRegistry,
+  defaultProvider,
+  descriptorOf,
+  leftoverRemovers,
+  planOf,
+  providerNames,
+  providerOptions,
+  renderNames,
+} from '../../src/providers/registry.js';
+import type { ProviderDescriptor } from '../../src/providers/types.js';
+import { root } from '../helpers/cli.js';
+
+test('the registry lists every provider, the first as default, with the options each declares', (t) => {
+  t.deepEqual(providerNames(), ['netns', 'ssh', 'vagrant']);
+  t.is(defaultProvider, 'netns');
+  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'inventory', 'verbose']);
+  t.deepEqual(renderNames(), ['vagrant']);
+  t.deepEqual(
+    leftoverRemovers('x').map((r) => r.provider),
+    ['netns', 'vagrant'],
+  );
+});
+
+test('an unknown provider, or one without a dry run or a render, is a usage error that names the ones there are', async (t) => {
+  const unknown = t.throws(() => descriptorOf('qemu'), { instanceOf: LabError });
+  t.is(unknown?.hint, 'supported providers: netns, ssh, vagrant');
+  t.is(unknown?.exitCode, 2);
+  t.regex(t.throws(() => descriptorOf('netns', 'render'))?.message ?? '', /lab render knows the vagrant provider only, not "netns"/);
+  const lab = loadLab('docker-1090');
+  const noPlan = await t.throwsAsync(planOf('vagrant', lab, {}), { instanceOf: LabError });
+  t.regex(noPlan?.hint ?? '', /lab render <lab> --provider vagrant/);
+  t.is(await planOf('netns', lab, {}), fs.readFileSync(path.join(root, 'test', 'fixtures', 'golden', 'docker-1090.netns-plan.txt'), 'utf8'));
+});
+
+test('a bad box is refused before anything loads; a repeated option is refused too', async (t) => {
+  const vagrant = descriptorOf('vagrant');
+  t.regex((await t.throwsAsync(vagrant.create({ box: 'x"; system("id")' })))?.message ?? '', /is not a box name/);
+  t.regex((await t.throwsAsync(vagrant.create({ box: ['a', 'b'] })))?.message ?? '', /--box takes one value/);
+});
+
+test('a provider name taken twice, or an option two providers declare differently, is caught when the list loads', (t) => {
+  const base = descriptorOf('netns');
+  const twin: ProviderDescriptor = { ...base };
+  t.throws(() => checkedRegistry([base, twin]), { message: /provider netns registered twice/ });
+  const a: ProviderDescriptor = { ...base, name: 'a', options: { image: { type: 'string', describe: 'a provider: an image' } } };
+  const b: ProviderDescriptor = { ...base, name: 'b', options: { image: { type: 'boolean', describe: 'b provider: an image' } } };
+  t.throws(() => checkedRegistry([a, b]), { message: /option --image of b differs from a's/ });
+  const same: ProviderDescriptor = { ...a, name: 'c' };
+  t.notThrows(() => checkedRegistry([a, same]));
+});
