@@ -2,12 +2,11 @@
 """Download client for taskcluster-reset: read the server's header (size and sha256), then the
 bytes, and report whether the download completed with the right content or where it stopped."""
 import argparse
-import errno
 import hashlib
 import socket
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import emit, errno_name, hostport, read_line, stop_event
 
 
 def main():
@@ -27,13 +26,7 @@ def main():
     try:
         sock.connect((args.server, args.port))
         emit("connected", local=hostport(sock.getsockname()))
-        buf = b""
-        while b"\n" not in buf:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ConnectionAbortedError(errno.ECONNABORTED, "closed before the header")
-            buf += chunk
-        line, rest = buf.split(b"\n", 1)
+        line, rest = read_line(sock, b"", "closed before the header")
         _, size, _, want = line.decode().split()
         expected = int(size)
         digest.update(rest)

@@ -13,7 +13,7 @@ import threading
 import time
 
 import rawtcp
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import emit, errno_name, hostport, stop_event, tcp_listener
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -36,11 +36,7 @@ def main():
 
     sniffer = rawtcp.sniffer()
     raw = rawtcp.sender()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(1)
-    listener.settimeout(0.5)
+    listener = tcp_listener(args.port, timeout=0.5)
     emit("ready", port=args.port, bytes=size, sha256=digest)
 
     def sniff():
@@ -80,7 +76,8 @@ def main():
                     seq_abs = (st["isn"] + 1 + len(header) + start) % 2**32
                     lip, lport = st["local"].rsplit(":", 1)
                     pip, pport = st["peer"].rsplit(":", 1)
-                    raw.sendto(rawtcp.build_segment(lip, pip, int(lport), int(pport), seq_abs, st["client_next"], rawtcp.PSH | rawtcp.ACK, payload, ip_id=0), (pip, 0))
+                    segment = rawtcp.build_segment(lip, pip, int(lport), int(pport), seq_abs, st["client_next"], rawtcp.PSH | rawtcp.ACK, payload, ip_id=0)
+                    raw.sendto(segment, (pip, 0))
                     rec = {"seq": seq_abs, "offset": start, "length": len(payload), "distance": distance, "ackedAt": st["acked"], "t": time.time()}
                     st["injected"].append(rec)
                     emit("injected", **rec)

@@ -7,7 +7,7 @@ import select
 import socket
 import time
 
-from labagent import emit, hostport, stop_event
+from labagent import emit, hostport, stop_event, tcp_listener
 
 
 def main():
@@ -20,10 +20,7 @@ def main():
     args = ap.parse_args()
     stop = stop_event()
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.tcp_port))
-    listener.listen(4)
+    listener = tcp_listener(args.tcp_port, backlog=4)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     emit("ready", tcpPort=args.tcp_port, udpTarget="%s:%d" % (args.udp_host, args.udp_port))
 

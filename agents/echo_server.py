@@ -5,7 +5,7 @@ import socket
 import threading
 import time
 
-from labagent import emit, stop_event
+from labagent import emit, stop_event, tcp_listener
 
 lock = threading.Lock()
 
@@ -36,11 +36,7 @@ def main():
     ap.add_argument("--duration", type=float, default=120.0)
     args = ap.parse_args()
     stop = stop_event()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(128)
-    listener.settimeout(0.2)
+    listener = tcp_listener(args.port, backlog=128, timeout=0.2)
     counts = {"accepted": 0, "echoed": 0}
     emit("ready", port=args.port)
     started = time.time()

@@ -16,7 +16,7 @@ import threading
 import time
 
 import rawtcp
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import emit, errno_name, hostport, stop_event, tcp_listener
 
 lock = threading.Lock()
 
@@ -42,11 +42,7 @@ def main():
 
     sniffer = rawtcp.sniffer()
     raw = rawtcp.sender()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(1)
-    listener.settimeout(0.2)
+    listener = tcp_listener(args.port, timeout=0.2)
     emit("ready", port=args.port, forgeOffset=args.forge_offset, forgePlacement=args.forge_placement)
 
     def echo(sock):
@@ -92,7 +88,8 @@ def main():
         peer_ip, peer_port = state["peer"].rsplit(":", 1)
         seq = forge_seq(state["client_ack"], args.forge_placement, args.forge_offset)
         payload = b"X" * args.payload_bytes
-        raw.sendto(rawtcp.build_segment(local_ip, peer_ip, int(local_port), int(peer_port), seq, state["client_next"], rawtcp.PSH | rawtcp.ACK, payload), (peer_ip, 0))
+        segment = rawtcp.build_segment(local_ip, peer_ip, int(local_port), int(peer_port), seq, state["client_next"], rawtcp.PSH | rawtcp.ACK, payload)
+        raw.sendto(segment, (peer_ip, 0))
         state["forged"] = {"seq": seq, "ack": state["client_next"], "baseSeq": state["client_ack"], "offset": args.forge_offset,
                            "placement": args.forge_placement, "length": args.payload_bytes, "flags": "PSH|ACK", "t": time.time()}
         emit("forged", **{k: v for k, v in state["forged"].items() if k != "t"})

@@ -6,7 +6,7 @@ import errno
 import socket
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import emit, errno_name, hostport, read_line, stop_event
 
 
 def main():
@@ -38,12 +38,7 @@ def main():
             line = ("ping %d\n" % sent).encode()
             sock.sendall(line)
             sent += 1
-            while b"\n" not in buffer:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise ConnectionAbortedError(errno.ECONNABORTED, "server closed the connection")
-                buffer += chunk
-            _, buffer = buffer.split(b"\n", 1)
+            _, buffer = read_line(sock, buffer, "server closed the connection")
             echoed += 1
             last_echo = time.time()
             time.sleep(args.interval)

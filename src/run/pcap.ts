@@ -56,3 +56,20 @@ export async function readSegments(file: string, filter: string): Promise<PcapRe
     return s ? [s] : [];
   }) };
 }
+
+/** Reads several captures for one run and keeps every problem, so the judge can refuse a verdict built on an unreadable file. */
+export class CaptureReader {
+  readonly problems: string[] = [];
+
+  async segments(file: string, filter: string): Promise<TcpSegment[]> {
+    const r = await readSegments(file, filter);
+    if (!r.ok) this.problems.push(r.problem);
+    return r.ok ? r.segments : [];
+  }
+
+  async lines(file: string, filter: string): Promise<string[]> {
+    const r = await readLines(file, filter);
+    if (!r.ok) this.problems.push(r.problem);
+    return r.ok ? r.lines : [];
+  }
+}

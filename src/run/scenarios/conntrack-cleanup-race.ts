@@ -7,8 +7,16 @@
  * the tuples at once.
  */
 import { z } from 'zod';
-import type { Scenario } from './types.js';
+import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
+import { parseSummary } from '../summary.js';
+
+const policySummarySchema = z.object({
+  cycles: z.number().int(),
+  deletions: z.array(z.object({ tuple: z.string(), cycle: z.number().int(), t: z.number(), kernelHadFlowAtDeletion: z.boolean() }).passthrough()),
+  deniedFlows: z.array(z.object({ tuple: z.string(), packets: z.number().int() })),
+});
+const waveSummarySchema = z.object({ attempts: z.number().int(), ok: z.number().int(), connections: z.array(z.object({ tuple: z.string().nullable() }).passthrough()) });
 
 const paramsSchema = z.strictObject({
   client: z.string(),
@@ -38,16 +46,35 @@ interface Deletion {
   t: number;
 }
 
+export interface RaceEvidence {
+  kernel: string;
+  /** Agent summaries that are missing or do not parse; any one makes the run INCONCLUSIVE. */
+  summaryProblems?: string[];
+  algorithm: string;
+  timing: {
+    staleEntriesAtTrigger: number;
+    wave2ConnectedFrom: number | null;
+    wave2ConnectedUntil: number | null;
+    triggerSnapshotAt: number;
+    firstDeletionOfTriggerCycle: number | null;
+    [key: string]: unknown;
+  };
+  wave1: ReturnType<typeof summarize>;
+  wave2: ReturnType<typeof summarize>;
+  deletions: Deletion[];
+  liveFlowsDeleted: Array<{ tuple: string; cycle: number; t: number }>;
+  deniedFlows: Array<{ flow: string; packets: number }>;
+  cycles: number | null;
+  agentLogs: string[];
+}
+
 const TIMEOUTS = ['nf_conntrack_tcp_timeout_close', 'nf_conntrack_tcp_timeout_time_wait', 'nf_conntrack_tcp_timeout_fin_wait', 'nf_conntrack_tcp_timeout_close_wait', 'nf_conntrack_tcp_timeout_last_ack'];
 
-export const conntrackCleanupRaceScenario: Scenario<Params> = {
+export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
   kind: 'conntrack-cleanup-race',
   summary: "a policy agent's conntrack cleanup against 5-tuple reuse; are live flows denied?",
   params: paramsSchema,
-  nodeRefs: (p) => [
-    { param: 'client', node: p.client },
-    { param: 'server', node: p.server },
-  ],
+  nodeRefs: (p) => refsTo(p, 'client', 'server'),
 
   async run(ctx, params) {
     const serverT = ctx.transport(params.server);
@@ -84,15 +111,22 @@ export const conntrackCleanupRaceScenario: Scenario<Params> = {
       await agent.stop();
       await echo.stop();
 
-      const summary = agent.summary() as { deletions?: Deletion[]; deniedFlows?: Array<{ tuple: string; packets: number }>; cycles?: number } | undefined;
-      const w1 = wave1.summary() as { connections?: Connection[] } | undefined;
-      const w2 = wave2.summary() as { connections?: Connection[] } | undefined;
+      const parsed = [
+        parseSummary('policy', policySummarySchema, agent.summary()),
+        parseSummary('wave1', waveSummarySchema, wave1.summary()),
+        parseSummary('wave2', waveSummarySchema, wave2.summary()),
+      ] as const;
+      const summaryProblems = parsed.flatMap((p) => (p.ok ? [] : [p.problem]));
+      const summary = parsed[0].ok ? (parsed[0].value as { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number }) : undefined;
+      const w1 = parsed[1].ok ? (wave1.summary() as { connections?: Connection[] }) : undefined;
+      const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
       const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
       const deletions = summary?.deletions ?? [];
       const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
       const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
       return {
         kernel: (await serverT.exec(['uname', '-r'])).stdout.trim(),
+        summaryProblems,
         algorithm: params.algorithm,
         timing: {
           cleanupPeriodS: params.cleanupPeriodS,
@@ -120,11 +154,9 @@ export const conntrackCleanupRaceScenario: Scenario<Params> = {
   },
 
   judge(evidence) {
-    const timing = evidence.timing as { staleEntriesAtTrigger: number; wave2ConnectedFrom: number | null; wave2ConnectedUntil: number | null; triggerSnapshotAt: number; firstDeletionOfTriggerCycle: number | null };
-    const wave1 = evidence.wave1 as { attempts: number; ok: number };
-    const wave2 = evidence.wave2 as { attempts: number; ok: number; failed: Array<{ tuple: string | null; error: string | null }> };
-    const denied = evidence.deniedFlows as Array<{ flow: string; packets: number }>;
-    const live = evidence.liveFlowsDeleted as Array<{ tuple: string }>;
+    const problems = evidence.summaryProblems ?? ['the evidence lists no agent summaries'];
+    if (problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['summaryProblems']);
+    const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
     if (wave1.attempts === 0 || wave1.ok < wave1.attempts) return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
     if (timing.staleEntriesAtTrigger <= 0) return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
     if (timing.wave2ConnectedFrom === null) return verdict('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
@@ -147,7 +179,7 @@ export const conntrackCleanupRaceScenario: Scenario<Params> = {
   },
 };
 
-function summarize(connections: Connection[] | undefined) {
+function summarize(connections: Connection[] | undefined): { attempts: number; ok: number; failed: Array<{ tuple: string | null; error: string | null; t: number | null }> } {
   const list = connections ?? [];
   return { attempts: list.length, ok: list.filter((c) => c.ok).length, failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })) };
 }

@@ -69,14 +69,20 @@ export function judgeLate(e: LateEvidence): Verdict {
   const client = e.client.value;
   const { injected, rst } = e;
   const invalid = e.conntrack.invalidDelta === null ? 'conntrack counters unavailable' : `conntrack invalid +${e.conntrack.invalidDelta}`;
-  if (injected.sent === 0 || !rst) return verdict('INCONCLUSIVE', 'no late segment was injected (the transfer ended before the first injection point?)', ['injected.sent']);
-  if (injected.seenOnClientUplink === 0) return verdict('INCONCLUSIVE', 'none of the injected late segments was seen arriving on the client host', ['injected.seenOnClientUplink']);
-  const got = client.completed ? 'the download completed with the right sha256' : `the download stopped at byte ${client.stoppedAt} of ${client.expectedBytes} (${client.error ?? 'closed'})`;
+  if (injected.sent === 0 || !rst) {
+    return verdict('INCONCLUSIVE', 'no late segment was injected (the transfer ended before the first injection point?)', ['injected.sent']);
+  }
+  if (injected.seenOnClientUplink === 0) {
+    return verdict('INCONCLUSIVE', 'none of the injected late segments was seen arriving on the client host', ['injected.seenOnClientUplink']);
+  }
+  const stopped = `the download stopped at byte ${client.stoppedAt} of ${client.expectedBytes} (${client.error ?? 'closed'})`;
+  const got = client.completed ? 'the download completed with the right sha256' : stopped;
   const hostRsts = rst.fromClientHostAfterInjection.length;
   const others = `${rst.fromContainer} from the container, ${rst.beforeFirstInjection} before the first injection, not counted`;
   const reached = `${injected.forwardedToContainer}/${injected.seenOnClientUplink} late segments reached the container`;
   if (hostRsts > 0) {
-    return verdict('REPRODUCED', `the client host answered late segments with ${hostRsts} RST(s), ${rst.reachedServer} reached the server (${reached}, ${invalid}; ${others}); ${got}`, [
+    const answered = `the client host answered late segments with ${hostRsts} RST(s), ${rst.reachedServer} reached the server`;
+    return verdict('REPRODUCED', `${answered} (${reached}, ${invalid}; ${others}); ${got}`, [
       'rst.fromClientHostAfterInjection',
       'injected',
       'conntrack.invalidDelta',
@@ -84,11 +90,13 @@ export function judgeLate(e: LateEvidence): Verdict {
     ]);
   }
   if (!client.completed && client.error === 'timeout') {
-    return verdict('REPRODUCED', `stall, not reset: no RST from the client host, yet ${got} (${reached}, ${invalid})`, ['client.completed', 'client.error', 'rst', 'injected']);
+    const why = `stall, not reset: no RST from the client host, yet ${got} (${reached}, ${invalid})`;
+    return verdict('REPRODUCED', why, ['client.completed', 'client.error', 'rst', 'injected']);
   }
   if (!client.completed) return verdict('INCONCLUSIVE', `no RST from the client host after an injected segment, yet ${got} (${others})`, ['client', 'rst']);
   if (client.bytesReceived <= 0) return verdict('INCONCLUSIVE', 'the client reports a completed download of no bytes', ['client.bytesReceived']);
-  return verdict('NOT_REPRODUCED', `${injected.seenOnClientUplink} late segments reached the client host and no RST came from it (${reached}, ${invalid}; ${others}); ${got}`, [
+  const fine = `${injected.seenOnClientUplink} late segments reached the client host and no RST came from it`;
+  return verdict('NOT_REPRODUCED', `${fine} (${reached}, ${invalid}; ${others}); ${got}`, [
     'rst.fromClientHostAfterInjection',
     'injected',
     'client.completed',

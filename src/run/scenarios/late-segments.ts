@@ -6,10 +6,10 @@
  * copies of old segments (IP TOS 0x04 marks them in the captures).
  */
 import { z } from 'zod';
-import type { Scenario } from './types.js';
+import { refsTo, type Scenario } from './types.js';
 import type { ScenarioContext } from '../context.js';
-import { delta } from '../conntrack.js';
-import { readSegments, type TcpSegment } from '../pcap.js';
+import { invalidCounters } from '../conntrack.js';
+import { CaptureReader, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 import { classifyRsts, clientSummarySchema, judgeLate, serverSummarySchema, type LateEvidence } from './late-segments-judge.js';
 
@@ -32,10 +32,7 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
   kind: 'late-segments',
   summary: 'a download through the NAT with late, already-acknowledged segments; does the client host reset it?',
   params: paramsSchema,
-  nodeRefs: (p) => [
-    { param: 'client', node: p.client },
-    { param: 'server', node: p.server },
-  ],
+  nodeRefs: (p) => refsTo(p, 'client', 'server'),
   check(p, lab) {
     const client = lab.nodes.find((n) => n.name === p.client);
     return client && client.kind !== 'container' ? [`client must be a container (found ${client.kind} ${p.client})`] : [];
@@ -54,13 +51,8 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
     const pcaps = await ctx.stopCaptures();
     const after = await ctx.conntrackCounters(host.name, 'after');
 
-    const problems: string[] = [];
-    const read = async (file: string, filter: string): Promise<TcpSegment[]> => {
-      const r = await readSegments(file, filter);
-      if (r.ok) return r.segments;
-      problems.push(r.problem);
-      return [];
-    };
+    const reader = new CaptureReader();
+    const read = (file: string, filter: string) => reader.segments(file, filter);
     const server = summaries.server.ok ? summaries.server.value : null;
     const [peerIp, peerPort] = (server?.peer ?? ':').split(':');
     const serverEnd = `${ctx.address(params.server)}.${params.port}`;
@@ -76,10 +68,10 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
       lateSegmentsFrom: impaired ? 'link impairment (tc netem) plus server injection' : 'server injection of old segments (this lab asks for no netem delay)',
       server: summaries.server,
       client: summaries.client,
-      captureProblems: problems,
+      captureProblems: reader.problems,
       injected: { sent: injectedSeqs.length, seenOnClientUplink: atUplink.filter(isInjected).length, forwardedToContainer: atBridge.filter(isInjected).length },
       rst: server ? { ...classifyRsts(injectedSeqs, atUplink, atBridge, atServer, serverEnd), seenByServerAgent: server.rstsSeen } : null,
-      conntrack: { node: host.name, invalidBefore: before.invalid ?? null, invalidAfter: after.invalid ?? null, invalidDelta: delta(before, after, 'invalid') },
+      conntrack: invalidCounters(host.name, before, after),
       ...ctx.artifacts(pcaps),
     };
     return evidence;
@@ -91,9 +83,12 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
 async function download(ctx: ScenarioContext, params: Params) {
   const server = await ctx.startAgent(params.server, 'server', 'bulk_server.py', [
     '--port', String(params.port), '--size-mib', String(params.sizeMiB), '--inject-late', String(params.injectLate),
-    '--late-distance', params.lateDistances.join(','), '--late-length', String(params.lateLength), '--inject-every-mib', String(params.injectEveryMiB), '--duration', '90',
+    '--late-distance', params.lateDistances.join(','), '--late-length', String(params.lateLength),
+    '--inject-every-mib', String(params.injectEveryMiB), '--duration', '90',
   ]);
-  const client = await ctx.startAgent(params.client, 'client', 'bulk_client.py', ['--server', ctx.address(params.server), '--port', String(params.port), '--duration', '80']);
+  const client = await ctx.startAgent(params.client, 'client', 'bulk_client.py', [
+    '--server', ctx.address(params.server), '--port', String(params.port), '--duration', '80',
+  ]);
   await client.finish(95_000);
   await server.finish(10_000);
   return { server: parseSummary('server', serverSummarySchema, server.summary()), client: parseSummary('client', clientSummarySchema, client.summary()) };

@@ -8,7 +8,9 @@ export const serverSummarySchema = z.object({
   established: z.boolean(),
   peer: z.string().nullable(),
   local: z.string().nullable(),
-  forged: z.object({ seq: z.number().int(), baseSeq: z.number().int(), offset: z.number().int(), placement: z.enum(['ahead', 'behind']), length: z.number().int() }).nullable(),
+  forged: z
+    .object({ seq: z.number().int(), baseSeq: z.number().int(), offset: z.number().int(), placement: z.enum(['ahead', 'behind']), length: z.number().int() })
+    .nullable(),
   rstsAfterForge: z.number().int(),
   firstRstMsAfterForge: z.number().nullable(),
   bytesEchoedAfterForge: z.number().int().nullable(),
@@ -45,9 +47,9 @@ function forgedFate(path: ClientHostPath): string {
   if (path.forgedForwardedToContainer === false) return 'the forged segment was not forwarded to the container';
   const where = path.forgedForwardedToContainer ? 'was de-NATed and forwarded to the container' : 'reached the client';
   const a = path.clientAnswerToForged;
-  const what = a ? [a.duplicateAck ? 'a duplicate ACK' : a.line.includes('Flags [R') ? 'a RST' : 'an ACK', ...(a.dsackOfForged ? ['with a D-SACK of the forged bytes'] : [])].join(' ') : '';
-  const answer = a ? `, which answered with ${what}` : ', which did not answer it';
-  return `the forged segment ${where}${answer}`;
+  if (!a) return `the forged segment ${where}, which did not answer it`;
+  const kind = a.duplicateAck ? 'a duplicate ACK' : a.line.includes('Flags [R') ? 'a RST' : 'an ACK';
+  return `the forged segment ${where}, which answered with ${kind}${a.dsackOfForged ? ' with a D-SACK of the forged bytes' : ''}`;
 }
 
 /** Which segment the client host's RST answered, and what that says about conntrack. */
@@ -71,26 +73,32 @@ export function judgeOow(e: OowEvidence): Verdict {
   const path = e.clientHostPath;
   if (!server.established) return verdict('INCONCLUSIVE', 'the client never established its connection to the server', ['server.established']);
   if (!server.forged || !path) return verdict('INCONCLUSIVE', 'the connection ended before the segment could be forged', ['server.forged']);
-  if (!path.forgedSeenOnUplink) return verdict('INCONCLUSIVE', 'the forged segment was not seen arriving on the client host, so nothing was tested', ['clientHostPath.forgedSeenOnUplink']);
+  if (!path.forgedSeenOnUplink) {
+    return verdict('INCONCLUSIVE', 'the forged segment was not seen arriving on the client host, so nothing was tested', ['clientHostPath.forgedSeenOnUplink']);
+  }
   const rst = e.rstAtServer;
   const agentSaw = (rst.fromAgent ?? 0) > 0;
   const pcapSaw = (rst.fromPcap ?? 0) > 0;
   if (agentSaw !== pcapSaw) {
-    return verdict('INCONCLUSIVE', `the server agent counted ${rst.fromAgent} RST(s) after the forged segment but the server-link capture shows ${rst.fromPcap}`, ['rstAtServer']);
+    const counts = `the server agent counted ${rst.fromAgent} RST(s) after the forged segment but the server-link capture shows ${rst.fromPcap}`;
+    return verdict('INCONCLUSIVE', counts, ['rstAtServer']);
   }
-  const invalid = e.conntrack.invalidDelta === null ? 'conntrack invalid counter unavailable' : `conntrack invalid +${e.conntrack.invalidDelta} on the client host`;
+  const delta = e.conntrack.invalidDelta;
+  const invalid = delta === null ? 'conntrack invalid counter unavailable' : `conntrack invalid +${delta} on the client host`;
   const echoes = `client ${client.echoed}/${client.sent} echoes`;
   if (agentSaw) {
     return verdict(
       'REPRODUCED',
-      `the client host reset the connection ${rst.firstMsAfterForge} ms after the forged segment: ${rstMechanism(path)} (${invalid}; client outcome ${client.outcome})`,
+      `the client host reset the connection ${rst.firstMsAfterForge} ms after the forged segment: ${rstMechanism(path)} ` +
+        `(${invalid}; client outcome ${client.outcome})`,
       ['rstAtServer', 'clientHostPath', 'conntrack.invalidDelta', 'client.outcome'],
     );
   }
   const held = path.serverDataSegmentsNotForwardedToContainer?.length ?? 0;
   if (client.outcome === 'timeout') {
     const dropped = held > 0 ? `; ${held} server segment(s) never reached the container` : '';
-    return verdict('REPRODUCED', `stall, not reset: no RST reached the server, but the connection died, the client timed out (${echoes})${dropped}; ${forgedFate(path)} (${invalid})`, [
+    const died = `no RST reached the server, but the connection died, the client timed out (${echoes})${dropped}`;
+    return verdict('REPRODUCED', `stall, not reset: ${died}; ${forgedFate(path)} (${invalid})`, [
       'client.outcome',
       'rstAtServer',
       'clientHostPath',
@@ -98,15 +106,24 @@ export function judgeOow(e: OowEvidence): Verdict {
     ]);
   }
   if (client.outcome !== 'intact') {
-    return verdict('INCONCLUSIVE', `no RST from the client host reached the server, but the client's connection ended as "${client.outcome ?? 'unknown'}" (${client.error ?? 'no error'})`, ['rstAtServer', 'client.outcome']);
+    const ended = `"${client.outcome ?? 'unknown'}" (${client.error ?? 'no error'})`;
+    const why = `no RST from the client host reached the server, but the client's connection ended as ${ended}`;
+    return verdict('INCONCLUSIVE', why, ['rstAtServer', 'client.outcome']);
   }
   const flowed = client.echoed === client.sent && (server.bytesEchoedAfterForge ?? 0) > 0 && path.serverDataDeliveredAfterForged > 0;
   if (!flowed) {
-    return verdict('INCONCLUSIVE', `no RST, but no proof the connection carried data after the forged segment (${echoes}, ${server.bytesEchoedAfterForge ?? 0} bytes echoed after it, ${path.serverDataDeliveredAfterForged} server data segments delivered after it)`, ['client', 'server.bytesEchoedAfterForge', 'clientHostPath.serverDataDeliveredAfterForged']);
+    const delivered = `${path.serverDataDeliveredAfterForged} server data segments delivered after it`;
+    const seen = `${echoes}, ${server.bytesEchoedAfterForge ?? 0} bytes echoed and ${delivered}`;
+    return verdict('INCONCLUSIVE', `no RST, but no proof the connection carried data after the forged segment (${seen})`, [
+      'client',
+      'server.bytesEchoedAfterForge',
+      'clientHostPath.serverDataDeliveredAfterForged',
+    ]);
   }
   return verdict(
     'NOT_REPRODUCED',
-    `the connection survived: ${forgedFate(path)}; no RST, ${server.bytesEchoedAfterForge} bytes echoed after it and ${path.serverDataDeliveredAfterForged} server data segments delivered (${echoes}, ${invalid})`,
+    `the connection survived: ${forgedFate(path)}; no RST, ${server.bytesEchoedAfterForge} bytes echoed after it and ` +
+      `${path.serverDataDeliveredAfterForged} server data segments delivered (${echoes}, ${invalid})`,
     ['rstAtServer', 'client', 'server.bytesEchoedAfterForge', 'clientHostPath', 'conntrack.invalidDelta'],
   );
 }

@@ -59,7 +59,9 @@ export function clientHostPath(input: PathInput): ClientHostPath {
     serverDataSegmentsNotForwardedToContainer: natBetween ? dataAtUplink.filter((s) => !reachedClient(s)).map((s) => s.line) : null,
     serverDataDeliveredAfterForged: afterForged.filter((s) => fromServer(s) && hasPayload(s) && !isForged(s)).length,
     firstRstFromClientHost: firstRst?.line ?? null,
-    rstAnsweredSegment: trigger ? { line: trigger.line, isForgedSegment: isForged(trigger), forwardedToContainer: natBetween ? reachedClient(trigger) : null } : null,
+    rstAnsweredSegment: trigger
+      ? { line: trigger.line, isForgedSegment: isForged(trigger), forwardedToContainer: natBetween ? reachedClient(trigger) : null }
+      : null,
   };
 }
 

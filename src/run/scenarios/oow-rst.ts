@@ -6,10 +6,10 @@
  * sniffer, the client's own outcome, the client host's conntrack counters, and the captures.
  */
 import { z } from 'zod';
-import type { Scenario } from './types.js';
+import { refsTo, type Scenario } from './types.js';
 import type { ScenarioContext, StoppedCapture } from '../context.js';
-import { delta } from '../conntrack.js';
-import { readSegments, type TcpSegment } from '../pcap.js';
+import { invalidCounters } from '../conntrack.js';
+import { CaptureReader } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 import { clientHostPath, rstsAtServerAfterForged } from './oow-rst-path.js';
 import { clientSummarySchema, judgeOow, serverSummarySchema, type OowEvidence, type ServerSummary, type ClientSummary } from './oow-rst-judge.js';
@@ -71,13 +71,8 @@ async function talk(ctx: ScenarioContext, params: Params) {
 
 /** Read the captures back, only this connection's segments (a previous variant's server socket may still retransmit). */
 async function readPath(params: Params, serverAddr: string, pcaps: StoppedCapture[], server: ServerSummary, client: ClientSummary | null) {
-  const problems: string[] = [];
-  const read = async (file: string, filter: string): Promise<TcpSegment[]> => {
-    const r = await readSegments(file, filter);
-    if (r.ok) return r.segments;
-    problems.push(r.problem);
-    return [];
-  };
+  const reader = new CaptureReader();
+  const read = (file: string, filter: string) => reader.segments(file, filter);
   const [peerIp, peerPort] = (server.peer ?? ':').split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${params.port}`;
   const atServer = await read(pcaps[0]!.file, connection);
@@ -87,17 +82,14 @@ async function readPath(params: Params, serverAddr: string, pcaps: StoppedCaptur
   const serverEnd = `${serverAddr}.${params.port}`;
   const forged = server.forged!;
   const rsts = rstsAtServerAfterForged(atServer, forged, serverEnd);
-  return { problems, rsts, path: clientHostPath({ forged, serverEnd, uplink, inner, natBetween: pcaps[2] !== undefined }) };
+  return { problems: reader.problems, rsts, path: clientHostPath({ forged, serverEnd, uplink, inner, natBetween: pcaps[2] !== undefined }) };
 }
 
 export const oowRstScenario: Scenario<Params, OowEvidence> = {
   kind: 'oow-rst',
   summary: 'a forged segment outside the window from the server; does the client host reset, or stall, the connection?',
   params: paramsSchema,
-  nodeRefs: (p) => [
-    { param: 'client', node: p.client },
-    { param: 'server', node: p.server },
-  ],
+  nodeRefs: (p) => refsTo(p, 'client', 'server'),
 
   async run(ctx, params) {
     const where = placement(ctx, params);
@@ -126,7 +118,7 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
         packets: (seen?.rsts ?? []).slice(0, 5).map((s) => s.line),
       },
       clientHostPath: seen?.path ?? null,
-      conntrack: { node: where.clientHost, invalidBefore: before.invalid ?? null, invalidAfter: after.invalid ?? null, invalidDelta: delta(before, after, 'invalid') },
+      conntrack: invalidCounters(where.clientHost, before, after),
       ...ctx.artifacts(pcaps),
     };
   },

@@ -28,3 +28,8 @@ export interface Scenario<P = Record<string, unknown>, E extends object = Eviden
   /** Pure: the verdict follows from the evidence alone. */
   judge(evidence: E, params: P): Verdict;
 }
+
+/** The node references of parameters that name nodes directly: `nodeRefs: (p) => refsTo(p, 'client', 'server')`. */
+export function refsTo<P>(params: P, ...keys: Array<keyof P & string>): NodeRef[] {
+  return keys.map((key) => ({ param: key, node: String(params[key]) }));
+}
