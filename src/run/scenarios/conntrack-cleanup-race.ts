@@ -10,6 +10,9 @@ import { z } from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
 import { parseSummary } from '../summary.js';
+import type { ScenarioContext } from '../context.js';
+import type { AgentRun } from '../agent.js';
+import type { Transport } from '../../transport/types.js';
 
 const policySummarySchema = z.object({
   cycles: z.number().int(),
@@ -78,76 +81,17 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
 
   async run(ctx, params) {
     const serverT = ctx.transport(params.server);
-    const serverAddr = ctx.address(params.server);
-    const clientAddr = ctx.address(params.client);
     const echo = await ctx.startAgent(params.server, 'echo', 'echo_server.py', ['--port', String(params.port), '--duration', '120']);
     const agent = await ctx.startAgent(params.server, 'policy-agent', 'policy_agent.py', [
-      '--port', String(params.port), '--algorithm', params.algorithm, '--cleanup-period', String(params.cleanupPeriodS), '--per-entry-delay', String(params.perEntryDelayS), '--duration', '110',
+      '--port', String(params.port), '--algorithm', params.algorithm, '--cleanup-period', String(params.cleanupPeriodS),
+      '--per-entry-delay', String(params.perEntryDelayS), '--duration', '110',
     ]);
-    const saved: Array<[string, string]> = [];
+    const saved = await shortenCloseTimeouts(serverT, params.conntrackCloseTimeoutS);
     try {
-      for (const key of TIMEOUTS) {
-        const name = `net.netfilter.${key}`;
-        saved.push([name, (await serverT.exec(['sysctl', '-n', name])).stdout.trim()]);
-        await serverT.exec(['sysctl', '-qw', `${name}=${params.conntrackCloseTimeoutS}`]);
-      }
-      const cycleMs = params.cleanupPeriodS * 1000;
-      await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
-
-      const wave = (label: string, holdS: number) =>
-        ctx.startAgent(params.client, label, 'wave_client.py', [
-          '--server', serverAddr, '--port', String(params.port), '--source-ports', params.sourcePorts, '--hold', String(holdS), '--label', label,
-        ]);
-      const wave1 = await wave('wave1', 1);
-      await wave1.finish(30_000);
-      const wave1Done = Date.now() / 1000;
-
-      const expiredAt = await waitForExpiry(() => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout), clientAddr, 15_000);
-      const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
-      const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
-      await wave2.finish((params.cleanupPeriodS + 30) * 1000);
-      const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
-      await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
+      const waves = await reuseTuplesDuringCleanup(ctx, params, agent);
       await agent.stop();
       await echo.stop();
-
-      const parsed = [
-        parseSummary('policy', policySummarySchema, agent.summary()),
-        parseSummary('wave1', waveSummarySchema, wave1.summary()),
-        parseSummary('wave2', waveSummarySchema, wave2.summary()),
-      ] as const;
-      const summaryProblems = parsed.flatMap((p) => (p.ok ? [] : [p.problem]));
-      const summary = parsed[0].ok ? (parsed[0].value as { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number }) : undefined;
-      const w1 = parsed[1].ok ? (wave1.summary() as { connections?: Connection[] }) : undefined;
-      const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
-      const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
-      const deletions = summary?.deletions ?? [];
-      const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
-      const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
-      return {
-        kernel: (await serverT.exec(['uname', '-r'])).stdout.trim(),
-        summaryProblems,
-        algorithm: params.algorithm,
-        timing: {
-          cleanupPeriodS: params.cleanupPeriodS,
-          perEntryDelayS: params.perEntryDelayS,
-          wave1EntriesExpiredAt: expiredAt,
-          triggerCycle: trigger.cycle,
-          triggerSnapshotAt: trigger.t,
-          staleEntriesAtTrigger: (trigger.mapSize as number) - (trigger.snapshotSize as number),
-          wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
-          wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
-          firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
-        },
-        wave1: summarize(w1?.connections),
-        wave2: summarize(w2?.connections),
-        deletions,
-        liveFlowsDeleted: deletions.filter((d) => d.kernelHadFlowAtDeletion && wave2Tuples.has(d.tuple)).map((d) => ({ tuple: d.tuple, cycle: d.cycle, t: d.t })),
-        // The denied set is keyed like the allowed one: client address . port . server address . port.
-        deniedFlows: (summary?.deniedFlows ?? []).map((d) => ({ flow: d.tuple, packets: d.packets })),
-        cycles: summary?.cycles ?? null,
-        agentLogs: ['policy-agent', 'wave1', 'wave2', 'echo'].map((l) => ctx.relative(`${ctx.dir}/agents/${l}.jsonl`)),
-      };
+      return { kernel: await ctx.kernel(params.server), ...raceEvidence(params, agent, waves), agentLogs: ctx.artifacts([]).agentLogs };
     } finally {
       for (const [name, value] of saved) await serverT.exec(['sysctl', '-qw', `${name}=${value}`], { check: false });
     }
@@ -178,6 +122,77 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
     return verdict('INCONCLUSIVE', `${live.length} live entries deleted, ${packets} packets denied, ${wave2.ok}/${wave2.attempts} wave-2 connections ok: the evidence does not tell one story`, ['liveFlowsDeleted', 'deniedFlows', 'wave2']);
   },
 };
+
+/** Short TCP close timeouts on the server, so wave 1's entries leave the kernel table before wave 2 reuses their tuples. */
+async function shortenCloseTimeouts(serverT: Transport, seconds: number): Promise<Array<[string, string]>> {
+  const saved: Array<[string, string]> = [];
+  for (const key of TIMEOUTS) {
+    const name = `net.netfilter.${key}`;
+    saved.push([name, (await serverT.exec(['sysctl', '-n', name])).stdout.trim()]);
+    await serverT.exec(['sysctl', '-qw', `${name}=${seconds}`]);
+  }
+  return saved;
+}
+
+/** Wave 1 opens and closes the tuples; once they expired, wave 2 reuses them right after a cleanup walk took its snapshot. */
+async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, agent: AgentRun) {
+  const serverT = ctx.transport(params.server);
+  const cycleMs = params.cleanupPeriodS * 1000;
+  await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
+  const wave = (label: string, holdS: number) =>
+    ctx.startAgent(params.client, label, 'wave_client.py', [
+      '--server', ctx.address(params.server), '--port', String(params.port), '--source-ports', params.sourcePorts, '--hold', String(holdS), '--label', label,
+    ]);
+  const wave1 = await wave('wave1', 1);
+  await wave1.finish(30_000);
+  const wave1Done = Date.now() / 1000;
+  const listFlows = () => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout);
+  const expiredAt = await waitForExpiry(listFlows, ctx.address(params.client), 15_000);
+  const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
+  const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
+  await wave2.finish((params.cleanupPeriodS + 30) * 1000);
+  const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
+  await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
+  return { wave1, wave2, trigger, expiredAt };
+}
+
+function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType<typeof reuseTuplesDuringCleanup>>) {
+  const { wave1, wave2, trigger, expiredAt } = waves;
+  const parsed = [
+    parseSummary('policy', policySummarySchema, agent.summary()),
+    parseSummary('wave1', waveSummarySchema, wave1.summary()),
+    parseSummary('wave2', waveSummarySchema, wave2.summary()),
+  ] as const;
+  const summary = parsed[0].ok ? (parsed[0].value as { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number }) : undefined;
+  const w1 = parsed[1].ok ? (wave1.summary() as { connections?: Connection[] }) : undefined;
+  const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
+  const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
+  const deletions = summary?.deletions ?? [];
+  const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
+  const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
+  return {
+    summaryProblems: parsed.flatMap((p) => (p.ok ? [] : [p.problem])),
+    algorithm: params.algorithm,
+    timing: {
+      cleanupPeriodS: params.cleanupPeriodS,
+      perEntryDelayS: params.perEntryDelayS,
+      wave1EntriesExpiredAt: expiredAt,
+      triggerCycle: trigger.cycle,
+      triggerSnapshotAt: trigger.t,
+      staleEntriesAtTrigger: (trigger.mapSize as number) - (trigger.snapshotSize as number),
+      wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
+      wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
+      firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
+    },
+    wave1: summarize(w1?.connections),
+    wave2: summarize(w2?.connections),
+    deletions,
+    liveFlowsDeleted: deletions.filter((d) => d.kernelHadFlowAtDeletion && wave2Tuples.has(d.tuple)).map((d) => ({ tuple: d.tuple, cycle: d.cycle, t: d.t })),
+    // The denied set is keyed like the allowed one: client address . port . server address . port.
+    deniedFlows: (summary?.deniedFlows ?? []).map((d) => ({ flow: d.tuple, packets: d.packets })),
+    cycles: summary?.cycles ?? null,
+  };
+}
 
 function summarize(connections: Connection[] | undefined): { attempts: number; ok: number; failed: Array<{ tuple: string | null; error: string | null; t: number | null }> } {
   const list = connections ?? [];
