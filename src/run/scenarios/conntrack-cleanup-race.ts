@@ -163,7 +163,8 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
     parseSummary('wave1', waveSummarySchema, wave1.summary()),
     parseSummary('wave2', waveSummarySchema, wave2.summary()),
   ] as const;
-  const summary = parsed[0].ok ? (parsed[0].value as { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number }) : undefined;
+  type PolicySummary = { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number };
+  const summary = parsed[0].ok ? (parsed[0].value as PolicySummary) : undefined;
   const w1 = parsed[1].ok ? (wave1.summary() as { connections?: Connection[] }) : undefined;
   const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
   const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
@@ -194,7 +195,13 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
   };
 }
 
-function summarize(connections: Connection[] | undefined): { attempts: number; ok: number; failed: Array<{ tuple: string | null; error: string | null; t: number | null }> } {
+interface WaveResult {
+  attempts: number;
+  ok: number;
+  failed: Array<{ tuple: string | null; error: string | null; t: number | null }>;
+}
+
+function summarize(connections: Connection[] | undefined): WaveResult {
   const list = connections ?? [];
   return { attempts: list.length, ok: list.filter((c) => c.ok).length, failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })) };
 }
