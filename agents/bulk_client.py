@@ -2,18 +2,11 @@
 """Download client for taskcluster-reset: read the server's header (size and sha256), then the
 bytes, and report whether the download completed with the right content or where it stopped."""
 import argparse
-import errno
 import hashlib
-import json
-import signal
 import socket
-import sys
 import time
 
-
-def emit(event, **fields):
-    sys.stdout.write(json.dumps(dict(event=event, t=time.time(), **fields)) + "\n")
-    sys.stdout.flush()
+from labagent import emit, errno_name, hostport, read_line, stop_event
 
 
 def main():
@@ -23,9 +16,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds without data that count as a stall")
     ap.add_argument("--duration", type=float, default=60.0)
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    stop = stop_event()
     emit("ready", server="%s:%d" % (args.server, args.port))
     started = time.time()
     received, expected, want, error = 0, None, None, None
@@ -34,19 +25,13 @@ def main():
     sock.settimeout(args.timeout)
     try:
         sock.connect((args.server, args.port))
-        emit("connected", local="%s:%d" % sock.getsockname())
-        buf = b""
-        while b"\n" not in buf:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ConnectionAbortedError(errno.ECONNABORTED, "closed before the header")
-            buf += chunk
-        line, rest = buf.split(b"\n", 1)
+        emit("connected", local=hostport(sock.getsockname()))
+        line, rest = read_line(sock, b"", "closed before the header")
         _, size, _, want = line.decode().split()
         expected = int(size)
         digest.update(rest)
         received = len(rest)
-        while received < expected and not stop["flag"] and time.time() - started < args.duration:
+        while received < expected and not stop.is_set() and time.time() - started < args.duration:
             chunk = sock.recv(256 * 1024)
             if not chunk:
                 break
@@ -55,7 +40,7 @@ def main():
     except socket.timeout:
         error = "timeout"
     except OSError as e:
-        error = errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)
+        error = errno_name(e)
     finally:
         sock.close()
     ok = expected is not None and received == expected and digest.hexdigest() == want

@@ -6,44 +6,14 @@ copies carry the right payload, the connection's 4-tuple and IP TOS 0x04 so capt
 them. A raw IPPROTO_TCP socket sniffs the client's ACKs (to learn what is acknowledged) and RSTs."""
 import argparse
 import hashlib
-import json
 import os
-import signal
 import socket
 import struct
-import sys
 import threading
 import time
 
-TH_RST, TH_PSH, TH_ACK = 0x04, 0x08, 0x10
-INJECT_TOS = 0x04
-lock = threading.Lock()
-
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    with lock:
-        sys.stdout.write(json.dumps(record) + "\n")
-        sys.stdout.flush()
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
-def segment(src, dst, sport, dport, seq, ack, payload):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, TH_PSH | TH_ACK, 502, 0, 0) + payload
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, INJECT_TOS, 20 + len(tcp), 0, 0x4000, 64, socket.IPPROTO_TCP, 0, socket.inet_aton(src), socket.inet_aton(dst))
-    return ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:] + tcp
-
+import rawtcp
+from labagent import emit, errno_name, hostport, stop_event, tcp_listener
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -61,19 +31,12 @@ def main():
     digest = hashlib.sha256(data).hexdigest()
     header = ("SIZE %d SHA256 %s\n" % (size, digest)).encode()
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = stop_event()
     st = {"peer": None, "local": None, "isn": None, "acked": 0, "client_next": None, "rsts": [], "injected": [], "sent": 0, "error": None, "completed": False}
 
-    sniffer = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-    sniffer.settimeout(0.1)
-    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(1)
-    listener.settimeout(0.5)
+    sniffer = rawtcp.sniffer()
+    raw = rawtcp.sender()
+    listener = tcp_listener(args.port, timeout=0.5)
     emit("ready", port=args.port, bytes=size, sha256=digest)
 
     def sniff():
@@ -93,13 +56,13 @@ def main():
             if "%s:%d" % (src, sport) != st["peer"] or dport != args.port:
                 continue
             plen = len(pkt) - ihl - (off >> 4) * 4
-            if flags & TH_RST:
+            if flags & rawtcp.RST:
                 rst = {"from": st["peer"], "seq": seq, "acked": st["acked"], "t": time.time()}
                 st["rsts"].append(rst)
                 emit("rst", **rst)
                 continue
             st["client_next"] = (seq + plen) % 2**32
-            if flags & TH_ACK:
+            if flags & rawtcp.ACK:
                 if st["isn"] is None:
                     st["isn"] = (ack - 1) % 2**32
                 rel = (ack - st["isn"] - 1) % 2**32 - len(header)
@@ -113,7 +76,8 @@ def main():
                     seq_abs = (st["isn"] + 1 + len(header) + start) % 2**32
                     lip, lport = st["local"].rsplit(":", 1)
                     pip, pport = st["peer"].rsplit(":", 1)
-                    raw.sendto(segment(lip, pip, int(lport), int(pport), seq_abs, st["client_next"], payload), (pip, 0))
+                    segment = rawtcp.build_segment(lip, pip, int(lport), int(pport), seq_abs, st["client_next"], rawtcp.PSH | rawtcp.ACK, payload, ip_id=0)
+                    raw.sendto(segment, (pip, 0))
                     rec = {"seq": seq_abs, "offset": start, "length": len(payload), "distance": distance, "ackedAt": st["acked"], "t": time.time()}
                     st["injected"].append(rec)
                     emit("injected", **rec)
@@ -127,8 +91,8 @@ def main():
             conn, peer = listener.accept()
         except socket.timeout:
             continue
-        st["peer"] = "%s:%d" % peer
-        st["local"] = "%s:%d" % conn.getsockname()
+        st["peer"] = hostport(peer)
+        st["local"] = hostport(conn.getsockname())
         emit("accepted", peer=st["peer"], local=st["local"])
     if conn is not None:
         conn.settimeout(5.0)
@@ -145,8 +109,7 @@ def main():
                 pass
             st["completed"] = st["sent"] == size
         except OSError as e:
-            import errno
-            st["error"] = errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)
+            st["error"] = errno_name(e)
         finally:
             conn.close()
     time.sleep(0.5)

@@ -3,20 +3,11 @@
 count the UDP datagrams received for --run-seconds, then close the sockets in the chosen order:
 proper (TCP first, then UDP) or buggy (UDP first, then TCP)."""
 import argparse
-import errno
-import json
 import select
-import signal
 import socket
-import sys
 import time
 
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
+from labagent import emit, errno_name, stop_event
 
 
 def main():
@@ -29,9 +20,7 @@ def main():
     ap.add_argument("--gap", type=float, default=0.5, help="seconds between closing the first and the second socket")
     ap.add_argument("--label", default="")
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    stop = stop_event()
 
     errors = []
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -45,12 +34,12 @@ def main():
         tcp.sendall(("LABEL %s\n" % args.label).encode())
         connected = True
     except OSError as e:
-        errors.append("tcp connect: " + (errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)))
+        errors.append("tcp connect: " + errno_name(e))
     emit("ready", label=args.label, closeOrder=args.close_order, tcpConnected=connected)
 
     received, first, last, sources = 0, None, None, set()
     started = time.time()
-    while not stop["flag"] and time.time() - started < args.run_seconds:
+    while not stop.is_set() and time.time() - started < args.run_seconds:
         readable, _, _ = select.select([udp], [], [], 0.1)
         if readable:
             _data, peer = udp.recvfrom(65535)

@@ -3,19 +3,11 @@
 send UDP datagrams to the published port (--udp-host:--udp-port) every --udp-interval seconds. A new
 TCP client replaces the previous one; UDP stops when the TCP client disconnects."""
 import argparse
-import json
 import select
-import signal
 import socket
-import sys
 import time
 
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
+from labagent import emit, hostport, stop_event, tcp_listener
 
 
 def main():
@@ -26,14 +18,9 @@ def main():
     ap.add_argument("--udp-interval", type=float, default=0.05)
     ap.add_argument("--duration", type=float, default=120.0)
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    stop = stop_event()
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.tcp_port))
-    listener.listen(4)
+    listener = tcp_listener(args.tcp_port, backlog=4)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     emit("ready", tcpPort=args.tcp_port, udpTarget="%s:%d" % (args.udp_host, args.udp_port))
 
@@ -49,14 +36,14 @@ def main():
         current["end"] = how
         emit("tcp_closed", session=current["n"], peer=current["peer"], how=how, udpSent=current["udpSent"], udpErrors=current["udpErrors"])
 
-    while not stop["flag"] and time.time() - started < args.duration:
+    while not stop.is_set() and time.time() - started < args.duration:
         watch = [listener] + ([current["sock"]] if current else [])
         timeout = max(0.0, next_send - time.time()) if current else 0.2
         readable, _, _ = select.select(watch, [], [], timeout)
         if listener in readable:
             conn, peer = listener.accept()
             close_current("replaced")
-            current = {"n": len(sessions) + 1, "sock": conn, "peer": "%s:%d" % peer, "udpSent": 0, "udpErrors": 0, "label": None, "end": None}
+            current = {"n": len(sessions) + 1, "sock": conn, "peer": hostport(peer), "udpSent": 0, "udpErrors": 0, "label": None, "end": None}
             sessions.append(current)
             emit("tcp_accepted", session=current["n"], peer=current["peer"])
         if current and current["sock"] in readable:

@@ -1,22 +1,13 @@
 #!/usr/bin/env python3
 """TCP echo server for many clients at once (one thread each)."""
 import argparse
-import json
-import signal
 import socket
-import sys
 import threading
 import time
 
+from labagent import emit, stop_event, tcp_listener
+
 lock = threading.Lock()
-
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    with lock:
-        sys.stdout.write(json.dumps(record) + "\n")
-        sys.stdout.flush()
 
 
 def serve(conn, counts):
@@ -44,18 +35,12 @@ def main():
     ap.add_argument("--port", type=int, default=9100)
     ap.add_argument("--duration", type=float, default=120.0)
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(128)
-    listener.settimeout(0.2)
+    stop = stop_event()
+    listener = tcp_listener(args.port, backlog=128, timeout=0.2)
     counts = {"accepted": 0, "echoed": 0}
     emit("ready", port=args.port)
     started = time.time()
-    while not stop["flag"] and time.time() - started < args.duration:
+    while not stop.is_set() and time.time() - started < args.duration:
         try:
             conn, peer = listener.accept()
         except socket.timeout:

@@ -46,3 +46,27 @@ def errno_name(e):
 def hostport(addr):
     """('10.0.0.1', 80) -> '10.0.0.1:80'."""
     return "%s:%d" % (addr[0], addr[1])
+
+
+def tcp_listener(port, backlog=1, timeout=None):
+    """A TCP socket listening on 0.0.0.0:port (SO_REUSEADDR, so a previous variant's TIME_WAIT does not block it)."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(backlog)
+    if timeout is not None:
+        listener.settimeout(timeout)
+    return listener
+
+
+def read_line(sock, buffer, closed_message):
+    """Read from sock until buffer holds a full line; returns (line, rest). A closed peer raises ECONNABORTED."""
+    while b"\n" not in buffer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionAbortedError(errno.ECONNABORTED, closed_message)
+        buffer += chunk
+    line, rest = buffer.split(b"\n", 1)
+    return line, rest

@@ -4,21 +4,14 @@ lab: tcpdump insists on dropping privileges, which a user namespace without setg
 Captures every packet of --iface (filter when reading, e.g. with tcpdump -r FILE FILTER), keeps the
 first --snaplen bytes, flushes each packet, and stops cleanly on SIGINT/SIGTERM or --duration."""
 import argparse
-import json
-import signal
 import socket
 import struct
 import sys
 import time
 
+from labagent import stop_event
+
 ETH_P_ALL = 0x0003
-
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    sys.stderr.write(json.dumps(record) + "\n")
-    sys.stderr.flush()
 
 
 def main():
@@ -28,9 +21,7 @@ def main():
     ap.add_argument("--snaplen", type=int, default=256)
     ap.add_argument("--duration", type=float, default=600.0)
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    stop = stop_event()
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.bind((args.iface, 0))
     sock.settimeout(0.2)
@@ -42,7 +33,7 @@ def main():
         sys.stderr.write("listening on %s, link-type EN10MB (Ethernet), snapshot length %d bytes\n" % (args.iface, args.snaplen))
         sys.stderr.flush()
         started = time.time()
-        while not stop["flag"] and time.time() - started < args.duration:
+        while not stop.is_set() and time.time() - started < args.duration:
             try:
                 data = sock.recv(65535)
             except socket.timeout:

@@ -9,17 +9,10 @@ at once (immediate-delete, the report's algorithm) or on the second consecutive 
 (consecutive-miss, the proposed fix). It shells out to the stock `nft` and `conntrack` tools."""
 import argparse
 import json
-import signal
 import subprocess
-import sys
 import time
 
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
+from labagent import emit, stop_event
 
 
 def nft(args, stdin=None):
@@ -74,9 +67,7 @@ def main():
     ap.add_argument("--per-entry-delay", type=float, default=0.3)
     ap.add_argument("--duration", type=float, default=120.0)
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    stop = stop_event()
     t, p = args.table, args.port
     key = "ip saddr . tcp sport . ip daddr . tcp dport"
     reply = "ip daddr . tcp dport . ip saddr . tcp sport"
@@ -100,18 +91,18 @@ def main():
     missed_before = set()
     deletions = []
     reported_denied = {}
-    while not stop["flag"] and time.time() - started < args.duration:
+    while not stop.is_set() and time.time() - started < args.duration:
         cycle_start = started + cycle * args.cleanup_period
-        while time.time() < cycle_start and not stop["flag"]:
+        while time.time() < cycle_start and not stop.is_set():
             time.sleep(0.02)
-        if stop["flag"]:
+        if stop.is_set():
             break
         snapshot = kernel_flows(p)
         entries = [k for k, _ in set_elements(t, "allowed")]
         emit("cleanup_start", cycle=cycle, snapshotSize=len(snapshot), mapSize=len(entries), snapshot=sorted(snapshot))
         missed_now = set()
         for entry in entries:
-            if stop["flag"]:
+            if stop.is_set():
                 break
             time.sleep(args.per_entry_delay)
             if entry in snapshot:

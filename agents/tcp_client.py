@@ -3,16 +3,10 @@
 report how the connection ended from the client's own point of view: intact, reset or timeout."""
 import argparse
 import errno
-import json
-import signal
 import socket
-import sys
 import time
 
-
-def emit(event, **fields):
-    sys.stdout.write(json.dumps(dict(event=event, t=time.time(), **fields)) + "\n")
-    sys.stdout.flush()
+from labagent import emit, errno_name, hostport, read_line, stop_event
 
 
 def main():
@@ -25,13 +19,7 @@ def main():
     ap.add_argument("--connect-timeout", type=float, default=5.0)
     args = ap.parse_args()
 
-    stopping = {"flag": False}
-
-    def on_signal(signum, frame):
-        stopping["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stopping = stop_event()
     emit("ready", server=args.server, port=args.port)
 
     sent = echoed = 0
@@ -42,20 +30,15 @@ def main():
     sock.settimeout(args.connect_timeout)
     try:
         sock.connect((args.server, args.port))
-        local = "%s:%d" % sock.getsockname()
+        local = hostport(sock.getsockname())
         emit("connected", local=local)
         sock.settimeout(args.reply_timeout)
         buffer = b""
-        while time.time() - started < args.duration and not stopping["flag"]:
+        while time.time() - started < args.duration and not stopping.is_set():
             line = ("ping %d\n" % sent).encode()
             sock.sendall(line)
             sent += 1
-            while b"\n" not in buffer:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise ConnectionAbortedError(errno.ECONNABORTED, "server closed the connection")
-                buffer += chunk
-            _, buffer = buffer.split(b"\n", 1)
+            _, buffer = read_line(sock, buffer, "server closed the connection")
             echoed += 1
             last_echo = time.time()
             time.sleep(args.interval)
@@ -63,16 +46,16 @@ def main():
     except socket.timeout:
         outcome, error = "timeout", "no echo within %.1fs" % args.reply_timeout
     except ConnectionResetError as e:
-        outcome, error = "reset", errno.errorcode.get(e.errno, str(e))
+        outcome, error = "reset", errno_name(e)
     except OSError as e:
         outcome = "reset" if e.errno in (errno.ECONNRESET, errno.EPIPE) else "error"
-        error = errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)
+        error = errno_name(e)
     finally:
         try:
             sock.close()
         except OSError:
             pass
-    if stopping["flag"] and outcome == "intact":
+    if stopping.is_set() and outcome == "intact":
         outcome = "stopped"
     emit("summary", outcome=outcome, error=error, local=local, sent=sent, echoed=echoed, lastEchoT=last_echo,
          durationS=round(time.time() - started, 3))

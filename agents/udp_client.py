@@ -14,23 +14,11 @@ replySources = distinct reply source addresses, errors = errno names seen, econn
 ECONNREFUSED count, late = echoes that arrived after their own timeout)."""
 import argparse
 import errno
-import json
 import select
-import signal
 import socket
-import sys
 import time
 
-
-def emit(event, **fields):
-    record = {"event": event, "t": time.time()}
-    record.update(fields)
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
-
-
-def errname(e):
-    return errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)
+from labagent import emit, errno_name, hostport, stop_event
 
 
 def main():
@@ -43,13 +31,7 @@ def main():
     ap.add_argument("--proto", choices=["udp", "tcp"], default="udp")
     args = ap.parse_args()
 
-    stop = {"flag": False}
-
-    def on_signal(*_):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_event()
 
     st = {"sent": 0, "received": 0, "late": 0, "sources": [], "errors": [], "got": set()}
     server = "%s:%d" % (args.server, args.port)
@@ -69,7 +51,7 @@ def main():
         )
 
     def note_error(seq, e):
-        name = errname(e)
+        name = errno_name(e)
         st["errors"].append(name)
         emit("socket_error", seq=seq, error=name)
 
@@ -82,7 +64,7 @@ def main():
         note_error(None, e)
         summary(None)
         return
-    local = "%s:%d" % sock.getsockname()
+    local = hostport(sock.getsockname())
     emit("ready", local=local, server=server, proto=args.proto)
     sock.setblocking(False)
     pending = b""  # tcp: bytes of an unfinished echoed line
@@ -108,7 +90,7 @@ def main():
         return seq
 
     for i in range(args.count):
-        if stop["flag"] or (args.proto == "tcp" and st["errors"]):
+        if stop.is_set() or (args.proto == "tcp" and st["errors"]):
             break
         current["seq"] = i
         message = ("seq %d\n" % i).encode()
@@ -127,7 +109,7 @@ def main():
         st["sent"] += 1
         deadline = time.time() + args.timeout
         answered = False
-        while not answered and not stop["flag"]:
+        while not answered and not stop.is_set():
             left = deadline - time.time()
             if left <= 0:
                 break
@@ -157,11 +139,11 @@ def main():
                 note_error(i, e)
                 if args.proto == "tcp":
                     break
-        if not answered and not stop["flag"]:
+        if not answered and not stop.is_set():
             emit("no_reply", seq=i)
-        if i < args.count - 1 and not stop["flag"]:
+        if i < args.count - 1 and not stop.is_set():
             end = time.time() + args.interval
-            while not stop["flag"] and time.time() < end:
+            while not stop.is_set() and time.time() < end:
                 time.sleep(min(0.05, max(0.0, end - time.time())))
     sock.close()
     summary(local)

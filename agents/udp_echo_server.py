@@ -15,27 +15,15 @@ the socket tells it, else null), reply (to, source = the source address the repl
 when the server fixed it, else null; routeSource = the source the kernel's route lookup picks for
 that peer, measured with a connect()ed probe socket, only in recvfrom-any), error, summary."""
 import argparse
-import json
 import select
-import signal
 import socket
 import struct
-import sys
 import time
+
+from labagent import emit, hostport, stop_event
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux value; older Pythons lack the constant
 IN_PKTINFO = struct.Struct("=i4s4s")  # struct in_pktinfo {int ipi_ifindex; in_addr ipi_spec_dst, ipi_addr}
-
-
-def emit(event, **fields):
-    record = {"event": event, "t": time.time()}
-    record.update(fields)
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
-
-
-def hostport(addr):
-    return "%s:%d" % (addr[0], addr[1])
 
 
 def route_source(peer):
@@ -60,13 +48,7 @@ def main():
     if args.mode == "bind-address" and not args.address:
         ap.error("--address is required in bind-address mode")
 
-    stop = {"flag": False}
-
-    def on_signal(*_):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_event()
 
     bind_ip = args.address if args.mode == "bind-address" else "0.0.0.0"
     state = {"requests": 0, "replies": 0, "errors": [], "locals": set(), "sources": set(), "routeSources": set()}
@@ -101,11 +83,11 @@ def main():
             sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
         sock.bind((bind_ip, args.port))
     sock.setblocking(False)
-    emit("ready", mode=args.mode, bound="%s:%d" % sock.getsockname(), proto="tcp" if args.mode == "tcp" else "udp")
+    emit("ready", mode=args.mode, bound=hostport(sock.getsockname()), proto="tcp" if args.mode == "tcp" else "udp")
 
     conns = {}  # tcp: socket -> pending bytes (an unfinished line)
     deadline = time.time() + args.duration
-    while not stop["flag"]:
+    while not stop.is_set():
         left = deadline - time.time()
         if left <= 0:
             break

@@ -4,23 +4,14 @@ port, connects, and exchanges a line every --ping-interval seconds for --hold se
 with a RST (SO_LINGER 0) so no TIME_WAIT keeps the tuple from being reused by the next wave."""
 import argparse
 import errno
-import json
-import signal
 import socket
 import struct
-import sys
 import threading
 import time
 
+from labagent import emit, errno_name, stop_event
+
 lock = threading.Lock()
-
-
-def emit(event, **fields):
-    record = dict(event=event, t=time.time())
-    record.update(fields)
-    with lock:
-        sys.stdout.write(json.dumps(record) + "\n")
-        sys.stdout.flush()
 
 
 def ports(spec):
@@ -47,7 +38,7 @@ def run_one(args, port, results, stop):
         rec["tuple"] = "%s:%d>%s:%d" % (local[0], local[1], args.server, args.port)
         rec["connectedT"] = time.time()
         end = time.time() + args.hold
-        while time.time() < end and not stop["flag"]:
+        while time.time() < end and not stop.is_set():
             s.sendall(b"ping\n")
             got = b""
             while not got.endswith(b"\n"):
@@ -61,7 +52,7 @@ def run_one(args, port, results, stop):
     except socket.timeout:
         rec["error"], rec["failedT"] = "timeout", time.time()
     except OSError as e:
-        rec["error"], rec["failedT"] = (errno.errorcode.get(e.errno, str(e)) if e.errno else str(e)), time.time()
+        rec["error"], rec["failedT"] = errno_name(e), time.time()
     finally:
         s.close()
     emit("connection", **rec)
@@ -80,9 +71,7 @@ def main():
     ap.add_argument("--reply-timeout", type=float, default=2.0)
     ap.add_argument("--label", default="wave")
     args = ap.parse_args()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *a: stop.update(flag=True))
-    signal.signal(signal.SIGINT, lambda *a: stop.update(flag=True))
+    stop = stop_event()
     emit("ready", label=args.label, server="%s:%d" % (args.server, args.port))
     results = []
     threads = [threading.Thread(target=run_one, args=(args, p, results, stop)) for p in ports(args.source_ports)]

@@ -22,3 +22,8 @@ export function delta(before: ConntrackStats, after: ConntrackStats, key: string
   if (before[key] === undefined || after[key] === undefined) return null;
   return after[key]! - before[key]!;
 }
+
+/** The INVALID counter of a node before and after a run, as evidence. */
+export function invalidCounters(node: string, before: ConntrackStats, after: ConntrackStats) {
+  return { node, invalidBefore: before.invalid ?? null, invalidAfter: after.invalid ?? null, invalidDelta: delta(before, after, 'invalid') };
+}

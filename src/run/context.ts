@@ -10,6 +10,13 @@ import type { Provider } from '../providers/types.js';
 import type { Transport } from '../transport/types.js';
 import { AgentRun, deployAgent } from './agent.js';
 import { Capture } from './capture.js';
+import { parseConntrackStats, type ConntrackStats } from './conntrack.js';
+
+export interface StoppedCapture {
+  file: string;
+  captured: number | null;
+  droppedByKernel: number | null;
+}
 
 export class ScenarioContext {
   private readonly agents: AgentRun[] = [];
@@ -73,6 +80,33 @@ export class ScenarioContext {
     const text = out.stdout + (out.stderr ? `\n# stderr\n${out.stderr}` : '');
     fs.writeFileSync(path.join(this.dir, 'snapshots', `${label}.txt`), `# ${node}: ${argv.join(' ')}\n${text}`);
     return out.stdout + out.stderr;
+  }
+
+  /** `conntrack -S` of a node, kept as snapshot `conntrack-S-<when>` and summed over CPUs; empty when conntrack is missing. */
+  async conntrackCounters(node: string, when: string): Promise<ConntrackStats> {
+    return parseConntrackStats(await this.snapshot(node, `conntrack-S-${when}`, ['conntrack', '-S']));
+  }
+
+  async kernel(node: string): Promise<string> {
+    return (await this.transport(node).exec(['uname', '-r'])).stdout.trim();
+  }
+
+  /** Stop every capture started so far, in the order they were started; files are local paths. */
+  async stopCaptures(): Promise<StoppedCapture[]> {
+    const stopped: StoppedCapture[] = [];
+    while (this.captures.length > 0) {
+      stopped.push(await this.captures[0]!.stop());
+      this.captures.shift();
+    }
+    return stopped;
+  }
+
+  /** What evidence.json lists as a run's artifacts: captures (relative, with tcpdump's counts) and agent logs. */
+  artifacts(pcaps: StoppedCapture[]) {
+    return {
+      pcaps: pcaps.map((p) => ({ file: this.relative(p.file), captured: p.captured, droppedByKernel: p.droppedByKernel })),
+      agentLogs: this.agents.map((a) => this.relative(a.logFile)),
+    };
   }
 
   writeArtifact(name: string, content: string): string {

@@ -1,54 +1,80 @@
-/** The docker-1090 verdict follows from its evidence, branch by branch. */
+/** docker-1090: verdicts from evidence recorded in real runs on 6.18, and the judge's answer to broken evidence. */
 import test from 'ava';
 import { oowRstScenario } from '../../src/run/scenarios/oow-rst.js';
+import type { OowEvidence } from '../../src/run/scenarios/oow-rst-judge.js';
+import { serverSummarySchema } from '../../src/run/scenarios/oow-rst-judge.js';
+import { parseSummary } from '../../src/run/summary.js';
+import { recorded } from './recorded.js';
 
 const params = oowRstScenario.params.parse({ client: 'app', server: 'server' });
+const judge = (variant: string, change: (e: OowEvidence) => OowEvidence = (e) => e) => oowRstScenario.judge(change(recorded<OowEvidence>('docker-1090', variant).evidence), params);
 
-function evidence(overrides: Record<string, unknown> = {}) {
-  return {
-    server: { established: true, peer: '10.10.1.2:40000', forged: { seq: 100, offset: 100000 }, rsts: [], rstsAfterForge: 0, firstRstMsAfterForge: null, bytesEchoedAfterForge: 70, connectionEnd: 'fin' },
-    client: { outcome: 'intact', sent: 25, echoed: 25, error: null, local: '172.17.0.2:40000' },
-    rstAtServer: { fromAgent: 0, fromPcap: 0, firstMsAfterForge: null },
-    clientHostPath: { forgedSeenOnUplink: true, rstAnsweredSegment: null },
-    conntrack: { invalidDelta: 0 },
-    ...overrides,
-  };
-}
-
-test('a RST seen by the agent and in the capture is REPRODUCED', (t) => {
-  const v = oowRstScenario.judge(
-    evidence({ rstAtServer: { fromAgent: 1, fromPcap: 1, firstMsAfterForge: 3 }, client: { outcome: 'reset', sent: 6, echoed: 5, error: 'ECONNRESET' }, clientHostPath: { forgedSeenOnUplink: true, rstAnsweredSegment: { isForgedSegment: true } } }),
-    params,
-  );
+test('baseline: the RST answered a later, legitimate segment after the forged one moved the window', (t) => {
+  const v = judge('baseline');
   t.is(v.verdict, 'REPRODUCED');
-  t.regex(v.reason, /in answer to the forged segment itself/);
+  t.regex(v.reason, /forged segment was de-NATed and forwarded to the container, which answered with a duplicate ACK/);
+  t.regex(v.reason, /the RST answered a later, legitimate server segment that was INVALID and not forwarded/);
 });
 
-test('no RST and a healthy connection is NOT_REPRODUCED', (t) => {
-  t.is(oowRstScenario.judge(evidence(), params).verdict, 'NOT_REPRODUCED');
-});
-
-test('no RST but a stalled connection is NOT_REPRODUCED and says it stalled', (t) => {
-  const v = oowRstScenario.judge(evidence({ client: { outcome: 'timeout', sent: 7, echoed: 6, error: 'no echo' }, conntrack: { invalidDelta: 13 } }), params);
+test('upstream-trigger: the segment far behind is de-NATed, the container answers with a duplicate ACK, the connection survives', (t) => {
+  const v = judge('upstream-trigger');
   t.is(v.verdict, 'NOT_REPRODUCED');
-  t.regex(v.reason, /stalled/);
-  t.regex(v.reason, /invalid \+13/);
+  t.regex(v.reason, /de-NATed and forwarded to the container, which answered with a duplicate ACK with a D-SACK of the forged bytes/);
+  t.regex(v.reason, /client 25\/25 echoes/);
 });
 
-test('agent and capture disagreeing is INCONCLUSIVE', (t) => {
-  t.is(oowRstScenario.judge(evidence({ rstAtServer: { fromAgent: 1, fromPcap: 0, firstMsAfterForge: 3 } }), params).verdict, 'INCONCLUSIVE');
+test('ahead-far: the RST answered the forged segment itself', (t) => {
+  const v = judge('ahead-far');
+  t.is(v.verdict, 'REPRODUCED');
+  t.regex(v.reason, /the RST answered the forged segment itself: it was INVALID, skipped the de-NAT/);
 });
 
-test('a forged segment that never reached the client host is INCONCLUSIVE', (t) => {
-  t.is(oowRstScenario.judge(evidence({ clientHostPath: { forgedSeenOnUplink: false, rstAnsweredSegment: null } }), params).verdict, 'INCONCLUSIVE');
+test('drop-invalid: no RST but a stalled connection is REPRODUCED, "stall, not reset"', (t) => {
+  const v = judge('drop-invalid');
+  t.is(v.verdict, 'REPRODUCED');
+  t.regex(v.reason, /^stall, not reset/);
+  t.regex(v.reason, /client timed out \(client \d+\/\d+ echoes\)/);
 });
 
-test('no connection, or no forged segment, is INCONCLUSIVE', (t) => {
-  t.is(oowRstScenario.judge(evidence({ server: null }), params).verdict, 'INCONCLUSIVE');
-  t.is(oowRstScenario.judge(evidence({ server: { ...evidence().server, established: false } }), params).verdict, 'INCONCLUSIVE');
-  t.is(oowRstScenario.judge(evidence({ server: { ...evidence().server, forged: null } }), params).verdict, 'INCONCLUSIVE');
+test('workarounds that keep the connection alive, and the no-NAT control, are NOT_REPRODUCED', (t) => {
+  for (const variant of ['be-liberal', 'no-nat', 'ahead-far-drop-invalid']) t.is(judge(variant).verdict, 'NOT_REPRODUCED', variant);
+  t.regex(judge('ahead-far-drop-invalid').reason, /the forged segment was not forwarded to the container; no RST/);
 });
 
-test('a client reset without a RST from the client host is INCONCLUSIVE', (t) => {
-  t.is(oowRstScenario.judge(evidence({ client: { outcome: 'reset', sent: 3, echoed: 2, error: 'ECONNRESET' } }), params).verdict, 'INCONCLUSIVE');
+test('every recorded verdict is what the judge gives today', (t) => {
+  for (const variant of ['baseline', 'upstream-trigger', 'ahead-far', 'drop-invalid', 'be-liberal', 'no-nat', 'ahead-far-drop-invalid']) {
+    const r = recorded<OowEvidence>('docker-1090', variant);
+    t.is(oowRstScenario.judge(r.evidence, params).verdict, r.verdict, variant);
+  }
+});
+
+test('an unreadable capture is INCONCLUSIVE, never "0 RSTs"', (t) => {
+  const v = judge('be-liberal', (e) => ({ ...e, captureProblems: ['capture pcap/server-eth0.pcap cannot be read: truncated dump file'] }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /cannot be read/);
+});
+
+test('a server summary that does not parse is INCONCLUSIVE and names the field', (t) => {
+  const raw = recorded<OowEvidence>('docker-1090', 'be-liberal').evidence.server;
+  if (!raw.ok) return t.fail('the recorded summary parses');
+  const broken = parseSummary('server', serverSummarySchema, { event: 'summary', t: 0, ...raw.value, forged: { ...raw.value.forged, seq: 'x' } });
+  const v = judge('be-liberal', (e) => ({ ...e, server: broken }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /field forged\.seq/);
+});
+
+test('a missing client summary is INCONCLUSIVE', (t) => {
+  const v = judge('be-liberal', (e) => ({ ...e, client: parseSummary('client', serverSummarySchema, undefined) as OowEvidence['client'] }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /the client agent produced no summary/);
+});
+
+test('"intact" without data delivered after the forged segment is not proof: INCONCLUSIVE', (t) => {
+  const v = judge('be-liberal', (e) => ({ ...e, clientHostPath: { ...e.clientHostPath!, serverDataDeliveredAfterForged: 0 } }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+});
+
+test('agent and capture disagreeing about the RST is INCONCLUSIVE', (t) => {
+  const v = judge('baseline', (e) => ({ ...e, rstAtServer: { ...e.rstAtServer, fromPcap: 0 } }));
+  t.is(v.verdict, 'INCONCLUSIVE');
 });

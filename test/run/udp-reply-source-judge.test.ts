@@ -1,29 +1,30 @@
+/** moby-15127: verdicts of a recorded run on 6.18, and what the judge does with broken evidence. */
 import test from 'ava';
-import { udpReplySourceScenario as s } from '../../src/run/scenarios/udp-reply-source.js';
+import { udpReplySourceScenario as s, type ReplyEvidence as Evidence } from '../../src/run/scenarios/udp-reply-source.js';
+import { recorded } from './recorded.js';
 
-const udp = s.params.parse({ server: 'host', client: 'app' });
-const tcp = s.params.parse({ server: 'host', client: 'app', mode: 'tcp' });
-const base = { target: '10.15.1.2', client: { sent: 5, received: 5, replySources: ['10.15.1.2'], errors: [] }, onBridge: { replies: 5, replySources: ['10.15.1.2'], wrongSourceReplies: 0, icmpPortUnreachableFromClient: 0 } };
 
-test('wrong source captured and replies missing: REPRODUCED', (t) => {
-  const v = s.judge({ ...base, client: { ...base.client, received: 0 }, onBridge: { replies: 5, replySources: ['172.17.0.1'], wrongSourceReplies: 5, icmpPortUnreachableFromClient: 5 } }, udp);
-  t.is(v.verdict, 'REPRODUCED');
-  t.regex(v.reason, /from 172\.17\.0\.1 instead of 10\.15\.1\.2/);
+const params = (mode: string) => s.params.parse({ server: 'host', client: 'app', mode });
+const judge = (mode: string, change: (e: Evidence) => Evidence = (e) => e) => s.judge(change(recorded<Evidence>('moby-15127', mode).evidence), params(mode));
+
+test('recorded verdicts: recvfrom-any REPRODUCED, the three fixes NOT_REPRODUCED', (t) => {
+  for (const mode of ['recvfrom-any', 'bind-address', 'pktinfo', 'tcp']) t.is(judge(mode).verdict, recorded<Evidence>('moby-15127', mode).verdict, mode);
+  t.is(judge('recvfrom-any').verdict, 'REPRODUCED');
+  t.regex(judge('recvfrom-any').reason, /from 172\.17\.0\.1 instead of 10\.15\.1\.2/);
+  t.is(judge('pktinfo').verdict, 'NOT_REPRODUCED');
 });
 
-test('right source and every reply: NOT_REPRODUCED', (t) => t.is(s.judge(base, udp).verdict, 'NOT_REPRODUCED'));
-
-test('wrong source but every reply received: INCONCLUSIVE (the stories disagree)', (t) => {
-  t.is(s.judge({ ...base, onBridge: { ...base.onBridge, replySources: ['172.17.0.1'], wrongSourceReplies: 5 } }, udp).verdict, 'INCONCLUSIVE');
+test('an unreadable capture is INCONCLUSIVE for UDP, and does not matter for TCP', (t) => {
+  const broken = (e: Evidence) => ({ ...e, captureProblems: ['capture pcap/host-docker0.pcap cannot be read: truncated dump file'] });
+  t.is(judge('bind-address', broken).verdict, 'INCONCLUSIVE');
+  t.is(judge('tcp', broken).verdict, 'NOT_REPRODUCED');
 });
 
-test('no reply on the bridge at all: INCONCLUSIVE', (t) => {
-  t.is(s.judge({ ...base, client: { ...base.client, received: 0 }, onBridge: { ...base.onBridge, replies: 0, replySources: [] } }, udp).verdict, 'INCONCLUSIVE');
+test('no reply on the bridge at all, or no client summary, is INCONCLUSIVE', (t) => {
+  t.is(judge('bind-address', (e) => ({ ...e, onBridge: { ...e.onBridge, replies: 0 } })).verdict, 'INCONCLUSIVE');
+  t.is(judge('bind-address', (e) => ({ ...e, client: null })).verdict, 'INCONCLUSIVE');
 });
 
-test('TCP: every reply is NOT_REPRODUCED, a missing one is INCONCLUSIVE', (t) => {
-  t.is(s.judge(base, tcp).verdict, 'NOT_REPRODUCED');
-  t.is(s.judge({ ...base, client: { ...base.client, received: 3 } }, tcp).verdict, 'INCONCLUSIVE');
+test('TCP with a missing reply is INCONCLUSIVE', (t) => {
+  t.is(judge('tcp', (e) => ({ ...e, client: { ...e.client!, received: e.client!.sent - 1 } })).verdict, 'INCONCLUSIVE');
 });
-
-test('no client summary: INCONCLUSIVE', (t) => t.is(s.judge({ ...base, client: null }, udp).verdict, 'INCONCLUSIVE'));

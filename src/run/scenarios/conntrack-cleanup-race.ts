@@ -7,8 +7,19 @@
  * the tuples at once.
  */
 import { z } from 'zod';
-import type { Scenario } from './types.js';
+import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
+import { parseSummary } from '../summary.js';
+import type { ScenarioContext } from '../context.js';
+import type { AgentRun } from '../agent.js';
+import type { Transport } from '../../transport/types.js';
+
+const policySummarySchema = z.object({
+  cycles: z.number().int(),
+  deletions: z.array(z.object({ tuple: z.string(), cycle: z.number().int(), t: z.number(), kernelHadFlowAtDeletion: z.boolean() }).passthrough()),
+  deniedFlows: z.array(z.object({ tuple: z.string(), packets: z.number().int() })),
+});
+const waveSummarySchema = z.object({ attempts: z.number().int(), ok: z.number().int(), connections: z.array(z.object({ tuple: z.string().nullable() }).passthrough()) });
 
 const paramsSchema = z.strictObject({
   client: z.string(),
@@ -38,93 +49,58 @@ interface Deletion {
   t: number;
 }
 
+export interface RaceEvidence {
+  kernel: string;
+  /** Agent summaries that are missing or do not parse; any one makes the run INCONCLUSIVE. */
+  summaryProblems?: string[];
+  algorithm: string;
+  timing: {
+    staleEntriesAtTrigger: number;
+    wave2ConnectedFrom: number | null;
+    wave2ConnectedUntil: number | null;
+    triggerSnapshotAt: number;
+    firstDeletionOfTriggerCycle: number | null;
+    [key: string]: unknown;
+  };
+  wave1: ReturnType<typeof summarize>;
+  wave2: ReturnType<typeof summarize>;
+  deletions: Deletion[];
+  liveFlowsDeleted: Array<{ tuple: string; cycle: number; t: number }>;
+  deniedFlows: Array<{ flow: string; packets: number }>;
+  cycles: number | null;
+  agentLogs: string[];
+}
+
 const TIMEOUTS = ['nf_conntrack_tcp_timeout_close', 'nf_conntrack_tcp_timeout_time_wait', 'nf_conntrack_tcp_timeout_fin_wait', 'nf_conntrack_tcp_timeout_close_wait', 'nf_conntrack_tcp_timeout_last_ack'];
 
-export const conntrackCleanupRaceScenario: Scenario<Params> = {
+export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
   kind: 'conntrack-cleanup-race',
   summary: "a policy agent's conntrack cleanup against 5-tuple reuse; are live flows denied?",
   params: paramsSchema,
-  nodeRefs: (p) => [
-    { param: 'client', node: p.client },
-    { param: 'server', node: p.server },
-  ],
+  nodeRefs: (p) => refsTo(p, 'client', 'server'),
 
   async run(ctx, params) {
     const serverT = ctx.transport(params.server);
-    const serverAddr = ctx.address(params.server);
-    const clientAddr = ctx.address(params.client);
     const echo = await ctx.startAgent(params.server, 'echo', 'echo_server.py', ['--port', String(params.port), '--duration', '120']);
     const agent = await ctx.startAgent(params.server, 'policy-agent', 'policy_agent.py', [
-      '--port', String(params.port), '--algorithm', params.algorithm, '--cleanup-period', String(params.cleanupPeriodS), '--per-entry-delay', String(params.perEntryDelayS), '--duration', '110',
+      '--port', String(params.port), '--algorithm', params.algorithm, '--cleanup-period', String(params.cleanupPeriodS),
+      '--per-entry-delay', String(params.perEntryDelayS), '--duration', '110',
     ]);
-    const saved: Array<[string, string]> = [];
+    const saved = await shortenCloseTimeouts(serverT, params.conntrackCloseTimeoutS);
     try {
-      for (const key of TIMEOUTS) {
-        const name = `net.netfilter.${key}`;
-        saved.push([name, (await serverT.exec(['sysctl', '-n', name])).stdout.trim()]);
-        await serverT.exec(['sysctl', '-qw', `${name}=${params.conntrackCloseTimeoutS}`]);
-      }
-      const cycleMs = params.cleanupPeriodS * 1000;
-      await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
-
-      const wave = (label: string, holdS: number) =>
-        ctx.startAgent(params.client, label, 'wave_client.py', [
-          '--server', serverAddr, '--port', String(params.port), '--source-ports', params.sourcePorts, '--hold', String(holdS), '--label', label,
-        ]);
-      const wave1 = await wave('wave1', 1);
-      await wave1.finish(30_000);
-      const wave1Done = Date.now() / 1000;
-
-      const expiredAt = await waitForExpiry(() => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout), clientAddr, 15_000);
-      const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
-      const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
-      await wave2.finish((params.cleanupPeriodS + 30) * 1000);
-      const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
-      await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
+      const waves = await reuseTuplesDuringCleanup(ctx, params, agent);
       await agent.stop();
       await echo.stop();
-
-      const summary = agent.summary() as { deletions?: Deletion[]; deniedFlows?: Array<{ tuple: string; packets: number }>; cycles?: number } | undefined;
-      const w1 = wave1.summary() as { connections?: Connection[] } | undefined;
-      const w2 = wave2.summary() as { connections?: Connection[] } | undefined;
-      const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
-      const deletions = summary?.deletions ?? [];
-      const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
-      const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
-      return {
-        kernel: (await serverT.exec(['uname', '-r'])).stdout.trim(),
-        algorithm: params.algorithm,
-        timing: {
-          cleanupPeriodS: params.cleanupPeriodS,
-          perEntryDelayS: params.perEntryDelayS,
-          wave1EntriesExpiredAt: expiredAt,
-          triggerCycle: trigger.cycle,
-          triggerSnapshotAt: trigger.t,
-          staleEntriesAtTrigger: (trigger.mapSize as number) - (trigger.snapshotSize as number),
-          wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
-          wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
-          firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
-        },
-        wave1: summarize(w1?.connections),
-        wave2: summarize(w2?.connections),
-        deletions,
-        liveFlowsDeleted: deletions.filter((d) => d.kernelHadFlowAtDeletion && wave2Tuples.has(d.tuple)).map((d) => ({ tuple: d.tuple, cycle: d.cycle, t: d.t })),
-        // The denied set is keyed like the allowed one: client address . port . server address . port.
-        deniedFlows: (summary?.deniedFlows ?? []).map((d) => ({ flow: d.tuple, packets: d.packets })),
-        cycles: summary?.cycles ?? null,
-        agentLogs: ['policy-agent', 'wave1', 'wave2', 'echo'].map((l) => ctx.relative(`${ctx.dir}/agents/${l}.jsonl`)),
-      };
+      return { kernel: await ctx.kernel(params.server), ...raceEvidence(params, agent, waves), agentLogs: ctx.artifacts([]).agentLogs };
     } finally {
       for (const [name, value] of saved) await serverT.exec(['sysctl', '-qw', `${name}=${value}`], { check: false });
     }
   },
 
   judge(evidence) {
-    const timing = evidence.timing as { staleEntriesAtTrigger: number; wave2ConnectedFrom: number | null; wave2ConnectedUntil: number | null; triggerSnapshotAt: number; firstDeletionOfTriggerCycle: number | null };
-    const wave1 = evidence.wave1 as { attempts: number; ok: number };
-    const wave2 = evidence.wave2 as { attempts: number; ok: number; failed: Array<{ tuple: string | null; error: string | null }> };
-    const denied = evidence.deniedFlows as Array<{ flow: string; packets: number }>;
-    const live = evidence.liveFlowsDeleted as Array<{ tuple: string }>;
+    const problems = evidence.summaryProblems ?? ['the evidence lists no agent summaries'];
+    if (problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['summaryProblems']);
+    const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
     if (wave1.attempts === 0 || wave1.ok < wave1.attempts) return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
     if (timing.staleEntriesAtTrigger <= 0) return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
     if (timing.wave2ConnectedFrom === null) return verdict('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
@@ -147,7 +123,85 @@ export const conntrackCleanupRaceScenario: Scenario<Params> = {
   },
 };
 
-function summarize(connections: Connection[] | undefined) {
+/** Short TCP close timeouts on the server, so wave 1's entries leave the kernel table before wave 2 reuses their tuples. */
+async function shortenCloseTimeouts(serverT: Transport, seconds: number): Promise<Array<[string, string]>> {
+  const saved: Array<[string, string]> = [];
+  for (const key of TIMEOUTS) {
+    const name = `net.netfilter.${key}`;
+    saved.push([name, (await serverT.exec(['sysctl', '-n', name])).stdout.trim()]);
+    await serverT.exec(['sysctl', '-qw', `${name}=${seconds}`]);
+  }
+  return saved;
+}
+
+/** Wave 1 opens and closes the tuples; once they expired, wave 2 reuses them right after a cleanup walk took its snapshot. */
+async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, agent: AgentRun) {
+  const serverT = ctx.transport(params.server);
+  const cycleMs = params.cleanupPeriodS * 1000;
+  await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
+  const wave = (label: string, holdS: number) =>
+    ctx.startAgent(params.client, label, 'wave_client.py', [
+      '--server', ctx.address(params.server), '--port', String(params.port), '--source-ports', params.sourcePorts, '--hold', String(holdS), '--label', label,
+    ]);
+  const wave1 = await wave('wave1', 1);
+  await wave1.finish(30_000);
+  const wave1Done = Date.now() / 1000;
+  const listFlows = () => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout);
+  const expiredAt = await waitForExpiry(listFlows, ctx.address(params.client), 15_000);
+  const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
+  const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
+  await wave2.finish((params.cleanupPeriodS + 30) * 1000);
+  const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
+  await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
+  return { wave1, wave2, trigger, expiredAt };
+}
+
+function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType<typeof reuseTuplesDuringCleanup>>) {
+  const { wave1, wave2, trigger, expiredAt } = waves;
+  const parsed = [
+    parseSummary('policy', policySummarySchema, agent.summary()),
+    parseSummary('wave1', waveSummarySchema, wave1.summary()),
+    parseSummary('wave2', waveSummarySchema, wave2.summary()),
+  ] as const;
+  type PolicySummary = { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number };
+  const summary = parsed[0].ok ? (parsed[0].value as PolicySummary) : undefined;
+  const w1 = parsed[1].ok ? (wave1.summary() as { connections?: Connection[] }) : undefined;
+  const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
+  const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
+  const deletions = summary?.deletions ?? [];
+  const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
+  const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
+  return {
+    summaryProblems: parsed.flatMap((p) => (p.ok ? [] : [p.problem])),
+    algorithm: params.algorithm,
+    timing: {
+      cleanupPeriodS: params.cleanupPeriodS,
+      perEntryDelayS: params.perEntryDelayS,
+      wave1EntriesExpiredAt: expiredAt,
+      triggerCycle: trigger.cycle,
+      triggerSnapshotAt: trigger.t,
+      staleEntriesAtTrigger: (trigger.mapSize as number) - (trigger.snapshotSize as number),
+      wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
+      wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
+      firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
+    },
+    wave1: summarize(w1?.connections),
+    wave2: summarize(w2?.connections),
+    deletions,
+    liveFlowsDeleted: deletions.filter((d) => d.kernelHadFlowAtDeletion && wave2Tuples.has(d.tuple)).map((d) => ({ tuple: d.tuple, cycle: d.cycle, t: d.t })),
+    // The denied set is keyed like the allowed one: client address . port . server address . port.
+    deniedFlows: (summary?.deniedFlows ?? []).map((d) => ({ flow: d.tuple, packets: d.packets })),
+    cycles: summary?.cycles ?? null,
+  };
+}
+
+interface WaveResult {
+  attempts: number;
+  ok: number;
+  failed: Array<{ tuple: string | null; error: string | null; t: number | null }>;
+}
+
+function summarize(connections: Connection[] | undefined): WaveResult {
   const list = connections ?? [];
   return { attempts: list.length, ok: list.filter((c) => c.ok).length, failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })) };
 }

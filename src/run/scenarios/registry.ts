@@ -7,9 +7,9 @@ import { udpBindingSequenceScenario } from './udp-binding-sequence.js';
 import { conntrackCleanupRaceScenario } from './conntrack-cleanup-race.js';
 import { declaredScenario } from '../declarative/scenario.js';
 
-const scenarios = new Map<string, Scenario<any>>();
+const scenarios = new Map<string, Scenario<any, any>>();
 
-export function registerScenario(scenario: Scenario<any>): void {
+export function registerScenario(scenario: Scenario<any, any>): void {
   if (scenarios.has(scenario.kind)) throw new Error(`internal: scenario ${scenario.kind} registered twice`);
   scenarios.set(scenario.kind, scenario);
 }
@@ -18,11 +18,11 @@ export function scenarioKinds(): string[] {
   return [...scenarios.keys()].sort();
 }
 
-export function findScenario(kind: string): Scenario<any> | undefined {
+export function findScenario(kind: string): Scenario<any, any> | undefined {
   return scenarios.get(kind);
 }
 
-export function getScenario(kind: string): Scenario<any> {
+export function getScenario(kind: string): Scenario<any, any> {
   const found = scenarios.get(kind);
   if (!found) throw new LabError(`unknown scenario kind "${kind}"`, { hint: `supported kinds: ${scenarioKinds().join(', ')}` });
   return found;

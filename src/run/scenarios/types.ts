@@ -7,6 +7,7 @@ import type { ResolvedLab, ResolvedVariant } from '../../lab/model.js';
 import type { ScenarioContext } from '../context.js';
 import type { Verdict } from '../verdict.js';
 
+/** What run-lab stores for any scenario; each scenario declares its own, more precise type. */
 export type Evidence = Record<string, unknown>;
 
 export interface NodeRef {
@@ -15,7 +16,7 @@ export interface NodeRef {
   node: string;
 }
 
-export interface Scenario<P = Record<string, unknown>> {
+export interface Scenario<P = Record<string, unknown>, E extends object = Evidence> {
   kind: string;
   summary: string;
   params: z.ZodType<P>;
@@ -23,7 +24,12 @@ export interface Scenario<P = Record<string, unknown>> {
   nodeRefs(params: P): NodeRef[];
   /** Extra checks against the resolved topology (e.g. "client must be a container"). */
   check?(params: P, lab: ResolvedLab): string[];
-  run(ctx: ScenarioContext, params: P, variant: ResolvedVariant): Promise<Evidence>;
+  run(ctx: ScenarioContext, params: P, variant: ResolvedVariant): Promise<E>;
   /** Pure: the verdict follows from the evidence alone. */
-  judge(evidence: Evidence, params: P): Verdict;
+  judge(evidence: E, params: P): Verdict;
+}
+
+/** The node references of parameters that name nodes directly: `nodeRefs: (p) => refsTo(p, 'client', 'server')`. */
+export function refsTo<P>(params: P, ...keys: Array<keyof P & string>): NodeRef[] {
+  return keys.map((key) => ({ param: key, node: String(params[key]) }));
 }

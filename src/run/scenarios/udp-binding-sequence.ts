@@ -6,9 +6,11 @@
  * conntrack and forwarding-rule snapshots before, during and after, on the host side and the VM.
  */
 import { z } from 'zod';
-import type { Scenario } from './types.js';
+import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
 import type { ScenarioContext } from '../context.js';
+import type { AgentRun } from '../agent.js';
+import { parseSummary } from '../summary.js';
 
 const phaseSchema = z.strictObject({ label: z.string().regex(/^[A-Z0-9_]{1,20}$/, 'a label such as PROPER_1'), closeOrder: z.enum(['proper', 'buggy']) });
 
@@ -41,6 +43,19 @@ interface PhaseEvidence {
   snapshots: string[];
 }
 
+export interface SequenceEvidence {
+  kernel: string;
+  emulated: string;
+  notEmulated: string;
+  phases: PhaseEvidence[];
+  pcaps: Array<{ file: string; captured: number | null; droppedByKernel: number | null }>;
+}
+
+/** The binding that counts is the forwarder's: a UDP socket on the published port owned by docker-proxy, not any socket on that port. */
+export function forwarderBinding(ssLine: string, port: number): boolean {
+  return ssLine.startsWith('udp') && new RegExp(`:${port}\\s`).test(ssLine) && ssLine.includes('(("docker-proxy"');
+}
+
 const sideOf = (ctx: ScenarioContext, p: Params) => {
   const app = ctx.node(p.app);
   const vm = app.host!;
@@ -48,14 +63,11 @@ const sideOf = (ctx: ScenarioContext, p: Params) => {
   return { vm, host: host.name, hostIsVm: host.name === vm };
 };
 
-export const udpBindingSequenceScenario: Scenario<Params> = {
+export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
   kind: 'udp-binding-sequence',
   summary: 'PROPER and BUGGY socket-close orders in sequence; does the published UDP binding disappear?',
   params: paramsSchema,
-  nodeRefs: (p) => [
-    { param: 'host', node: p.host },
-    { param: 'app', node: p.app },
-  ],
+  nodeRefs: (p) => refsTo(p, 'host', 'app'),
   check(p, lab) {
     const app = lab.nodes.find((n) => n.name === p.app);
     if (!app || app.kind !== 'container') return [`app must be a container (found ${p.app})`];
@@ -70,83 +82,117 @@ export const udpBindingSequenceScenario: Scenario<Params> = {
     const serverAddr = hostNode.desktop ? hostNode.interfaces.find((i) => i.peer?.node === vm)!.address : ctx.address(host);
     const sides = [...new Set([host, vm])];
     const bridge = ctx.node(vm).docker!.bridge;
-    const captures = [await ctx.capture(vm, bridge, `${vm}-${bridge}`, [`udp port ${params.udpPort}`])];
-    if (hostNode.desktop) captures.push(await ctx.capture(host, hostNode.desktop.switchIface, `${host}-${hostNode.desktop.switchIface}`, [`udp port ${params.udpPort} or tcp port ${params.tcpPort}`]));
-
+    await ctx.capture(vm, bridge, `${vm}-${bridge}`, [`udp port ${params.udpPort}`]);
+    if (hostNode.desktop) {
+      const iface = hostNode.desktop.switchIface;
+      await ctx.capture(host, iface, `${host}-${iface}`, [`udp port ${params.udpPort} or tcp port ${params.tcpPort}`]);
+    }
     const server = await ctx.startAgent(host, 'server', 'dual_server.py', [
       '--tcp-port', String(params.tcpPort), '--udp-host', '127.0.0.1', '--udp-port', String(params.udpPort), '--udp-interval', String(params.udpIntervalS),
       '--duration', String(params.phases.length * (params.runSeconds + 15) + 30),
     ]);
-
-    const snapshot = async (label: string, moment: Moment) => {
-      const files: string[] = [];
-      const binding: Record<string, boolean> = {};
-      for (const side of sides) {
-        const ss = await ctx.snapshot(side, `${label}-${moment}-${side}-ss`, ['ss', '-tulpn']);
-        files.push(`snapshots/${label}-${moment}-${side}-ss.txt`);
-        binding[side] = ss.split('\n').some((l) => l.startsWith('udp') && new RegExp(`:${params.udpPort}\\s`).test(l));
-      }
-      await ctx.snapshot(vm, `${label}-${moment}-${vm}-conntrack-udp`, ['conntrack', '-L', '-p', 'udp']);
-      await ctx.snapshot(vm, `${label}-${moment}-${vm}-nat-DOCKER`, ['iptables', '-t', 'nat', '-S', 'DOCKER']);
-      files.push(`snapshots/${label}-${moment}-${vm}-conntrack-udp.txt`, `snapshots/${label}-${moment}-${vm}-nat-DOCKER.txt`);
-      return { binding, files };
-    };
-
     const phases: PhaseEvidence[] = [];
-    for (const phase of params.phases) {
-      const pre = await snapshot(phase.label, 'pre');
-      const app = await ctx.startAgent(params.app, `app-${phase.label}`, 'dual_app.py', [
-        '--server', serverAddr, '--tcp-port', String(params.tcpPort), '--udp-port', String(params.udpPort),
-        '--run-seconds', String(params.runSeconds), '--close-order', phase.closeOrder, '--label', phase.label,
-      ]);
-      await new Promise((r) => setTimeout(r, (params.runSeconds * 1000) / 2));
-      const during = await snapshot(phase.label, 'during');
-      await app.finish((params.runSeconds + 15) * 1000);
-      await new Promise((r) => setTimeout(r, 500));
-      const post = await snapshot(phase.label, 'post');
-      const summary = app.summary() as { udpReceived?: number; tcpConnected?: boolean } | undefined;
-      const closed = server.all('tcp_closed').find((e) => e.session === phases.length + 1);
-      phases.push({
-        label: phase.label,
-        closeOrder: phase.closeOrder,
-        udpSent: typeof closed?.udpSent === 'number' ? closed.udpSent : null,
-        udpReceived: summary?.udpReceived ?? null,
-        tcpConnected: summary?.tcpConnected ?? null,
-        binding: Object.fromEntries(sides.map((s) => [s, { pre: pre.binding[s]!, during: during.binding[s]!, post: post.binding[s]! }])),
-        snapshots: [...pre.files, ...during.files, ...post.files],
-      });
-    }
+    for (const phase of params.phases) phases.push(await runPhase(ctx, params, { server, serverAddr, sides, vm }, phase, phases.length + 1));
     await server.stop();
-    const pcaps = [];
-    for (const c of captures) pcaps.push(await c.stop());
+    const pcaps = await ctx.stopCaptures();
     return {
-      kernel: (await ctx.transport(vm).exec(['uname', '-r'])).stdout.trim(),
+      kernel: await ctx.kernel(vm),
       emulated: hostNode.desktop
-        ? `host side ${host} with a userland port forwarder (docker-proxy) on udp/${params.udpPort}, a NATed switch to the VM ${vm}, Docker's DNAT rules and docker-proxy inside the VM, container ${params.app}`
+        ? `host side ${host} with a userland port forwarder (docker-proxy) on udp/${params.udpPort}, a NATed switch to the VM ${vm}, ` +
+          `Docker's DNAT rules and docker-proxy inside the VM, container ${params.app}`
         : `a plain Docker host ${vm} with Docker's DNAT rules and docker-proxy`,
-      notEmulated: "Docker Desktop's own Windows-side forwarding (com.docker.backend/vpnkit) and the Hyper-V switch: docker-proxy and a Linux bridge-free veth switch stand in for them",
+      notEmulated:
+        "Docker Desktop's own Windows-side forwarding (com.docker.backend/vpnkit) and the Hyper-V switch: " +
+        'docker-proxy and a Linux bridge-free veth switch stand in for them',
       phases,
-      pcaps: pcaps.map((p) => ({ file: ctx.relative(p.file), captured: p.captured, droppedByKernel: p.droppedByKernel })),
+      pcaps: ctx.artifacts(pcaps).pcaps,
     };
   },
 
   judge(evidence) {
-    const phases = evidence.phases as PhaseEvidence[] | undefined;
+    const phases = evidence.phases;
     if (!phases?.length) return verdict('INCONCLUSIVE', 'no phase ran', ['phases']);
+    const unmeasured = phases.filter((p) => p.udpReceived === null || p.udpSent === null);
+    if (unmeasured.length > 0) {
+      const labels = unmeasured.map((p) => p.label).join(', ');
+      return verdict('INCONCLUSIVE', `the app or server reported no UDP counts for ${labels}`, ['phases.udpReceived', 'phases.udpSent']);
+    }
     const proper = phases.filter((p) => p.closeOrder === 'proper');
     const buggy = phases.filter((p) => p.closeOrder === 'buggy');
-    if (proper.some((p) => !p.udpReceived)) {
-      return verdict('INCONCLUSIVE', `a PROPER phase received no UDP at all (${proper.map((p) => `${p.label} ${p.udpReceived ?? '?'}`).join(', ')}), so the forwarding path itself does not work`, ['phases.udpReceived']);
+    if (proper.length === 0 || proper.some((p) => !p.udpReceived)) {
+      const got = proper.map((p) => `${p.label} ${p.udpReceived}`).join(', ') || 'none ran';
+      return verdict('INCONCLUSIVE', `no PROPER phase shows UDP arriving (${got}), so the forwarding path itself is not shown to work`, ['phases.udpReceived']);
     }
     const [first, second] = buggy;
     if (!first || !second) return verdict('INCONCLUSIVE', 'the sequence needs two BUGGY phases', ['phases']);
     const sides = Object.keys(first.binding);
+    const emulation = `emulated: ${evidence.emulated}; not emulated: ${evidence.notEmulated}`;
     const lostAfterFirst = sides.filter((s) => first.binding[s]!.pre && !first.binding[s]!.post);
-    const counts = phases.map((p) => `${p.label} ${p.udpReceived}/${p.udpSent ?? '?'}`).join(', ');
+    const counts = phases.map((p) => `${p.label} ${p.udpReceived}/${p.udpSent}`).join(', ');
     if (lostAfterFirst.length > 0 && second.udpReceived === 0) {
-      return verdict('REPRODUCED', `the published UDP binding on ${lostAfterFirst.join(', ')} disappeared after ${first.label} and ${second.label} received nothing while PROPER phases received (${counts})`, ['phases.binding', 'phases.udpReceived']);
+      const lost = `docker-proxy's UDP binding on ${lostAfterFirst.join(', ')} disappeared after ${first.label}`;
+      return verdict('REPRODUCED', `${lost} and ${second.label} received nothing while PROPER phases received (${counts}); ${emulation}`, [
+        'phases.binding',
+        'phases.udpReceived',
+      ]);
     }
-    const kept = sides.map((s) => `${s} ${phases.every((p) => p.binding[s]!.post) ? 'kept its binding through every phase' : 'lost its binding at some point'}`).join('; ');
-    return verdict('NOT_REPRODUCED', `${kept}; UDP received per phase: ${counts}`, ['phases.binding', 'phases.udpReceived']);
+    const keptAll = (s: string) => phases.every((p) => p.binding[s]!.post);
+    const keptOrLost = (s: string) => (keptAll(s) ? "kept docker-proxy's binding through every phase" : "lost docker-proxy's binding at some point");
+    const kept = sides.map((s) => `${s} ${keptOrLost(s)}`).join('; ');
+    return verdict(
+      'INCONCLUSIVE',
+      "the lab cannot observe the report's mechanism: it lives in Docker Desktop's own forwarder, which is not emulated here. " +
+        `What the emulation showed: ${kept}; UDP received per phase: ${counts}. ${emulation}`,
+      ['phases.binding', 'phases.udpReceived', 'notEmulated'],
+    );
   },
 };
+
+const appSummarySchema = z.object({ udpReceived: z.number().int(), tcpConnected: z.boolean() });
+
+interface Sequence {
+  server: AgentRun;
+  serverAddr: string;
+  sides: string[];
+  vm: string;
+}
+
+/** ss, conntrack and the DOCKER nat chain on each side; the binding that counts is docker-proxy's. */
+async function snapshotSides(ctx: ScenarioContext, params: Params, seq: Sequence, label: string, moment: Moment) {
+  const files: string[] = [];
+  const binding: Record<string, boolean> = {};
+  for (const side of seq.sides) {
+    const ss = await ctx.snapshot(side, `${label}-${moment}-${side}-ss`, ['ss', '-tulpn']);
+    files.push(`snapshots/${label}-${moment}-${side}-ss.txt`);
+    binding[side] = ss.split('\n').some((l) => forwarderBinding(l, params.udpPort));
+  }
+  await ctx.snapshot(seq.vm, `${label}-${moment}-${seq.vm}-conntrack-udp`, ['conntrack', '-L', '-p', 'udp']);
+  await ctx.snapshot(seq.vm, `${label}-${moment}-${seq.vm}-nat-DOCKER`, ['iptables', '-t', 'nat', '-S', 'DOCKER']);
+  files.push(`snapshots/${label}-${moment}-${seq.vm}-conntrack-udp.txt`, `snapshots/${label}-${moment}-${seq.vm}-nat-DOCKER.txt`);
+  return { binding, files };
+}
+
+/** One phase: snapshots before, during and after the app runs and closes its sockets in the phase's order. */
+async function runPhase(ctx: ScenarioContext, params: Params, seq: Sequence, phase: Params['phases'][number], session: number): Promise<PhaseEvidence> {
+  const pre = await snapshotSides(ctx, params, seq, phase.label, 'pre');
+  const app = await ctx.startAgent(params.app, `app-${phase.label}`, 'dual_app.py', [
+    '--server', seq.serverAddr, '--tcp-port', String(params.tcpPort), '--udp-port', String(params.udpPort),
+    '--run-seconds', String(params.runSeconds), '--close-order', phase.closeOrder, '--label', phase.label,
+  ]);
+  await new Promise((r) => setTimeout(r, (params.runSeconds * 1000) / 2));
+  const during = await snapshotSides(ctx, params, seq, phase.label, 'during');
+  await app.finish((params.runSeconds + 15) * 1000);
+  await new Promise((r) => setTimeout(r, 500));
+  const post = await snapshotSides(ctx, params, seq, phase.label, 'post');
+  const summary = parseSummary(`app-${phase.label}`, appSummarySchema, app.summary());
+  const closed = seq.server.all('tcp_closed').find((e) => e.session === session);
+  return {
+    label: phase.label,
+    closeOrder: phase.closeOrder,
+    udpSent: typeof closed?.udpSent === 'number' ? closed.udpSent : null,
+    udpReceived: summary.ok ? summary.value.udpReceived : null,
+    tcpConnected: summary.ok ? summary.value.tcpConnected : null,
+    binding: Object.fromEntries(seq.sides.map((s) => [s, { pre: pre.binding[s]!, during: during.binding[s]!, post: post.binding[s]! }])),
+    snapshots: [...pre.files, ...during.files, ...post.files],
+  };
+}

@@ -5,9 +5,10 @@
  * Evidence: what the client received, the replies' source addresses and the ICMP errors on docker0.
  */
 import { z } from 'zod';
-import type { Scenario } from './types.js';
+import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
-import { pcapLines } from '../pcap.js';
+import { CaptureReader } from '../pcap.js';
+import { parseSummary } from '../summary.js';
 
 const paramsSchema = z.strictObject({
   server: z.string().describe('the multi-homed host running the echo server'),
@@ -21,21 +22,27 @@ const paramsSchema = z.strictObject({
 
 type Params = z.output<typeof paramsSchema>;
 
-interface ClientSummary {
-  sent: number;
-  received: number;
-  replySources: string[];
-  errors: string[];
+const clientSummarySchema = z.object({ sent: z.number().int(), received: z.number().int(), replySources: z.array(z.string()), errors: z.array(z.string()) });
+
+export interface ReplyEvidence {
+  kernel: string;
+  mode: string;
+  target: string;
+  client: z.output<typeof clientSummarySchema> | null;
+  /** Why client is null: no summary, or one that does not parse. */
+  clientProblem?: string | null;
+  server: unknown;
+  captureProblems?: string[];
+  onBridge: { replies: number; replySources: string[]; wrongSourceReplies: number; icmpPortUnreachableFromClient: number; samples: string[] };
+  pcaps: Array<{ file: string; captured: number | null; droppedByKernel: number | null }>;
+  agentLogs: string[];
 }
 
-export const udpReplySourceScenario: Scenario<Params> = {
+export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
   kind: 'udp-reply-source',
   summary: "a container writes to the host's uplink address; does the reply come back from that address?",
   params: paramsSchema,
-  nodeRefs: (p) => [
-    { param: 'server', node: p.server },
-    { param: 'client', node: p.client },
-  ],
+  nodeRefs: (p) => refsTo(p, 'server', 'client'),
   check(p, lab) {
     const client = lab.nodes.find((n) => n.name === p.client);
     return client && (client.kind !== 'container' || client.host !== p.server) ? [`client must be a container of ${p.server}`] : [];
@@ -58,17 +65,21 @@ export const udpReplySourceScenario: Scenario<Params> = {
     const pcap = await capture.stop();
 
     const clientAddr = ctx.address(params.client);
-    const replies = proto === 'udp' ? await pcapLines(pcap.file, `udp and src port ${params.port} and dst host ${clientAddr}`) : [];
+    const reader = new CaptureReader();
+    const lines = (filter: string) => reader.lines(pcap.file, filter);
+    const replies = proto === 'udp' ? await lines(`udp and src port ${params.port} and dst host ${clientAddr}`) : [];
     const replySources = [...new Set(replies.map((l) => / IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1]).filter((s): s is string => Boolean(s)))];
-    const unreachable = await pcapLines(pcap.file, `icmp and src host ${clientAddr} and icmp[icmptype] == icmp-unreach`);
-    const summary = (client.summary() ?? null) as unknown as ClientSummary | null;
+    const unreachable = await lines(`icmp and src host ${clientAddr} and icmp[icmptype] == icmp-unreach`);
+    const summary = parseSummary('client', clientSummarySchema, client.summary());
     const serverSummary = server.summary() ?? null;
     return {
       kernel: (await ctx.transport(params.server).exec(['uname', '-r'])).stdout.trim(),
       mode: params.mode,
       target,
-      client: summary,
+      client: summary.ok ? summary.value : null,
+      clientProblem: summary.ok ? null : summary.problem,
       server: serverSummary,
+      captureProblems: reader.problems,
       onBridge: {
         replies: replies.length,
         replySources,
@@ -82,11 +93,11 @@ export const udpReplySourceScenario: Scenario<Params> = {
   },
 
   judge(evidence, params) {
-    const client = evidence.client as ClientSummary | null;
-    const bridge = evidence.onBridge as { replies: number; replySources: string[]; wrongSourceReplies: number; icmpPortUnreachableFromClient: number };
-    const target = evidence.target as string;
-    if (!client) return verdict('INCONCLUSIVE', 'the client agent produced no summary', ['client']);
+    const { client, onBridge: bridge, target } = evidence;
+    if (!client) return verdict('INCONCLUSIVE', evidence.clientProblem ?? 'the client agent produced no summary', ['client']);
     if (client.sent === 0) return verdict('INCONCLUSIVE', 'the client sent nothing', ['client.sent']);
+    const problems = evidence.captureProblems ?? [];
+    if (params.mode !== 'tcp' && problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['captureProblems']);
     const got = `${client.received}/${client.sent} replies reached the client`;
     if (params.mode === 'tcp') {
       return client.received === client.sent
