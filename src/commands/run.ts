@@ -36,7 +36,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
   const quiet = argv.json;
 
-  const { differsFromExpected, withExpectations } = await import('../run/expect.js');
+  const { checkPasses, withExpectations } = await import('../run/expect.js');
   const ran = await withCleanupOnInterrupt(
     () => (broughtUp ? labDown(lab.id, { quiet: true }) : Promise.resolve()),
     async () => {
@@ -57,7 +57,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   if (argv.json) process.stdout.write(`${JSON.stringify(verdictJson(run))}\n`);
   else process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
   const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
-  process.exitCode = decided && !(argv.check && differsFromExpected(run.variants)) ? EXIT.ok : EXIT.failure;
+  process.exitCode = (argv.check ? checkPasses(run.variants) : decided) ? EXIT.ok : EXIT.failure;
 }
 
 function unknownVariant(name: string, known: string[]): never {

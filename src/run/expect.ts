@@ -52,7 +52,10 @@ export function expectationLine(check: ExpectationCheck, verdict: VerdictValue, 
   return `as expected on ${expected.kernel} (${verdict})`;
 }
 
-/** `lab run --check`: a decided verdict that differs from its expectation fails the run. */
-export function differsFromExpected(variants: Array<{ verdict: VerdictValue } & ExpectationCheck>): boolean {
-  return variants.some((v) => v.verdict !== 'INCONCLUSIVE' && v.matchesExpected === false);
+/**
+ * `lab run --check` passes when no verdict differs from its expectation and every INCONCLUSIVE is one the lab file
+ * expects (a lab that says it cannot observe a report's mechanism); any other INCONCLUSIVE fails it.
+ */
+export function checkPasses(variants: Array<{ verdict: VerdictValue } & ExpectationCheck>): boolean {
+  return variants.every((v) => (v.verdict === 'INCONCLUSIVE' ? v.matchesExpected === true : v.matchesExpected !== false));
 }

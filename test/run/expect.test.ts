@@ -1,6 +1,6 @@
 /** A run's verdicts held against the lab file's expectations: the fields --json gives, the DIFFERS line, --check. */
 import test from 'ava';
-import { checkExpectation, differsFromExpected, expectationLine, withExpectations } from '../../src/run/expect.js';
+import { checkExpectation, checkPasses, expectationLine, withExpectations } from '../../src/run/expect.js';
 import { verdictTable } from '../../src/report/console.js';
 import { buildMatrix, matrixMarkdown } from '../../src/report/matrix.js';
 import type { Expectation } from '../../src/lab/expect.js';
@@ -52,11 +52,13 @@ test('the verdict table marks the difference and lists variants without an expec
   t.regex(table, /^bare: no expectation for 6\.18\.44-fc-v782$/m);
 });
 
-test('--check fails on a decided verdict that differs, not on INCONCLUSIVE (that fails on its own) nor on unknown', (t) => {
-  t.true(differsFromExpected([{ verdict: 'REPRODUCED', expected: null, matchesExpected: false }]));
-  t.false(differsFromExpected([{ verdict: 'INCONCLUSIVE', expected: null, matchesExpected: false }]));
-  t.false(differsFromExpected([{ verdict: 'REPRODUCED', expected: null, matchesExpected: null }]));
-  t.false(differsFromExpected([{ verdict: 'NOT_REPRODUCED', expected: null, matchesExpected: true }]));
+test('--check fails on a verdict that differs and on an unexpected INCONCLUSIVE, not on an expected INCONCLUSIVE nor on unknown', (t) => {
+  t.false(checkPasses([{ verdict: 'REPRODUCED', expected: null, matchesExpected: false }]), 'a decided verdict that differs fails');
+  t.false(checkPasses([{ verdict: 'INCONCLUSIVE', expected: null, matchesExpected: false }]), 'an INCONCLUSIVE nobody expected fails');
+  t.false(checkPasses([{ verdict: 'INCONCLUSIVE', expected: null, matchesExpected: null }]), 'an INCONCLUSIVE without an expectation fails');
+  t.true(checkPasses([{ verdict: 'INCONCLUSIVE', expected: null, matchesExpected: true }]), 'an expected INCONCLUSIVE passes');
+  t.true(checkPasses([{ verdict: 'REPRODUCED', expected: null, matchesExpected: null }]), 'no expectation (or unknown) does not fail a decided verdict');
+  t.true(checkPasses([{ verdict: 'NOT_REPRODUCED', expected: null, matchesExpected: true }]));
 });
 
 test('lab matrix marks the cells that differ from the expectation of their kernel', (t) => {
