@@ -1,5 +1,4 @@
 /** Read back a capture with tcpdump itself (-S: absolute sequence numbers) and parse TCP segments. */
-import { runCommand } from '../transport/process.js';
 
 export interface TcpSegment {
   t: number;
@@ -12,6 +11,8 @@ export interface TcpSegment {
 }
 
 export async function pcapLines(file: string, filter: string): Promise<string[]> {
+  // Imported here: lab files name scenarios, and loading one (lab list, validate) must not load execa.
+  const { runCommand } = await import('../transport/process.js');
   const out = await runCommand(['tcpdump', '-nn', '-tt', '-S', '-r', file, ...filter.split(' ')], { check: false });
   return out.stdout.split('\n').filter((l) => l.trim().length > 0);
 }
