@@ -5,6 +5,8 @@ import { readState } from '../state.js';
 import fs from 'node:fs';
 import { defaultResultsDir } from '../paths.js';
 import { LabError } from '../errors.js';
+import type { ResolvedLab } from '../lab/model.js';
+import type { RunResult } from '../run/run-lab.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -13,17 +15,14 @@ export const builder = (y: Argv) =>
     .option('variant', { type: 'string', array: true, describe: 'run only these variants' })
     .option('keep', { type: 'boolean', default: false, describe: 'leave the lab up afterwards when run brought it up' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object on stdout' })
+    .option('serial', { type: 'boolean', default: false, describe: 'one copy of the lab, variants one after another (default when the lab is already up)' })
+    .option('concurrent', { type: 'boolean', default: false, describe: 'variants at once on their own copies, also when the lab is already up (it is left as it is)' })
     .option('results', { type: 'string', describe: 'results folder (default ./results)' })
     .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string }>) {
-  const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; inventory?: string; box?: string; verbose: boolean; instance?: string; variant?: string[]; keep: boolean; json: boolean; serial: boolean; concurrent: boolean; results?: string; junit?: string }>) {
+  const { downArgs, labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
-  const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
-  const { writeHtml } = await import('../report/html.js');
-  const { renderJunit } = await import('../report/junit.js');
-  const { writeMarkdown } = await import('../report/markdown.js');
-  const { verdictTable } = await import('../report/console.js');
   const { lab, provider } = await loadWithProvider(argv.lab, argv);
   const variants = argv.variant?.length ? argv.variant.map((name) => lab.variants.find((v) => v.name === name) ?? unknownVariant(name, lab.variants.map((v) => v.name))) : lab.variants;
   const state = readState(lab.id);
@@ -32,6 +31,20 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   const runId = newRunId();
   const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
   const quiet = argv.json;
+  if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
+  const atOnce = await variantsAtOnce(lab, provider.name, variants.length, { ...argv, broughtUp });
+  if (atOnce > 1) {
+    const { copyOf, leftoverCopies } = await import('../run/variant-copies.js');
+    const { runVariantsOnCopies } = await import('../run/run-lab.js');
+    const left = leftoverCopies(lab.name, lab.instance);
+    if (left.length) throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, { hint: `lab down ${downArgs(lab)}`, exitCode: 1 });
+    const copies = variants.map((variant, i) => ({ variant, lab: copyOf(lab, i) }));
+    const run = await withCleanupOnInterrupt(
+      () => Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true }))),
+      () => runVariantsOnCopies(lab, provider, { copies, atOnce, resultsDir, runId, quiet, up: (copy) => labUp(copy, provider, { quiet: true }), down: (copy) => labDown(copy.id, { quiet: true }) }),
+    );
+    return finish(lab, run, argv);
+  }
 
   const run = await withCleanupOnInterrupt(
     () => (broughtUp ? labDown(lab.id, { quiet: true }) : Promise.resolve()),
@@ -44,6 +57,26 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
       }
     },
   );
+  await finish(lab, run, argv);
+}
+
+/**
+ * Variants at once when run brings the lab up itself on netns (or --concurrent), the machine has room
+ * (variant-copies.ts: cores and available memory) and the copies' instance names fit; else 1 (serial).
+ * A lab that is already up stays serial: it is the lab the user is watching (exec, tcpdump, its state).
+ */
+async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: { serial: boolean; concurrent: boolean; keep: boolean; broughtUp: boolean }): Promise<number> {
+  if (argv.serial || argv.keep || count < 2 || provider !== 'netns' || !(argv.broughtUp || argv.concurrent)) return 1;
+  const { copiesAtOnce, copiesFit } = await import('../run/variant-copies.js');
+  return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
+}
+
+async function finish(lab: ResolvedLab, run: RunResult, argv: { junit?: string; json: boolean }): Promise<void> {
+  const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
+  const { writeHtml } = await import('../report/html.js');
+  const { renderJunit } = await import('../report/junit.js');
+  const { writeMarkdown } = await import('../report/markdown.js');
+  const { verdictTable } = await import('../report/console.js');
   writeVerdictJson(run);
   writeLabJson(lab, run);
   const report = writeMarkdown(lab, run);

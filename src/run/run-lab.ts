@@ -61,6 +61,58 @@ export async function runVariants(
   return { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name, kernel, runId: options.runId, resultsDir: options.resultsDir, startedAt, variants: results };
 }
 
+export interface VariantCopy {
+  variant: ResolvedVariant;
+  /** The copy of the lab this variant runs on alone (its own instance). */
+  lab: ResolvedLab;
+}
+
+/**
+ * Every variant on its own copy of the lab, `atOnce` copies at a time: bring the copy up, run the
+ * variant, take the copy down. One progress line per variant; results as runVariants writes them.
+ * A copy that cannot be brought up (or taken down) fails the run once every copy is down, as `lab up` would.
+ */
+export async function runVariantsOnCopies(
+  lab: ResolvedLab,
+  provider: Provider,
+  options: { copies: VariantCopy[]; atOnce: number; resultsDir: string; runId: string; quiet?: boolean; up(copy: ResolvedLab): Promise<void>; down(copy: ResolvedLab): Promise<unknown> },
+): Promise<RunResult> {
+  const scenario = getScenario(lab.scenario.kind);
+  fs.mkdirSync(options.resultsDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const results = new Map<string, VariantResult>();
+  const failures: unknown[] = [];
+  let kernel: string | undefined;
+
+  const perVariant: Array<ListrTask> = options.copies.map(({ variant, lab: copy }) => ({
+    title: `Variant ${variant.name}: waiting for room`,
+    task: async (_ctx, task) => {
+      task.title = `Variant ${variant.name}: bringing up its copy ${copy.id}`;
+      try {
+        await options.up(copy);
+        kernel ??= (await provider.transport(copy, copy.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
+        task.title = `Variant ${variant.name}: running on ${copy.id}`;
+        const result = await runVariant(copy, provider, scenario, variant, path.join(options.resultsDir, variant.name));
+        results.set(variant.name, result);
+        task.title = `Variant ${variant.name}: ${result.verdict}, taking its copy down`;
+      } catch (error) {
+        failures.push(error);
+        task.title = `Variant ${variant.name}: failed on ${copy.id}`;
+      } finally {
+        await options.down(copy).catch((error: unknown) => failures.push(error));
+      }
+      if (results.has(variant.name)) task.title = `Variant ${variant.name}: ${results.get(variant.name)!.verdict}`;
+    },
+  }));
+  await runTasks(
+    [{ title: `${options.copies.length} variants, ${options.atOnce} at once, each on its own copy`, task: (_ctx, task) => task.newListr(perVariant, { concurrent: options.atOnce, exitOnError: false }) }],
+    { quiet: options.quiet },
+  );
+  if (failures.length) throw failures[0];
+  const variants = options.copies.map(({ variant }) => results.get(variant.name)!);
+  return { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name, kernel: kernel ?? 'unknown', runId: options.runId, resultsDir: options.resultsDir, startedAt, variants };
+}
+
 export async function runVariant(labAsWritten: ResolvedLab, provider: Provider, scenario: ReturnType<typeof getScenario>, variant: ResolvedVariant, dir: string): Promise<VariantResult> {
   const started = Date.now();
   const lab = provider.localize?.(labAsWritten) ?? labAsWritten;
