@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
-import { SYSTEM_PATH, startService } from '../../transport/process.js';
+import { SYSTEM_PATH, runCommand, startService } from '../../transport/process.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
@@ -11,7 +11,7 @@ import { readState, workDir, writeState } from '../../state.js';
 import type { DownResult, LabState, Provider, Step } from '../types.js';
 import { namespaceOf, namespacePrefix } from './names.js';
 import { planLab } from './plan.js';
-import { applyCommands } from './apply.js';
+import { applySteps } from './apply.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
@@ -59,10 +59,11 @@ export const netnsProvider: Provider = {
         writeState({ ...state, resources: { ...state.resources, holderPid: pid } });
       },
     };
-    const steps = plan.steps.map<Step>((step) => ({
-      title: step.title,
-      run: () => applyCommands(step.commands, prefixOf(lab.id)),
-    }));
+    // One step: the plan's steps are executed together, grouped by namespace (apply.ts), not one after another.
+    const build: Step = {
+      title: plan.steps.map((s) => s.title).join(', '),
+      run: (progress) => applySteps(plan.steps, (argv, options) => runCommand([...prefixOf(lab.id), ...argv], options), progress),
+    };
     const services: Step = {
       title: `Start ${plan.services.length} services`,
       run: async () => {
@@ -80,7 +81,7 @@ export const netnsProvider: Provider = {
         writeState({ ...state, status: 'up' });
       },
     };
-    return [record, ...(rootless() ? [holder] : []), ...steps, ...(plan.services.length ? [services] : []), done];
+    return [record, ...(rootless() ? [holder] : []), build, ...(plan.services.length ? [services] : []), done];
   },
 
   async down(labId: string, state: LabState | undefined): Promise<DownResult> {
