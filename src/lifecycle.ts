@@ -75,7 +75,8 @@ export async function withCleanupOnInterrupt<T>(cleanup: () => Promise<unknown>,
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\n${signal}: cleaning up...\n`);
-    void Promise.all([...interruptCleanups].map((c) => Promise.resolve(c()).catch((e) => process.stderr.write(`cleanup failed: ${String(e)}\n`)))).finally(() => process.exit(130));
+    const all = [...interruptCleanups].map((c) => Promise.resolve(c()).catch((e) => process.stderr.write(`cleanup failed: ${String(e)}\n`)));
+    void Promise.all(all).finally(() => process.exit(130));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

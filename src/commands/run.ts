@@ -16,7 +16,11 @@ export const builder = (y: Argv) =>
     .option('keep', { type: 'boolean', default: false, describe: 'leave the lab up afterwards when run brought it up' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object on stdout' })
     .option('serial', { type: 'boolean', default: false, describe: 'one copy of the lab, variants one after another (default when the lab is already up)' })
-    .option('concurrent', { type: 'boolean', default: false, describe: 'variants at once on their own copies, also when the lab is already up (it is left as it is)' })
+    .option('concurrent', {
+      type: 'boolean',
+      default: false,
+      describe: 'variants at once on their own copies, also when the lab is already up (it is left as it is)',
+    })
     .option('results', { type: 'string', describe: 'results folder (default ./results)' })
     .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' });
 
@@ -37,11 +41,22 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
     const { copyOf, leftoverCopies } = await import('../run/variant-copies.js');
     const { runVariantsOnCopies } = await import('../run/run-lab.js');
     const left = leftoverCopies(lab.name, lab.instance);
-    if (left.length) throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, { hint: `lab down ${downArgs(lab)}`, exitCode: 1 });
+    if (left.length) {
+      throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, { hint: `lab down ${downArgs(lab)}`, exitCode: 1 });
+    }
     const copies = variants.map((variant, i) => ({ variant, lab: copyOf(lab, i) }));
     const run = await withCleanupOnInterrupt(
       () => Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true }))),
-      () => runVariantsOnCopies(lab, provider, { copies, atOnce, resultsDir, runId, quiet, up: (copy) => labUp(copy, provider, { quiet: true }), down: (copy) => labDown(copy.id, { quiet: true }) }),
+      () =>
+        runVariantsOnCopies(lab, provider, {
+          copies,
+          atOnce,
+          resultsDir,
+          runId,
+          quiet,
+          up: (copy) => labUp(copy, provider, { quiet: true }),
+          down: (copy) => labDown(copy.id, { quiet: true }),
+        }),
     );
     return finish(lab, run, argv);
   }
@@ -65,7 +80,9 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
  * (variant-copies.ts: cores and available memory) and the copies' instance names fit; else 1 (serial).
  * A lab that is already up stays serial: it is the lab the user is watching (exec, tcpdump, its state).
  */
-async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: { serial: boolean; concurrent: boolean; keep: boolean; broughtUp: boolean }): Promise<number> {
+type RunMode = { serial: boolean; concurrent: boolean; keep: boolean; broughtUp: boolean };
+
+async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: RunMode): Promise<number> {
   if (argv.serial || argv.keep || count < 2 || provider !== 'netns' || !(argv.broughtUp || argv.concurrent)) return 1;
   const { copiesAtOnce, copiesFit } = await import('../run/variant-copies.js');
   return copiesFit(lab, count) ? copiesAtOnce(count) : 1;

@@ -75,7 +75,15 @@ export interface VariantCopy {
 export async function runVariantsOnCopies(
   lab: ResolvedLab,
   provider: Provider,
-  options: { copies: VariantCopy[]; atOnce: number; resultsDir: string; runId: string; quiet?: boolean; up(copy: ResolvedLab): Promise<void>; down(copy: ResolvedLab): Promise<unknown> },
+  options: {
+    copies: VariantCopy[];
+    atOnce: number;
+    resultsDir: string;
+    runId: string;
+    quiet?: boolean;
+    up(copy: ResolvedLab): Promise<void>;
+    down(copy: ResolvedLab): Promise<unknown>;
+  },
 ): Promise<RunResult> {
   const scenario = getScenario(lab.scenario.kind);
   fs.mkdirSync(options.resultsDir, { recursive: true });
@@ -105,12 +113,18 @@ export async function runVariantsOnCopies(
     },
   }));
   await runTasks(
-    [{ title: `${options.copies.length} variants, ${options.atOnce} at once, each on its own copy`, task: (_ctx, task) => task.newListr(perVariant, { concurrent: options.atOnce, exitOnError: false }) }],
+    [
+      {
+        title: `${options.copies.length} variants, ${options.atOnce} at once, each on its own copy`,
+        task: (_ctx, task) => task.newListr(perVariant, { concurrent: options.atOnce, exitOnError: false }),
+      },
+    ],
     { quiet: options.quiet },
   );
   if (failures.length) throw failures[0];
   const variants = options.copies.map(({ variant }) => results.get(variant.name)!);
-  return { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name, kernel: kernel ?? 'unknown', runId: options.runId, resultsDir: options.resultsDir, startedAt, variants };
+  const identity = { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name };
+  return { ...identity, kernel: kernel ?? 'unknown', runId: options.runId, resultsDir: options.resultsDir, startedAt, variants };
 }
 
 export async function runVariant(labAsWritten: ResolvedLab, provider: Provider, scenario: ReturnType<typeof getScenario>, variant: ResolvedVariant, dir: string): Promise<VariantResult> {

@@ -22,11 +22,13 @@ const PARALLEL = 8;
 
 export const localRunner: CommandRunner = (argv, options) => runCommand(argv, options);
 
-export async function applySteps(steps: PlannedStep[], run: CommandRunner = localRunner, progress: (text: string) => void = () => undefined): Promise<void> {
+export async function applySteps(steps: PlannedStep[], run: CommandRunner = localRunner, progress: Progress = () => undefined): Promise<void> {
   await applyCommands(steps.flatMap((s) => s.commands), run, progress);
 }
 
-export async function applyCommands(commands: PlannedCommand[], run: CommandRunner = localRunner, progress: (text: string) => void = () => undefined): Promise<void> {
+type Progress = (text: string) => void;
+
+export async function applyCommands(commands: PlannedCommand[], run: CommandRunner = localRunner, progress: Progress = () => undefined): Promise<void> {
   const root: string[] = [];
   const batches = new Map<string, string[]>();
   const sysctls = new Map<string, string[]>();
@@ -63,8 +65,9 @@ export async function applyCommands(commands: PlannedCommand[], run: CommandRunn
  */
 function vethIntoNamespaces(c: PlannedCommand): string | undefined {
   const [tool, n, ns, link, add, name, type, veth, peer, nameWord, peerName, netns, peerNs, ...rest] = c.argv;
-  const shaped = tool === 'ip' && n === '-n' && link === 'link' && add === 'add' && type === 'type' && veth === 'veth' && peer === 'peer' && nameWord === 'name' && netns === 'netns';
-  if (!shaped || c.input || rest.length || !ns || !name || !peerName || !peerNs) return undefined;
+  const shaped = tool === 'ip' && n === '-n' && link === 'link' && add === 'add' && type === 'type' && veth === 'veth';
+  const peered = peer === 'peer' && nameWord === 'name' && netns === 'netns';
+  if (!shaped || !peered || c.input || rest.length || !ns || !name || !peerName || !peerNs) return undefined;
   return `link add ${name} netns ${ns} type veth peer name ${peerName} netns ${peerNs}`;
 }
 
