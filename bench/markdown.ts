@@ -1,4 +1,7 @@
-/** The bench results as the Markdown table the README shows. */
+/** The bench results as the Markdown tables the README shows, the charts (SVG) and an HTML page with both. */
+import { groupedBars, logLogChart } from './plot.js';
+import type { Ratio } from './ratios.js';
+
 interface Result {
   machine: { kernel: string; cpus: number; cpuModel: string | null; memoryGiB: number; node: string };
   measuredAt: string;
@@ -6,6 +9,25 @@ interface Result {
   labs: Array<{ name: string; upMs: number; runMs: number; downMs: number }>;
   topologies: Array<{ shape: string; nodes: number; lab: { upMs: number | null; downMs: number | null; upPerNodeMs: number }; floor: { upMs: number | null; downMs: number | null }; mininet: { upMs: number | null; downMs: number | null } }>;
   instances: Array<{ n: number; upMs: number; runMs: number; downMs: number; rssMiB: number; runsFullyDecided: number }>;
+  verdicts: Array<{ name: string; oneVariant: string; concurrentMs: number; serialMs: number; oneVariantMs: number; concurrentVsSerial: number; concurrentVsOneVariant: number; verdictsAgree: boolean }>;
+  cli: { vsNode: Record<string, { ms: number; nodeMs: number; ratio: number }>; upDocker1090: { median: number }; downDocker1090: { median: number } } | null;
+  ratios: Ratio[];
+}
+
+/** The charts by file name (written beside latest.md); empty when nothing was measured for them. */
+export function charts(r: Result): Record<string, string> {
+  const topo = (shape: string) =>
+    logLogChart(`${shape}: up time against nodes`, 'nodes', 'up (median)', [
+      { name: 'lab up', points: r.topologies.filter((t) => t.shape === shape && t.lab.upMs !== null).map((t) => [t.nodes, t.lab.upMs!]) },
+      { name: 'ip -batch floor', points: r.topologies.filter((t) => t.shape === shape && t.floor.upMs !== null).map((t) => [t.nodes, t.floor.upMs!]) },
+      { name: 'Mininet', points: r.topologies.filter((t) => t.shape === shape && t.mininet.upMs !== null).map((t) => [t.nodes, t.mininet.upMs!]) },
+    ]);
+  const out: Record<string, string> = {
+    'up-line.svg': topo('line'),
+    'up-star.svg': topo('star'),
+    'verdict-time.svg': groupedBars('time to verdict per lab (median)', 's', ['serial (one copy)', 'concurrent (a copy per variant)', 'one variant alone'], r.verdicts.map((v) => ({ label: v.name, values: [v.serialMs, v.concurrentMs, v.oneVariantMs] }))),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, svg]) => svg));
 }
 
 const ratio = (a: number | null, b: number | null) => (a !== null && b ? `${(a / b).toFixed(1)}×` : '—');
@@ -16,6 +38,22 @@ export function renderMarkdown(r: Result): string {
     `Measured ${r.measuredAt} on ${r.machine.cpus} cores (${r.machine.cpuModel ?? '?'}), ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, Node ${r.machine.node}; medians of ${r.repetitions} repetitions, milliseconds.`,
     '',
   ];
+  if (r.ratios.length) {
+    lines.push('| figure | value | target | met |', '|---|---|---|---|', ...r.ratios.map((x) => `| ${x.what} | ${x.value ?? '—'} | ${x.target} | ${x.met === null ? 'not measured' : x.met ? 'yes' : 'no'} |`), '');
+  }
+  lines.push(...Object.keys(charts(r)).map((file) => `![${file}](${file})`), '');
+  if (r.verdicts.length) {
+    lines.push(
+      '| lab | serial | concurrent | one variant | concurrent/serial | concurrent/one variant | verdicts equal |',
+      '|---|---|---|---|---|---|---|',
+      ...r.verdicts.map((v) => `| ${v.name} | ${v.serialMs} | ${v.concurrentMs} | ${v.oneVariantMs} (${v.oneVariant}) | ${v.concurrentVsSerial}× | ${v.concurrentVsOneVariant}× | ${v.verdictsAgree ? 'yes' : 'NO'} |`),
+      '',
+    );
+  }
+  if (r.cli) {
+    lines.push('| command | ms | node -e 0 | ratio (paired) |', '|---|---|---|---|', ...Object.entries(r.cli.vsNode).map(([c, v]) => `| lab ${c} | ${v.ms} | ${v.nodeMs} | ${v.ratio}× |`));
+    lines.push(`| lab up docker-1090 | ${r.cli.upDocker1090.median} | | |`, `| lab down docker-1090 | ${r.cli.downDocker1090.median} | | |`, '');
+  }
   if (r.labs.length) {
     lines.push('| lab | up | run | down |', '|---|---|---|---|', ...r.labs.map((l) => `| ${l.name} | ${l.upMs} | ${l.runMs} | ${l.downMs} |`), '');
   }
@@ -36,4 +74,33 @@ export function renderMarkdown(r: Result): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The same tables and the charts inline, as one self-contained page. */
+export function renderHtml(r: Result): string {
+  const md = renderMarkdown(r).split('\n');
+  const body: string[] = [];
+  let table: string[] = [];
+  const flush = () => {
+    if (!table.length) return;
+    const rows = table.filter((l) => !/^\|[-|]+\|$/.test(l)).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
+    body.push('<table>', `<tr>${rows[0]!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`, ...rows.slice(1).map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`), '</table>');
+    table = [];
+  };
+  const svgs = charts(r);
+  for (const line of md) {
+    if (line.startsWith('|')) table.push(line);
+    else {
+      flush();
+      const chart = /^!\[(.+)\]\(.+\)$/.exec(line);
+      if (chart) body.push(`<figure>${svgs[chart[1]!]}</figure>`);
+      else if (line.trim()) body.push(`<p>${esc(line)}</p>`);
+    }
+  }
+  flush();
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>lab benchmarks</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>\n<h1>lab benchmarks</h1>\n${body.join('\n')}\n</body></html>\n`;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

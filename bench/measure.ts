@@ -26,6 +26,39 @@ export function lab(args: string[]): void {
   }
 }
 
+/** `lab ... --json`: the verdict of each variant, in the lab's order ([] when the run failed). */
+export function labVerdicts(args: string[]): string[] {
+  try {
+    const out = execFileSync(process.execPath, [labBin, ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return (JSON.parse(out) as { variants: Array<{ verdict: string }> }).variants.map((v) => v.verdict);
+  } catch (error) {
+    const out = (error as { stdout?: string }).stdout;
+    try {
+      return (JSON.parse(out ?? '') as { variants: Array<{ verdict: string }> }).variants.map((v) => v.verdict);
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** Wall milliseconds of a whole process, its output thrown away. */
+export function processMs(argv: string[]): number {
+  return timed(() => execFileSync(argv[0]!, argv.slice(1), { env, stdio: 'ignore' }));
+}
+
+/** A and B in turn, n times each; medians of both and of the ratio A/B pair by pair (pairs cancel the machine's drift). */
+export function paired(n: number, a: () => number, b: () => number): { a: Stats; b: Stats; ratio: number } {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    as.push(a());
+    bs.push(b());
+  }
+  const ratios = as.map((x, i) => x / bs[i]!).sort((x, y) => x - y);
+  const mid = ratios.length % 2 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+  return { a: stats(as), b: stats(bs), ratio: Math.round(mid * 100) / 100 };
+}
+
 export function labAsync(args: string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [labBin, ...args], { env, stdio: 'ignore' });
@@ -87,7 +120,8 @@ export function mininetUpDown(lab: ResolvedLab): { upMs: number; downMs: number 
   };
   const file = path.join(benchHome, `mininet-${lab.name}.json`);
   fs.writeFileSync(file, JSON.stringify(spec));
-  const out = execFileSync('/usr/bin/python3', [path.join(packageRoot, 'bench', 'mininet_topology.py'), file], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  // Mininet is measured only where it finishes within 5 minutes; a timeout leaves its columns null.
+  const out = execFileSync('/usr/bin/python3', [path.join(packageRoot, 'bench', 'mininet_topology.py'), file], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 300_000, killSignal: 'SIGKILL' });
   return JSON.parse(out.trim().split('\n').at(-1)!) as { upMs: number; downMs: number };
 }
 

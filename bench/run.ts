@@ -10,17 +10,19 @@ import { packageRoot, labsDir } from '../src/paths.js';
 import { parseLabFile } from '../src/lab/load.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { generate, type Shape } from './topologies.js';
-import { benchHome, floorUpDown, lab, labAsync, mininetAvailable, mininetUpDown, rssMiB, stats, timed } from './measure.js';
-import { renderMarkdown } from './markdown.js';
+import { benchHome, floorUpDown, lab, labAsync, labBin, labVerdicts, mininetAvailable, mininetUpDown, paired, processMs, rssMiB, stats, timed } from './measure.js';
+import { charts, renderHtml, renderMarkdown } from './markdown.js';
+import { ratiosOf } from './ratios.js';
 
 const reps = Number(process.env.BENCH_REPETITIONS ?? 3);
-const sizes = (process.env.BENCH_SIZES ?? '10,50,100,200').split(',').map(Number);
+const sizes = (process.env.BENCH_SIZES ?? '10,50,100,200,500,1000').split(',').map(Number);
 const instanceCounts = (process.env.BENCH_INSTANCES ?? '1,5,10,30').split(',').map(Number);
 const only = process.env.BENCH_ONLY?.split(',');
 const log = (s: string) => process.stderr.write(`${s}\n`);
+const labNames = () => fs.readdirSync(labsDir).filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml')) && (!process.env.BENCH_LABS || process.env.BENCH_LABS.split(',').includes(d))).sort();
 
 function benchLabs() {
-  const names = fs.readdirSync(labsDir).filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml'))).sort();
+  const names = labNames();
   return names.map((name) => {
     const up: number[] = [];
     const run: number[] = [];
@@ -41,6 +43,7 @@ function benchTopologies() {
   if (!withMininet) log('mininet: not installed (apt-get install mininet); its columns stay null');
   const out = [];
   for (const shape of ['line', 'star'] as Shape[]) {
+    let mininetFinishes = withMininet;
     for (const nodes of sizes) {
       const topo = generate(shape, nodes);
       const dir = path.join(benchHome, 'labs', topo.shape + nodes);
@@ -55,14 +58,19 @@ function benchTopologies() {
         const floor = floorUpDown(resolved);
         m.floorUp.push(floor.upMs);
         m.floorDown.push(floor.downMs);
-        if (withMininet) {
-          const mn = mininetUpDown(resolved);
-          m.mnUp.push(mn.upMs);
-          m.mnDown.push(mn.downMs);
+        if (mininetFinishes) {
+          try {
+            const mn = mininetUpDown(resolved);
+            m.mnUp.push(mn.upMs);
+            m.mnDown.push(mn.downMs);
+          } catch (error) {
+            log(`mininet ${shape} ${nodes}: did not finish (${String((error as Error).message).split('\n')[0]}); not measured from here on`);
+            mininetFinishes = false;
+          }
         }
-        log(`${shape} ${nodes} #${i + 1}: lab ${Math.round(m.labUp.at(-1)!)}/${Math.round(m.labDown.at(-1)!)} ms, floor ${Math.round(floor.upMs)}/${Math.round(floor.downMs)} ms${withMininet ? `, mininet ${m.mnUp.at(-1)}/${m.mnDown.at(-1)} ms` : ''}`);
+        log(`${shape} ${nodes} #${i + 1}: lab ${Math.round(m.labUp.at(-1)!)}/${Math.round(m.labDown.at(-1)!)} ms, floor ${Math.round(floor.upMs)}/${Math.round(floor.downMs)} ms${m.mnUp.length > i ? `, mininet ${m.mnUp.at(-1)}/${m.mnDown.at(-1)} ms` : ''}`);
       }
-      const med = (xs: number[]) => (xs.length ? stats(xs).median : null);
+      const med = (xs: number[]) => (xs.length === reps ? stats(xs).median : null);
       out.push({
         shape,
         nodes,
@@ -101,6 +109,48 @@ async function benchInstances() {
   return out;
 }
 
+/** Time to a verdict per lab: every variant serially on one copy, at once on copies, and one variant alone; paired runs. */
+function benchVerdicts() {
+  const names = labNames();
+  return names.map((name) => {
+    const one = Object.keys(parseLabFile(path.join(labsDir, name, 'lab.yaml')).variants)[0]!;
+    const concurrentVerdicts: string[][] = [];
+    const serialVerdicts: string[][] = [];
+    const vsSerial = paired(
+      reps,
+      () => timed(() => concurrentVerdicts.push(labVerdicts(['run', name, '--instance', 'bv']))),
+      () => timed(() => serialVerdicts.push(labVerdicts(['run', name, '--instance', 'bv', '--serial']))),
+    );
+    const vsOne = paired(reps, () => timed(() => lab(['run', name, '--instance', 'bv'])), () => timed(() => lab(['run', name, '--instance', 'bv', '--variant', one])));
+    const reference = JSON.stringify(serialVerdicts[0]);
+    const verdictsAgree = [...concurrentVerdicts, ...serialVerdicts].every((v) => JSON.stringify(v) === reference);
+    log(`verdicts ${name}: concurrent ${vsSerial.a.median} ms, serial ${vsSerial.b.median} ms (${vsSerial.ratio}), one variant ${vsOne.b.median} ms (concurrent/one ${vsOne.ratio}), verdicts agree: ${verdictsAgree}`);
+    return { name, oneVariant: one, concurrentMs: vsSerial.a.median, serialMs: vsSerial.b.median, oneVariantMs: vsOne.b.median, concurrentVsSerial: vsSerial.ratio, concurrentVsOneVariant: vsOne.ratio, verdictsAgree, concurrentVerdicts, serialVerdicts };
+  });
+}
+
+/** The CLI's start-up against `node -e 0`, paired, and `lab up` / `lab down` of docker-1090 as wall time. */
+function benchCli() {
+  const n = Math.max(5, reps * 3);
+  const node = () => processMs([process.execPath, '-e', '0']);
+  const cli = (...args: string[]) => () => processMs([process.execPath, labBin, ...args]);
+  const vsNode = Object.fromEntries(
+    (['list', 'status', 'validate'] as const).map((c) => {
+      const p = paired(n, cli(c, ...(c === 'validate' ? ['docker-1090'] : [])), node);
+      log(`cli ${c}: ${p.a.median} ms, node -e 0 ${p.b.median} ms, ratio ${p.ratio}`);
+      return [c, { ms: p.a.median, nodeMs: p.b.median, ratio: p.ratio }];
+    }),
+  );
+  const up: number[] = [];
+  const down: number[] = [];
+  for (let i = 0; i < n; i++) {
+    up.push(processMs([process.execPath, labBin, 'up', 'docker-1090', '--instance', 'bcli']));
+    down.push(processMs([process.execPath, labBin, 'down', 'docker-1090', '--instance', 'bcli']));
+  }
+  log(`cli up docker-1090: ${stats(up).median} ms, down ${stats(down).median} ms`);
+  return { vsNode, upDocker1090: stats(up), downDocker1090: stats(down) };
+}
+
 const result = {
   machine: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   measuredAt: new Date().toISOString(),
@@ -108,10 +158,15 @@ const result = {
   labs: !only || only.includes('labs') ? benchLabs() : [],
   topologies: !only || only.includes('topologies') ? benchTopologies() : [],
   instances: !only || only.includes('instances') ? await benchInstances() : [],
+  verdicts: !only || only.includes('verdicts') ? benchVerdicts() : [],
+  cli: !only || only.includes('cli') ? benchCli() : null,
 };
+const withRatios = { ...result, ratios: ratiosOf(result) };
 const dir = path.join(packageRoot, 'bench', 'results');
 fs.mkdirSync(dir, { recursive: true });
-fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-fs.writeFileSync(path.join(dir, 'latest.md'), renderMarkdown(result));
+fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(withRatios, null, 2)}\n`);
+fs.writeFileSync(path.join(dir, 'latest.md'), renderMarkdown(withRatios));
+fs.writeFileSync(path.join(dir, 'latest.html'), renderHtml(withRatios));
+for (const [file, svg] of Object.entries(charts(withRatios))) fs.writeFileSync(path.join(dir, file), `${svg}\n`);
 fs.rmSync(benchHome, { recursive: true, force: true });
 process.stdout.write(`wrote bench/results/latest.json and latest.md\n`);

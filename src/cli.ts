@@ -3,23 +3,29 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, LabError, formatError } from './errors.js';
 import { closeProviders } from './providers/opened.js';
-import * as up from './commands/up.js';
-import * as down from './commands/down.js';
-import * as run from './commands/run.js';
-import * as list from './commands/list.js';
-import * as show from './commands/show.js';
-import * as validate from './commands/validate.js';
-import * as status from './commands/status.js';
-import * as exec from './commands/exec.js';
-import * as report from './commands/report.js';
-import * as graph from './commands/graph.js';
-import * as matrix from './commands/matrix.js';
-import * as exercise from './commands/exercise.js';
-import * as check from './commands/check.js';
-import * as render from './commands/render.js';
-import * as newLab from './commands/new.js';
+/** Each command's module, loaded only when that command runs (all of them only for help or a typo). */
+const commandModules: Record<string, () => Promise<object>> = {
+  up: () => import('./commands/up.js'),
+  down: () => import('./commands/down.js'),
+  run: () => import('./commands/run.js'),
+  list: () => import('./commands/list.js'),
+  show: () => import('./commands/show.js'),
+  validate: () => import('./commands/validate.js'),
+  status: () => import('./commands/status.js'),
+  exec: () => import('./commands/exec.js'),
+  graph: () => import('./commands/graph.js'),
+  report: () => import('./commands/report.js'),
+  matrix: () => import('./commands/matrix.js'),
+  exercise: () => import('./commands/exercise.js'),
+  check: () => import('./commands/check.js'),
+  render: () => import('./commands/render.js'),
+  new: () => import('./commands/new.js'),
+};
 
-const commands = [up, down, run, list, show, validate, status, exec, graph, report, matrix, exercise, check, render, newLab];
+function commandsFor(name: string | undefined): Promise<object[]> {
+  const only = name !== undefined && Object.hasOwn(commandModules, name) ? [commandModules[name]!] : Object.values(commandModules);
+  return Promise.all(only.map((load) => load()));
+}
 
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))
@@ -33,7 +39,7 @@ async function main(): Promise<void> {
     .fail((message, error) => {
       throw error ?? new LabError(message, { hint: 'lab --help' });
     });
-  for (const c of commands) cli = cli.command(c as never);
+  for (const c of await commandsFor(hideBin(process.argv)[0])) cli = cli.command(c as never);
   try {
     await cli.parseAsync();
   } finally {

@@ -63,20 +63,22 @@ async function takeDown(labId: string, options: { quiet?: boolean }): Promise<st
   return removed;
 }
 
-let interruptCleanup: (() => Promise<unknown>) | undefined;
+const interruptCleanups = new Set<() => Promise<unknown>>();
 let interrupted = false;
 
-/** While fn runs, SIGINT/SIGTERM run the cleanup once and exit 130 instead of leaving things behind. */
+/**
+ * While fn runs, SIGINT/SIGTERM run the cleanup once and exit 130 instead of leaving things behind.
+ * Calls may overlap (variant copies coming up at once): a signal runs every cleanup registered then.
+ */
 export async function withCleanupOnInterrupt<T>(cleanup: () => Promise<unknown>, fn: () => Promise<T>): Promise<T> {
-  const previous = interruptCleanup;
-  interruptCleanup = cleanup;
+  const entry = () => cleanup();
+  interruptCleanups.add(entry);
   const handler = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\n${signal}: cleaning up...\n`);
-    void Promise.resolve(interruptCleanup?.())
-      .catch((e) => process.stderr.write(`cleanup failed: ${String(e)}\n`))
-      .finally(() => process.exit(130));
+    const all = [...interruptCleanups].map((c) => Promise.resolve(c()).catch((e) => process.stderr.write(`cleanup failed: ${String(e)}\n`)));
+    void Promise.all(all).finally(() => process.exit(130));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -85,6 +87,6 @@ export async function withCleanupOnInterrupt<T>(cleanup: () => Promise<unknown>,
   } finally {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
-    interruptCleanup = previous;
+    interruptCleanups.delete(entry);
   }
 }

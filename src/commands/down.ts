@@ -25,6 +25,9 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
   const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab), 'vagrant').name;
   const id = labId(name, argv.instance);
-  const removed = await labDown(id);
-  process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}\n` : `nothing of ${id} was left\n`);
+  const { leftoverCopies } = await import('../run/variant-copies.js');
+  const copies = leftoverCopies(name, argv.instance);
+  const removed = [...(await labDown(id)), ...(await Promise.all(copies.map((copy) => labDown(copy)))).flat()];
+  const also = copies.length ? ` and its variant copies ${copies.join(', ')}` : '';
+  process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}${also}\n` : `nothing of ${id} was left\n`);
 }

@@ -5,6 +5,9 @@ import { readState } from '../state.js';
 import fs from 'node:fs';
 import { defaultResultsDir } from '../paths.js';
 import { EXIT, LabError } from '../errors.js';
+import { labRef } from '../lab/names.js';
+import type { ResolvedLab } from '../lab/model.js';
+import type { RunResult } from '../run/run-lab.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -13,21 +16,41 @@ export const builder = (y: Argv) =>
     .option('variant', { type: 'string', array: true, describe: 'run only these variants' })
     .option('keep', { type: 'boolean', default: false, describe: 'leave the lab up afterwards when run brought it up' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object on stdout' })
+    .option('serial', { type: 'boolean', default: false, describe: 'one copy of the lab, variants one after another (default when the lab is already up)' })
+    .option('concurrent', {
+      type: 'boolean',
+      default: false,
+      describe: 'variants at once on their own copies, also when the lab is already up (it is left as it is)',
+    })
     .option('results', { type: 'string', describe: 'results folder (default ./results)' })
     .option('junit', { type: 'string', describe: 'also write JUnit XML (one test case per variant) to this file' })
-    .option('check', { type: 'boolean', default: false, describe: 'exit 1 also when a decided verdict differs from what the lab file expects on this kernel (for CI)' });
+    .option('check', {
+      type: 'boolean',
+      default: false,
+      describe: 'exit 1 when a verdict differs from what the lab file expects on this kernel, or is an INCONCLUSIVE it does not expect (for CI)',
+    });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; variant?: string[]; keep: boolean; json: boolean; results?: string; junit?: string; check: boolean }>) {
+type RunArgs = {
+  lab: string;
+  provider?: string;
+  instance?: string;
+  variant?: string[];
+  keep: boolean;
+  json: boolean;
+  serial: boolean;
+  concurrent: boolean;
+  results?: string;
+  junit?: string;
+  check: boolean;
+};
+
+export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
   const { runSteps } = await import('../ui/progress.js');
-  const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
-  const { writeHtml } = await import('../report/html.js');
-  const { renderJunit } = await import('../report/junit.js');
-  const { writeMarkdown } = await import('../report/markdown.js');
-  const { verdictTable } = await import('../report/console.js');
   const { lab, provider } = await loadWithProvider(argv.lab, argv);
   const variants = argv.variant?.length ? argv.variant.map((name) => lab.variants.find((v) => v.name === name) ?? unknownVariant(name, lab.variants.map((v) => v.name))) : lab.variants;
+  if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
   (await import('../lock.js')).acquireLabLock(lab.id, 'run'); // held until this process exits, so no up or down slips in
   const state = readState(lab.id);
   if (state && state.provider !== provider.name) throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
@@ -35,19 +58,64 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?:
   const runId = newRunId();
   const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
   const quiet = argv.json;
+  const show = (steps: Parameters<typeof runSteps>[0]) => runSteps(steps, { quiet });
+  const atOnce = await variantsAtOnce(lab, provider.name, variants.length, { ...argv, broughtUp });
+  if (atOnce > 1) {
+    const { copyOf, leftoverCopies } = await import('../run/variant-copies.js');
+    const { runVariantsOnCopies } = await import('../run/run-lab.js');
+    const left = leftoverCopies(lab.name, lab.instance);
+    if (left.length) throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, { hint: `lab down ${labRef(lab)}`, kind: 'failure' });
+    const copies = variants.map((variant, i) => ({ variant, lab: copyOf(lab, i) }));
+    const run = await withCleanupOnInterrupt(
+      () => Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true }))),
+      () =>
+        runVariantsOnCopies(lab, provider, {
+          copies,
+          atOnce,
+          resultsDir,
+          runId,
+          runSteps: show,
+          up: (copy) => labUp(copy, provider, { quiet: true }),
+          down: (copy) => labDown(copy.id, { quiet: true }),
+        }),
+    );
+    return finish(lab, run, argv);
+  }
 
-  const { checkPasses, withExpectations } = await import('../run/expect.js');
-  const ran = await withCleanupOnInterrupt(
+  const run = await withCleanupOnInterrupt(
     () => (broughtUp ? labDown(lab.id, { quiet: true }) : Promise.resolve()),
     async () => {
       if (broughtUp) await labUp(lab, provider, { quiet });
       try {
-        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: (steps) => runSteps(steps, { quiet }) });
+        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: show });
       } finally {
         if (broughtUp && !argv.keep) await labDown(lab.id, { quiet });
       }
     },
   );
+  await finish(lab, run, argv);
+}
+
+/**
+ * Variants at once when run brings the lab up itself on netns (or --concurrent), the machine has room
+ * (variant-copies.ts: cores and available memory) and the copies' instance names fit; else 1 (serial).
+ * A lab that is already up stays serial: it is the lab the user is watching (exec, tcpdump, its state).
+ */
+type RunMode = { serial: boolean; concurrent: boolean; keep: boolean; broughtUp: boolean };
+
+async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: RunMode): Promise<number> {
+  if (argv.serial || argv.keep || count < 2 || provider !== 'netns' || !(argv.broughtUp || argv.concurrent)) return 1;
+  const { copiesAtOnce, copiesFit } = await import('../run/variant-copies.js');
+  return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
+}
+
+async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; json: boolean; check: boolean }): Promise<void> {
+  const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
+  const { writeHtml } = await import('../report/html.js');
+  const { renderJunit } = await import('../report/junit.js');
+  const { writeMarkdown } = await import('../report/markdown.js');
+  const { verdictTable } = await import('../report/console.js');
+  const { checkPasses, withExpectations } = await import('../run/expect.js');
   const run = withExpectations(lab, ran);
   writeVerdictJson(run);
   writeLabJson(lab, run);

@@ -9,7 +9,9 @@ export interface CaptureFile {
   file: string;
 }
 
-const LANE_W = 260;
+const LANE_W = 170;
+/** Width of one character of a packet label (11px sans-serif, rounded up), to size the label column. */
+const CHAR_W = 6.6;
 const ROW_H = 34;
 
 /** Lanes ordered along the path: the capture point of the node nearest the first container first. */
@@ -47,12 +49,19 @@ export async function ladderFor(lab: ResolvedLab, runDir: string, variant: strin
 export function ladderSvg(title: string, lanes: string[], journeys: Journey[]): string {
   const x = (hop: string) => 40 + lanes.indexOf(hop) * LANE_W + LANE_W / 2;
   const height = 70 + journeys.length * ROW_H + 20;
-  const width = Math.max(560, lanes.length * LANE_W + 80);
   const t0 = journeys[0]?.sightings[0]?.t ?? 0;
+  // Labels sit in their own column right of the lanes, so they never run across a lane or an arrow.
+  const labelX = 40 + lanes.length * LANE_W + 10;
+  const labelOf = (j: Journey) => {
+    const [first, last] = [j.sightings[0]!, j.sightings.at(-1)!];
+    const translated = last !== first && (last.src !== first.src || last.dst !== first.dst) ? `  ⇒ ${last.src} → ${last.dst}` : '';
+    return `+${((first.t - t0) * 1000).toFixed(1)} ms  ${label(first)}${translated}`;
+  };
+  const width = Math.ceil(labelX + Math.max(0, ...journeys.map((j) => labelOf(j).length)) * CHAR_W + 20);
   const body: string[] = [];
   lanes.forEach((lane) => {
     body.push(`<line class="lane" x1="${x(lane)}" y1="40" x2="${x(lane)}" y2="${height - 10}" stroke="#999"/>`);
-    body.push(text(x(lane) - 50, 28, lane, 'font-weight="bold"'));
+    body.push(text(x(lane), 28, lane, 'font-weight="bold" text-anchor="middle"'));
   });
   journeys.forEach((j, row) => {
     const y = 60 + row * ROW_H;
@@ -63,8 +72,8 @@ export function ladderSvg(title: string, lanes: string[], journeys: Journey[]): 
     const [x1, x2] = [x(first.hop), x(last.hop)];
     if (x1 !== x2) body.push(`<line class="${cls}" x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke="${color}" stroke-width="2" marker-end="url(#arrow)"/>`);
     for (const s of j.sightings) body.push(`<circle cx="${x(s.hop)}" cy="${y}" r="4" fill="${color}"><title>${esc(`${s.hop}: ${label(s)}`)}</title></circle>`);
-    const translated = last !== first && (last.src !== first.src || last.dst !== first.dst) ? `  ⇒ ${last.src} → ${last.dst}` : '';
-    body.push(text(Math.min(x1, x2) + 6, y - 6, `+${((first.t - t0) * 1000).toFixed(1)} ms  ${label(first)}${translated}`, `fill="${color}" font-size="11"`));
+    body.push(`<line class="leader" x1="${x(lanes.at(-1)!) + 8}" y1="${y}" x2="${labelX - 4}" y2="${y}" stroke="#ddd" stroke-dasharray="2,3"/>`);
+    body.push(text(labelX, y + 4, labelOf(j), `fill="${color}" font-size="11"`));
   });
   return svgDoc(width, height, body, `packet ladder: ${title}`);
 }

@@ -10,6 +10,8 @@ interface Placed {
 
 const BOX_W = 200;
 const BOX_H = 78;
+/** Room between columns for a link's subnet label ("10.100.200.0/24 (impaired)" at 12px, ~150 px). */
+const GAP = 170;
 
 /** Columns by hops along the links from the first node; containers sit under their host. */
 export function layout(lab: ResolvedLab): Placed[] {
@@ -38,7 +40,7 @@ export function layout(lab: ResolvedLab): Placed[] {
     const col = depth.get(n.name)!;
     const row = rows.get(col) ?? 0;
     rows.set(col, row + 1);
-    placed.push({ node: n, x: 30 + col * (BOX_W + 90), y: 30 + row * (BOX_H * 2 + 80) });
+    placed.push({ node: n, x: 30 + col * (BOX_W + GAP), y: 30 + row * (BOX_H * 2 + 80) });
   }
   for (const c of lab.nodes.filter((n) => n.kind === 'container')) {
     const host = placed.find((p) => p.node.name === c.host)!;
@@ -52,18 +54,21 @@ export function topologySvg(lab: ResolvedLab): string {
   const placed = layout(lab);
   const at = (name: string) => placed.find((p) => p.node.name === name)!;
   const body: string[] = [];
+  // Subnet labels are drawn last, over the links and between the boxes (the gap is sized for them).
+  const labels: string[] = [];
   for (const link of lab.links) {
     const [a, b] = link.endpoints.map((e) => at(e.node));
     const [ax, ay, bx, by] = [a!.x + BOX_W / 2, a!.y + BOX_H / 2, b!.x + BOX_W / 2, b!.y + BOX_H / 2];
     body.push(`<line class="link" x1="${ax}" y1="${ay}" x2="${bx}" y2="${by}" stroke="#555" stroke-width="2"/>`);
     const shaped = link.impairments.length ? ' (impaired)' : '';
-    body.push(text((ax + bx) / 2 - 50, (ay + by) / 2 - 6, `${link.subnet}${shaped}`, 'class="subnet" fill="#333"'));
+    labels.push(text((ax + bx) / 2, (ay + by) / 2 - 6, `${link.subnet}${shaped}`, 'class="subnet" fill="#333" text-anchor="middle"'));
   }
   for (const p of placed.filter((q) => q.node.kind === 'container')) {
     const host = at(p.node.host!);
     body.push(`<line class="bridge-port" x1="${host.x + 40}" y1="${host.y + BOX_H}" x2="${p.x + 40}" y2="${p.y}" stroke="#2b6cb0" stroke-dasharray="5,3" stroke-width="2"/>`);
   }
   for (const p of placed) body.push(nodeBox(p));
+  body.push(...labels);
   const width = Math.max(...placed.map((p) => p.x)) + BOX_W + 40;
   const height = Math.max(...placed.map((p) => p.y)) + BOX_H + 40;
   return svgDoc(width, height, body, `topology of ${lab.name}`);

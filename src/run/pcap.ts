@@ -2,7 +2,6 @@
  * Read back a capture with tcpdump itself (-S: absolute sequence numbers) and parse TCP segments.
  * A capture that cannot be read is reported as such, never as "no packets".
  */
-import { runCommand } from '../transport/process.js';
 
 export interface TcpSegment {
   t: number;
@@ -34,6 +33,8 @@ export type PcapRead = { ok: true; segments: TcpSegment[] } | { ok: false; probl
 
 /** tcpdump's lines for a filter; a missing, truncated or foreign file is a problem, not an empty list. */
 export async function readLines(file: string, filter: string): Promise<LinesRead> {
+  // Imported here: lab files name scenarios, and loading one (lab list, validate) must not load execa.
+  const { runCommand } = await import('../transport/process.js');
   const out = await runCommand(['tcpdump', '-nn', '-tt', '-S', '-r', file, ...filter.split(' ')], { check: false });
   if (out.exitCode !== 0) {
     const why = out.stderr.split('\n').find((l) => l.trim() && !l.startsWith('reading from file')) ?? `tcpdump exited ${out.exitCode}`;

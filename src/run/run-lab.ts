@@ -63,6 +63,86 @@ export async function runVariants(
   return { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name, kernel, runId: options.runId, resultsDir: options.resultsDir, startedAt, variants: results };
 }
 
+export interface VariantCopy {
+  variant: ResolvedVariant;
+  /** The copy of the lab this variant runs on alone (its own instance). */
+  lab: ResolvedLab;
+}
+
+/**
+ * Every variant on its own copy of the lab, `atOnce` copies at a time: bring the copy up, run the
+ * variant, take the copy down. One progress line per variant; results as runVariants writes them.
+ * A copy that cannot be brought up (or taken down) fails the run once every copy is down, as `lab up` would.
+ */
+export async function runVariantsOnCopies(
+  lab: ResolvedLab,
+  provider: Provider,
+  options: {
+    copies: VariantCopy[];
+    atOnce: number;
+    resultsDir: string;
+    runId: string;
+    runSteps: StepRunner;
+    up(copy: ResolvedLab): Promise<void>;
+    down(copy: ResolvedLab): Promise<unknown>;
+  },
+): Promise<RunResult> {
+  const scenario = getScenario(lab.scenario.kind);
+  fs.mkdirSync(options.resultsDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const results = new Map<string, VariantResult>();
+  const failures: unknown[] = [];
+  const room = slots(options.atOnce);
+  let kernel: string | undefined;
+
+  // A part never throws: one copy failing must not stop the others; the first failure is raised once all are down.
+  const perVariant: Step[] = options.copies.map(({ variant, lab: copy }) => ({
+    title: `Variant ${variant.name}`,
+    run: async (progress) => {
+      progress('waiting for room');
+      const release = await room();
+      try {
+        progress(`bringing up its copy ${copy.id}`);
+        await options.up(copy);
+        kernel ??= (await provider.transport(copy, copy.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
+        progress(`running on ${copy.id}`);
+        const result = await runVariant(copy, provider, scenario, variant, path.join(options.resultsDir, variant.name));
+        results.set(variant.name, result);
+        progress(`${result.verdict}, taking its copy down`);
+      } catch (error) {
+        failures.push(error);
+      } finally {
+        await options.down(copy).catch((error: unknown) => failures.push(error));
+        release();
+      }
+      return results.has(variant.name) ? `Variant ${variant.name}: ${results.get(variant.name)!.verdict}` : `Variant ${variant.name}: failed on ${copy.id}`;
+    },
+  }));
+  await options.runSteps([{ title: `${options.copies.length} variants, ${options.atOnce} at once, each on its own copy`, run: async () => undefined, parts: perVariant }]);
+  if (failures.length) throw failures[0];
+  const variants = options.copies.map(({ variant }) => results.get(variant.name)!);
+  const identity = { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name };
+  return { ...identity, kernel: kernel ?? 'unknown', runId: options.runId, resultsDir: options.resultsDir, startedAt, variants };
+}
+
+/** At most n holders at once: await the returned function for a slot, call what it resolves to when done. */
+function slots(n: number): () => Promise<() => void> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return () =>
+    new Promise((resolve) => {
+      if (free > 0) {
+        free--;
+        resolve(release);
+      } else waiting.push(() => resolve(release));
+    });
+}
+
 export async function runVariant(labAsWritten: ResolvedLab, provider: Provider, scenario: ReturnType<typeof getScenario>, variant: ResolvedVariant, dir: string): Promise<VariantResult> {
   const started = Date.now();
   const lab = provider.localize?.(labAsWritten) ?? labAsWritten;

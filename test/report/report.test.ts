@@ -92,3 +92,39 @@ test('report.html renders in headless Chromium without console errors', async (t
     await browser.close();
   }
 });
+
+/** Layout as drawn by Chromium: every label inside its picture, no label on another, none across a lane or under a node box. */
+test('report.html layout: labels neither clipped, overlapping, nor running across lanes', async (t) => {
+  const dir = copyOfFixture();
+  t.is((await lab(['report', dir])).code, 0);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`file://${path.join(dir, 'report.html')}`);
+    const found = await page.evaluate(() => {
+      type Box = { x: number; y: number; width: number; height: number };
+      const overlap = (a: Box, b: Box) => a.x < b.x + b.width - 1 && b.x < a.x + a.width - 1 && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1;
+      const problems: string[] = [];
+      let texts = 0;
+      for (const svg of Array.from(document.querySelectorAll<SVGSVGElement>('#topology svg, .ladder svg'))) {
+        const name = svg.getAttribute('aria-label');
+        const vb = svg.viewBox.baseVal;
+        const labels = Array.from(svg.querySelectorAll<SVGTextElement>('text')).map((el) => ({ el, text: el.textContent ?? '', box: el.getBBox() }));
+        texts += labels.length;
+        for (const l of labels) {
+          if (l.box.x < vb.x || l.box.y < vb.y || l.box.x + l.box.width > vb.x + vb.width || l.box.y + l.box.height > vb.y + vb.height) problems.push(`${name}: "${l.text}" leaves the picture`);
+        }
+        labels.forEach((a, i) => labels.slice(i + 1).forEach((b) => overlap(a.box, b.box) && problems.push(`${name}: "${a.text}" overlaps "${b.text}"`)));
+        const nodeBoxes = Array.from(svg.querySelectorAll<SVGRectElement>('g.node > rect')).map((r) => r.getBBox());
+        for (const l of labels.filter((x) => x.el.classList.contains('subnet'))) if (nodeBoxes.some((b) => overlap(l.box, b))) problems.push(`${name}: subnet "${l.text}" is under a node box`);
+        const lanes = Array.from(svg.querySelectorAll<SVGLineElement>('line.lane')).map((l) => ({ x: l.x1.baseVal.value, top: l.y1.baseVal.value }));
+        for (const l of labels) if (lanes.some((lane) => l.box.y + l.box.height > lane.top && l.box.x < lane.x && lane.x < l.box.x + l.box.width)) problems.push(`${name}: "${l.text}" runs across a lane`);
+      }
+      return { problems, texts };
+    });
+    t.true(found.texts > 20, 'the pictures have their labels');
+    t.deepEqual(found.problems, []);
+  } finally {
+    await browser.close();
+  }
+});

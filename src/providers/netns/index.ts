@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { leftByEarlierRun } from '../leftovers.js';
-import { SYSTEM_PATH, startService } from '../../transport/process.js';
+import { SYSTEM_PATH, runCommand, startService } from '../../transport/process.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
@@ -13,7 +13,7 @@ import type { Step } from '../../ui/steps.js';
 import type { DownResult, Provider } from '../types.js';
 import { namespaceOf, namespacePrefix } from './names.js';
 import { planLab } from './plan.js';
-import { applyCommands } from './apply.js';
+import { applySteps } from './apply.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
@@ -61,10 +61,11 @@ export const netnsProvider: Provider = {
         writeState({ ...state, resources: { ...state.resources, holderPid: pid } });
       },
     };
-    const steps = plan.steps.map<Step>((step) => ({
-      title: step.title,
-      run: () => applyCommands(step.commands, prefixOf(lab.id)),
-    }));
+    // One step: the plan's steps are executed together, grouped by namespace (apply.ts), not one after another.
+    const build: Step = {
+      title: plan.steps.map((s) => s.title).join(', '),
+      run: (progress) => applySteps(plan.steps, (argv, options) => runCommand([...prefixOf(lab.id), ...argv], options), progress),
+    };
     const services: Step = {
       title: `Start ${plan.services.length} services`,
       run: async () => {
@@ -82,7 +83,7 @@ export const netnsProvider: Provider = {
         writeState({ ...state, status: 'up' });
       },
     };
-    return [record, ...(rootless() ? [holder] : []), ...steps, ...(plan.services.length ? [services] : []), done];
+    return [record, ...(rootless() ? [holder] : []), build, ...(plan.services.length ? [services] : []), done];
   },
 
   async down(labId: string, state: LabState | undefined): Promise<DownResult> {

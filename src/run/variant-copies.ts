@@ -1,0 +1,54 @@
+/**
+ * Variants at once: each variant of a run gets its own copy of the lab, an instance named after the
+ * run's instance and the variant's position (`v1`, `v2`, ... or `<instance>-v1`, ...). Copies are
+ * ordinary instances (own namespaces, state, work folder), so `lab down` and Ctrl-C remove them the
+ * way they remove any instance; `lab down <lab>` also finds the copies a crashed run left.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import type { ResolvedLab } from '../lab/model.js';
+import { INSTANCE_NAME } from '../lab/names.js';
+import { labId } from '../lab/resolve.js';
+import { listStates } from '../state.js';
+
+/** Peak memory of one docker-1090 copy measured by the bench (~140 MiB: agents, tcpdump, docker-proxy), doubled for margin. */
+export const COPY_MEMORY_BYTES = 280 * 2 ** 20;
+/** Copies mostly wait on their scenario's timers; 10 docker-1090 instances on 2 cores still decided every variant. */
+export const COPIES_PER_CORE = 2;
+
+export function copyInstance(instance: string | undefined, index: number): string {
+  return instance ? `${instance}-v${index + 1}` : `v${index + 1}`;
+}
+
+export function copyOf(lab: ResolvedLab, index: number): ResolvedLab {
+  const instance = copyInstance(lab.instance, index);
+  return { ...lab, instance, id: labId(lab.name, instance) };
+}
+
+/** Whether every copy's instance name fits the instance rules (a 16-character instance leaves no room for "-v1"). */
+export function copiesFit(lab: ResolvedLab, count: number): boolean {
+  return INSTANCE_NAME.test(copyInstance(lab.instance, count - 1));
+}
+
+/**
+ * How many copies may run at once: bounded by cores (COPIES_PER_CORE each) and by the memory
+ * the kernel reports available (COPY_MEMORY_BYTES each). Below 2 the run stays serial.
+ */
+export function copiesAtOnce(variants: number, machine = { cores: os.availableParallelism(), freeBytes: os.freemem() }): number {
+  return Math.max(1, Math.min(variants, machine.cores * COPIES_PER_CORE, Math.floor(machine.freeBytes / COPY_MEMORY_BYTES)));
+}
+
+const COPY_SUFFIX = /^v\d+$/;
+
+/** Ids of the variant copies of lab `name` (instance `instance`) that have a state or namespaces on this machine. */
+export function leftoverCopies(name: string, instance: string | undefined): string[] {
+  const parent = labId(name, instance);
+  const copyPrefix = instance ? `${parent}-` : `${parent}+`;
+  const isCopy = (id: string) => id.startsWith(copyPrefix) && COPY_SUFFIX.test(id.slice(copyPrefix.length));
+  const fromStates = listStates().map((s) => s.lab).filter(isCopy);
+  const fromNamespaces = (fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [])
+    .filter((ns) => ns.startsWith(`lab.${copyPrefix}`))
+    .map((ns) => ns.slice('lab.'.length, ns.lastIndexOf('.')))
+    .filter(isCopy);
+  return [...new Set([...fromStates, ...fromNamespaces])].sort();
+}
