@@ -3,7 +3,7 @@ argument arrays for the host over a virtio-serial port, speaking JSON lines.
 
 Requests carry an id; answers and events carry the same id:
   {"id":1,"op":"exec","argv":[...],"input":"...","timeoutMs":60000,"env":{}} -> {"id":1,"stdout":..,"stderr":..,"exitCode":0}
-  {"id":2,"op":"start","argv":[...]} -> {"id":2,"pid":n}, {"id":2,"line":".."}..., {"id":2,"exit":code|null,"stderr":".."}
+  {"id":2,"op":"start","argv":[...]} -> {"id":2,"pid":n}, {"id":2,"line":".."} and {"id":2,"stderr":"chunk"}..., {"id":2,"exit":code|null}
   {"id":3,"op":"signal","target":2,"signal":"SIGTERM"} -> {"id":3,"ok":true}
   {"id":4,"op":"service","argv":[...],"log":"/path","readyMs":3000} -> {"id":4,"pid":n,"readiness":"ready"|"silent"}
   {"id":5,"op":"ping"} -> {"id":5,"kernel":"5.10.0-32-amd64"}
@@ -66,16 +66,18 @@ def run_start(req):
         return
     started[req["id"]] = proc
     send({"id": req["id"], "pid": proc.pid})
-    errs = []
-    reader = threading.Thread(target=lambda: errs.append(proc.stderr.read()), daemon=True)
+    def forward_stderr():
+        for chunk in iter(lambda: os.read(proc.stderr.fileno(), 4096), b""):
+            send({"id": req["id"], "stderr": chunk.decode("utf-8", "replace")})
+
+    reader = threading.Thread(target=forward_stderr, daemon=True)
     reader.start()
     for raw in proc.stdout:
         send({"id": req["id"], "line": raw.decode("utf-8", "replace").rstrip("\n")})
     code = proc.wait()
     reader.join(5)
     started.pop(req["id"], None)
-    tail = (errs[0] if errs else b"").decode("utf-8", "replace")[-8192:]
-    send({"id": req["id"], "exit": code if code >= 0 else None, "stderr": tail})
+    send({"id": req["id"], "exit": code if code >= 0 else None})
 
 
 def run_service(req):

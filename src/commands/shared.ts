@@ -16,12 +16,38 @@ export function instanceOption<T>(yargs: Argv<T>) {
   return yargs.option('instance', { type: 'string', describe: 'a named copy of the lab, isolated from the others (workshops)' });
 }
 
+export function kernelOption<T>(yargs: Argv<T>) {
+  return yargs.option('kernel', {
+    type: 'string',
+    describe: 'run on these kernels, comma-separated: 5.10, 6.1, 6.12 (or bullseye, bookworm, trixie) boot under QEMU; host is this machine\'s own',
+  });
+}
+
+/** The Debian series each --kernel entry names, undefined for host; [undefined] without --kernel. */
+export async function kernelsOf(value: string | undefined): Promise<Array<string | undefined>> {
+  if (value === undefined) return [undefined];
+  const { parseKernelList } = await import('../kernels/catalogue.js');
+  return parseKernelList(value).map((k) => (k.kind === 'host' ? undefined : k.series));
+}
+
+/** Commands that act on one lab (exec, down) take one kernel. */
+export async function singleKernel(value: string | undefined): Promise<string | undefined> {
+  const kernels = await kernelsOf(value);
+  if (kernels.length > 1) {
+    const { LabError } = await import('../errors.js');
+    throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
+  }
+  return kernels[0];
+}
+
 export interface ProviderArgs {
   provider?: string;
   instance?: string;
   inventory?: string;
   box?: string;
   verbose?: boolean;
+  /** One Debian kernel series; the lab then runs inside a QEMU guest of that kernel. */
+  kernel?: string;
 }
 
 /**
@@ -34,7 +60,8 @@ export async function loadWithProvider(labArgValue: string, args: ProviderArgs) 
   const { readState } = await import('../state.js');
   const { LabError } = await import('../errors.js');
   if (args.box !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/.test(args.box)) throw new LabError(`"${args.box}" is not a box name`, { hint: 'letters, digits, ".", "_", "-", "/"' });
-  const lab = loadLab(labArgValue, args.instance);
+  const lab = loadLab(labArgValue, args.instance, args.kernel);
+  if (args.kernel && args.provider && args.provider !== 'netns') throw new LabError(`--kernel runs the lab with the netns provider inside a guest, not with ${args.provider}`);
   const state = args.provider === undefined ? readState(lab.id) : undefined;
   const provider = state ? providerOf(state) : getProvider(args.provider ?? 'netns', { inventory: args.inventory, box: args.box, verbose: args.verbose });
   return { lab, provider };

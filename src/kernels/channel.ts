@@ -27,6 +27,18 @@ export class GuestChannel {
       for (const listener of this.waiting.values()) listener({ error: 'the guest channel closed', closed: true });
     });
     socket.on('error', () => undefined);
+    socket.unref();
+  }
+
+  /** The socket holds the process open only while a request waits for its answer. */
+  private track(): void {
+    if (this.waiting.size > 0) this.socket.ref();
+    else this.socket.unref();
+  }
+
+  /** Open without waiting: requests are queued until the socket connects, and fail if it cannot. */
+  static open(socketPath: string): GuestChannel {
+    return new GuestChannel(net.createConnection(socketPath), socketPath);
   }
 
   static connect(socketPath: string, timeoutMs = 5000): Promise<GuestChannel> {
@@ -55,8 +67,12 @@ export class GuestChannel {
       return id;
     }
     this.waiting.set(id, (m) => {
-      if (listener(m)) this.waiting.delete(id);
+      if (listener(m)) {
+        this.waiting.delete(id);
+        this.track();
+      }
     });
+    this.track();
     this.socket.write(encodeMessage({ id, ...body }));
     return id;
   }
@@ -107,8 +123,9 @@ export class GuestChannel {
         if (listeners.length === 0) pending.push(m.line);
         for (const l of listeners) l(m.line);
       }
+      if (typeof m.stderr === 'string') stderr = (stderr + m.stderr).slice(-8192);
       if ('exit' in m || 'error' in m) {
-        stderr = String(m.stderr ?? m.error ?? '');
+        if (typeof m.error === 'string') stderr += m.error;
         resolveExit(typeof m.exit === 'number' ? m.exit : null);
         return true;
       }

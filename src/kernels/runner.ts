@@ -2,6 +2,9 @@
 import type { Runner } from '../transport/runner.js';
 import type { GuestChannel } from './channel.js';
 
+/** Python starts about 28x slower under TCG (FIELD-NOTES); agents and tcpdump get 6x their usual time to say they are ready. */
+export const GUEST_SLOWDOWN = 6;
+
 export function guestRunner(channel: GuestChannel): Runner {
   return {
     run: (argv, options) => channel.exec(argv, options),
@@ -15,5 +18,6 @@ export function guestRunner(channel: GuestChannel): Runner {
       return code ?? 1;
     },
     rootless: false,
+    slowdown: GUEST_SLOWDOWN,
   };
 }

@@ -8,7 +8,7 @@ import { labFileSchema, type LabFile } from './schema.js';
 import { locateProblems } from './problems.js';
 import { problemsFromZod } from './zod-problems.js';
 import { validateLab } from './validate.js';
-import { resolveLab } from './resolve.js';
+import { labId, resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME, LAB_NAME } from './names.js';
 import { getScenario } from '../run/scenarios/registry.js';
@@ -57,12 +57,14 @@ export function parseLabFile(file: string, text = readText(file)): LabFile {
   return parsed.data;
 }
 
-export function loadLab(arg: string, instance?: string): ResolvedLab {
+/** `kernel` is a Debian kernel series (5.10); the lab's id then carries it, so it can be up on several kernels at once. */
+export function loadLab(arg: string, instance?: string, kernel?: string): ResolvedLab {
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new LabError(`"${instance}" is not an instance name`, { hint: 'lowercase letters, digits and "-", at most 16 characters' });
   }
   const file = locateLab(arg);
-  const lab = resolveLab(parseLabFile(file), file, instance);
+  const resolved = resolveLab(parseLabFile(file), file, instance);
+  const lab = kernel ? { ...resolved, id: labId(resolved.name, instance, kernel), kernel } : resolved;
   const scenario = getScenario(lab.scenario.kind);
   const problems = scenario.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
   if (problems.length) throw new LabError(`${displayPath(file)} has ${plural(problems.length, 'problem')}`, { details: problems });

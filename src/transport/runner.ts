@@ -12,6 +12,8 @@ export interface Runner {
   attach(argv: readonly string[]): Promise<number>;
   /** True when commands run as root of a user namespace rather than of the machine. */
   readonly rootless: boolean;
+  /** Programs start this many times slower than here (see Transport.slowdown). */
+  readonly slowdown?: number;
 }
 
 export function prefixedRunner(prefix: readonly string[]): Runner {

@@ -4,13 +4,13 @@
  * into one `ip -batch -`; sysctls of a namespace into one `sysctl` call. The plan itself (and its
  * golden text) stays one command per line; this only changes how it is executed.
  */
-import { runCommand as run } from '../../transport/process.js';
+import { localRunner, type Runner } from '../../transport/runner.js';
 import type { PlannedCommand } from './plan.js';
 
 const PARALLEL = 8;
 
-export async function applyCommands(commands: PlannedCommand[], prefix: readonly string[] = []): Promise<void> {
-  const runCommand = (argv: string[], options?: Parameters<typeof run>[1]) => run([...prefix, ...argv], options);
+export async function applyCommands(commands: PlannedCommand[], runner: Runner = localRunner): Promise<void> {
+  const runCommand = (argv: string[], options?: Parameters<Runner['run']>[1]) => runner.run(argv, options);
   const adds: string[] = [];
   const batches = new Map<string, string[]>();
   const sysctls = new Map<string, string[]>();
