@@ -17,8 +17,9 @@ import * as matrix from './commands/matrix.js';
 import * as exercise from './commands/exercise.js';
 import * as check from './commands/check.js';
 import * as render from './commands/render.js';
+import * as kernels from './commands/kernels.js';
 
-const commands = [up, down, run, list, show, validate, status, exec, graph, report, matrix, exercise, check, render];
+const commands = [up, down, run, list, show, validate, status, exec, graph, report, matrix, exercise, check, render, kernels];
 
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))

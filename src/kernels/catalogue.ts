@@ -56,15 +56,15 @@ export function parseStanzas(text: string): PackageStanza[] {
   return out;
 }
 
-/** The newest generic image of a series: linux-image-<series>.0-<abi>-amd64-unsigned with the highest ABI, then version. */
+/**
+ * The newest generic image of a series: bullseye and bookworm name it linux-image-6.1.0-<abi>-amd64-unsigned,
+ * trixie linux-image-6.12.<patch>+deb13-amd64-unsigned; cloud, rt and dbg flavours are not it.
+ */
 export function pickImage(stanzas: PackageStanza[], series: string): PackageStanza | undefined {
-  const pattern = new RegExp(`^linux-image-${series.replace('.', '\\.')}\\.\\d+-(\\d+)-amd64-unsigned$`);
-  const candidates = stanzas.flatMap((s) => {
-    const abi = pattern.exec(s.package)?.[1];
-    return abi === undefined ? [] : [{ s, abi: Number(abi) }];
-  });
-  candidates.sort((a, b) => b.abi - a.abi || compareVersions(b.s.version, a.s.version));
-  return candidates[0]?.s;
+  const pattern = new RegExp(`^linux-image-${series.replace('.', '\\.')}\\.\\d+(-\\d+|\\+deb\\d+)-amd64-unsigned$`);
+  const candidates = stanzas.filter((s) => pattern.test(s.package));
+  candidates.sort((a, b) => compareVersions(b.version, a.version));
+  return candidates[0];
 }
 
 /** Enough of Debian's version order for kernel versions (digits compared as numbers, "~" before anything). */
