@@ -6,6 +6,7 @@ interface Result {
   labs: Array<{ name: string; upMs: number; runMs: number; downMs: number }>;
   topologies: Array<{ shape: string; nodes: number; lab: { upMs: number | null; downMs: number | null; upPerNodeMs: number }; floor: { upMs: number | null; downMs: number | null }; mininet: { upMs: number | null; downMs: number | null } }>;
   instances: Array<{ n: number; upMs: number; runMs: number; downMs: number; rssMiB: number; runsFullyDecided: number }>;
+  kernels?: Array<{ kernel: string; release: string | null; bootToFirstCommandMs: number | null; upMs: number; docker1090VariantsMs: number; downMs: number; qemuPeakRssMiB: number | null }>;
 }
 
 const ratio = (a: number | null, b: number | null) => (a !== null && b ? `${(a / b).toFixed(1)}×` : '—');
@@ -32,6 +33,14 @@ export function renderMarkdown(r: Result): string {
       '| docker-1090 instances | up (all, concurrent) | run (all, concurrent) | down | peak RSS MiB | runs fully decided |',
       '|---|---|---|---|---|---|',
       ...r.instances.map((i) => `| ${i.n} | ${i.upMs} | ${i.runMs} | ${i.downMs} | ${i.rssMiB} | ${i.runsFullyDecided}/${i.n} |`),
+      '',
+    );
+  }
+  if (r.kernels?.length) {
+    lines.push(
+      '| kernel (QEMU, TCG) | boot to first command | lab up | docker-1090 variants | down | QEMU peak RSS MiB |',
+      '|---|---|---|---|---|---|',
+      ...r.kernels.map((k) => `| ${k.kernel} (${k.release ?? '?'}) | ${ms(k.bootToFirstCommandMs)} | ${k.upMs} | ${k.docker1090VariantsMs} | ${k.downMs} | ${k.qemuPeakRssMiB ?? '—'} |`),
       '',
     );
   }
