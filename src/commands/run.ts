@@ -23,17 +23,23 @@ export async function handler(argv: RunArgs) {
   const kernels = await kernelsOf(argv.kernel);
   if (kernels.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels, run them one by one');
   const outputs: Array<Record<string, unknown>> = [];
+  const runs: Array<Awaited<ReturnType<typeof runOnKernel>>['run']> = [];
   let exitCode = 0;
   for (const kernel of kernels) {
-    const { json, code } = await runOnKernel(argv, kernel);
+    const { json, code, run } = await runOnKernel(argv, kernel);
     outputs.push(json);
+    runs.push(run);
     exitCode = Math.max(exitCode, code);
+  }
+  if (runs.length > 1 && !argv.json) {
+    const { buildMatrix, matrixMarkdown } = await import('../report/matrix.js');
+    process.stdout.write(`\n${matrixMarkdown(buildMatrix(runs))}`);
   }
   if (argv.json) process.stdout.write(`${JSON.stringify(outputs.length === 1 ? outputs[0] : { runs: outputs })}\n`);
   process.exitCode = exitCode;
 }
 
-async function runOnKernel(argv: RunArgs, kernel: string | undefined): Promise<{ json: Record<string, unknown>; code: number }> {
+async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
@@ -67,7 +73,7 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined): Promise<{
   await writeHtml(lab, run);
   if (argv.junit) fs.writeFileSync(path.resolve(argv.junit), renderJunit(run));
   if (!argv.json) process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
-  return { json: verdictJson(run) as unknown as Record<string, unknown>, code: run.variants.every((v) => v.verdict !== 'INCONCLUSIVE') ? 0 : 1 };
+  return { run, json: verdictJson(run) as unknown as Record<string, unknown>, code: run.variants.every((v) => v.verdict !== 'INCONCLUSIVE') ? 0 : 1 };
 }
 
 function unknownVariant(name: string, known: string[]): never {
