@@ -24,6 +24,7 @@ async function missing(): Promise<string | undefined> {
 }
 
 test.serial('lab run docker-1090 --kernel 5.10: verdicts and evidence from inside the guest, nothing left behind', async (t) => {
+  t.timeout(1_500_000, 'fetch, boot and four variants under software emulation');
   const why = await missing();
   if (why) {
     if (process.env.CI === 'true') return t.fail(`CI must run the kernel test: ${why}`);
