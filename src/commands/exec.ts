@@ -12,7 +12,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   const { providerOf } = await import('../providers/registry.js');
   const lab = loadLab(argv.lab, argv.instance, await singleKernel(argv.kernel));
   const state = readState(lab.id);
-  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${lab.id.replace('+', ' --instance ')}`, exitCode: 1 });
+  if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}${lab.kernel ? ` --kernel ${lab.kernel}` : ''}`, exitCode: 1 });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);
   if (cmd.length === 0) throw new LabError('no command given', { hint: `lab exec ${lab.name} ${argv.node} -- ip addr` });
   const code = await providerOf(state).transport(lab, argv.node).attach(cmd);

@@ -26,7 +26,7 @@ export function describeImpairment(i: LinkImpairment): string {
 
 export function describeRunningLab(lab: ResolvedLab): string {
   const client = lab.nodes.find((n) => n.kind === 'container') ?? lab.nodes[0]!;
-  const ref = lab.instance ? `${lab.name} --instance ${lab.instance}` : lab.name;
+  const ref = `${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}${lab.kernel ? ` --kernel ${lab.kernel}` : ''}`;
   return [
     `lab ${lab.id} is up:`,
     describeTopology(lab),
