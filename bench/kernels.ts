@@ -34,8 +34,9 @@ export function benchKernels() {
     const runMs = timed(() => lab(['run', 'docker-1090', '--instance', 'bench', '--kernel', kernel]));
     const qemuPeakRssMiB = peakRssMiB(guest.pid);
     const downMs = timed(() => lab(['down', 'docker-1090', '--instance', 'bench', '--kernel', kernel]));
-    log(`kernel ${kernel} (${guest.release}): boot to first command ${guest.bootMs} ms, up ${Math.round(upMs)} ms, docker-1090 variants ${Math.round(runMs)} ms, QEMU peak RSS ${qemuPeakRssMiB} MiB, down ${Math.round(downMs)} ms`);
-    out.push({ kernel, release: guest.release ?? null, bootToFirstCommandMs: guest.bootMs ?? null, upMs: Math.round(upMs), docker1090VariantsMs: Math.round(runMs), downMs: Math.round(downMs), qemuPeakRssMiB });
+    const figures = { bootToFirstCommandMs: guest.bootMs ?? null, upMs: Math.round(upMs), docker1090VariantsMs: Math.round(runMs), downMs: Math.round(downMs), qemuPeakRssMiB };
+    log(`kernel ${kernel} (${guest.release}): ${JSON.stringify(figures)}`);
+    out.push({ kernel, release: guest.release ?? null, ...figures });
   }
   return out;
 }

@@ -19,7 +19,8 @@ export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
   const rows = [['kernel', 'suite', 'cached', 'package'], ['host', '-', 'yes', `this machine's own: ${os.release()}`]];
   for (const s of SUITES) {
     const info = cachedKernel(s.series);
-    rows.push([s.series, s.suite, info ? 'yes' : 'no', info ? `${info.package} ${info.version} (${info.release})` : `linux-image-${s.series}.*-amd64-unsigned from ${s.suite}`]);
+    const what = info ? `${info.package} ${info.version} (${info.release})` : `linux-image-${s.series}.*-amd64-unsigned from ${s.suite}`;
+    rows.push([s.series, s.suite, info ? 'yes' : 'no', what]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(`${rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n')}\ncache: ${kernelCacheDir()}\n`);

@@ -49,7 +49,8 @@ export function archiveUri(): string {
     }
   }
   const uri = archiveFromSources(texts);
-  if (!uri) throw new LabError("this machine's apt sources name no Debian archive", { hint: 'add one to /etc/apt/sources.list.d/, or fetch the kernel on a machine that has one', exitCode: 1 });
+  const hint = 'add one to /etc/apt/sources.list.d/, or fetch the kernel on a machine that has one';
+  if (!uri) throw new LabError("this machine's apt sources name no Debian archive", { hint, exitCode: 1 });
   return uri;
 }
 
@@ -87,7 +88,8 @@ export async function fetchKernel(series: string, progress: (text: string) => vo
   const wanted = `linux-image-${series}.*-amd64-unsigned`;
   progress(`apt-get update (${suite})`);
   const update = await runCommand(['apt-get', ...apt, 'update'], { check: false, timeoutMs: 300_000 });
-  const names = update.exitCode === 0 ? await runCommand(['apt-cache', ...apt, 'search', '--names-only', `^linux-image-${series.replace('.', '\\.')}\\.`], { check: false }) : undefined;
+  const search = ['apt-cache', ...apt, 'search', '--names-only', `^linux-image-${series.replace('.', '\\.')}\\.`];
+  const names = update.exitCode === 0 ? await runCommand(search, { check: false }) : undefined;
   const candidates = (names?.stdout ?? '').split('\n').map((l) => l.split(' ')[0]!).filter((n) => /-amd64-unsigned$/.test(n));
   const shown = candidates.length ? await runCommand(['apt-cache', ...apt, 'show', ...candidates], { check: false }) : undefined;
   const image = pickImage(parseStanzas(shown?.stdout ?? ''), series);
@@ -105,7 +107,8 @@ export async function fetchKernel(series: string, progress: (text: string) => vo
   const download = await runCommand(['env', '-C', debDir, 'apt-get', ...apt, 'download', `${image.package}=${image.version}`], { check: false, timeoutMs: 600_000 });
   const deb = fs.readdirSync(debDir).find((f) => f.endsWith('.deb'));
   if (download.exitCode !== 0 || !deb) {
-    throw new LabError(`cannot fetch kernel ${series}: downloading ${image.package} ${image.version} failed`, { details: download.stderr.trim().split('\n').slice(-3), exitCode: 1 });
+    const details = download.stderr.trim().split('\n').slice(-3);
+    throw new LabError(`cannot fetch kernel ${series}: downloading ${image.package} ${image.version} failed`, { details, exitCode: 1 });
   }
   progress(`extracting ${deb}`);
   const root = path.join(dir, 'root');

@@ -105,7 +105,8 @@ export class GuestChannel {
     }
     const out: CommandResult = { stdout: String(m.stdout ?? ''), stderr: String(m.stderr ?? ''), exitCode: Number(m.exitCode ?? 1) };
     if (options.check !== false && out.exitCode !== 0) {
-      throw new LabError(`command failed in the guest (exit ${out.exitCode}): ${argv.join(' ')}`, { details: out.stderr.trim().split('\n').filter(Boolean).slice(-5), exitCode: 1 });
+      const details = out.stderr.trim().split('\n').filter(Boolean).slice(-5);
+      throw new LabError(`command failed in the guest (exit ${out.exitCode}): ${argv.join(' ')}`, { details, exitCode: 1 });
     }
     return out;
   }

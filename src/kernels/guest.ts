@@ -31,7 +31,8 @@ export function guestFiles(workDir: string): GuestFiles {
 
 export function qemuArgv(kernel: CachedKernel, initrd: string, files: GuestFiles): string[] {
   for (const p of [files.workDir, kernel.root, packageRoot]) {
-    if (!SAFE_PATH.test(p)) throw new LabError(`the path ${p} cannot be handed to the guest`, { hint: 'use folders whose names have only letters, digits and . _ - + @', exitCode: 2 });
+    if (SAFE_PATH.test(p)) continue;
+    throw new LabError(`the path ${p} cannot be handed to the guest`, { hint: 'use folders whose names have only letters, digits and . _ - + @', exitCode: 2 });
   }
   const share = (id: string, dir: string, readonly: boolean) => [
     '-fsdev', `local,id=${id},path=${dir},security_model=none,multidevs=remap${readonly ? ',readonly=on' : ''}`,
@@ -76,7 +77,8 @@ export async function waitReady(files: GuestFiles, pid: number, timeoutMs = 120_
     await new Promise((r) => setTimeout(r, 250));
   }
   const tail = readTail(files.console);
-  throw new LabError(alive(pid) ? `the guest did not answer within ${timeoutMs / 1000} s` : 'the guest stopped while booting', { details: tail, hint: `console: ${files.console}`, exitCode: 1 });
+  const what = alive(pid) ? `the guest did not answer within ${timeoutMs / 1000} s` : 'the guest stopped while booting';
+  throw new LabError(what, { details: tail, hint: `console: ${files.console}`, exitCode: 1 });
 }
 
 function readTail(file: string): string[] {

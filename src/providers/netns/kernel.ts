@@ -89,5 +89,6 @@ async function warmUp(runner: Runner): Promise<void> {
 
 export function describeGuest(guest: GuestRecord): string {
   const running = guest.pid !== undefined && alive(guest.pid);
-  return `kernel ${guest.release ?? guest.series} in a QEMU guest, process ${guest.pid ?? '?'}${running ? '' : ' (not running)'}${guest.bootMs ? `, booted in ${(guest.bootMs / 1000).toFixed(1)} s` : ''}`;
+  const boot = guest.bootMs ? `, booted in ${(guest.bootMs / 1000).toFixed(1)} s` : '';
+  return `kernel ${guest.release ?? guest.series} in a QEMU guest, process ${guest.pid ?? '?'}${running ? '' : ' (not running)'}${boot}`;
 }
