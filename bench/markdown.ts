@@ -12,6 +12,7 @@ interface Result {
   verdicts: Array<{ name: string; oneVariant: string; concurrentMs: number; serialMs: number; oneVariantMs: number; concurrentVsSerial: number; concurrentVsOneVariant: number; verdictsAgree: boolean }>;
   cli: { vsNode: Record<string, { ms: number; nodeMs: number; ratio: number }>; upDocker1090: { median: number }; downDocker1090: { median: number } } | null;
   ratios: Ratio[];
+  kernels?: Array<{ kernel: string; release: string | null; bootToFirstCommandMs: number | null; upMs: number; docker1090VariantsMs: number; downMs: number; qemuPeakRssMiB: number | null }>;
 }
 
 /** The charts by file name (written beside latest.md); empty when nothing was measured for them. */
@@ -70,6 +71,14 @@ export function renderMarkdown(r: Result): string {
       '| docker-1090 instances | up (all, concurrent) | run (all, concurrent) | down | peak RSS MiB | runs fully decided |',
       '|---|---|---|---|---|---|',
       ...r.instances.map((i) => `| ${i.n} | ${i.upMs} | ${i.runMs} | ${i.downMs} | ${i.rssMiB} | ${i.runsFullyDecided}/${i.n} |`),
+      '',
+    );
+  }
+  if (r.kernels?.length) {
+    lines.push(
+      '| kernel (QEMU, TCG) | boot to first command | lab up | docker-1090 variants | down | QEMU peak RSS MiB |',
+      '|---|---|---|---|---|---|',
+      ...r.kernels.map((k) => `| ${k.kernel} (${k.release ?? '?'}) | ${ms(k.bootToFirstCommandMs)} | ${k.upMs} | ${k.docker1090VariantsMs} | ${k.downMs} | ${k.qemuPeakRssMiB ?? '—'} |`),
       '',
     );
   }

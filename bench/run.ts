@@ -13,6 +13,7 @@ import { generate, type Shape } from './topologies.js';
 import { benchHome, floorUpDown, lab, labAsync, labBin, labVerdicts, mininetAvailable, mininetUpDown, paired, processMs, rssMiB, stats, timed } from './measure.js';
 import { charts, renderHtml, renderMarkdown } from './markdown.js';
 import { ratiosOf } from './ratios.js';
+import { benchKernels } from './kernels.js';
 
 const reps = Number(process.env.BENCH_REPETITIONS ?? 3);
 const sizes = (process.env.BENCH_SIZES ?? '10,50,100,200,500,1000').split(',').map(Number);
@@ -151,18 +152,22 @@ function benchCli() {
   return { vsNode, upDocker1090: stats(up), downDocker1090: stats(down) };
 }
 
+const dir = path.join(packageRoot, 'bench', 'results');
+// BENCH_ONLY measures some sections: the others keep their last figures.
+const previous = only && fs.existsSync(path.join(dir, 'latest.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as Record<string, unknown>) : {};
+const section = <T>(name: string, measure: () => T): T => (!only || only.includes(name) ? measure() : ((previous[name] ?? []) as T));
 const result = {
   machine: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   measuredAt: new Date().toISOString(),
   repetitions: reps,
-  labs: !only || only.includes('labs') ? benchLabs() : [],
-  topologies: !only || only.includes('topologies') ? benchTopologies() : [],
-  instances: !only || only.includes('instances') ? await benchInstances() : [],
-  verdicts: !only || only.includes('verdicts') ? benchVerdicts() : [],
-  cli: !only || only.includes('cli') ? benchCli() : null,
+  labs: section('labs', benchLabs),
+  topologies: section('topologies', benchTopologies),
+  instances: !only || only.includes('instances') ? await benchInstances() : ((previous.instances ?? []) as Awaited<ReturnType<typeof benchInstances>>),
+  verdicts: section('verdicts', benchVerdicts),
+  cli: !only || only.includes('cli') ? benchCli() : ((previous.cli ?? null) as ReturnType<typeof benchCli> | null),
+  kernels: section('kernels', benchKernels),
 };
 const withRatios = { ...result, ratios: ratiosOf(result) };
-const dir = path.join(packageRoot, 'bench', 'results');
 fs.mkdirSync(dir, { recursive: true });
 fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(withRatios, null, 2)}\n`);
 fs.writeFileSync(path.join(dir, 'latest.md'), renderMarkdown(withRatios));

@@ -20,6 +20,7 @@ const commandModules: Record<string, () => Promise<object>> = {
   check: () => import('./commands/check.js'),
   render: () => import('./commands/render.js'),
   new: () => import('./commands/new.js'),
+  kernels: () => import('./commands/kernels.js'),
 };
 
 function commandsFor(name: string | undefined): Promise<object[]> {

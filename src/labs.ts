@@ -8,9 +8,12 @@ import { scenarioCatalogue } from './run/catalogue.js';
 export { displayPath, locateLab } from './lab/load.js';
 export { labIdOf };
 
-/** `provider` decides which sysctls the lab may set (netns: only per-namespace ones). */
-export function loadLab(arg: string, instance?: string, provider?: SysctlProvider): ResolvedLab {
-  return loadWith(arg, instance, { catalogue: scenarioCatalogue, provider });
+/**
+ * `provider` decides which sysctls the lab may set (netns: only per-namespace ones); `kernel` (a Debian series such as
+ * 5.10) runs the lab inside a QEMU guest of that kernel, and its id carries it.
+ */
+export function loadLab(arg: string, instance?: string, options: { provider?: SysctlProvider; kernel?: string } = {}): ResolvedLab {
+  return loadWith(arg, instance, { catalogue: scenarioCatalogue, ...options });
 }
 
 export function parseLabFile(file: string, provider?: SysctlProvider): LabFile {

@@ -12,6 +12,8 @@ const LAYERS: Array<{ layer: number; paths: string[] }> = [
   { layer: 0, paths: ['src/errors.ts', 'src/paths.ts'] },
   { layer: 1, paths: ['src/lab'] },
   { layer: 2, paths: ['src/transport'] },
+  // Other kernels: fetching them and the QEMU guest with its exec channel, below the providers that run labs in it.
+  { layer: 3, paths: ['src/kernels'] },
   // ui/steps.ts is the shape of a step of work, with no code: providers and runs produce steps, the UI draws them.
   { layer: 3, paths: ['src/state.ts', 'src/lock.ts', 'src/ui/steps.ts'] },
   { layer: 4, paths: ['src/providers'] },

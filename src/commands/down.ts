@@ -9,9 +9,10 @@ export const builder = (y: Argv) =>
   y
     .positional('lab', { type: 'string', describe: "a lab's name or path" })
     .option('instance', { type: 'string', describe: 'the copy to remove' })
+    .option('kernel', { type: 'string', describe: 'the kernel the lab is up on (5.10, 6.1, 6.12, host)' })
     .option('all', { type: 'boolean', default: false, describe: 'every lab and instance that is up or half-created' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; all: boolean }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; kernel?: string; all: boolean }>) {
   const { labDown } = await import('../lifecycle.js');
   const { locateLab, parseLabFile } = await import('../labs.js');
   const { labId } = await import('../lab/resolve.js');
@@ -24,9 +25,11 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   if (!argv.lab) throw new LabError('name a lab, or pass --all', { hint: 'lab down docker-1090' });
   if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
   const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab), 'vagrant').name;
-  const id = labId(name, argv.instance);
+  const { singleKernel } = await import('./shared.js');
+  const kernel = await singleKernel(argv.kernel);
+  const id = labId(name, argv.instance, kernel);
   const { leftoverCopies } = await import('../run/variant-copies.js');
-  const copies = leftoverCopies(name, argv.instance);
+  const copies = kernel ? [] : leftoverCopies(name, argv.instance);
   const removed = [...(await labDown(id)), ...(await Promise.all(copies.map((copy) => labDown(copy)))).flat()];
   const also = copies.length ? ` and its variant copies ${copies.join(', ')}` : '';
   process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}${also}\n` : `nothing of ${id} was left\n`);

@@ -1,19 +1,20 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, labArg } from './shared.js';
+import { instanceOption, kernelOption, labArg, singleKernel } from './shared.js';
 import { readState } from '../state.js';
 import { LabError } from '../errors.js';
 import { labRef } from '../lab/names.js';
 
 export const command = 'exec <lab> <node> [cmd..]';
 export const describe = 'Run a command on a node of a running lab (lab exec LAB NODE -- CMD ...)';
-export const builder = (y: Argv) => instanceOption(labArg(y)).positional('node', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true });
+export const builder = (y: Argv) => kernelOption(instanceOption(labArg(y))).positional('node', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; cmd?: string[]; '--'?: string[] }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; kernel?: string; cmd?: string[]; '--'?: string[] }>) {
   const { labIdOf, loadLab } = await import('../labs.js');
   const { providerOf } = await import('../providers/registry.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
-  const state = readState(labIdOf(argv.lab, argv.instance));
-  const lab = loadLab(argv.lab, argv.instance, sysctlProviderOf(state?.provider ?? 'netns'));
+  const kernel = await singleKernel(argv.kernel);
+  const state = readState(labIdOf(argv.lab, argv.instance, kernel));
+  const lab = loadLab(argv.lab, argv.instance, { provider: sysctlProviderOf(state?.provider ?? 'netns'), kernel });
   (await import('../lock.js')).assertNotBeingChanged(lab.id);
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)}`, kind: 'failure' });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);

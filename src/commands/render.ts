@@ -16,7 +16,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   const { descriptorOf } = await import('../providers/registry.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
   const { render } = descriptorOf(argv.provider, 'render');
-  const lab = loadLab(argv.lab, argv.instance, sysctlProviderOf(argv.provider));
+  const lab = loadLab(argv.lab, argv.instance, { provider: sysctlProviderOf(argv.provider) });
   const { files, next } = await render!.write(lab, argv, path.resolve(argv.out));
   process.stdout.write(`${files.map((f) => path.relative(process.cwd(), f)).join('\n')}\n${next}\n`);
 }

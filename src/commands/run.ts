@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, labArg, loadWithProvider, providerOption } from './shared.js';
+import { instanceOption, kernelOption, kernelsOf, labArg, loadWithProvider, providerOption } from './shared.js';
 import { readState } from '../state.js';
 import fs from 'node:fs';
 import { defaultResultsDir } from '../paths.js';
@@ -12,7 +12,7 @@ import type { RunResult } from '../run/run-lab.js';
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
 export const builder = (y: Argv) =>
-  instanceOption(providerOption(labArg(y)))
+  kernelOption(instanceOption(providerOption(labArg(y))))
     .option('variant', { type: 'string', array: true, describe: 'run only these variants' })
     .option('keep', { type: 'boolean', default: false, describe: 'leave the lab up afterwards when run brought it up' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object on stdout' })
@@ -34,6 +34,7 @@ type RunArgs = {
   lab: string;
   provider?: string;
   instance?: string;
+  kernel?: string;
   variant?: string[];
   keep: boolean;
   json: boolean;
@@ -44,11 +45,32 @@ type RunArgs = {
   check: boolean;
 };
 
+/** One run per kernel (--kernel 5.10,host), one after the other: a verdict per kernel and variant. */
 export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
+  const kernels = await kernelsOf(argv.kernel);
+  if (kernels.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels, run them one by one');
+  const outputs: Array<Record<string, unknown>> = [];
+  const runs: RunResult[] = [];
+  let passed = true;
+  for (const kernel of kernels) {
+    const { json, ok, run } = await runOnKernel(argv, kernel);
+    outputs.push(json);
+    runs.push(run);
+    passed &&= ok;
+  }
+  if (runs.length > 1 && !argv.json) {
+    const { buildMatrix, matrixMarkdown } = await import('../report/matrix.js');
+    process.stdout.write(`\n${matrixMarkdown(buildMatrix(runs))}`);
+  }
+  if (argv.json) process.stdout.write(`${JSON.stringify(outputs.length === 1 ? outputs[0] : { runs: outputs })}\n`);
+  process.exitCode = passed ? EXIT.ok : EXIT.failure;
+}
+
+async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
   const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
   const { newRunId, runVariants } = await import('../run/run-lab.js');
   const { runSteps } = await import('../ui/progress.js');
-  const { lab, provider } = await loadWithProvider(argv.lab, argv);
+  const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, kernel });
   const variants = argv.variant?.length ? argv.variant.map((name) => lab.variants.find((v) => v.name === name) ?? unknownVariant(name, lab.variants.map((v) => v.name))) : lab.variants;
   if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
   (await import('../lock.js')).acquireLabLock(lab.id, 'run'); // held until this process exits, so no up or down slips in
@@ -93,7 +115,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
       }
     },
   );
-  await finish(lab, run, argv);
+  return finish(lab, run, argv);
 }
 
 /**
@@ -104,12 +126,13 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
 type RunMode = { serial: boolean; concurrent: boolean; keep: boolean; broughtUp: boolean };
 
 async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: RunMode): Promise<number> {
-  if (argv.serial || argv.keep || count < 2 || provider !== 'netns' || !(argv.broughtUp || argv.concurrent)) return 1;
+  // A lab on another kernel stays serial: each copy would boot a guest of its own.
+  if (argv.serial || argv.keep || count < 2 || provider !== 'netns' || lab.kernel || !(argv.broughtUp || argv.concurrent)) return 1;
   const { copiesAtOnce, copiesFit } = await import('../run/variant-copies.js');
   return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
 }
 
-async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; json: boolean; check: boolean }): Promise<void> {
+async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; json: boolean; check: boolean }) {
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
   const { writeHtml } = await import('../report/html.js');
   const { renderJunit } = await import('../report/junit.js');
@@ -122,10 +145,9 @@ async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; 
   const report = writeMarkdown(lab, run);
   await writeHtml(lab, run);
   if (argv.junit) fs.writeFileSync(path.resolve(argv.junit), renderJunit(run));
-  if (argv.json) process.stdout.write(`${JSON.stringify(verdictJson(run))}\n`);
-  else process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
+  if (!argv.json) process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
   const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
-  process.exitCode = (argv.check ? checkPasses(run.variants) : decided) ? EXIT.ok : EXIT.failure;
+  return { run, json: verdictJson(run) as unknown as Record<string, unknown>, ok: argv.check ? checkPasses(run.variants) : decided };
 }
 
 function unknownVariant(name: string, known: string[]): never {

@@ -14,10 +14,35 @@ export function instanceOption<T>(yargs: Argv<T>) {
   return yargs.option('instance', { type: 'string', describe: 'a named copy of the lab, isolated from the others (workshops)' });
 }
 
-/** --provider, --instance and the options every provider declares for itself. */
+export function kernelOption<T>(yargs: Argv<T>) {
+  return yargs.option('kernel', {
+    type: 'string',
+    describe: "run on these kernels, comma-separated: 5.10, 6.1, 6.12 (or bullseye, bookworm, trixie) boot under QEMU; host is this machine's own",
+  });
+}
+
+/** The Debian series each --kernel entry names, undefined for host; [undefined] without --kernel. */
+export async function kernelsOf(value: string | undefined): Promise<Array<string | undefined>> {
+  if (value === undefined) return [undefined];
+  const { parseKernelList } = await import('../kernels/catalogue.js');
+  return parseKernelList(value).map((k) => (k.kind === 'host' ? undefined : k.series));
+}
+
+/** Commands that act on one lab (exec, down) take one kernel. */
+export async function singleKernel(value: string | undefined): Promise<string | undefined> {
+  const kernels = await kernelsOf(value);
+  if (kernels.length > 1) {
+    const { LabError } = await import('../errors.js');
+    throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
+  }
+  return kernels[0];
+}
+
+/** --provider, --instance, --kernel (one Debian series) and the options every provider declares for itself. */
 export interface ProviderArgs {
   provider?: string;
   instance?: string;
+  kernel?: string;
   [option: string]: unknown;
 }
 
@@ -29,10 +54,13 @@ export async function loadWithProvider(labArgValue: string, args: ProviderArgs) 
   const { labIdOf, loadLab } = await import('../labs.js');
   const { getProvider, providerOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
+  const { LabError } = await import('../errors.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
+  // Another kernel runs the netns provider inside a QEMU guest of that kernel.
+  if (args.kernel && args.provider && args.provider !== 'netns') throw new LabError(`--kernel runs the lab with the netns provider inside a guest, not with ${args.provider}`);
   // The provider decides which sysctls the lab may set, so it is found (from a lenient read) before the strict one.
-  const state = args.provider === undefined ? readState(labIdOf(labArgValue, args.instance)) : undefined;
+  const state = args.provider === undefined ? readState(labIdOf(labArgValue, args.instance, args.kernel)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);
-  const lab = loadLab(labArgValue, args.instance, sysctlProviderOf(provider.name));
+  const lab = loadLab(labArgValue, args.instance, { provider: sysctlProviderOf(provider.name), kernel: args.kernel });
   return { lab, provider };
 }

@@ -1,11 +1,15 @@
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { listStates } from '../state.js';
 
 export const command = 'status';
 export const describe = 'List the labs that are up, from their state';
-export const builder = {};
+export const builder = (y: Argv) => y.option('kernel', { type: 'string', describe: 'only labs up on these kernels (5.10, 6.1, 6.12, host)' });
 
-export async function handler() {
-  const states = listStates();
+export async function handler(argv: ArgumentsCamelCase<{ kernel?: string }>) {
+  const { kernelsOf } = await import('./shared.js');
+  const kernels = argv.kernel === undefined ? undefined : await kernelsOf(argv.kernel);
+  const kernelOfState = (s: { resources: Record<string, unknown> }) => (s.resources.guest as { series?: string } | undefined)?.series;
+  const states = listStates().filter((s) => !kernels || kernels.includes(kernelOfState(s)));
   if (states.length === 0) {
     process.stdout.write('no lab is up\n');
     return;

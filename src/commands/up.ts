@@ -1,23 +1,24 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, labArg, loadWithProvider, providerOption } from './shared.js';
+import { instanceOption, kernelOption, kernelsOf, labArg, loadWithProvider, providerOption } from './shared.js';
 import { LabError } from '../errors.js';
 
 export const command = 'up <lab>';
 export const describe = 'Build a lab and leave it running';
 export const builder = (y: Argv) =>
-  instanceOption(providerOption(labArg(y)))
+  kernelOption(instanceOption(providerOption(labArg(y))))
     .option('copies', { type: 'number', describe: 'bring up N isolated copies, instances c1..cN (a class)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean; kernel?: string }>) {
   const { labUp } = await import('../lifecycle.js');
   const { describeRunningLab } = await import('../report/console.js');
   if (argv.copies !== undefined && (argv.instance || !Number.isInteger(argv.copies) || argv.copies < 1 || argv.copies > 200)) {
     throw new LabError('--copies takes a whole number from 1 to 200, and not together with --instance');
   }
   const instances = argv.copies ? Array.from({ length: argv.copies }, (_, i) => `c${i + 1}`) : [argv.instance];
-  for (const instance of instances) {
-    const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, instance });
+  const kernels = await kernelsOf(argv.kernel);
+  for (const [instance, kernel] of instances.flatMap((i) => kernels.map((k) => [i, k] as const))) {
+    const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, instance, kernel });
     if (argv.dryRun) {
       const { planOf } = await import('../providers/registry.js');
       process.stdout.write(await planOf(provider.name, lab, argv));

@@ -13,7 +13,7 @@ export const builder = (y: Argv) =>
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: 'netns' | 'ssh' | 'vagrant' }>) {
   const { loadLab, displayPath } = await import('../labs.js');
-  const lab = loadLab(argv.lab, undefined, argv.provider);
+  const lab = loadLab(argv.lab, undefined, { provider: argv.provider });
   const counts = `${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants`;
   process.stdout.write(`${displayPath(lab.file)}: valid for provider ${argv.provider} (${counts})\n`);
 }

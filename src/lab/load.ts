@@ -37,6 +37,8 @@ export function displayPath(file: string): string {
 export interface LoadOptions {
   catalogue?: ScenarioCatalogue;
   provider?: SysctlProvider;
+  /** A Debian kernel series (5.10): the lab runs inside a QEMU guest of that kernel. */
+  kernel?: string;
 }
 
 export function parseLabFile(file: string, options: LoadOptions = {}, text?: string): LabFile {
@@ -65,9 +67,9 @@ function checkInstance(instance: string | undefined): void {
 }
 
 /** The id of the lab an argument names, from a lenient read (any sysctl): to find its state before the strict read. */
-export function labIdOf(arg: string, instance?: string): string {
+export function labIdOf(arg: string, instance?: string, kernel?: string): string {
   checkInstance(instance);
-  return labId(parseLabFile(locateLab(arg), { provider: 'vagrant' }).name, instance);
+  return labId(parseLabFile(locateLab(arg), { provider: 'vagrant' }).name, instance, kernel);
 }
 
 export function loadLab(arg: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
@@ -77,7 +79,9 @@ export function loadLab(arg: string, instance?: string, options: LoadOptions = {
 
 /** The whole pipeline on one file (its text given, or read): what loadLab does once the file is found. */
 export function loadLabText(file: string, text?: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
-  const lab = named(file, () => resolveLab(parseLabFile(file, options, text), file, instance));
+  const resolved = named(file, () => resolveLab(parseLabFile(file, options, text), file, instance));
+  // On another kernel the lab's id carries it, so the same lab can be up on several kernels at once.
+  const lab = options.kernel ? { ...resolved, id: labId(resolved.name, instance, options.kernel), kernel: options.kernel } : resolved;
   const scenario = options.catalogue?.find(lab.scenario.kind);
   const problems = scenario?.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
   const shown = displayPath(file);

@@ -104,6 +104,8 @@ export interface ResolvedLab {
   /** What names this copy of the lab on the machine: the lab's name, or name+instance. */
   id: string;
   instance?: string;
+  /** The Debian kernel series (5.10, 6.1, 6.12) the lab runs on inside a QEMU guest; absent on the host's kernel. */
+  kernel?: string;
   title: string;
   description: string;
   upstream: string[];

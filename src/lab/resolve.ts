@@ -15,8 +15,9 @@ import { expandVariants } from './combinations.js';
 const ALLOCATED_PREFIX = 24;
 
 /** Instances of one lab run side by side; '+' never occurs in lab or instance names. */
-export function labId(name: string, instance?: string): string {
-  return instance ? `${name}+${instance}` : name;
+export function labId(name: string, instance?: string, kernel?: string): string {
+  const base = instance ? `${name}+${instance}` : name;
+  return kernel ? `${base}@${kernel.replace('.', '-')}` : base;
 }
 
 export function resolveLab(original: LabFile, file: string, instance?: string): ResolvedLab {

@@ -1,49 +1,81 @@
-/** Verdicts of the same lab across runs: "which kernels still have this bug" as one table. */
-import { LabError } from '../errors.js';
-import type { RunResult, VariantResult } from '../run/run-lab.js';
+/**
+ * Verdicts across runs as one table: lab × variant rows, one column per kernel (and provider), so
+ * "which kernels still have this bug" reads across a row. Each cell has a place for the verdict the
+ * lab expects on that kernel (`expected`, from a lookup the caller passes) and a `differs` mark.
+ */
+import type { RunResult } from '../run/run-lab.js';
 import { esc } from './svg.js';
 
+export interface MatrixCell {
+  verdict: string;
+  runId?: string;
+  /** What the lab file expects for this variant on this kernel, when it says. */
+  expected?: string;
+  /** True when an expectation exists and the verdict is not it. */
+  differs: boolean;
+}
+
 export interface Matrix {
+  labs: string[];
+  /** Kept for one-lab matrices: the lab's name. */
   lab: string;
-  columns: Array<{ kernel: string; provider: string; runId: string }>;
-  rows: Array<{ variant: string; cells: string[]; differs: boolean[] }>;
+  columns: Array<{ kernel: string; provider: string; runIds: string[] }>;
+  rows: Array<{ lab: string; variant: string; cells: MatrixCell[] }>;
 }
 
-/** A cell that differs from the run's expectation says so: "REPRODUCED ≠ expected NOT_REPRODUCED". */
-function cell(v: VariantResult | undefined): { text: string; differs: boolean } {
-  if (!v) return { text: '—', differs: false };
-  if (v.matchesExpected === false && v.expected) return { text: `${v.verdict} ≠ expected ${v.expected.verdict}`, differs: true };
-  return { text: v.verdict, differs: false };
-}
+export type ExpectedLookup = (lab: string, variant: string, kernel: string) => string | undefined;
 
-export function buildMatrix(runs: RunResult[]): Matrix {
-  const labs = [...new Set(runs.map((r) => r.lab))];
-  if (labs.length !== 1) throw new LabError(`a matrix compares runs of one lab; these runs are of ${labs.join(', ')}`);
+export function buildMatrix(runs: RunResult[], expected: ExpectedLookup = () => undefined): Matrix {
+  const labs = [...new Set(runs.map((r) => r.lab))].sort();
+  const single = labs.length === 1;
   const sorted = [...runs].sort((a, b) => a.kernel.localeCompare(b.kernel, undefined, { numeric: true }) || a.provider.localeCompare(b.provider) || a.runId.localeCompare(b.runId));
-  const variants = [...new Set(sorted.flatMap((r) => r.variants.map((v) => v.name)))];
-  return {
-    lab: labs[0]!,
-    columns: sorted.map((r) => ({ kernel: r.kernel, provider: r.provider, runId: r.runId })),
-    rows: variants.map((variant) => {
-      const cells = sorted.map((r) => cell(r.variants.find((v) => v.name === variant)));
-      return { variant, cells: cells.map((c) => c.text), differs: cells.map((c) => c.differs) };
-    }),
-  };
+  // One lab: a column per run (two runs on one kernel are compared side by side); several: a column per kernel and provider.
+  const keyOf = (r: RunResult) => (single ? `${r.kernel}|${r.provider}|${r.runId}` : `${r.kernel}|${r.provider}`);
+  const keys = [...new Set(sorted.map(keyOf))];
+  const columns = keys.map((key) => {
+    const inColumn = sorted.filter((r) => keyOf(r) === key);
+    return { kernel: inColumn[0]!.kernel, provider: inColumn[0]!.provider, runIds: inColumn.map((r) => r.runId) };
+  });
+  const rows = labs.flatMap((lab) => {
+    const ofLab = sorted.filter((r) => r.lab === lab);
+    const variants = [...new Set(ofLab.flatMap((r) => r.variants.map((v) => v.name)))];
+    return variants.map((variant) => ({
+      lab,
+      variant,
+      cells: keys.map((key): MatrixCell => {
+        const run = ofLab.filter((r) => keyOf(r) === key).at(-1);
+        const result = run?.variants.find((v) => v.name === variant);
+        const verdict = result?.verdict ?? '—';
+        // The run's own expectation (verdict.json carries it) first; "unknown" expects nothing.
+        const stated = result?.expected?.verdict ?? (run ? expected(lab, variant, run.kernel) : undefined);
+        const want = stated === 'unknown' ? undefined : stated;
+        return { verdict, ...(run ? { runId: run.runId } : {}), ...(want ? { expected: want } : {}), differs: want !== undefined && verdict !== '—' && want !== verdict };
+      }),
+    }));
+  });
+  return { labs, lab: labs.join(', '), columns, rows };
 }
+
+const cellText = (c: MatrixCell) => (c.differs ? `${c.verdict} ≠ expected ${c.expected}` : c.verdict);
 
 export function matrixMarkdown(m: Matrix): string {
-  const head = `| variant | ${m.columns.map((c) => `${c.kernel} (${c.provider})<br>${c.runId}`).join(' | ')} |`;
-  const sep = `|---|${m.columns.map(() => '---').join('|')}|`;
-  const rows = m.rows.map((r) => `| ${r.variant} | ${r.cells.map((c, i) => (r.differs[i] ? `**${c}**` : c)).join(' | ')} |`);
-  const differing = m.rows.reduce((n, r) => n + r.differs.filter(Boolean).length, 0);
+  const single = m.labs.length === 1;
+  const header = (c: Matrix['columns'][number]) => `${c.kernel} (${c.provider})${single ? `<br>${c.runIds.join(', ')}` : ''}`;
+  const head = `| ${single ? '' : 'lab | '}variant | ${m.columns.map(header).join(' | ')} |`;
+  const sep = `|${single ? '' : '---|'}---|${m.columns.map(() => '---').join('|')}|`;
+  const title = single ? `# ${m.lab}: verdicts across runs` : `# ${m.labs.length} labs: verdicts across kernels`;
+  const differing = m.rows.reduce((n, r) => n + r.cells.filter((c) => c.differs).length, 0);
   const note = differing ? `\n${differing} cell(s) differ from what the lab file expects on that kernel (in bold).\n` : '';
-  return `# ${m.lab}: verdicts across runs\n\n${head}\n${sep}\n${rows.join('\n')}\n${note}`;
+  const text = (c: MatrixCell) => (c.differs ? `**${cellText(c)}**` : cellText(c));
+  return `${title}\n\n${head}\n${sep}\n${m.rows.map((r) => `| ${single ? '' : `${r.lab} | `}${r.variant} | ${r.cells.map(text).join(' | ')} |`).join('\n')}\n${note}`;
 }
 
 export function matrixHtml(m: Matrix): string {
-  const style = '.differs{outline:3px solid #c53030;font-weight:bold}' + 'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}table{border-collapse:collapse}body{font-family:sans-serif}';
-  const head = `<tr><th>variant</th>${m.columns.map((c) => `<th>${esc(c.kernel)}<br>${esc(c.provider)}<br><small>${esc(c.runId)}</small></th>`).join('')}</tr>`;
-  const td = (c: string, differs: boolean | undefined) => `<td class="${esc(c.split(' ')[0]!)}${differs ? ' differs' : ''}">${esc(c)}</td>`;
-  const rows = m.rows.map((r) => `<tr><td>${esc(r.variant)}</td>${r.cells.map((c, i) => td(c, r.differs[i])).join('')}</tr>`).join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(m.lab)} matrix</title><style>${style}</style></head><body><h1>${esc(m.lab)}: verdicts across runs</h1><table>${head}\n${rows}</table></body></html>\n`;
+  const single = m.labs.length === 1;
+  const style = 'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}.differs{outline:3px solid #c53030;font-weight:bold}table{border-collapse:collapse}body{font-family:sans-serif}';
+  const head = `<tr>${single ? '' : '<th>lab</th>'}<th>variant</th>${m.columns.map((c) => `<th>${esc(c.kernel)}<br>${esc(c.provider)}${single ? `<br><small>${esc(c.runIds.join(', '))}</small>` : ''}</th>`).join('')}</tr>`;
+  const cell = (c: MatrixCell) => `<td class="${esc(c.verdict)}${c.differs ? ' differs' : ''}"${c.expected ? ` title="expected ${esc(c.expected)}"` : ''}>${esc(cellText(c))}</td>`;
+  const rows = m.rows.map((r) => `<tr>${single ? '' : `<td>${esc(r.lab)}</td>`}<td>${esc(r.variant)}</td>${r.cells.map(cell).join('')}</tr>`).join('\n');
+  const title = single ? `${m.lab}: verdicts across runs` : 'verdicts across kernels';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${style}</style></head><body><h1>${esc(title)}</h1><table>${head}\n${rows}</table></body></html>\n`;
 }

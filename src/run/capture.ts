@@ -24,7 +24,7 @@ export class Capture {
       argv = ['python3', '-u', agent, '--iface', iface, '--out', remotePath, '--snaplen', '256'];
     }
     const proc = transport.start(argv);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 10_000 * (transport.slowdown ?? 1);
     while (!proc.stderrText().includes('listening on')) {
       if (Date.now() > deadline) {
         proc.signal('SIGKILL');

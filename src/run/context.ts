@@ -64,7 +64,7 @@ export class ScenarioContext {
     const proc = t.start(['python3', '-u', remote, ...args]);
     const run = new AgentRun(label, node, proc, path.join(this.dir, 'agents', `${label}.jsonl`));
     this.agents.push(run);
-    await run.waitFor('ready', readyTimeoutMs);
+    await run.waitFor('ready', readyTimeoutMs * (t.slowdown ?? 1));
     return run;
   }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { runAttached, runCommand, startProcess } from './process.js';
+import { localRunner, type Runner } from './runner.js';
 import type { Transport } from './types.js';
 
 /** Commands run inside one network namespace; the file system is the machine's own. */
@@ -9,28 +9,32 @@ export class NetnsTransport implements Transport {
     readonly node: string,
     readonly namespace: string,
     readonly workDir: string,
-    /** For a rootless lab: the nsenter prefix into the holder's namespaces. */
-    private readonly prefix: readonly string[] = [],
+    /** Where commands run: here, inside a rootless lab's holder, or inside a kernel's guest. */
+    private readonly runner: Runner = localRunner,
   ) {}
 
+  get slowdown(): number | undefined {
+    return this.runner.slowdown;
+  }
+
   get rootless(): boolean {
-    return this.prefix.length > 0;
+    return this.runner.rootless;
   }
 
   private wrap(argv: readonly string[]): string[] {
-    return [...this.prefix, 'ip', 'netns', 'exec', this.namespace, ...argv];
+    return ['ip', 'netns', 'exec', this.namespace, ...argv];
   }
 
   exec(argv: readonly string[], options?: Parameters<Transport['exec']>[1]) {
-    return runCommand(this.wrap(argv), options);
+    return this.runner.run(this.wrap(argv), options);
   }
 
   start(argv: readonly string[]) {
-    return startProcess(this.wrap(argv));
+    return this.runner.start(this.wrap(argv));
   }
 
   attach(argv: readonly string[]) {
-    return runAttached(this.wrap(argv));
+    return this.runner.attach(this.wrap(argv));
   }
 
   async put(localPath: string, remotePath: string): Promise<void> {

@@ -12,6 +12,8 @@ export interface Transport {
   readonly workDir: string;
   /** Commands run as root inside a user namespace, not as the machine's root (tcpdump cannot drop privileges there). */
   readonly rootless?: boolean;
+  /** How many times slower programs start here than on this machine (a guest under software emulation); waits for a start scale by it. */
+  readonly slowdown?: number;
   exec(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
   start(argv: readonly string[]): LongProcess;
   /** Run with the user's terminal attached; resolves with the exit code. */

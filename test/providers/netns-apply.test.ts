@@ -2,12 +2,20 @@ import test from 'ava';
 import { loadLab } from '../../src/lab/load.js';
 import { planLab } from '../../src/providers/netns/plan.js';
 import { applySteps } from '../../src/providers/netns/apply.js';
+import { localRunner, type Runner } from '../../src/transport/runner.js';
 
 test('a plan runs as one root batch, one batch per namespace, one sysctl batch, then the rest', async (t) => {
   const lab = loadLab('docker-1090', 'golden');
   const plan = planLab(lab);
   const calls: Array<{ argv: string[]; input?: string }> = [];
-  await applySteps(plan.steps, async (argv, options) => void calls.push({ argv, input: options?.input }));
+  const recording: Runner = {
+    ...localRunner,
+    run: async (argv, options) => {
+      calls.push({ argv: [...argv], input: options?.input });
+      return { stdout: '', stderr: '', exitCode: 0 };
+    },
+  };
+  await applySteps(plan.steps, recording);
   const [root, ...rest] = calls;
   t.deepEqual(root!.argv, ['ip', '-batch', '-']);
   const rootLines = root!.input!.trim().split('\n');

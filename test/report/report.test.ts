@@ -43,13 +43,18 @@ test('JUnit: one test case per variant, INCONCLUSIVE as an error', (t) => {
   t.regex(inconclusive, /<error type="INCONCLUSIVE" message="no &lt;evidence&gt;"\/>/);
 });
 
-test('matrix: one row per variant, one column per run, ordered by kernel', (t) => {
+test('matrix: one row per lab and variant, one column per run or kernel, expected verdicts marked where they differ', (t) => {
   const { run } = readRun(fixture);
   const older = { ...run, kernel: '5.4.0', runId: 'old' };
   const md = matrixMarkdown(buildMatrix([run, older]));
   t.regex(md, /\| variant \| 5\.4\.0 \(netns\)<br>old \| 6\.18/);
   t.regex(md, /\| baseline \| REPRODUCED \| REPRODUCED \|/);
-  t.throws(() => buildMatrix([run, { ...run, lab: 'other' }]), { message: /one lab/ });
+  const labs = matrixMarkdown(buildMatrix([run, { ...run, lab: 'other', runId: 'x' }, older]));
+  t.regex(labs, /\| lab \| variant \| 5\.4\.0 \(netns\) \| 6\.18/, 'several labs: a column per kernel');
+  t.regex(labs, /\| other \| baseline \| — \| REPRODUCED \|/);
+  const expected = buildMatrix([run, older], (_lab, variant, kernel) => (variant === 'baseline' && kernel === '5.4.0' ? 'NOT_REPRODUCED' : undefined));
+  t.regex(matrixMarkdown(expected), /\| baseline \| \*\*REPRODUCED ≠ expected NOT_REPRODUCED\*\* \| REPRODUCED \|/);
+  t.deepEqual(expected.rows[0]!.cells.map((c) => c.differs), [true, false]);
 });
 
 test('lab report regenerates report.md and report.html from saved evidence', async (t) => {

@@ -11,24 +11,20 @@
  *      sysctl itself: measured 0.75 s for 100 namespaces where 100 processes started from here took ~4 s);
  *   4. the rest (iptables-restore, tc), one at a time, in plan order.
  */
-import { runCommand } from '../../transport/process.js';
+import { localRunner, type Runner } from '../../transport/runner.js';
 import type { PlannedCommand, PlannedStep } from './plan.js';
-
-/** How a command of the plan is run: on this machine, inside a rootless holder, or elsewhere. */
-export type CommandRunner = (argv: string[], options?: { input?: string; timeoutMs?: number }) => Promise<unknown>;
 
 /** Processes started at once in phase 2: enough to keep the kernel busy, few enough not to thrash two cores. */
 const PARALLEL = 8;
 
-export const localRunner: CommandRunner = (argv, options) => runCommand(argv, options);
-
-export async function applySteps(steps: PlannedStep[], run: CommandRunner = localRunner, progress: Progress = () => undefined): Promise<void> {
-  await applyCommands(steps.flatMap((s) => s.commands), run, progress);
+export async function applySteps(steps: PlannedStep[], runner: Runner = localRunner, progress: Progress = () => undefined): Promise<void> {
+  await applyCommands(steps.flatMap((s) => s.commands), runner, progress);
 }
 
 type Progress = (text: string) => void;
 
-export async function applyCommands(commands: PlannedCommand[], run: CommandRunner = localRunner, progress: Progress = () => undefined): Promise<void> {
+export async function applyCommands(commands: PlannedCommand[], runner: Runner = localRunner, progress: Progress = () => undefined): Promise<void> {
+  const run = (argv: string[], options?: { input?: string; timeoutMs?: number }) => runner.run(argv, options);
   const root: string[] = [];
   const batches = new Map<string, string[]>();
   const sysctls = new Map<string, string[]>();

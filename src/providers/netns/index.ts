@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { leftByEarlierRun } from '../leftovers.js';
-import { SYSTEM_PATH, runCommand, startService } from '../../transport/process.js';
+import { SYSTEM_PATH } from '../../transport/process.js';
+import { localRunner, prefixedRunner, type Runner } from '../../transport/runner.js';
+import { bootStep, describeGuest, guestOf, guestRunnerOf, stopGuestOf } from './kernel.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
@@ -33,12 +35,13 @@ export const netnsProvider: Provider = {
     if (lab.nodes.some((n) => (n.docker?.userlandProxy && n.docker.publish.length > 0) || n.desktop?.forwards.length) && !fs.existsSync(dockerProxyPath())) {
       problems.push(`the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh (it takes the binary out of Debian's docker.io package without installing it), or set LAB_DOCKER_PROXY`);
     }
-    if (!rootless() && problems.length === 0) {
+    if (lab.kernel && rootless()) problems.push('a lab on another kernel boots it under QEMU, which needs root here: run with sudo');
+    if (!rootless() && !lab.kernel && problems.length === 0) {
       const left = (await listNamespaces()).filter((n) => n.startsWith(namespacePrefix(lab.id)));
       if (left.length) problems.push(leftByEarlierRun(`network namespaces ${left.join(', ')} already exist`, lab));
     }
     const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
-    if (netem.length > 0 && problems.length === 0 && !(await netemAvailable(rootless()))) {
+    if (netem.length > 0 && !lab.kernel && problems.length === 0 && !(await netemAvailable(rootless()))) {
       problems.push(`this kernel has no sch_netem (tc netem fails: "Specified qdisc kind is unknown"), but the lab impairs ${netem.join(', ')} with delay, loss or reorder; remove those or use a kernel with netem (a plain rate limit works without it)`);
     }
     return problems;
@@ -50,7 +53,7 @@ export const netnsProvider: Provider = {
       title: 'Record state',
       run: async () => {
         fs.mkdirSync(workDir(lab.id), { recursive: true });
-        writeState(creatingState(lab, 'netns', { namespaces: plan.namespaces }));
+        writeState(creatingState(lab, 'netns', { namespaces: plan.namespaces, ...(lab.kernel ? { guest: { series: lab.kernel } } : {}) }));
       },
     };
     const holder: Step = {
@@ -64,7 +67,7 @@ export const netnsProvider: Provider = {
     // One step: the plan's steps are executed together, grouped by namespace (apply.ts), not one after another.
     const build: Step = {
       title: plan.steps.map((s) => s.title).join(', '),
-      run: (progress) => applySteps(plan.steps, (argv, options) => runCommand([...prefixOf(lab.id), ...argv], options), progress),
+      run: (progress) => applySteps(plan.steps, runnerOf(lab.id), progress),
     };
     const services: Step = {
       title: `Start ${plan.services.length} services`,
@@ -72,7 +75,7 @@ export const netnsProvider: Provider = {
         fs.mkdirSync(path.join(workDir(lab.id), 'services'), { recursive: true });
         for (const [i, s] of plan.services.entries()) {
           const log = path.join(workDir(lab.id), 'services', `${s.node}-${i}.log`);
-          await startService([...prefixOf(lab.id), 'ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
+          await runnerOf(lab.id).service(['ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
         }
       },
     };
@@ -83,10 +86,11 @@ export const netnsProvider: Provider = {
         writeState({ ...state, status: 'up' });
       },
     };
-    return [record, ...(rootless() ? [holder] : []), build, ...(plan.services.length ? [services] : []), done];
+    return [record, ...(rootless() ? [holder] : []), ...(lab.kernel ? [bootStep(lab)] : []), build, ...(plan.services.length ? [services] : []), done];
   },
 
   async down(labId: string, state: LabState | undefined): Promise<DownResult> {
+    if (guestOf(state) || labId.includes('@')) return { removed: [...(await stopGuestOf(labId, state)), ...removeWorkDir(labId)] };
     const holderPid = state?.resources.holderPid as number | undefined;
     if (holderPid !== undefined) {
       const removed = (await stopHolder(holderPid)) ? [`user namespace of process ${holderPid} with the lab's namespaces`] : [];
@@ -104,20 +108,24 @@ export const netnsProvider: Provider = {
     if (!lab.nodes.some((n) => n.name === node)) {
       throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
     }
-    return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), prefixOf(lab.id));
+    return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), runnerOf(lab.id));
   },
 
   async describe(state: LabState) {
-    const present = (await listNamespaces(prefixOf(state.lab))).filter((n) => n.startsWith(namespacePrefix(state.lab)));
+    const guest = guestOf(state);
+    if (guest) return [describeGuest(guest), ...(await listNamespaces(runnerOf(state.lab)).then((all) => [`${all.length} namespaces inside it`]).catch(() => []))];
+    const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
     return [`${present.length} namespaces${holder}: ${present.join(', ')}`];
   },
 };
 
-/** Commands of a rootless lab run inside its holder's namespaces; a root lab's run as they are. */
-function prefixOf(labId: string): string[] {
-  const pid = readState(labId)?.resources.holderPid as number | undefined;
-  return pid === undefined ? [] : insideHolder(pid);
+/** Commands of a lab on another kernel run in its guest; a rootless lab's inside its holder's namespaces; a root lab's as they are. */
+function runnerOf(labId: string): Runner {
+  const state = readState(labId);
+  if (guestOf(state)) return guestRunnerOf(labId);
+  const pid = state?.resources.holderPid as number | undefined;
+  return pid === undefined ? localRunner : prefixedRunner(insideHolder(pid));
 }
 
 function removeWorkDir(labId: string): string[] {

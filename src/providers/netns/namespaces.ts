@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCommand } from '../../transport/process.js';
+import type { Runner } from '../../transport/runner.js';
 import { LabError } from '../../errors.js';
 
 /** Probe netem in a throwaway namespace that exists only for the probe's own process. */
@@ -10,9 +11,9 @@ export async function netemAvailable(asUser = false): Promise<boolean> {
 }
 
 /** Named namespaces; read from /run/netns directly (other labs may add and delete theirs meanwhile). */
-export async function listNamespaces(prefix: readonly string[] = []): Promise<string[]> {
-  if (prefix.length === 0) return fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
-  const out = await runCommand([...prefix, 'ip', 'netns', 'list'], { check: false });
+export async function listNamespaces(runner?: Runner): Promise<string[]> {
+  if (!runner) return fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
+  const out = await runner.run(['ip', 'netns', 'list'], { check: false });
   return out.stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
 }
 

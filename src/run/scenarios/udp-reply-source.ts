@@ -54,8 +54,10 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
     const bridge = host.docker?.bridge ?? 'docker0';
     const proto = params.mode === 'tcp' ? 'tcp' : 'udp';
     const capture = await ctx.capture(params.server, bridge, `${params.server}-${bridge}`, [`${proto} port ${params.port} or icmp`]);
+    // The server must outlive the client's start, which takes several times longer in a TCG guest.
+    const slack = 20 * (ctx.transport(params.server).slowdown ?? 1);
     const server = await ctx.startAgent(params.server, 'server', 'udp_echo_server.py', [
-      '--mode', params.mode, '--port', String(params.port), '--address', target, '--duration', String(params.count * params.intervalS + params.replyTimeoutS + 20),
+      '--mode', params.mode, '--port', String(params.port), '--address', target, '--duration', String(params.count * params.intervalS + params.replyTimeoutS + slack),
     ]);
     const client = await ctx.startAgent(params.client, 'client', 'udp_client.py', [
       '--server', target, '--port', String(params.port), '--count', String(params.count), '--interval', String(params.intervalS), '--timeout', String(params.replyTimeoutS), '--proto', proto,

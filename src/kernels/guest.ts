@@ -1,0 +1,127 @@
+/**
+ * A kernel's QEMU guest: direct kernel boot under software emulation (TCG; /dev/kvm is never used),
+ * the host's root read-only over virtio 9p, the lab's work folder read-write at its host path, the
+ * extracted kernel for on-demand modules, no network device, and the exec channel on a unix socket.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { startService } from '../transport/process.js';
+import type { CachedKernel } from './cache.js';
+import { GuestChannel } from './channel.js';
+import { buildInitramfs } from './initramfs.js';
+
+/** Memory of one guest: 1 GiB of RAM plus a 256 MiB translation cache keeps QEMU's RSS near 1.3 GiB. */
+export const GUEST_MEMORY_MIB = 1024;
+export const TB_SIZE_MIB = 256;
+const SAFE_PATH = /^\/[A-Za-z0-9._/+@-]*$/;
+
+export interface GuestFiles {
+  /** The folder the guest shares read-write at the same path (the lab's work folder). */
+  workDir: string;
+  socket: string;
+  pidFile: string;
+  console: string;
+}
+
+export function guestFiles(workDir: string): GuestFiles {
+  return { workDir, socket: path.join(workDir, 'guest.sock'), pidFile: path.join(workDir, 'qemu.pid'), console: path.join(workDir, 'console.log') };
+}
+
+export function qemuArgv(kernel: CachedKernel, initrd: string, files: GuestFiles): string[] {
+  for (const p of [files.workDir, kernel.root, packageRoot]) {
+    if (SAFE_PATH.test(p)) continue;
+    throw new LabError(`the path ${p} cannot be handed to the guest`, { hint: 'use folders whose names have only letters, digits and . _ - + @', kind: 'usage' });
+  }
+  const share = (id: string, dir: string, readonly: boolean) => [
+    '-fsdev', `local,id=${id},path=${dir},security_model=none,multidevs=remap${readonly ? ',readonly=on' : ''}`,
+    '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${id}`,
+  ];
+  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=4', `lab.work=${files.workDir}`, `lab.server=${path.join(packageRoot, 'guest', 'server.py')}`];
+  return [
+    'qemu-system-x86_64',
+    '-accel', `tcg,thread=multi,tb-size=${TB_SIZE_MIB}`,
+    '-cpu', 'max', '-m', String(GUEST_MEMORY_MIB), '-smp', '2',
+    '-display', 'none', '-monitor', 'none', '-serial', `file:${files.console}`, '-nic', 'none', '-no-reboot',
+    '-pidfile', files.pidFile,
+    '-kernel', kernel.vmlinuz, '-initrd', initrd, '-append', append.join(' '),
+    ...share('root', '/', true), ...share('kernel', kernel.root, true), ...share('work', files.workDir, false),
+    '-device', 'virtio-serial-pci',
+    '-chardev', `socket,id=lab,path=${files.socket},server=on,wait=off`,
+    '-device', 'virtserialport,chardev=lab,name=lab.0',
+  ];
+}
+
+/** Start QEMU (detached, it outlives this command); `onPid` records it before the guest boots further. */
+export async function bootGuest(kernel: CachedKernel, files: GuestFiles, onPid: (pid: number) => void): Promise<number> {
+  fs.mkdirSync(files.workDir, { recursive: true });
+  fs.rmSync(files.socket, { force: true });
+  const initrd = await buildInitramfs(kernel);
+  const { pid } = await startService(qemuArgv(kernel, initrd, files), path.join(files.workDir, 'qemu.log'), 200);
+  onPid(pid);
+  return pid;
+}
+
+/** Wait until the exec server answers; returns the guest's `uname -r` and the time it took. */
+export async function waitReady(files: GuestFiles, pid: number, timeoutMs = 120_000): Promise<{ release: string; ms: number }> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (!alive(pid)) break;
+    const channel = await GuestChannel.connect(files.socket, 2000).catch(() => undefined);
+    if (channel) {
+      const release = await channel.ping(3000);
+      channel.close();
+      if (release) return { release, ms: Date.now() - started };
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const tail = readTail(files.console);
+  const what = alive(pid) ? `the guest did not answer within ${timeoutMs / 1000} s` : 'the guest stopped while booting';
+  throw new LabError(what, { details: tail, hint: `console: ${files.console}`, kind: 'failure' });
+}
+
+function readTail(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-6);
+  } catch {
+    return [];
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is this pid the QEMU of this guest (and not a recycled pid)? */
+export function isOurQemu(pid: number, files: GuestFiles): boolean {
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('qemu-system') && cmdline.includes(files.socket);
+  } catch {
+    return false;
+  }
+}
+
+/** Stop the guest: SIGTERM (QEMU quits at once), then SIGKILL; true when one was stopped. */
+export async function stopGuest(files: GuestFiles, recordedPid?: number): Promise<boolean> {
+  const fromFile = Number(readOr(files.pidFile).trim()) || undefined;
+  const pids = [...new Set([recordedPid, fromFile].filter((p): p is number => p !== undefined))].filter((p) => isOurQemu(p, files));
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+  return pids.length > 0;
+}
+
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The netns provider on another kernel: the lab's namespaces live inside a QEMU guest of that kernel
+ * (src/kernels), the provider's commands reach them through the guest's exec channel, and taking the
+ * lab down stops the guest, which takes every namespace, agent and service with it.
+ */
+import type { ResolvedLab } from '../../lab/model.js';
+import { readState, workDir, writeState } from '../../state.js';
+import type { Runner } from '../../transport/runner.js';
+import { fetchKernel } from '../../kernels/cache.js';
+import { GuestChannel } from '../../kernels/channel.js';
+import { bootGuest, guestFiles, stopGuest, waitReady, alive } from '../../kernels/guest.js';
+import { guestRunner } from '../../kernels/runner.js';
+import type { LabState } from '../../state.js';
+import type { Step } from '../../ui/steps.js';
+
+export interface GuestRecord {
+  series: string;
+  pid?: number;
+  release?: string;
+  bootMs?: number;
+}
+
+export function guestOf(state: LabState | undefined): GuestRecord | undefined {
+  return state?.resources.guest as GuestRecord | undefined;
+}
+
+export function bootStep(lab: ResolvedLab): Step {
+  return {
+    title: `Boot kernel ${lab.kernel} under QEMU`,
+    run: async (progress) => {
+      const kernel = await fetchKernel(lab.kernel!, progress);
+      const files = guestFiles(workDir(lab.id));
+      const record = (guest: GuestRecord) => {
+        const state = readState(lab.id)!;
+        writeState({ ...state, resources: { ...state.resources, guest } });
+      };
+      progress(`booting ${kernel.release}`);
+      const started = Date.now();
+      const pid = await bootGuest(kernel, files, (p) => record({ series: lab.kernel!, pid: p }));
+      const ready = await waitReady(files, pid);
+      record({ series: lab.kernel!, pid, release: ready.release, bootMs: Date.now() - started });
+      progress('loading netfilter modules, warming the tools');
+      await warmUp(guestRunnerOf(lab.id));
+    },
+  };
+}
+
+const channels = new Map<string, GuestChannel>();
+
+export function guestRunnerOf(labId: string): Runner {
+  const socket = guestFiles(workDir(labId)).socket;
+  let channel = channels.get(socket);
+  if (!channel) {
+    channel = GuestChannel.open(socket);
+    channels.set(socket, channel);
+  }
+  return guestRunner(channel);
+}
+
+export async function stopGuestOf(labId: string, state: LabState | undefined): Promise<string[]> {
+  const files = guestFiles(workDir(labId));
+  const channel = channels.get(files.socket);
+  channel?.close();
+  channels.delete(files.socket);
+  const guest = guestOf(state);
+  return (await stopGuest(files, guest?.pid)) ? [`QEMU guest${guest ? ` of kernel ${guest.series}` : ''} (process ${guest?.pid ?? 'from its pid file'})`] : [];
+}
+
+/**
+ * The first iptables, conntrack, tcpdump and python3 in a fresh guest load modules and read the tools over
+ * 9p (seconds each under TCG): done once here, in a throwaway namespace, not inside the first variant's timing.
+ */
+async function warmUp(runner: Runner): Promise<void> {
+  const ns = 'lab-warmup';
+  await runner.run(['ip', 'netns', 'add', ns]);
+  try {
+    const inNs = (...argv: string[]) => runner.run(['ip', 'netns', 'exec', ns, ...argv], { check: false, timeoutMs: 180_000 });
+    await Promise.all([
+      inNs('iptables', '-t', 'nat', '-L', '-n'),
+      inNs('iptables', '-t', 'raw', '-L', '-n'),
+      inNs('conntrack', '-S'),
+      inNs('python3', '-c', 'import socket, json, select, struct, subprocess'),
+      inNs('tcpdump', '--version'),
+      runner.run(['modprobe', '-a', 'veth', 'xt_conntrack', 'xt_MASQUERADE', 'xt_addrtype', 'nf_conntrack_netlink'], { check: false, timeoutMs: 180_000 }),
+    ]);
+  } finally {
+    await runner.run(['ip', 'netns', 'delete', ns], { check: false });
+  }
+}
+
+export function describeGuest(guest: GuestRecord): string {
+  const running = guest.pid !== undefined && alive(guest.pid);
+  const boot = guest.bootMs ? `, booted in ${(guest.bootMs / 1000).toFixed(1)} s` : '';
+  return `kernel ${guest.release ?? guest.series} in a QEMU guest, process ${guest.pid ?? '?'}${running ? '' : ' (not running)'}${boot}`;
+}
