@@ -34,7 +34,13 @@ export function benchKernels() {
     const runMs = timed(() => lab(['run', 'docker-1090', '--instance', 'bench', '--kernel', kernel]));
     const qemuPeakRssMiB = peakRssMiB(guest.pid);
     const downMs = timed(() => lab(['down', 'docker-1090', '--instance', 'bench', '--kernel', kernel]));
-    const figures = { bootToFirstCommandMs: guest.bootMs ?? null, upMs: Math.round(upMs), docker1090VariantsMs: Math.round(runMs), downMs: Math.round(downMs), qemuPeakRssMiB };
+    const figures = {
+      bootToFirstCommandMs: guest.bootMs ?? null,
+      upMs: Math.round(upMs),
+      docker1090VariantsMs: Math.round(runMs),
+      downMs: Math.round(downMs),
+      qemuPeakRssMiB,
+    };
     log(`kernel ${kernel} (${guest.release}): ${JSON.stringify(figures)}`);
     out.push({ kernel, release: guest.release ?? null, ...figures });
   }

@@ -7,12 +7,35 @@ interface Result {
   measuredAt: string;
   repetitions: number;
   labs: Array<{ name: string; upMs: number; runMs: number; downMs: number }>;
-  topologies: Array<{ shape: string; nodes: number; lab: { upMs: number | null; downMs: number | null; upPerNodeMs: number }; floor: { upMs: number | null; downMs: number | null }; mininet: { upMs: number | null; downMs: number | null } }>;
+  topologies: Array<{
+    shape: string;
+    nodes: number;
+    lab: { upMs: number | null; downMs: number | null; upPerNodeMs: number };
+    floor: { upMs: number | null; downMs: number | null };
+    mininet: { upMs: number | null; downMs: number | null };
+  }>;
   instances: Array<{ n: number; upMs: number; runMs: number; downMs: number; rssMiB: number; runsFullyDecided: number }>;
-  verdicts: Array<{ name: string; oneVariant: string; concurrentMs: number; serialMs: number; oneVariantMs: number; concurrentVsSerial: number; concurrentVsOneVariant: number; verdictsAgree: boolean }>;
+  verdicts: Array<{
+    name: string;
+    oneVariant: string;
+    concurrentMs: number;
+    serialMs: number;
+    oneVariantMs: number;
+    concurrentVsSerial: number;
+    concurrentVsOneVariant: number;
+    verdictsAgree: boolean;
+  }>;
   cli: { vsNode: Record<string, { ms: number; nodeMs: number; ratio: number }>; upDocker1090: { median: number }; downDocker1090: { median: number } } | null;
   ratios: Ratio[];
-  kernels?: Array<{ kernel: string; release: string | null; bootToFirstCommandMs: number | null; upMs: number; docker1090VariantsMs: number; downMs: number; qemuPeakRssMiB: number | null }>;
+  kernels?: Array<{
+    kernel: string;
+    release: string | null;
+    bootToFirstCommandMs: number | null;
+    upMs: number;
+    docker1090VariantsMs: number;
+    downMs: number;
+    qemuPeakRssMiB: number | null;
+  }>;
 }
 
 /** The charts by file name (written beside latest.md); empty when nothing was measured for them. */
@@ -26,7 +49,12 @@ export function charts(r: Result): Record<string, string> {
   const out: Record<string, string> = {
     'up-line.svg': topo('line'),
     'up-star.svg': topo('star'),
-    'verdict-time.svg': groupedBars('time to verdict per lab (median)', 's', ['serial (one copy)', 'concurrent (a copy per variant)', 'one variant alone'], r.verdicts.map((v) => ({ label: v.name, values: [v.serialMs, v.concurrentMs, v.oneVariantMs] }))),
+    'verdict-time.svg': groupedBars(
+      'time to verdict per lab (median)',
+      's',
+      ['serial (one copy)', 'concurrent (a copy per variant)', 'one variant alone'],
+      r.verdicts.map((v) => ({ label: v.name, values: [v.serialMs, v.concurrentMs, v.oneVariantMs] })),
+    ),
   };
   return Object.fromEntries(Object.entries(out).filter(([, svg]) => svg));
 }
@@ -40,19 +68,31 @@ export function renderMarkdown(r: Result): string {
     '',
   ];
   if (r.ratios.length) {
-    lines.push('| figure | value | target | met |', '|---|---|---|---|', ...r.ratios.map((x) => `| ${x.what} | ${x.value ?? '—'} | ${x.target} | ${x.met === null ? 'not measured' : x.met ? 'yes' : 'no'} |`), '');
+    lines.push(
+      '| figure | value | target | met |',
+      '|---|---|---|---|',
+      ...r.ratios.map((x) => `| ${x.what} | ${x.value ?? '—'} | ${x.target} | ${x.met === null ? 'not measured' : x.met ? 'yes' : 'no'} |`),
+      '',
+    );
   }
   lines.push(...Object.keys(charts(r)).map((file) => `![${file}](${file})`), '');
   if (r.verdicts.length) {
     lines.push(
       '| lab | serial | concurrent | one variant | concurrent/serial | concurrent/one variant | verdicts equal |',
       '|---|---|---|---|---|---|---|',
-      ...r.verdicts.map((v) => `| ${v.name} | ${v.serialMs} | ${v.concurrentMs} | ${v.oneVariantMs} (${v.oneVariant}) | ${v.concurrentVsSerial}× | ${v.concurrentVsOneVariant}× | ${v.verdictsAgree ? 'yes' : 'NO'} |`),
+      ...r.verdicts.map(
+        (v) =>
+          `| ${v.name} | ${v.serialMs} | ${v.concurrentMs} | ${v.oneVariantMs} (${v.oneVariant}) | ${v.concurrentVsSerial}× | ${v.concurrentVsOneVariant}× | ${v.verdictsAgree ? 'yes' : 'NO'} |`,
+      ),
       '',
     );
   }
   if (r.cli) {
-    lines.push('| command | ms | node -e 0 | ratio (paired) |', '|---|---|---|---|', ...Object.entries(r.cli.vsNode).map(([c, v]) => `| lab ${c} | ${v.ms} | ${v.nodeMs} | ${v.ratio}× |`));
+    lines.push(
+      '| command | ms | node -e 0 | ratio (paired) |',
+      '|---|---|---|---|',
+      ...Object.entries(r.cli.vsNode).map(([c, v]) => `| lab ${c} | ${v.ms} | ${v.nodeMs} | ${v.ratio}× |`),
+    );
     lines.push(`| lab up docker-1090 | ${r.cli.upDocker1090.median} | | |`, `| lab down docker-1090 | ${r.cli.downDocker1090.median} | | |`, '');
   }
   if (r.labs.length) {
@@ -62,7 +102,10 @@ export function renderMarkdown(r: Result): string {
     lines.push(
       '| topology | nodes | lab up | lab down | per node (up) | floor up | floor down | mininet up | mininet down | lab/floor (up) | lab/mininet (up) |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
-      ...r.topologies.map((t) => `| ${t.shape} | ${t.nodes} | ${ms(t.lab.upMs)} | ${ms(t.lab.downMs)} | ${t.lab.upPerNodeMs} | ${ms(t.floor.upMs)} | ${ms(t.floor.downMs)} | ${ms(t.mininet.upMs)} | ${ms(t.mininet.downMs)} | ${ratio(t.lab.upMs, t.floor.upMs)} | ${ratio(t.lab.upMs, t.mininet.upMs)} |`),
+      ...r.topologies.map(
+        (t) =>
+          `| ${t.shape} | ${t.nodes} | ${ms(t.lab.upMs)} | ${ms(t.lab.downMs)} | ${t.lab.upPerNodeMs} | ${ms(t.floor.upMs)} | ${ms(t.floor.downMs)} | ${ms(t.mininet.upMs)} | ${ms(t.mininet.downMs)} | ${ratio(t.lab.upMs, t.floor.upMs)} | ${ratio(t.lab.upMs, t.mininet.upMs)} |`,
+      ),
       '',
     );
   }
@@ -78,7 +121,10 @@ export function renderMarkdown(r: Result): string {
     lines.push(
       '| kernel (QEMU, TCG) | boot to first command | lab up | docker-1090 variants | down | QEMU peak RSS MiB |',
       '|---|---|---|---|---|---|',
-      ...r.kernels.map((k) => `| ${k.kernel} (${k.release ?? '?'}) | ${ms(k.bootToFirstCommandMs)} | ${k.upMs} | ${k.docker1090VariantsMs} | ${k.downMs} | ${k.qemuPeakRssMiB ?? '—'} |`),
+      ...r.kernels.map(
+        (k) =>
+          `| ${k.kernel} (${k.release ?? '?'}) | ${ms(k.bootToFirstCommandMs)} | ${k.upMs} | ${k.docker1090VariantsMs} | ${k.downMs} | ${k.qemuPeakRssMiB ?? '—'} |`,
+      ),
       '',
     );
   }
@@ -92,8 +138,20 @@ export function renderHtml(r: Result): string {
   let table: string[] = [];
   const flush = () => {
     if (!table.length) return;
-    const rows = table.filter((l) => !/^\|[-|]+\|$/.test(l)).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
-    body.push('<table>', `<tr>${rows[0]!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`, ...rows.slice(1).map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`), '</table>');
+    const rows = table
+      .filter((l) => !/^\|[-|]+\|$/.test(l))
+      .map((l) =>
+        l
+          .slice(1, -1)
+          .split('|')
+          .map((c) => c.trim()),
+      );
+    body.push(
+      '<table>',
+      `<tr>${rows[0]!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`,
+      ...rows.slice(1).map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`),
+      '</table>',
+    );
     table = [];
   };
   const svgs = charts(r);

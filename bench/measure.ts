@@ -29,7 +29,12 @@ export function lab(args: string[]): void {
 /** `lab ... --json`: the verdict of each variant, in the lab's order ([] when the run failed). */
 export function labVerdicts(args: string[]): string[] {
   try {
-    const out = execFileSync(process.execPath, [labBin, ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync(process.execPath, [labBin, ...args, '--json'], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return (JSON.parse(out) as { variants: Array<{ verdict: string }> }).variants.map((v) => v.verdict);
   } catch (error) {
     const out = (error as { stdout?: string }).stdout;
@@ -121,7 +126,12 @@ export function mininetUpDown(lab: ResolvedLab): { upMs: number; downMs: number 
   const file = path.join(benchHome, `mininet-${lab.name}.json`);
   fs.writeFileSync(file, JSON.stringify(spec));
   // Mininet is measured only where it finishes within 5 minutes; a timeout leaves its columns null.
-  const out = execFileSync('/usr/bin/python3', [path.join(packageRoot, 'bench', 'mininet_topology.py'), file], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 300_000, killSignal: 'SIGKILL' });
+  const out = execFileSync('/usr/bin/python3', [path.join(packageRoot, 'bench', 'mininet_topology.py'), file], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 300_000,
+    killSignal: 'SIGKILL',
+  });
   return JSON.parse(out.trim().split('\n').at(-1)!) as { upMs: number; downMs: number };
 }
 

@@ -31,15 +31,24 @@ export function logLogChart(title: string, xLabel: string, yLabel: string, serie
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#333"/>`,
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#333"/>`,
     ...xs.map((x) => `<text x="${sx(x).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${x}</text>`),
-    ...decades(y0, y1).map((y) => `<line x1="${M.left}" y1="${sy(y).toFixed(1)}" x2="${W - M.right}" y2="${sy(y).toFixed(1)}" stroke="#eee"/><text x="${M.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${y >= 1000 ? `${y / 1000} s` : `${y} ms`}</text>`),
+    ...decades(y0, y1).map(
+      (y) =>
+        `<line x1="${M.left}" y1="${sy(y).toFixed(1)}" x2="${W - M.right}" y2="${sy(y).toFixed(1)}" stroke="#eee"/><text x="${M.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${y >= 1000 ? `${y / 1000} s` : `${y} ms`}</text>`,
+    ),
     `<text x="${(M.left + W - M.right) / 2}" y="${H - 8}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
   ];
   series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => x > 0 && y > 0).sort((a, b) => a[0] - b[0]);
     const color = COLORS[i % COLORS.length];
-    if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`, ...pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`));
-    parts.push(`<rect x="${W - M.right + 12}" y="${M.top + i * 20}" width="12" height="3" fill="${color}"/><text x="${W - M.right + 30}" y="${M.top + i * 20 + 5}">${esc(s.name)}${pts.length ? '' : ' (none)'}</text>`);
+    if (pts.length)
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+        ...pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`),
+      );
+    parts.push(
+      `<rect x="${W - M.right + 12}" y="${M.top + i * 20}" width="12" height="3" fill="${color}"/><text x="${W - M.right + 30}" y="${M.top + i * 20 + 5}">${esc(s.name)}${pts.length ? '' : ' (none)'}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -55,17 +64,28 @@ export function groupedBars(title: string, unit: string, measures: string[], gro
   const height = 40 + groups.length * groupH + 20 * measures.length + 10;
   const max = Math.max(1, ...groups.flatMap((g) => g.values.filter((v): v is number => v !== null)));
   const sx = (v: number) => (v / max) * (W - left - right);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" font-family="sans-serif" font-size="12">`, `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+  ];
   groups.forEach((g, gi) => {
     const y = 34 + gi * groupH;
     parts.push(`<text x="${left - 8}" y="${y + (measures.length * bar) / 2 + 4}" text-anchor="end">${esc(g.label)}</text>`);
     g.values.forEach((v, mi) => {
       const by = y + mi * bar;
-      parts.push(v === null ? `<text x="${left + 4}" y="${by + 11}" fill="#888">not measured</text>` : `<rect x="${left}" y="${by}" width="${sx(v).toFixed(1)}" height="${bar - 2}" fill="${COLORS[mi % COLORS.length]}"/><text x="${(left + sx(v) + 4).toFixed(1)}" y="${by + 11}">${(v / 1000).toFixed(1)} ${unit}</text>`);
+      parts.push(
+        v === null
+          ? `<text x="${left + 4}" y="${by + 11}" fill="#888">not measured</text>`
+          : `<rect x="${left}" y="${by}" width="${sx(v).toFixed(1)}" height="${bar - 2}" fill="${COLORS[mi % COLORS.length]}"/><text x="${(left + sx(v) + 4).toFixed(1)}" y="${by + 11}">${(v / 1000).toFixed(1)} ${unit}</text>`,
+      );
     });
   });
   const ly = 34 + groups.length * groupH + 6;
-  measures.forEach((m, mi) => parts.push(`<rect x="${left}" y="${ly + mi * 20}" width="12" height="12" fill="${COLORS[mi % COLORS.length]}"/><text x="${left + 18}" y="${ly + mi * 20 + 10}">${esc(m)}</text>`));
+  measures.forEach((m, mi) =>
+    parts.push(
+      `<rect x="${left}" y="${ly + mi * 20}" width="12" height="12" fill="${COLORS[mi % COLORS.length]}"/><text x="${left + 18}" y="${ly + mi * 20 + 10}">${esc(m)}</text>`,
+    ),
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -1,6 +1,12 @@
 /** The figures issue #13 asks for, each next to its target; `met` is null when the bench did not measure it. */
 interface Measured {
-  topologies: Array<{ shape: string; nodes: number; lab: { upMs: number | null; downMs: number | null }; floor: { upMs: number | null }; mininet: { upMs: number | null; downMs: number | null } }>;
+  topologies: Array<{
+    shape: string;
+    nodes: number;
+    lab: { upMs: number | null; downMs: number | null };
+    floor: { upMs: number | null };
+    mininet: { upMs: number | null; downMs: number | null };
+  }>;
   verdicts: Array<{ name: string; concurrentVsOneVariant: number; concurrentVsSerial: number; verdictsAgree: boolean }>;
   cli: { vsNode: Record<string, { ratio: number }>; upDocker1090: { median: number } } | null;
 }
@@ -13,15 +19,31 @@ export interface Ratio {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
-const atMost = (what: string, value: number | null | undefined, max: number, unit = '×'): Ratio => ({ what, value: value ?? null, target: `≤ ${max}${unit}`, met: value == null ? null : value <= max });
-const atLeast = (what: string, value: number | null | undefined, min: number): Ratio => ({ what, value: value ?? null, target: `≥ ${min}×`, met: value == null ? null : value >= min });
+const atMost = (what: string, value: number | null | undefined, max: number, unit = '×'): Ratio => ({
+  what,
+  value: value ?? null,
+  target: `≤ ${max}${unit}`,
+  met: value == null ? null : value <= max,
+});
+const atLeast = (what: string, value: number | null | undefined, min: number): Ratio => ({
+  what,
+  value: value ?? null,
+  target: `≥ ${min}×`,
+  met: value == null ? null : value >= min,
+});
 const div = (a: number | null | undefined, b: number | null | undefined) => (a == null || !b ? null : round(a / b));
 
 export function ratiosOf(r: Measured): Ratio[] {
   const out: Ratio[] = [];
   const d1090 = r.verdicts.find((v) => v.name === 'docker-1090');
   out.push(atMost('docker-1090: all variants at once / one variant (time to verdict)', d1090?.concurrentVsOneVariant, 1.5));
-  for (const v of r.verdicts) out.push({ what: `${v.name}: verdicts equal in every serial and concurrent run`, value: v.verdictsAgree ? 1 : 0, target: 'all equal', met: v.verdictsAgree });
+  for (const v of r.verdicts)
+    out.push({
+      what: `${v.name}: verdicts equal in every serial and concurrent run`,
+      value: v.verdictsAgree ? 1 : 0,
+      target: 'all equal',
+      met: v.verdictsAgree,
+    });
   for (const c of ['list', 'status', 'validate']) out.push(atMost(`lab ${c} / node -e 0 (wall)`, r.cli?.vsNode[c]?.ratio, 2));
   out.push(atMost('lab up docker-1090 (wall, ms)', r.cli?.upDocker1090.median, 500, ' ms'));
   for (const shape of ['line', 'star']) {

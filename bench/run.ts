@@ -10,7 +10,21 @@ import { packageRoot, labsDir } from '../src/paths.js';
 import { parseLabFile } from '../src/lab/load.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { generate, type Shape } from './topologies.js';
-import { benchHome, floorUpDown, lab, labAsync, labBin, labVerdicts, mininetAvailable, mininetUpDown, paired, processMs, rssMiB, stats, timed } from './measure.js';
+import {
+  benchHome,
+  floorUpDown,
+  lab,
+  labAsync,
+  labBin,
+  labVerdicts,
+  mininetAvailable,
+  mininetUpDown,
+  paired,
+  processMs,
+  rssMiB,
+  stats,
+  timed,
+} from './measure.js';
 import { charts, renderHtml, renderMarkdown } from './markdown.js';
 import { ratiosOf } from './ratios.js';
 import { benchKernels } from './kernels.js';
@@ -20,7 +34,11 @@ const sizes = (process.env.BENCH_SIZES ?? '10,50,100,200,500,1000').split(',').m
 const instanceCounts = (process.env.BENCH_INSTANCES ?? '1,5,10,30').split(',').map(Number);
 const only = process.env.BENCH_ONLY?.split(',');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const labNames = () => fs.readdirSync(labsDir).filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml')) && (!process.env.BENCH_LABS || process.env.BENCH_LABS.split(',').includes(d))).sort();
+const labNames = () =>
+  fs
+    .readdirSync(labsDir)
+    .filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml')) && (!process.env.BENCH_LABS || process.env.BENCH_LABS.split(',').includes(d)))
+    .sort();
 
 function benchLabs() {
   const names = labNames();
@@ -52,7 +70,14 @@ function benchTopologies() {
       const file = path.join(dir, 'lab.yaml');
       fs.writeFileSync(file, topo.yaml);
       const resolved = resolveLab(parseLabFile(file), file, 'floor');
-      const m = { labUp: [] as number[], labDown: [] as number[], floorUp: [] as number[], floorDown: [] as number[], mnUp: [] as number[], mnDown: [] as number[] };
+      const m = {
+        labUp: [] as number[],
+        labDown: [] as number[],
+        floorUp: [] as number[],
+        floorDown: [] as number[],
+        mnUp: [] as number[],
+        mnDown: [] as number[],
+      };
       for (let i = 0; i < reps; i++) {
         m.labUp.push(timed(() => lab(['up', file])));
         m.labDown.push(timed(() => lab(['down', file])));
@@ -69,13 +94,21 @@ function benchTopologies() {
             mininetFinishes = false;
           }
         }
-        log(`${shape} ${nodes} #${i + 1}: lab ${Math.round(m.labUp.at(-1)!)}/${Math.round(m.labDown.at(-1)!)} ms, floor ${Math.round(floor.upMs)}/${Math.round(floor.downMs)} ms${m.mnUp.length > i ? `, mininet ${m.mnUp.at(-1)}/${m.mnDown.at(-1)} ms` : ''}`);
+        log(
+          `${shape} ${nodes} #${i + 1}: lab ${Math.round(m.labUp.at(-1)!)}/${Math.round(m.labDown.at(-1)!)} ms, floor ${Math.round(floor.upMs)}/${Math.round(floor.downMs)} ms${m.mnUp.length > i ? `, mininet ${m.mnUp.at(-1)}/${m.mnDown.at(-1)} ms` : ''}`,
+        );
       }
       const med = (xs: number[]) => (xs.length === reps ? stats(xs).median : null);
       out.push({
         shape,
         nodes,
-        lab: { upMs: med(m.labUp), downMs: med(m.labDown), upPerNodeMs: Math.round((med(m.labUp)! / nodes) * 100) / 100, up: stats(m.labUp), down: stats(m.labDown) },
+        lab: {
+          upMs: med(m.labUp),
+          downMs: med(m.labDown),
+          upPerNodeMs: Math.round((med(m.labUp)! / nodes) * 100) / 100,
+          up: stats(m.labUp),
+          down: stats(m.labDown),
+        },
         floor: { upMs: med(m.floorUp), downMs: med(m.floorDown) },
         mininet: { upMs: med(m.mnUp), downMs: med(m.mnDown) },
       });
@@ -104,8 +137,20 @@ async function benchInstances() {
     const downCodes = await Promise.all(names.map((inst) => labAsync(['down', 'docker-1090', '--instance', inst])));
     const downMs = Date.now() - t2;
     const decided = runCodes.filter((c) => c === 0).length;
-    log(`${n} instances: up ${upMs} ms, run ${runMs} ms, down ${downMs} ms, peak RSS lab ${peak.labProcesses} MiB + tool ${peak.tool} MiB, ${decided}/${n} runs fully decided`);
-    out.push({ n, upMs, runMs, downMs, rssMiB: peak.labProcesses + peak.tool, rss: peak, upFailures: upCodes.filter((c) => c !== 0).length, downFailures: downCodes.filter((c) => c !== 0).length, runsFullyDecided: decided });
+    log(
+      `${n} instances: up ${upMs} ms, run ${runMs} ms, down ${downMs} ms, peak RSS lab ${peak.labProcesses} MiB + tool ${peak.tool} MiB, ${decided}/${n} runs fully decided`,
+    );
+    out.push({
+      n,
+      upMs,
+      runMs,
+      downMs,
+      rssMiB: peak.labProcesses + peak.tool,
+      rss: peak,
+      upFailures: upCodes.filter((c) => c !== 0).length,
+      downFailures: downCodes.filter((c) => c !== 0).length,
+      runsFullyDecided: decided,
+    });
   }
   return out;
 }
@@ -122,11 +167,28 @@ function benchVerdicts() {
       () => timed(() => concurrentVerdicts.push(labVerdicts(['run', name, '--instance', 'bv']))),
       () => timed(() => serialVerdicts.push(labVerdicts(['run', name, '--instance', 'bv', '--serial']))),
     );
-    const vsOne = paired(reps, () => timed(() => lab(['run', name, '--instance', 'bv'])), () => timed(() => lab(['run', name, '--instance', 'bv', '--variant', one])));
+    const vsOne = paired(
+      reps,
+      () => timed(() => lab(['run', name, '--instance', 'bv'])),
+      () => timed(() => lab(['run', name, '--instance', 'bv', '--variant', one])),
+    );
     const reference = JSON.stringify(serialVerdicts[0]);
     const verdictsAgree = [...concurrentVerdicts, ...serialVerdicts].every((v) => JSON.stringify(v) === reference);
-    log(`verdicts ${name}: concurrent ${vsSerial.a.median} ms, serial ${vsSerial.b.median} ms (${vsSerial.ratio}), one variant ${vsOne.b.median} ms (concurrent/one ${vsOne.ratio}), verdicts agree: ${verdictsAgree}`);
-    return { name, oneVariant: one, concurrentMs: vsSerial.a.median, serialMs: vsSerial.b.median, oneVariantMs: vsOne.b.median, concurrentVsSerial: vsSerial.ratio, concurrentVsOneVariant: vsOne.ratio, verdictsAgree, concurrentVerdicts, serialVerdicts };
+    log(
+      `verdicts ${name}: concurrent ${vsSerial.a.median} ms, serial ${vsSerial.b.median} ms (${vsSerial.ratio}), one variant ${vsOne.b.median} ms (concurrent/one ${vsOne.ratio}), verdicts agree: ${verdictsAgree}`,
+    );
+    return {
+      name,
+      oneVariant: one,
+      concurrentMs: vsSerial.a.median,
+      serialMs: vsSerial.b.median,
+      oneVariantMs: vsOne.b.median,
+      concurrentVsSerial: vsSerial.ratio,
+      concurrentVsOneVariant: vsOne.ratio,
+      verdictsAgree,
+      concurrentVerdicts,
+      serialVerdicts,
+    };
   });
 }
 
@@ -134,7 +196,10 @@ function benchVerdicts() {
 function benchCli() {
   const n = Math.max(5, reps * 3);
   const node = () => processMs([process.execPath, '-e', '0']);
-  const cli = (...args: string[]) => () => processMs([process.execPath, labBin, ...args]);
+  const cli =
+    (...args: string[]) =>
+    () =>
+      processMs([process.execPath, labBin, ...args]);
   const vsNode = Object.fromEntries(
     (['list', 'status', 'validate'] as const).map((c) => {
       const p = paired(n, cli(c, ...(c === 'validate' ? ['docker-1090'] : [])), node);
@@ -154,10 +219,17 @@ function benchCli() {
 
 const dir = path.join(packageRoot, 'bench', 'results');
 // BENCH_ONLY measures some sections: the others keep their last figures.
-const previous = only && fs.existsSync(path.join(dir, 'latest.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as Record<string, unknown>) : {};
+const previous =
+  only && fs.existsSync(path.join(dir, 'latest.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as Record<string, unknown>) : {};
 const section = <T>(name: string, measure: () => T): T => (!only || only.includes(name) ? measure() : ((previous[name] ?? []) as T));
 const result = {
-  machine: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  machine: {
+    kernel: os.release(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? null,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  },
   measuredAt: new Date().toISOString(),
   repetitions: reps,
   labs: section('labs', benchLabs),

@@ -40,17 +40,41 @@ function text(cmd: string, args: string[]): string {
 /** The root namespace as far as a lab could change it; counters and address lifetimes taken out. */
 function rootFingerprint(): string[] {
   return [
-    ...text('ip', ['-o', 'link']).split('\n').map((l) => `link ${l.replace(/^\d+: /, '').replace(/ qlen \d+|link\/\S+ \S+ brd \S+/g, '').split(' ')[0]}`),
-    ...text('ip', ['-o', 'addr']).split('\n').map((l) => `addr ${l.replace(/\s+valid_lft.*$/, '').replace(/\\/g, '')}`),
-    ...text('ip', ['route', 'show', 'table', 'all']).split('\n').map((l) => `route ${l}`),
-    ...text('ip', ['-6', 'route', 'show', 'table', 'all']).split('\n').map((l) => `route6 ${l.replace(/ expires \d+sec/, '')}`),
-    ...text('iptables-save', []).split('\n').filter((l) => !l.startsWith('#')).map((l) => `iptables ${l.replace(/\[\d+:\d+\]/, '')}`),
-    ...text('nft', ['list', 'ruleset']).split('\n').map((l) => `nft ${l.replace(/counter packets \d+ bytes \d+/, 'counter')}`),
+    ...text('ip', ['-o', 'link'])
+      .split('\n')
+      .map(
+        (l) =>
+          `link ${
+            l
+              .replace(/^\d+: /, '')
+              .replace(/ qlen \d+|link\/\S+ \S+ brd \S+/g, '')
+              .split(' ')[0]
+          }`,
+      ),
+    ...text('ip', ['-o', 'addr'])
+      .split('\n')
+      .map((l) => `addr ${l.replace(/\s+valid_lft.*$/, '').replace(/\\/g, '')}`),
+    ...text('ip', ['route', 'show', 'table', 'all'])
+      .split('\n')
+      .map((l) => `route ${l}`),
+    ...text('ip', ['-6', 'route', 'show', 'table', 'all'])
+      .split('\n')
+      .map((l) => `route6 ${l.replace(/ expires \d+sec/, '')}`),
+    ...text('iptables-save', [])
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => `iptables ${l.replace(/\[\d+:\d+\]/, '')}`),
+    ...text('nft', ['list', 'ruleset'])
+      .split('\n')
+      .map((l) => `nft ${l.replace(/counter packets \d+ bytes \d+/, 'counter')}`),
   ].filter((l) => !/^\S+ $/.test(l));
 }
 
 function ourNamespaces(): string[] {
-  return text('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.includes(`+${prefix}`));
+  return text('ip', ['netns', 'list'])
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.includes(`+${prefix}`));
 }
 
 /** Inodes of our namespaces while they exist: afterwards a process in one of them is a leftover even though its name is gone. */

@@ -15,10 +15,16 @@ export function labUp(lab: ResolvedLab, provider: Provider, options: { quiet?: b
 async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean }): Promise<void> {
   const state = readState(lab.id);
   if (state?.status === 'up') {
-    throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, { hint: `use it as it is, or "lab down ${labRef(lab)}" first`, kind: 'failure' });
+    throw new LabError(`lab ${lab.id} is already up (provider ${state.provider}, since ${state.createdAt})`, {
+      hint: `use it as it is, or "lab down ${labRef(lab)}" first`,
+      kind: 'failure',
+    });
   }
   if (state) {
-    throw new LabError(`lab ${lab.id} was left half-created by an earlier run`, { hint: `run "lab down ${labRef(lab)}" to remove what it created`, kind: 'failure' });
+    throw new LabError(`lab ${lab.id} was left half-created by an earlier run`, {
+      hint: `run "lab down ${labRef(lab)}" to remove what it created`,
+      kind: 'failure',
+    });
   }
   const problems = await provider.preflight(lab);
   if (problems.length) throw new LabError(`lab ${lab.id} cannot be brought up with the ${provider.name} provider here`, { details: problems, kind: 'failure' });
@@ -29,7 +35,9 @@ async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: 
         await runSteps(provider.upSteps(lab), options);
       } catch (error) {
         await labDown(lab.id, { quiet: true });
-        throw error instanceof LabError ? error : new LabError(`lab up ${lab.id} failed; everything it created was removed`, { details: [String((error as Error).message)], kind: 'failure' });
+        throw error instanceof LabError
+          ? error
+          : new LabError(`lab up ${lab.id} failed; everything it created was removed`, { details: [String((error as Error).message)], kind: 'failure' });
       }
     },
   );
@@ -53,7 +61,9 @@ export function labDown(labId: string, options: { quiet?: boolean } = {}): Promi
 async function takeDown(labId: string, options: { quiet?: boolean }): Promise<string[]> {
   const state = readState(labId);
   // Without a state (lost, or another LAB_HOME's lab), whatever carries the lab's names is removed, by every provider that can.
-  const removers = state ? [{ provider: state.provider, remove: async () => (await (await providerOf(state)).down(labId, state)).removed }] : leftoverRemovers(labId);
+  const removers = state
+    ? [{ provider: state.provider, remove: async () => (await (await providerOf(state)).down(labId, state)).removed }]
+    : leftoverRemovers(labId);
   const removed: string[] = [];
   await runSteps(
     removers.map((r) => ({ title: `Remove lab ${labId} (${r.provider})`, run: async () => void removed.push(...(await r.remove())) })),

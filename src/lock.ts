@@ -108,7 +108,10 @@ export function acquireLabLock(labId: string, action: LabAction): void {
       if (holder && isAlive(holder)) throw busy(labId, holder);
       takeOver(file, text);
     }
-    throw new LabError(`could not lock lab ${labId}: ${file} keeps changing`, { hint: 'another lab command is racing for this lab; try again', kind: 'failure' });
+    throw new LabError(`could not lock lab ${labId}: ${file} keeps changing`, {
+      hint: 'another lab command is racing for this lab; try again',
+      kind: 'failure',
+    });
   } finally {
     fs.rmSync(tmp, { force: true });
   }

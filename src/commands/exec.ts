@@ -6,7 +6,10 @@ import { labRef } from '../lab/names.js';
 
 export const command = 'exec <lab> <node> [cmd..]';
 export const describe = 'Run a command on a node of a running lab (lab exec LAB NODE -- CMD ...)';
-export const builder = (y: Argv) => kernelOption(instanceOption(labArg(y))).positional('node', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true });
+export const builder = (y: Argv) =>
+  kernelOption(instanceOption(labArg(y)))
+    .positional('node', { type: 'string', demandOption: true })
+    .positional('cmd', { type: 'string', array: true });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; kernel?: string; cmd?: string[]; '--'?: string[] }>) {
   const { labIdOf, loadLab } = await import('../labs.js');

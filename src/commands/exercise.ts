@@ -20,7 +20,12 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?:
   }
   const step = exercise.steps[n]!;
   const fill = (s: string) => s.replace(/\{lab\}/g, ref).replace(/\{id\}/g, lab.id);
-  const out = [`${exercise.title}`, '', ...(n === 0 ? [exercise.intro.trim(), ''] : []), `Step ${n + 1} of ${exercise.steps.length}: ${fill(step.goal.trim())}`];
+  const out = [
+    `${exercise.title}`,
+    '',
+    ...(n === 0 ? [exercise.intro.trim(), ''] : []),
+    `Step ${n + 1} of ${exercise.steps.length}: ${fill(step.goal.trim())}`,
+  ];
   if (step.hints.length) out.push('', 'Hints:', ...step.hints.map((h) => `  - ${fill(h)}`));
   out.push('', `When you think you have it: lab check ${ref}`, '');
   process.stdout.write(out.join('\n'));

@@ -9,7 +9,12 @@ export const builder = {};
 
 export async function handler() {
   const { parseLabFile } = await import('../labs.js');
-  const names = fs.existsSync(labsDir) ? fs.readdirSync(labsDir).filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml'))).sort() : [];
+  const names = fs.existsSync(labsDir)
+    ? fs
+        .readdirSync(labsDir)
+        .filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml')))
+        .sort()
+    : [];
   for (const name of names) {
     try {
       const lab = parseLabFile(path.join(labsDir, name, 'lab.yaml'));

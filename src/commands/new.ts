@@ -9,7 +9,7 @@ export const command = 'new <name>';
 export const describe = 'Write a commented skeleton of a declared lab (labs/<name>/lab.yaml) that validates and runs';
 export const builder = (y: Argv) =>
   y
-    .positional('name', { type: 'string', demandOption: true, describe: 'the new lab\'s name' })
+    .positional('name', { type: 'string', demandOption: true, describe: "the new lab's name" })
     .option('dir', { type: 'string', describe: 'the folder to create it in (default: labs/)' });
 
 export async function handler(argv: ArgumentsCamelCase<{ name: string; dir?: string }>) {

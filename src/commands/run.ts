@@ -71,11 +71,21 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
   const { newRunId, runVariants } = await import('../run/run-lab.js');
   const { runSteps } = await import('../ui/progress.js');
   const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, kernel });
-  const variants = argv.variant?.length ? argv.variant.map((name) => lab.variants.find((v) => v.name === name) ?? unknownVariant(name, lab.variants.map((v) => v.name))) : lab.variants;
+  const variants = argv.variant?.length
+    ? argv.variant.map(
+        (name) =>
+          lab.variants.find((v) => v.name === name) ??
+          unknownVariant(
+            name,
+            lab.variants.map((v) => v.name),
+          ),
+      )
+    : lab.variants;
   if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
   (await import('../lock.js')).acquireLabLock(lab.id, 'run'); // held until this process exits, so no up or down slips in
   const state = readState(lab.id);
-  if (state && state.provider !== provider.name) throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
+  if (state && state.provider !== provider.name)
+    throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
   const broughtUp = state?.status !== 'up';
   const runId = newRunId();
   const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
@@ -86,7 +96,11 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
     const { copyOf, leftoverCopies } = await import('../run/variant-copies.js');
     const { runVariantsOnCopies } = await import('../run/run-lab.js');
     const left = leftoverCopies(lab.name, lab.instance);
-    if (left.length) throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, { hint: `lab down ${labRef(lab)}`, kind: 'failure' });
+    if (left.length)
+      throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, {
+        hint: `lab down ${labRef(lab)}`,
+        kind: 'failure',
+      });
     const copies = variants.map((variant, i) => ({ variant, lab: copyOf(lab, i) }));
     const run = await withCleanupOnInterrupt(
       () => Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true }))),
@@ -145,7 +159,10 @@ async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; 
   const report = writeMarkdown(lab, run);
   await writeHtml(lab, run);
   if (argv.junit) fs.writeFileSync(path.resolve(argv.junit), renderJunit(run));
-  if (!argv.json) process.stdout.write(`${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`);
+  if (!argv.json)
+    process.stdout.write(
+      `${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`,
+    );
   const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
   return { run, json: verdictJson(run) as unknown as Record<string, unknown>, ok: argv.check ? checkPasses(run.variants) : decided };
 }

@@ -57,7 +57,8 @@ export async function loadWithProvider(labArgValue: string, args: ProviderArgs) 
   const { LabError } = await import('../errors.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
   // Another kernel runs the netns provider inside a QEMU guest of that kernel.
-  if (args.kernel && args.provider && args.provider !== 'netns') throw new LabError(`--kernel runs the lab with the netns provider inside a guest, not with ${args.provider}`);
+  if (args.kernel && args.provider && args.provider !== 'netns')
+    throw new LabError(`--kernel runs the lab with the netns provider inside a guest, not with ${args.provider}`);
   // The provider decides which sysctls the lab may set, so it is found (from a lenient read) before the strict one.
   const state = args.provider === undefined ? readState(labIdOf(labArgValue, args.instance, args.kernel)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);

@@ -22,13 +22,20 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
     describeTopology(lab),
     '',
     `scenario: ${scenario.kind}: ${scenario.summary}`,
-    ...(scenario.kind === 'declared' ? describeDeclared(lab.scenario.params) : Object.entries(lab.scenario.params).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)),
+    ...(scenario.kind === 'declared'
+      ? describeDeclared(lab.scenario.params)
+      : Object.entries(lab.scenario.params).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)),
     '',
     'variants:',
     ...lab.variants.flatMap((v) => [
       `  ${v.name}: ${v.description.trim()}`,
-      ...v.changes.map((c) => `    change on ${c.node}: ${'sysctl' in c ? `sysctl ${c.sysctl.key}=${c.sysctl.value}` : `iptables -t ${c.iptables.table} ${c.iptables.position ? `-I ${c.iptables.chain} ${c.iptables.position}` : `-A ${c.iptables.chain}`} ${c.iptables.rule}`}`),
-      ...Object.entries(v.params).filter(([k, val]) => lab.scenario.params[k] !== val).map(([k, val]) => `    ${k}: ${JSON.stringify(val)}`),
+      ...v.changes.map(
+        (c) =>
+          `    change on ${c.node}: ${'sysctl' in c ? `sysctl ${c.sysctl.key}=${c.sysctl.value}` : `iptables -t ${c.iptables.table} ${c.iptables.position ? `-I ${c.iptables.chain} ${c.iptables.position}` : `-A ${c.iptables.chain}`} ${c.iptables.rule}`}`,
+      ),
+      ...Object.entries(v.params)
+        .filter(([k, val]) => lab.scenario.params[k] !== val)
+        .map(([k, val]) => `    ${k}: ${JSON.stringify(val)}`),
     ]),
     '',
     'expected verdicts by kernel:',

@@ -17,6 +17,8 @@ export async function handler(argv: ArgumentsCamelCase<{ kernel?: string }>) {
   const { providerOf } = await import('../providers/registry.js');
   for (const s of states) {
     const facts = await (await providerOf(s)).describe(s);
-    process.stdout.write(`${s.lab.padEnd(22)} ${s.status.padEnd(9)} ${s.provider.padEnd(8)} since ${s.createdAt}\n${facts.map((f) => `${''.padEnd(22)} ${f}\n`).join('')}`);
+    process.stdout.write(
+      `${s.lab.padEnd(22)} ${s.status.padEnd(9)} ${s.provider.padEnd(8)} since ${s.createdAt}\n${facts.map((f) => `${''.padEnd(22)} ${f}\n`).join('')}`,
+    );
   }
 }

@@ -9,7 +9,9 @@ export const builder = (y: Argv) =>
     .option('copies', { type: 'number', describe: 'bring up N isolated copies, instances c1..cN (a class)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean; kernel?: string }>) {
+export async function handler(
+  argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean; kernel?: string }>,
+) {
   const { labUp } = await import('../lifecycle.js');
   const { describeRunningLab } = await import('../report/console.js');
   if (argv.copies !== undefined && (argv.instance || !Number.isInteger(argv.copies) || argv.copies < 1 || argv.copies > 200)) {

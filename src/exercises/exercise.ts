@@ -23,7 +23,9 @@ export function loadExercise(lab: ResolvedLab): Exercise {
   const parsed = exerciseSchema.safeParse(data ?? {});
   if (!parsed.success) {
     const problems = problemsFromZod(exerciseSchema, parsed.error.issues, data);
-    throw new LabError(`${shown} is not a valid exercise (${problems.length} problem${problems.length === 1 ? '' : 's'})`, { details: locateProblems(shown, doc, counter, problems) });
+    throw new LabError(`${shown} is not a valid exercise (${problems.length} problem${problems.length === 1 ? '' : 's'})`, {
+      details: locateProblems(shown, doc, counter, problems),
+    });
   }
   for (const step of parsed.data.steps) {
     if (step.check.kind === 'verdict' && !lab.variants.some((v) => v.name === (step.check as { variant: string }).variant)) {
@@ -66,7 +68,12 @@ export async function runCheck(lab: ResolvedLab, provider: Provider, check: Chec
     if (!fs.existsSync(file)) return { pass: false, detail: `no capture at ${file}` };
     const matches = await pcapLines(file, check.filter);
     const pass = matches.length >= check.atLeast;
-    return { pass, detail: pass ? `${check.because} (${matches.length} packets in ${file})` : `${file} has ${matches.length} packets matching "${check.filter}", expected at least ${check.atLeast}` };
+    return {
+      pass,
+      detail: pass
+        ? `${check.because} (${matches.length} packets in ${file})`
+        : `${file} has ${matches.length} packets matching "${check.filter}", expected at least ${check.atLeast}`,
+    };
   }
   const scenario = getScenario(lab.scenario.kind);
   const variant = lab.variants.find((v) => v.name === check.variant)!;

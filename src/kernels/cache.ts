@@ -65,12 +65,18 @@ function listDir(dir: string): string[] {
 /** apt-get/apt-cache with a private sources list and lists folder for one suite. */
 function aptOptions(aptDir: string): string[] {
   return [
-    '-o', `Dir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/nonexistent',
-    '-o', `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(aptDir, 'cache')}`,
-    '-o', 'APT::Get::List-Cleanup=0',
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    `Dir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=/nonexistent',
+    '-o',
+    `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${path.join(aptDir, 'cache')}`,
+    '-o',
+    'APT::Get::List-Cleanup=0',
+    '-o',
+    'APT::Sandbox::User=root',
   ];
 }
 
@@ -90,7 +96,10 @@ export async function fetchKernel(series: string, progress: (text: string) => vo
   const update = await runCommand(['apt-get', ...apt, 'update'], { check: false, timeoutMs: 300_000 });
   const search = ['apt-cache', ...apt, 'search', '--names-only', `^linux-image-${series.replace('.', '\\.')}\\.`];
   const names = update.exitCode === 0 ? await runCommand(search, { check: false }) : undefined;
-  const candidates = (names?.stdout ?? '').split('\n').map((l) => l.split(' ')[0]!).filter((n) => /-amd64-unsigned$/.test(n));
+  const candidates = (names?.stdout ?? '')
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => /-amd64-unsigned$/.test(n));
   const shown = candidates.length ? await runCommand(['apt-cache', ...apt, 'show', ...candidates], { check: false }) : undefined;
   const image = pickImage(parseStanzas(shown?.stdout ?? ''), series);
   if (!image) {
@@ -104,7 +113,10 @@ export async function fetchKernel(series: string, progress: (text: string) => vo
   const debDir = path.join(dir, 'deb');
   fs.rmSync(debDir, { recursive: true, force: true });
   fs.mkdirSync(debDir, { recursive: true });
-  const download = await runCommand(['env', '-C', debDir, 'apt-get', ...apt, 'download', `${image.package}=${image.version}`], { check: false, timeoutMs: 600_000 });
+  const download = await runCommand(['env', '-C', debDir, 'apt-get', ...apt, 'download', `${image.package}=${image.version}`], {
+    check: false,
+    timeoutMs: 600_000,
+  });
   const deb = fs.readdirSync(debDir).find((f) => f.endsWith('.deb'));
   if (download.exitCode !== 0 || !deb) {
     const details = download.stderr.trim().split('\n').slice(-3);
@@ -118,7 +130,8 @@ export async function fetchKernel(series: string, progress: (text: string) => vo
   if (!fs.existsSync(path.join(root, 'lib')) && fs.existsSync(path.join(root, 'usr', 'lib'))) fs.symlinkSync('usr/lib', path.join(root, 'lib'));
   const release = fs.readdirSync(path.join(root, 'lib', 'modules'))[0];
   const vmlinuz = release && path.join(root, 'boot', `vmlinuz-${release}`);
-  if (!release || !vmlinuz || !fs.existsSync(vmlinuz)) throw new LabError(`${image.package} holds no kernel image where expected`, { details: [root], kind: 'failure' });
+  if (!release || !vmlinuz || !fs.existsSync(vmlinuz))
+    throw new LabError(`${image.package} holds no kernel image where expected`, { details: [root], kind: 'failure' });
   progress('depmod');
   await runCommand(['depmod', '-b', root, release], { timeoutMs: 300_000 });
   fs.rmSync(debDir, { recursive: true, force: true });

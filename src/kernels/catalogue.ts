@@ -24,7 +24,10 @@ export function parseKernelName(name: string): KernelName {
 
 /** `--kernel 5.10,6.1,host`: each named once, in the order given. */
 export function parseKernelList(list: string | string[]): KernelName[] {
-  const names = (Array.isArray(list) ? list : [list]).flatMap((item) => item.split(',')).map((s) => s.trim()).filter(Boolean);
+  const names = (Array.isArray(list) ? list : [list])
+    .flatMap((item) => item.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new LabError('--kernel names no kernel', { hint: 'e.g. --kernel 5.10,host' });
   const parsed = names.map(parseKernelName);
   return parsed.filter((k, i) => parsed.findIndex((o) => kernelKey(o) === kernelKey(k)) === i);

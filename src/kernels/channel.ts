@@ -17,7 +17,10 @@ export class GuestChannel {
   private readonly decoder = new LineDecoder();
   private closed = false;
 
-  private constructor(private readonly socket: net.Socket, readonly socketPath: string) {
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly socketPath: string,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       for (const m of this.decoder.push(chunk)) if (typeof m.id === 'number') this.waiting.get(m.id)?.(m);
@@ -148,7 +151,8 @@ export class GuestChannel {
 
   async service(argv: readonly string[], logFile: string, readyTimeoutMs = 3000): Promise<{ pid: number; readiness: string }> {
     const m = await this.once({ op: 'service', argv, log: logFile, readyMs: readyTimeoutMs }, readyTimeoutMs + 30_000);
-    if (typeof m.pid !== 'number') throw new LabError(`could not start ${argv.join(' ')} in the guest`, { details: [String(m.error ?? 'no answer')], kind: 'failure' });
+    if (typeof m.pid !== 'number')
+      throw new LabError(`could not start ${argv.join(' ')} in the guest`, { details: [String(m.error ?? 'no answer')], kind: 'failure' });
     return { pid: m.pid, readiness: String(m.readiness ?? '') };
   }
 

@@ -32,24 +32,61 @@ export function guestFiles(workDir: string): GuestFiles {
 export function qemuArgv(kernel: CachedKernel, initrd: string, files: GuestFiles): string[] {
   for (const p of [files.workDir, kernel.root, packageRoot]) {
     if (SAFE_PATH.test(p)) continue;
-    throw new LabError(`the path ${p} cannot be handed to the guest`, { hint: 'use folders whose names have only letters, digits and . _ - + @', kind: 'usage' });
+    throw new LabError(`the path ${p} cannot be handed to the guest`, {
+      hint: 'use folders whose names have only letters, digits and . _ - + @',
+      kind: 'usage',
+    });
   }
   const share = (id: string, dir: string, readonly: boolean) => [
-    '-fsdev', `local,id=${id},path=${dir},security_model=none,multidevs=remap${readonly ? ',readonly=on' : ''}`,
-    '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${id}`,
+    '-fsdev',
+    `local,id=${id},path=${dir},security_model=none,multidevs=remap${readonly ? ',readonly=on' : ''}`,
+    '-device',
+    `virtio-9p-pci,fsdev=${id},mount_tag=${id}`,
   ];
-  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=4', `lab.work=${files.workDir}`, `lab.server=${path.join(packageRoot, 'guest', 'server.py')}`];
+  const append = [
+    'console=ttyS0',
+    'panic=-1',
+    'quiet',
+    'loglevel=4',
+    `lab.work=${files.workDir}`,
+    `lab.server=${path.join(packageRoot, 'guest', 'server.py')}`,
+  ];
   return [
     'qemu-system-x86_64',
-    '-accel', `tcg,thread=multi,tb-size=${TB_SIZE_MIB}`,
-    '-cpu', 'max', '-m', String(GUEST_MEMORY_MIB), '-smp', '2',
-    '-display', 'none', '-monitor', 'none', '-serial', `file:${files.console}`, '-nic', 'none', '-no-reboot',
-    '-pidfile', files.pidFile,
-    '-kernel', kernel.vmlinuz, '-initrd', initrd, '-append', append.join(' '),
-    ...share('root', '/', true), ...share('kernel', kernel.root, true), ...share('work', files.workDir, false),
-    '-device', 'virtio-serial-pci',
-    '-chardev', `socket,id=lab,path=${files.socket},server=on,wait=off`,
-    '-device', 'virtserialport,chardev=lab,name=lab.0',
+    '-accel',
+    `tcg,thread=multi,tb-size=${TB_SIZE_MIB}`,
+    '-cpu',
+    'max',
+    '-m',
+    String(GUEST_MEMORY_MIB),
+    '-smp',
+    '2',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${files.console}`,
+    '-nic',
+    'none',
+    '-no-reboot',
+    '-pidfile',
+    files.pidFile,
+    '-kernel',
+    kernel.vmlinuz,
+    '-initrd',
+    initrd,
+    '-append',
+    append.join(' '),
+    ...share('root', '/', true),
+    ...share('kernel', kernel.root, true),
+    ...share('work', files.workDir, false),
+    '-device',
+    'virtio-serial-pci',
+    '-chardev',
+    `socket,id=lab,path=${files.socket},server=on,wait=off`,
+    '-device',
+    'virtserialport,chardev=lab,name=lab.0',
   ];
 }
 

@@ -39,7 +39,10 @@ export function loadOrder(modulesDep: string, wanted: string[]): string[] {
 }
 
 function moduleName(file: string): string {
-  return path.basename(file).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+  return path
+    .basename(file)
+    .replace(/\.ko(\.(xz|zst|gz))?$/, '')
+    .replace(/-/g, '_');
 }
 
 export function initramfsPath(kernel: CachedKernel): string {
@@ -49,7 +52,8 @@ export function initramfsPath(kernel: CachedKernel): string {
 export async function buildInitramfs(kernel: CachedKernel): Promise<string> {
   const out = initramfsPath(kernel);
   if (fs.existsSync(out)) return out;
-  if (!fs.existsSync(BUSYBOX)) throw new LabError(`${BUSYBOX} is missing`, { hint: 'apt-get install busybox-static (scripts/setup.sh installs it)', kind: 'failure' });
+  if (!fs.existsSync(BUSYBOX))
+    throw new LabError(`${BUSYBOX} is missing`, { hint: 'apt-get install busybox-static (scripts/setup.sh installs it)', kind: 'failure' });
   const modDir = path.join(kernel.root, 'lib', 'modules', kernel.release);
   const order = loadOrder(fs.readFileSync(path.join(modDir, 'modules.dep'), 'utf8'), GUEST_MODULES);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-initramfs-'));

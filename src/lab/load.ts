@@ -22,7 +22,9 @@ export function locateLab(arg: string): string {
   for (const c of candidates) {
     if (fs.existsSync(c) && fs.statSync(c).isFile()) return c;
   }
-  throw new LabError(`no lab "${arg}"`, { hint: `run "lab list" for the labs in ${path.relative(process.cwd(), labsDir) || labsDir}, or give a path to a lab.yaml` });
+  throw new LabError(`no lab "${arg}"`, {
+    hint: `run "lab list" for the labs in ${path.relative(process.cwd(), labsDir) || labsDir}, or give a path to a lab.yaml`,
+  });
 }
 
 export function displayPath(file: string): string {
@@ -55,7 +57,9 @@ export function parseLabFile(file: string, options: LoadOptions = {}, text?: str
   }
   const dirName = path.basename(path.dirname(file));
   if (path.basename(file) === 'lab.yaml' && path.dirname(path.dirname(file)) === labsDir && dirName !== parsed.data.name) {
-    throw new LabError(`${shown}: name "${parsed.data.name}" differs from its folder "${dirName}"`, { hint: 'a lab in labs/ lives in a folder named after it' });
+    throw new LabError(`${shown}: name "${parsed.data.name}" differs from its folder "${dirName}"`, {
+      hint: 'a lab in labs/ lives in a folder named after it',
+    });
   }
   return parsed.data;
 }
@@ -83,7 +87,9 @@ export function loadLabText(file: string, text?: string, instance?: string, opti
   // On another kernel the lab's id carries it, so the same lab can be up on several kernels at once.
   const lab = options.kernel ? { ...resolved, id: labId(resolved.name, instance, options.kernel), kernel: options.kernel } : resolved;
   const scenario = options.catalogue?.find(lab.scenario.kind);
-  const problems = scenario?.check ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))] : [];
+  const problems = scenario?.check
+    ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))]
+    : [];
   const shown = displayPath(file);
   if (problems.length) throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: problems.map((p) => `${shown} ${p}`) });
   return lab;

@@ -23,7 +23,9 @@ export function labId(name: string, instance?: string, kernel?: string): string 
 export function resolveLab(original: LabFile, file: string, instance?: string): ResolvedLab {
   const expansion = expandDesktops(original);
   if (expansion.problems.length) {
-    throw new LabError(`${file} has ${expansion.problems.length} problem(s)`, { details: expansion.problems.map((p) => `${formatPath(p.path)}: ${p.message}`) });
+    throw new LabError(`${file} has ${expansion.problems.length} problem(s)`, {
+      details: expansion.problems.map((p) => `${formatPath(p.path)}: ${p.message}`),
+    });
   }
   const lab = expansion.lab;
   const forwarders = new Set(expansion.desktops.map((d) => d.host));
@@ -76,7 +78,14 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
     const host = nodes.get(hostName)!;
     const bridgeSubnet = parseCidr(spec.docker?.subnet ?? '172.17.0.0/16')!;
     const gateway = formatIp(hostAddress(bridgeSubnet, 1)!);
-    host.docker = { bridge: spec.docker?.bridge ?? 'docker0', subnet: formatCidr(bridgeSubnet), gateway, prefix: bridgeSubnet.prefix, userlandProxy: spec.docker?.userlandProxy ?? true, publish: [] };
+    host.docker = {
+      bridge: spec.docker?.bridge ?? 'docker0',
+      subnet: formatCidr(bridgeSubnet),
+      gateway,
+      prefix: bridgeSubnet.prefix,
+      userlandProxy: spec.docker?.userlandProxy ?? true,
+      publish: [],
+    };
     const taken = new Set(Object.values(spec.containers ?? {}).flatMap((c) => (c.address ? [parseIp(c.address)!] : [])));
     let next = 2;
     for (const [cname, c] of Object.entries(spec.containers ?? {})) {
@@ -101,7 +110,14 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
     }
     for (const p of spec.docker?.publish ?? []) {
       const container = containers.find((c) => c.name === p.container)!;
-      host.docker.publish.push({ container: p.container, containerIp: container.interfaces[0]!.address, containerPort: p.containerPort ?? p.hostPort, hostIp: p.hostIp, hostPort: p.hostPort, proto: p.proto });
+      host.docker.publish.push({
+        container: p.container,
+        containerIp: container.interfaces[0]!.address,
+        containerPort: p.containerPort ?? p.hostPort,
+        hostIp: p.hostIp,
+        hostPort: p.hostPort,
+        proto: p.proto,
+      });
     }
   }
 
@@ -111,7 +127,12 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
     const sw = host.interfaces.find((i) => i.peer?.node === d.vm)!;
     const vmIp = vm.interfaces.find((i) => i.peer?.node === d.host)!.address;
     host.profile = 'docker-desktop-host';
-    host.desktop = { vm: d.vm, switchIface: sw.name, switchSubnet: d.switchSubnet, forwards: (vm.docker?.publish ?? []).map((p) => ({ proto: p.proto, hostPort: p.hostPort, vmIp, vmPort: p.hostPort })) };
+    host.desktop = {
+      vm: d.vm,
+      switchIface: sw.name,
+      switchSubnet: d.switchSubnet,
+      forwards: (vm.docker?.publish ?? []).map((p) => ({ proto: p.proto, hostPort: p.hostPort, vmIp, vmPort: p.hostPort })),
+    };
   }
 
   return {
@@ -154,7 +175,9 @@ function allocateSubnets(lab: LabFile): Cidr[] {
         return candidate;
       }
     }
-    throw new LabError(`links[${i}]: the address pool ${lab.addressPool} has no free /${ALLOCATED_PREFIX} left`, { hint: 'give the link a subnet or widen addressPool' });
+    throw new LabError(`links[${i}]: the address pool ${lab.addressPool} has no free /${ALLOCATED_PREFIX} left`, {
+      hint: 'give the link a subnet or widen addressPool',
+    });
   });
 }
 
@@ -177,7 +200,13 @@ function routesFor(node: ResolvedNode, nodes: Map<string, ResolvedNode>, links: 
 }
 
 /** Breadth-first search from `from` to any endpoint of `target`, forwarding only through routers. */
-function firstHop(from: ResolvedNode, target: ResolvedLink, nodes: Map<string, ResolvedNode>, links: ResolvedLink[], forwards: (name: string) => boolean): { via: string; dev: string } | undefined {
+function firstHop(
+  from: ResolvedNode,
+  target: ResolvedLink,
+  nodes: Map<string, ResolvedNode>,
+  links: ResolvedLink[],
+  forwards: (name: string) => boolean,
+): { via: string; dev: string } | undefined {
   const goal = new Set(target.endpoints.map((e) => e.node));
   const queue: Array<{ name: string; hop: { via: string; dev: string } | undefined }> = [{ name: from.name, hop: undefined }];
   const seen = new Set([from.name]);

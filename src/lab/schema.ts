@@ -21,9 +21,14 @@ const sysctlValue = z
 
 export const sysctlsSchema = z.record(z.string().regex(SYSCTL_KEY, 'a sysctl key such as net.ipv4.ip_forward'), sysctlValue);
 
-const iptablesRule = z
-  .string()
-  .refine((s) => s.trim().split(/\s+/).every((t) => IPTABLES_TOKEN.test(t)), 'iptables match and target options separated by spaces, without shell characters');
+const iptablesRule = z.string().refine(
+  (s) =>
+    s
+      .trim()
+      .split(/\s+/)
+      .every((t) => IPTABLES_TOKEN.test(t)),
+  'iptables match and target options separated by spaces, without shell characters',
+);
 
 export const changeSchema = z.union([
   z.strictObject({
@@ -130,7 +135,10 @@ export const expectationSchema = z
       .describe('kernel versions this entry covers: ">=6.1", ">=5.10,<6.1", "6.12" (that series) or "*"; ranges of one variant must not overlap'),
     verdict: z.enum(VERDICTS_EXPECTED).describe('the verdict expected on these kernels; "unknown" when nothing is known (say why)'),
     why: text.describe('the mechanism, in one or two sentences'),
-    source: z.string().refine((s) => /^https:\/\/\S+$/.test(s) && URL.canParse(s), 'an https URL').describe('an https URL showing it: a kernel commit, an upstream thread, or a run log published upstream'),
+    source: z
+      .string()
+      .refine((s) => /^https:\/\/\S+$/.test(s) && URL.canParse(s), 'an https URL')
+      .describe('an https URL showing it: a kernel commit, an upstream thread, or a run log published upstream'),
     measured: text.optional().describe('optional: the runs it was seen in, e.g. "6.18.44 netns 10/10"'),
   })
   .describe('one expectation of a variant');
@@ -159,7 +167,10 @@ const variantNamePart = z.string().regex(VARIANT_NAME, `a part of a variant name
 export const combinationSchema = z
   .strictObject({
     axes: z
-      .record(variantNamePart, z.record(variantNamePart, axisValueSchema).refine((v) => Object.keys(v).length > 0, 'at least one value'))
+      .record(
+        variantNamePart,
+        z.record(variantNamePart, axisValueSchema).refine((v) => Object.keys(v).length > 0, 'at least one value'),
+      )
       .refine((a) => Object.keys(a).length >= 2, 'at least two axes')
       .describe('axis name -> value name -> { description, changes, params }; axes multiply in the order written'),
     expect: z
@@ -171,7 +182,10 @@ export const combinationSchema = z
 
 /** How the vagrant provider builds the lab's VMs; the command line's --box wins over box here. */
 export const vagrantSchema = z.strictObject({
-  box: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/, 'a Vagrant box name (letters, digits, ".", "_", "-", "/")').optional(),
+  box: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/, 'a Vagrant box name (letters, digits, ".", "_", "-", "/")')
+    .optional(),
   provider: z.enum(['libvirt', 'virtualbox']).default('libvirt'),
   machines: z
     .record(

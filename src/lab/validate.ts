@@ -35,7 +35,11 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
       problems.push({ path: ['nodes', name, 'profile'], message: `a router cannot have profile "${node.profile}"; use role "host"` });
     }
     node.docker?.publish.forEach((p, i) => {
-      if (!node.containers?.[p.container]) problems.push({ path: ['nodes', name, 'docker', 'publish', i, 'container'], message: `found "${p.container}", expected a container of ${name}: ${Object.keys(node.containers ?? {}).join(', ') || '(none)'}` });
+      if (!node.containers?.[p.container])
+        problems.push({
+          path: ['nodes', name, 'docker', 'publish', i, 'container'],
+          message: `found "${p.container}", expected a container of ${name}: ${Object.keys(node.containers ?? {}).join(', ') || '(none)'}`,
+        });
     });
     const published = new Set<string>();
     node.docker?.publish.forEach((p, i) => {
@@ -65,10 +69,15 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
     const shaped = new Set<string>();
     (link.impairment ?? []).forEach((imp, j) => {
       for (const end of imp.from ? [imp.from] : [a, b]) {
-        if (shaped.has(end)) problems.push({ path: ['links', i, 'impairment', j], message: `traffic leaving "${end}" on this link is impaired twice; give each direction one entry` });
+        if (shaped.has(end))
+          problems.push({
+            path: ['links', i, 'impairment', j],
+            message: `traffic leaving "${end}" on this link is impaired twice; give each direction one entry`,
+          });
         shaped.add(end);
       }
-      if (imp.from && imp.from !== a && imp.from !== b) problems.push({ path: ['links', i, 'impairment', j, 'from'], message: `found "${imp.from}", expected an endpoint of this link (${a}, ${b})` });
+      if (imp.from && imp.from !== a && imp.from !== b)
+        problems.push({ path: ['links', i, 'impairment', j, 'from'], message: `found "${imp.from}", expected an endpoint of this link (${a}, ${b})` });
     });
     if (a === b) problems.push({ path: ['links', i, 'endpoints'], message: `a link joins two different nodes; found "${a}" twice` });
     if (link.subnet) {
@@ -77,7 +86,8 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
       const seen = new Set<number>();
       for (const [node, addr] of Object.entries(link.addresses ?? {})) {
         const ip = parseIp(addr)!;
-        if (node !== a && node !== b) problems.push({ path: ['links', i, 'addresses', node], message: `"${node}" is not an endpoint of this link (${a}, ${b})` });
+        if (node !== a && node !== b)
+          problems.push({ path: ['links', i, 'addresses', node], message: `"${node}" is not an endpoint of this link (${a}, ${b})` });
         if (!contains(cidr, ip) || ip === cidr.network || ip === cidr.network + 2 ** (32 - cidr.prefix) - 1) {
           problems.push({ path: ['links', i, 'addresses', node], message: `found ${addr}, expected a host address inside ${link.subnet}` });
         }
@@ -90,7 +100,8 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
   });
 
   for (const [name, node] of Object.entries(lab.nodes)) {
-    if (!linked.has(name) && nodeNames.size > 1 && node.profile !== 'docker-desktop-wsl2') problems.push({ path: ['nodes', name], message: 'node has no link; every node must be on at least one link' });
+    if (!linked.has(name) && nodeNames.size > 1 && node.profile !== 'docker-desktop-wsl2')
+      problems.push({ path: ['nodes', name], message: 'node has no link; every node must be on at least one link' });
     if (node.profile === 'docker-host' || node.profile === 'docker-desktop-wsl2') {
       const subnet = node.docker?.subnet ?? '172.17.0.0/16';
       const cidr = parseCidr(subnet)!;
@@ -98,7 +109,10 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
         if (c.address) {
           const ip = parseIp(c.address)!;
           if (!contains(cidr, ip) || ip === cidr.network || ip === hostAddress(cidr, 1)) {
-            problems.push({ path: ['nodes', name, 'containers', cname, 'address'], message: `found ${c.address}, expected an address inside ${subnet} other than the bridge's ${formatCidr(cidr).replace(/\.0\//, '.1/')}` });
+            problems.push({
+              path: ['nodes', name, 'containers', cname, 'address'],
+              message: `found ${c.address}, expected an address inside ${subnet} other than the bridge's ${formatCidr(cidr).replace(/\.0\//, '.1/')}`,
+            });
           }
         }
       }
@@ -121,7 +135,10 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
   for (const { path, changes } of variantLikes(lab)) {
     changes.forEach((change, i) => {
       if (!allNames.has(change.node)) {
-        problems.push({ path: [...path, 'changes', i, 'node'], message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
+        problems.push({
+          path: [...path, 'changes', i, 'node'],
+          message: `found "${change.node}", expected a node or container of this lab: ${[...allNames].join(', ')}`,
+        });
       }
     });
   }
@@ -137,7 +154,8 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
 
   const machines = [...nodeNames, ...Object.entries(lab.nodes).flatMap(([n, node]) => (node.profile === 'docker-desktop-wsl2' ? [`${n}-vm`] : []))];
   for (const name of Object.keys(lab.vagrant?.machines ?? {})) {
-    if (!machines.includes(name)) problems.push({ path: ['vagrant', 'machines', name], message: `found "${name}", expected a host or router of this lab (a VM): ${machines.join(', ')}` });
+    if (!machines.includes(name))
+      problems.push({ path: ['vagrant', 'machines', name], message: `found "${name}", expected a host or router of this lab (a VM): ${machines.join(', ')}` });
   }
 
   if (catalogue) problems.push(...validateScenario(lab, allNames, catalogue));
@@ -150,7 +168,7 @@ function bridgeOverlaps(lab: LabFile, links: Array<{ cidr: Cidr; path: Array<str
   for (const [name, node] of Object.entries(lab.nodes)) {
     const inner: Array<{ what: string; cidr: Cidr | undefined; path: Array<string | number> }> = [];
     if (node.profile === 'docker-host' || node.profile === 'docker-desktop-wsl2') {
-      inner.push({ what: "Docker bridge subnet", cidr: parseCidr(node.docker?.subnet ?? '172.17.0.0/16'), path: ['nodes', name, 'docker', 'subnet'] });
+      inner.push({ what: 'Docker bridge subnet', cidr: parseCidr(node.docker?.subnet ?? '172.17.0.0/16'), path: ['nodes', name, 'docker', 'subnet'] });
     }
     if (node.profile === 'docker-desktop-wsl2') {
       inner.push({ what: 'WSL switch subnet', cidr: parseCidr(node.wsl?.subnet ?? '172.22.16.0/24'), path: ['nodes', name, 'wsl', 'subnet'] });
@@ -206,7 +224,8 @@ function validateScenario(lab: LabFile, allNames: Set<string>, catalogue: Scenar
       return;
     }
     for (const ref of scenario.nodeRefs(parsed.data)) {
-      if (!allNames.has(ref.node) && mine(ref.param)) problems.push({ path: [...base, ref.param], message: `found "${ref.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
+      if (!allNames.has(ref.node) && mine(ref.param))
+        problems.push({ path: [...base, ref.param], message: `found "${ref.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
     }
   };
   check(lab.scenario.params, ['scenario', 'params']);
@@ -224,10 +243,18 @@ function isDeclared(params: Record<string, unknown>): boolean {
 
 /** Listed variants and the axis values of combinations: everything that carries changes and params. */
 function variantLikes(lab: LabFile): Array<{ path: Array<string | number>; changes: LabFile['variants'][string]['changes']; params: Record<string, unknown> }> {
-  const listed = Object.entries(lab.variants).map(([name, v]) => ({ path: ['variants', name] as Array<string | number>, changes: v.changes, params: v.params }));
+  const listed = Object.entries(lab.variants).map(([name, v]) => ({
+    path: ['variants', name] as Array<string | number>,
+    changes: v.changes,
+    params: v.params,
+  }));
   const values = lab.combinations.flatMap((combination, c) =>
     Object.entries(combination.axes).flatMap(([axis, axisValues]) =>
-      Object.entries(axisValues).map(([value, v]) => ({ path: ['combinations', c, 'axes', axis, value] as Array<string | number>, changes: v.changes, params: v.params })),
+      Object.entries(axisValues).map(([value, v]) => ({
+        path: ['combinations', c, 'axes', axis, value] as Array<string | number>,
+        changes: v.changes,
+        params: v.params,
+      })),
     ),
   );
   return [...listed, ...values];

@@ -44,7 +44,12 @@ export function problemsFromZod(schema: z.ZodType, issues: readonly Issue[], dat
       case 'too_big': {
         const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
         const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-        const what = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint' ? `a number ${op} ${bound}` : issue.origin === 'string' ? `a text of length ${op} ${bound}` : `${op} ${bound} items`;
+        const what =
+          issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint'
+            ? `a number ${op} ${bound}`
+            : issue.origin === 'string'
+              ? `a text of length ${op} ${bound}`
+              : `${op} ${bound} items`;
         out.push({ path, message: `found ${describeValue(found)}, expected ${what}` });
         break;
       }

@@ -14,16 +14,24 @@ export function describeTopology(lab: ResolvedLab): string {
       const shaped = i.link === undefined ? undefined : lab.links[i.link]?.impairments.find((x) => x.node === n.name && x.iface === i.name);
       if (shaped) lines.push(`    ${''.padEnd(8)} egress impaired: ${describeImpairment(shaped)}`);
     }
-    if (n.docker) lines.push(`    ${n.docker.bridge.padEnd(8)} ${`${n.docker.gateway}/${n.docker.prefix}`.padEnd(18)} bridge, MASQUERADE for ${n.docker.subnet}`);
+    if (n.docker)
+      lines.push(`    ${n.docker.bridge.padEnd(8)} ${`${n.docker.gateway}/${n.docker.prefix}`.padEnd(18)} bridge, MASQUERADE for ${n.docker.subnet}`);
     for (const r of n.routes) lines.push(`    route ${r.to} via ${r.via}`);
   }
   return lines.join('\n');
 }
 
 export function describeImpairment(i: LinkImpairment): string {
-  return [i.delay && `delay ${i.delay}${i.jitter ? ` ± ${i.jitter}` : ''}`, i.loss && `loss ${i.loss}`, i.reorder && `reorder ${i.reorder}`, i.rate && `rate ${i.rate}`]
-    .filter(Boolean)
-    .join(', ') + (needsNetem(i) ? ' (tc netem)' : ' (tc tbf)');
+  return (
+    [
+      i.delay && `delay ${i.delay}${i.jitter ? ` ± ${i.jitter}` : ''}`,
+      i.loss && `loss ${i.loss}`,
+      i.reorder && `reorder ${i.reorder}`,
+      i.rate && `rate ${i.rate}`,
+    ]
+      .filter(Boolean)
+      .join(', ') + (needsNetem(i) ? ' (tc netem)' : ' (tc tbf)')
+  );
 }
 
 export function describeRunningLab(lab: ResolvedLab): string {
@@ -52,7 +60,8 @@ export function verdictTable(run: RunResult): string {
     lines.push(`${v.name.padEnd(width)}  ${v.verdict.padEnd(15)} ${expected.padEnd(15)} ${v.reason}`);
   }
   const notes = run.variants.filter((v) => v.matchesExpected === false || !v.expected || v.expected.verdict === 'unknown');
-  const line = (v: (typeof notes)[number]) => expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, run.kernel);
+  const line = (v: (typeof notes)[number]) =>
+    expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, run.kernel);
   if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${line(v)}`));
   return lines.join('\n');
 }
@@ -64,7 +73,9 @@ export function expectationTable(lab: ResolvedLab): string {
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['variant', 'kernel', 'expected'][i]!.length));
   const lines = [`  ${'variant'.padEnd(w[0]!)}  ${'kernel'.padEnd(w[1]!)}  ${'expected'.padEnd(w[2]!)}  why (source; measured)`];
   for (const [variant, kernel, verdict, why, source, measured] of rows) {
-    lines.push(`  ${variant!.padEnd(w[0]!)}  ${kernel!.padEnd(w[1]!)}  ${verdict!.padEnd(w[2]!)}  ${why} (${source}${measured ? `; measured ${measured}` : ''})`);
+    lines.push(
+      `  ${variant!.padEnd(w[0]!)}  ${kernel!.padEnd(w[1]!)}  ${verdict!.padEnd(w[2]!)}  ${why} (${source}${measured ? `; measured ${measured}` : ''})`,
+    );
   }
   const bare = lab.variants.filter((v) => v.expect.length === 0).map((v) => v.name);
   if (bare.length) lines.push(`  no expectation at all: ${bare.join(', ')}`);

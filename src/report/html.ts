@@ -21,13 +21,17 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
   const parts: string[] = [];
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`${lab.name}: ${run.runId}`)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>${esc(lab.name)}: ${esc(lab.title)}</h1>`);
-  parts.push(`<p>Run <code>${esc(run.runId)}</code> on provider <code>${esc(run.provider)}</code>, kernel <code>${esc(run.kernel)}</code>, started ${esc(run.startedAt)}.</p>`);
+  parts.push(
+    `<p>Run <code>${esc(run.runId)}</code> on provider <code>${esc(run.provider)}</code>, kernel <code>${esc(run.kernel)}</code>, started ${esc(run.startedAt)}.</p>`,
+  );
   parts.push(`<p>${esc(lab.description.trim())}</p>`);
   parts.push(`<p>Upstream: ${lab.upstream.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join(', ')}</p>`);
   parts.push('<h2>Verdicts</h2><table id="verdicts"><tr><th>variant</th><th>verdict</th><th>expected</th><th>reason</th></tr>');
   for (const v of run.variants) {
     const expected = `<td${v.matchesExpected === false ? ' class="differs"' : ''}>${esc(expectedCell(v, run.kernel))}${v.expected ? ` <a href="${esc(v.expected.source)}">source</a>` : ''}</td>`;
-    parts.push(`<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${v.verdict}</b></td>${expected}<td>${esc(v.reason)}</td></tr>`);
+    parts.push(
+      `<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${v.verdict}</b></td>${expected}<td>${esc(v.reason)}</td></tr>`,
+    );
   }
   parts.push('</table>');
   parts.push(`<h2>Topology</h2><div class="diagram" id="topology">${topologySvg(lab)}</div>`);
@@ -37,7 +41,10 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
 }
 
 async function variantHtml(lab: ResolvedLab, run: RunResult, v: VariantResult): Promise<string> {
-  const out = [`<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${v.verdict}</span></h2>`, `<p>${esc(v.description.trim())}</p>`];
+  const out = [
+    `<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${v.verdict}</span></h2>`,
+    `<p>${esc(v.description.trim())}</p>`,
+  ];
   if (v.changes.length) out.push(`<p>Changes: ${v.changes.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>`);
   out.push(`<p><b>${v.verdict}</b>: ${esc(v.reason)}</p><p>Decided by: ${v.decidedBy.map((d) => `<code>${esc(d)}</code>`).join(', ')}</p>`);
   const pcaps = ((v.evidence.pcaps as Array<{ file: string }> | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
@@ -48,7 +55,9 @@ async function variantHtml(lab: ResolvedLab, run: RunResult, v: VariantResult): 
     out.push(`<p><i>No packet ladder: ${esc(error instanceof LabError ? `${error.message} (${error.hint ?? ''})` : String(error))}</i></p>`);
   }
   if (ladder) {
-    out.push(`<h3>Packet ladder</h3><p>${ladder.shown} of ${ladder.packets} captured packets (handshakes, resets, ICMP errors, marked segments and what led to a reset); arrows join the sightings of one packet at each capture point, with the addresses translated on the way.</p>`);
+    out.push(
+      `<h3>Packet ladder</h3><p>${ladder.shown} of ${ladder.packets} captured packets (handshakes, resets, ICMP errors, marked segments and what led to a reset); arrows join the sightings of one packet at each capture point, with the addresses translated on the way.</p>`,
+    );
     out.push(`<div class="diagram ladder">${ladder.svg}</div>`);
   }
   if (pcaps.length) out.push(`<p>Captures: ${pcaps.map((p) => `<a href="${esc(p.file)}">${esc(p.file)}</a>`).join(', ')}</p>`);

@@ -16,7 +16,19 @@ export function verdictJson(run: RunResult) {
     runId: run.runId,
     startedAt: run.startedAt,
     resultsDir: run.resultsDir,
-    variants: run.variants.map((v) => ({ name: v.name, description: v.description, verdict: v.verdict, expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null, reason: v.reason, decidedBy: v.decidedBy, changes: v.changes, durationMs: v.durationMs, evidence: v.evidence, ...(v.error ? { error: v.error } : {}) })),
+    variants: run.variants.map((v) => ({
+      name: v.name,
+      description: v.description,
+      verdict: v.verdict,
+      expected: v.expected ?? null,
+      matchesExpected: v.matchesExpected ?? null,
+      reason: v.reason,
+      decidedBy: v.decidedBy,
+      changes: v.changes,
+      durationMs: v.durationMs,
+      evidence: v.evidence,
+      ...(v.error ? { error: v.error } : {}),
+    })),
   };
 }
 
@@ -34,12 +46,21 @@ export function readRun(dir: string): { lab: ResolvedLab; run: RunResult } {
     try {
       return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      throw new LabError(`${dir} is not a run folder: cannot read ${name}`, { details: [(error as Error).message], hint: 'give a folder such as results/<lab>/<run-id>' });
+      throw new LabError(`${dir} is not a run folder: cannot read ${name}`, {
+        details: [(error as Error).message],
+        hint: 'give a folder such as results/<lab>/<run-id>',
+      });
     }
   };
   const verdicts = read('verdict.json') as unknown as RunResult & { variants: VariantResult[] };
   const lab = read('lab.json') as unknown as ResolvedLab;
-  const variants = verdicts.variants.map((v) => ({ ...v, description: v.description ?? '', changes: v.changes ?? [], decidedBy: v.decidedBy ?? [], durationMs: v.durationMs ?? 0 }));
+  const variants = verdicts.variants.map((v) => ({
+    ...v,
+    description: v.description ?? '',
+    changes: v.changes ?? [],
+    decidedBy: v.decidedBy ?? [],
+    durationMs: v.durationMs ?? 0,
+  }));
   // Runs saved before expectations existed: hold them against the expectations their lab.json carries (if any).
   const saved = { ...lab, variants: lab.variants.map((v) => ({ ...v, expect: v.expect ?? [] })) };
   const checked = variants.every((v) => v.matchesExpected !== undefined) ? variants : withExpectations(saved, { kernel: verdicts.kernel, variants }).variants;

@@ -23,7 +23,10 @@ function laneOrder(lab: ResolvedLab, hops: string[]): string[] {
   while (queue.length) {
     const cur = queue.shift()!;
     const node = lab.nodes.find((n) => n.name === cur);
-    const neighbours = [...(node?.interfaces.map((i) => i.peer?.node).filter(Boolean) as string[]), ...lab.nodes.filter((n) => n.host === cur).map((n) => n.name)];
+    const neighbours = [
+      ...(node?.interfaces.map((i) => i.peer?.node).filter(Boolean) as string[]),
+      ...lab.nodes.filter((n) => n.host === cur).map((n) => n.name),
+    ];
     for (const nb of neighbours) {
       if (!dist.has(nb)) {
         dist.set(nb, dist.get(cur)! + 1);
@@ -31,17 +34,29 @@ function laneOrder(lab: ResolvedLab, hops: string[]): string[] {
       }
     }
   }
-  const nodeOf = (hop: string) => lab.nodes.map((n) => n.name).sort((a, b) => b.length - a.length).find((n) => hop.startsWith(`${n}-`)) ?? hop;
+  const nodeOf = (hop: string) =>
+    lab.nodes
+      .map((n) => n.name)
+      .sort((a, b) => b.length - a.length)
+      .find((n) => hop.startsWith(`${n}-`)) ?? hop;
   const bridgeFirst = (hop: string) => (/docker0|br/.test(hop) ? 0 : 1);
   return [...hops].sort((a, b) => (dist.get(nodeOf(a)) ?? 99) - (dist.get(nodeOf(b)) ?? 99) || bridgeFirst(a) - bridgeFirst(b));
 }
 
-export async function ladderFor(lab: ResolvedLab, runDir: string, variant: string, captures: CaptureFile[]): Promise<{ svg: string; packets: number; shown: number } | null> {
+export async function ladderFor(
+  lab: ResolvedLab,
+  runDir: string,
+  variant: string,
+  captures: CaptureFile[],
+): Promise<{ svg: string; packets: number; shown: number } | null> {
   if (captures.length === 0) return null;
   const packets: Packet[] = [];
   for (const c of captures) packets.push(...(await readPackets(path.join(runDir, c.file), path.basename(c.file, '.pcap'))));
   if (packets.length === 0) return null;
-  const lanes = laneOrder(lab, captures.map((c) => path.basename(c.file, '.pcap')));
+  const lanes = laneOrder(
+    lab,
+    captures.map((c) => path.basename(c.file, '.pcap')),
+  );
   const journeys = interesting(correlate(packets));
   return { svg: ladderSvg(`${lab.name} ${variant}`, lanes, journeys), packets: packets.length, shown: journeys.length };
 }
@@ -67,7 +82,8 @@ export function ladderSvg(title: string, lanes: string[], journeys: Journey[]): 
     const y = 60 + row * ROW_H;
     const first = j.sightings[0]!;
     const last = j.sightings.at(-1)!;
-    const color = first.flags.includes('RST') || first.proto === 'icmp' ? '#c53030' : first.tos !== 0 ? '#dd6b20' : first.flags.includes('SYN') ? '#2b6cb0' : '#444';
+    const color =
+      first.flags.includes('RST') || first.proto === 'icmp' ? '#c53030' : first.tos !== 0 ? '#dd6b20' : first.flags.includes('SYN') ? '#2b6cb0' : '#444';
     const cls = first.flags.includes('RST') ? 'rst' : first.proto === 'icmp' ? 'icmp' : first.tos !== 0 ? 'marked' : 'packet';
     const [x1, x2] = [x(first.hop), x(last.hop)];
     if (x1 !== x2) body.push(`<line class="${cls}" x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke="${color}" stroke-width="2" marker-end="url(#arrow)"/>`);

@@ -28,7 +28,9 @@ export type ExpectedLookup = (lab: string, variant: string, kernel: string) => s
 export function buildMatrix(runs: RunResult[], expected: ExpectedLookup = () => undefined): Matrix {
   const labs = [...new Set(runs.map((r) => r.lab))].sort();
   const single = labs.length === 1;
-  const sorted = [...runs].sort((a, b) => a.kernel.localeCompare(b.kernel, undefined, { numeric: true }) || a.provider.localeCompare(b.provider) || a.runId.localeCompare(b.runId));
+  const sorted = [...runs].sort(
+    (a, b) => a.kernel.localeCompare(b.kernel, undefined, { numeric: true }) || a.provider.localeCompare(b.provider) || a.runId.localeCompare(b.runId),
+  );
   // One lab: a column per run (two runs on one kernel are compared side by side); several: a column per kernel and provider.
   const keyOf = (r: RunResult) => (single ? `${r.kernel}|${r.provider}|${r.runId}` : `${r.kernel}|${r.provider}`);
   const keys = [...new Set(sorted.map(keyOf))];
@@ -49,7 +51,12 @@ export function buildMatrix(runs: RunResult[], expected: ExpectedLookup = () => 
         // The run's own expectation (verdict.json carries it) first; "unknown" expects nothing.
         const stated = result?.expected?.verdict ?? (run ? expected(lab, variant, run.kernel) : undefined);
         const want = stated === 'unknown' ? undefined : stated;
-        return { verdict, ...(run ? { runId: run.runId } : {}), ...(want ? { expected: want } : {}), differs: want !== undefined && verdict !== '—' && want !== verdict };
+        return {
+          verdict,
+          ...(run ? { runId: run.runId } : {}),
+          ...(want ? { expected: want } : {}),
+          differs: want !== undefined && verdict !== '—' && want !== verdict,
+        };
       }),
     }));
   });
@@ -72,9 +79,11 @@ export function matrixMarkdown(m: Matrix): string {
 
 export function matrixHtml(m: Matrix): string {
   const single = m.labs.length === 1;
-  const style = 'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}.differs{outline:3px solid #c53030;font-weight:bold}table{border-collapse:collapse}body{font-family:sans-serif}';
+  const style =
+    'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}.differs{outline:3px solid #c53030;font-weight:bold}table{border-collapse:collapse}body{font-family:sans-serif}';
   const head = `<tr>${single ? '' : '<th>lab</th>'}<th>variant</th>${m.columns.map((c) => `<th>${esc(c.kernel)}<br>${esc(c.provider)}${single ? `<br><small>${esc(c.runIds.join(', '))}</small>` : ''}</th>`).join('')}</tr>`;
-  const cell = (c: MatrixCell) => `<td class="${esc(c.verdict)}${c.differs ? ' differs' : ''}"${c.expected ? ` title="expected ${esc(c.expected)}"` : ''}>${esc(cellText(c))}</td>`;
+  const cell = (c: MatrixCell) =>
+    `<td class="${esc(c.verdict)}${c.differs ? ' differs' : ''}"${c.expected ? ` title="expected ${esc(c.expected)}"` : ''}>${esc(cellText(c))}</td>`;
   const rows = m.rows.map((r) => `<tr>${single ? '' : `<td>${esc(r.lab)}</td>`}<td>${esc(r.variant)}</td>${r.cells.map(cell).join('')}</tr>`).join('\n');
   const title = single ? `${m.lab}: verdicts across runs` : 'verdicts across kernels';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${style}</style></head><body><h1>${esc(title)}</h1><table>${head}\n${rows}</table></body></html>\n`;

@@ -21,10 +21,30 @@ export interface Packet {
   icmp: string | null;
 }
 
-const FIELDS = ['frame.time_epoch', 'ip.id', 'ip.src', 'ip.dst', 'ip.proto', 'ip.dsfield', 'tcp.srcport', 'tcp.dstport', 'tcp.flags', 'tcp.seq_raw', 'tcp.len', 'udp.srcport', 'udp.dstport', 'udp.length', 'icmp.type', 'icmp.code'];
+const FIELDS = [
+  'frame.time_epoch',
+  'ip.id',
+  'ip.src',
+  'ip.dst',
+  'ip.proto',
+  'ip.dsfield',
+  'tcp.srcport',
+  'tcp.dstport',
+  'tcp.flags',
+  'tcp.seq_raw',
+  'tcp.len',
+  'udp.srcport',
+  'udp.dstport',
+  'udp.length',
+  'icmp.type',
+  'icmp.code',
+];
 
 export async function readPackets(file: string, hop: string, limit = 5000): Promise<Packet[]> {
-  const out = await runCommand(['tshark', '-n', '-r', file, '-c', String(limit), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])], { check: false, timeoutMs: 120_000 });
+  const out = await runCommand(
+    ['tshark', '-n', '-r', file, '-c', String(limit), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])],
+    { check: false, timeoutMs: 120_000 },
+  );
   if (out.exitCode !== 0) return [];
   return out.stdout
     .split('\n')
@@ -34,27 +54,38 @@ export async function readPackets(file: string, hop: string, limit = 5000): Prom
       if (!src || !dst) return [];
       const p = Number(proto);
       const kind = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : 'other';
-      return [{
-        t: Number(t),
-        hop,
-        id: id ?? '',
-        src,
-        dst,
-        proto: kind,
-        sport: kind === 'tcp' ? Number(tsp) : kind === 'udp' ? Number(usp) : null,
-        dport: kind === 'tcp' ? Number(tdp) : kind === 'udp' ? Number(udp) : null,
-        flags: kind === 'tcp' ? tcpFlags(Number(tflags)) : '',
-        seq: kind === 'tcp' && tseq ? Number(tseq) : null,
-        len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' ? Number(ulen || 0) - 8 : 0,
-        tos: Number(ds || 0) >> 2 << 2,
-        icmp: kind === 'icmp' ? icmpName(Number(itype), Number(icode)) : null,
-      } satisfies Packet];
+      return [
+        {
+          t: Number(t),
+          hop,
+          id: id ?? '',
+          src,
+          dst,
+          proto: kind,
+          sport: kind === 'tcp' ? Number(tsp) : kind === 'udp' ? Number(usp) : null,
+          dport: kind === 'tcp' ? Number(tdp) : kind === 'udp' ? Number(udp) : null,
+          flags: kind === 'tcp' ? tcpFlags(Number(tflags)) : '',
+          seq: kind === 'tcp' && tseq ? Number(tseq) : null,
+          len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' ? Number(ulen || 0) - 8 : 0,
+          tos: (Number(ds || 0) >> 2) << 2,
+          icmp: kind === 'icmp' ? icmpName(Number(itype), Number(icode)) : null,
+        } satisfies Packet,
+      ];
     });
 }
 
 function tcpFlags(bits: number): string {
-  const names: Array<[number, string]> = [[0x02, 'SYN'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x10, 'ACK']];
-  return names.filter(([b]) => bits & b).map(([, n]) => n).join('|');
+  const names: Array<[number, string]> = [
+    [0x02, 'SYN'],
+    [0x01, 'FIN'],
+    [0x04, 'RST'],
+    [0x08, 'PSH'],
+    [0x10, 'ACK'],
+  ];
+  return names
+    .filter(([b]) => bits & b)
+    .map(([, n]) => n)
+    .join('|');
 }
 
 function icmpName(type: number, code: number): string {

@@ -65,7 +65,9 @@ export function topologySvg(lab: ResolvedLab): string {
   }
   for (const p of placed.filter((q) => q.node.kind === 'container')) {
     const host = at(p.node.host!);
-    body.push(`<line class="bridge-port" x1="${host.x + 40}" y1="${host.y + BOX_H}" x2="${p.x + 40}" y2="${p.y}" stroke="#2b6cb0" stroke-dasharray="5,3" stroke-width="2"/>`);
+    body.push(
+      `<line class="bridge-port" x1="${host.x + 40}" y1="${host.y + BOX_H}" x2="${p.x + 40}" y2="${p.y}" stroke="#2b6cb0" stroke-dasharray="5,3" stroke-width="2"/>`,
+    );
   }
   for (const p of placed) body.push(nodeBox(p));
   body.push(...labels);
@@ -76,13 +78,18 @@ export function topologySvg(lab: ResolvedLab): string {
 
 function nodeBox({ node, x, y }: Placed): string {
   const fill = node.kind === 'router' ? '#fefcbf' : node.kind === 'container' ? '#ebf8ff' : '#f0fff4';
-  const lines = [`${node.name} (${node.kind === 'container' ? 'container' : node.kind}${node.profile !== 'plain' && node.kind !== 'container' ? `, ${node.profile}` : ''})`];
+  const lines = [
+    `${node.name} (${node.kind === 'container' ? 'container' : node.kind}${node.profile !== 'plain' && node.kind !== 'container' ? `, ${node.profile}` : ''})`,
+  ];
   for (const i of node.interfaces) lines.push(`${i.name} ${i.address}/${i.prefix}`);
   if (node.docker) lines.push(`${node.docker.bridge} ${node.docker.gateway}/${node.docker.prefix} NAT`);
   const h = Math.max(BOX_H, 18 + lines.length * 15);
   const out = [`<g class="node" data-node="${esc(node.name)}"><rect x="${x}" y="${y}" width="${BOX_W}" height="${h}" rx="6" fill="${fill}" stroke="#333"/>`];
   lines.forEach((l, i) => out.push(text(x + 8, y + 18 + i * 15, l, i === 0 ? 'font-weight="bold"' : '')));
-  if (node.docker) out.push(`<g class="nat"><rect x="${x + BOX_W - 44}" y="${y - 10}" width="40" height="18" rx="4" fill="#c53030"/>${text(x + BOX_W - 36, y + 3, 'NAT', 'fill="white" font-weight="bold"')}</g>`);
+  if (node.docker)
+    out.push(
+      `<g class="nat"><rect x="${x + BOX_W - 44}" y="${y - 10}" width="40" height="18" rx="4" fill="#c53030"/>${text(x + BOX_W - 36, y + 3, 'NAT', 'fill="white" font-weight="bold"')}</g>`,
+    );
   out.push('</g>');
   return out.join('');
 }

@@ -13,7 +13,11 @@ export async function applyChange(t: Transport, change: Change): Promise<Applied
     const { key, value } = change.sysctl;
     const before = (await t.exec(['sysctl', '-n', key])).stdout.trim();
     await t.exec(['sysctl', '-qw', `${key}=${value}`]);
-    return { node: change.node, description: `sysctl ${key}=${value} (was ${before})`, revert: async () => void (await t.exec(['sysctl', '-qw', `${key}=${before}`])) };
+    return {
+      node: change.node,
+      description: `sysctl ${key}=${value} (was ${before})`,
+      revert: async () => void (await t.exec(['sysctl', '-qw', `${key}=${before}`])),
+    };
   }
   const { table, chain, position, rule } = change.iptables;
   const spec = rule.trim().split(/\s+/);

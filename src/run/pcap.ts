@@ -52,10 +52,13 @@ export async function pcapLines(file: string, filter: string): Promise<string[]>
 export async function readSegments(file: string, filter: string): Promise<PcapRead> {
   const read = await readLines(file, filter);
   if (!read.ok) return read;
-  return { ok: true, segments: read.lines.flatMap((l) => {
-    const s = parseSegment(l);
-    return s ? [s] : [];
-  }) };
+  return {
+    ok: true,
+    segments: read.lines.flatMap((l) => {
+      const s = parseSegment(l);
+      return s ? [s] : [];
+    }),
+  };
 }
 
 /** Reads several captures for one run and keeps every problem, so the judge can refuse a verdict built on an unreadable file. */

@@ -35,7 +35,10 @@ export interface RunResult {
 }
 
 export function newRunId(now = new Date()): string {
-  return now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  return now
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export async function runVariants(
@@ -60,7 +63,17 @@ export async function runVariants(
   }));
   await options.runSteps(steps);
 
-  return { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name, kernel, runId: options.runId, resultsDir: options.resultsDir, startedAt, variants: results };
+  return {
+    lab: lab.name,
+    ...(lab.instance ? { instance: lab.instance } : {}),
+    title: lab.title,
+    provider: provider.name,
+    kernel,
+    runId: options.runId,
+    resultsDir: options.resultsDir,
+    startedAt,
+    variants: results,
+  };
 }
 
 export interface VariantCopy {
@@ -118,7 +131,9 @@ export async function runVariantsOnCopies(
       return results.has(variant.name) ? `Variant ${variant.name}: ${results.get(variant.name)!.verdict}` : `Variant ${variant.name}: failed on ${copy.id}`;
     },
   }));
-  await options.runSteps([{ title: `${options.copies.length} variants, ${options.atOnce} at once, each on its own copy`, run: async () => undefined, parts: perVariant }]);
+  await options.runSteps([
+    { title: `${options.copies.length} variants, ${options.atOnce} at once, each on its own copy`, run: async () => undefined, parts: perVariant },
+  ]);
   if (failures.length) throw failures[0];
   const variants = options.copies.map(({ variant }) => results.get(variant.name)!);
   const identity = { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name };
@@ -143,7 +158,13 @@ function slots(n: number): () => Promise<() => void> {
     });
 }
 
-export async function runVariant(labAsWritten: ResolvedLab, provider: Provider, scenario: ReturnType<typeof getScenario>, variant: ResolvedVariant, dir: string): Promise<VariantResult> {
+export async function runVariant(
+  labAsWritten: ResolvedLab,
+  provider: Provider,
+  scenario: ReturnType<typeof getScenario>,
+  variant: ResolvedVariant,
+  dir: string,
+): Promise<VariantResult> {
   const started = Date.now();
   const lab = provider.localize?.(labAsWritten) ?? labAsWritten;
   const ctx = new ScenarioContext(lab, provider, dir);
@@ -161,8 +182,18 @@ export async function runVariant(labAsWritten: ResolvedLab, provider: Provider, 
     await ctx.cleanup();
     for (const change of applied.reverse()) await change.revert();
   }
-  const decided = error ? { verdict: 'INCONCLUSIVE' as const, reason: `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, decidedBy: ['error'] } : scenario.judge(evidence, params);
-  const result: VariantResult = { name: variant.name, description: variant.description, changes: applied.map((a) => `${a.node}: ${a.description}`), ...decided, evidence, durationMs: Date.now() - started, ...(error ? { error } : {}) };
+  const decided = error
+    ? { verdict: 'INCONCLUSIVE' as const, reason: `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, decidedBy: ['error'] }
+    : scenario.judge(evidence, params);
+  const result: VariantResult = {
+    name: variant.name,
+    description: variant.description,
+    changes: applied.map((a) => `${a.node}: ${a.description}`),
+    ...decided,
+    evidence,
+    durationMs: Date.now() - started,
+    ...(error ? { error } : {}),
+  };
   fs.writeFileSync(path.join(dir, 'evidence.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }

@@ -45,7 +45,9 @@ export function leftoverCopies(name: string, instance: string | undefined): stri
   const parent = labId(name, instance);
   const copyPrefix = instance ? `${parent}-` : `${parent}+`;
   const isCopy = (id: string) => id.startsWith(copyPrefix) && COPY_SUFFIX.test(id.slice(copyPrefix.length));
-  const fromStates = listStates().map((s) => s.lab).filter(isCopy);
+  const fromStates = listStates()
+    .map((s) => s.lab)
+    .filter(isCopy);
   const fromNamespaces = (fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [])
     .filter((ns) => ns.startsWith(`lab.${copyPrefix}`))
     .map((ns) => ns.slice('lab.'.length, ns.lastIndexOf('.')))

@@ -129,7 +129,10 @@ export async function startService(argv: readonly string[], logFile: string, rea
   signal?.removeAllListeners('data');
   (signal as unknown as { destroy?: () => void })?.destroy?.();
   if (outcome === 'failed' || outcome === 'exited' || !child.pid) {
-    throw new LabError(`could not start ${argv.join(' ')}`, { details: [readiness.replace(/^1\n?/, '').trim() || `it exited; see ${logFile}`], kind: 'failure' });
+    throw new LabError(`could not start ${argv.join(' ')}`, {
+      details: [readiness.replace(/^1\n?/, '').trim() || `it exited; see ${logFile}`],
+      kind: 'failure',
+    });
   }
   child.unref();
   return { pid: child.pid, readiness: outcome };

@@ -95,8 +95,15 @@ export class SshTransport implements Transport {
           proxy?.kill();
           reject(
             mismatch
-              ? new LabError(`host key of ${t.node} (${t.host}) does not match`, { details: [mismatch], hint: 'the host was rebuilt, or this is not the host you meant; update the expected key', kind: 'failure' })
-              : new LabError(`cannot reach ${t.node} over ssh (${t.username}@${t.host}:${t.port ?? 22})`, { details: [err.message, ...(proxy ? [proxy.stderrText().trim()] : [])].filter(Boolean), kind: 'failure' }),
+              ? new LabError(`host key of ${t.node} (${t.host}) does not match`, {
+                  details: [mismatch],
+                  hint: 'the host was rebuilt, or this is not the host you meant; update the expected key',
+                  kind: 'failure',
+                })
+              : new LabError(`cannot reach ${t.node} over ssh (${t.username}@${t.host}:${t.port ?? 22})`, {
+                  details: [err.message, ...(proxy ? [proxy.stderrText().trim()] : [])].filter(Boolean),
+                  kind: 'failure',
+                }),
           );
         })
         .on('close', () => {
@@ -129,7 +136,9 @@ export class SshTransport implements Transport {
   private async channel(argv: readonly string[], pty = false, sudo = true): Promise<ClientChannel> {
     const client = await this.connection();
     return new Promise((resolve, reject) => {
-      client.exec(sudo ? this.command(argv) : argv.map(shellQuote).join(' '), { pty }, (err, stream) => (err ? reject(new LabError(`ssh exec on ${this.node} failed`, { details: [err.message], kind: 'failure' })) : resolve(stream)));
+      client.exec(sudo ? this.command(argv) : argv.map(shellQuote).join(' '), { pty }, (err, stream) =>
+        err ? reject(new LabError(`ssh exec on ${this.node} failed`, { details: [err.message], kind: 'failure' })) : resolve(stream),
+      );
     });
   }
 
@@ -158,7 +167,10 @@ export class SshTransport implements Transport {
       else stream.end();
     });
     if (options.check !== false && result.exitCode !== 0) {
-      throw new LabError(`command failed on ${this.node} (exit ${result.exitCode}): ${argv.join(' ')}`, { details: result.stderr.trim().split('\n').slice(-5), kind: 'failure' });
+      throw new LabError(`command failed on ${this.node} (exit ${result.exitCode}): ${argv.join(' ')}`, {
+        details: result.stderr.trim().split('\n').slice(-5),
+        kind: 'failure',
+      });
     }
     return result;
   }
@@ -222,7 +234,9 @@ export class SshTransport implements Transport {
 
   private async sftp(): Promise<SFTPWrapper> {
     const client = await this.connection();
-    return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(new LabError(`sftp to ${this.node} failed`, { details: [err.message], kind: 'failure' })) : resolve(sftp))));
+    return new Promise((resolve, reject) =>
+      client.sftp((err, sftp) => (err ? reject(new LabError(`sftp to ${this.node} failed`, { details: [err.message], kind: 'failure' })) : resolve(sftp))),
+    );
   }
 
   async put(localPath: string, remotePath: string): Promise<void> {
@@ -230,7 +244,11 @@ export class SshTransport implements Transport {
     // Under sudo the lab's folders are root's: the login user uploads to a file of its own, root moves it in place.
     const target = this.target.sudo ? await this.userTempFile() : remotePath;
     const sftp = await this.sftp();
-    await new Promise<void>((resolve, reject) => sftp.fastPut(localPath, target, (err) => (err ? reject(new LabError(`copying ${localPath} to ${this.node}:${remotePath} failed`, { details: [err.message], kind: 'failure' })) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastPut(localPath, target, (err) =>
+        err ? reject(new LabError(`copying ${localPath} to ${this.node}:${remotePath} failed`, { details: [err.message], kind: 'failure' })) : resolve(),
+      ),
+    );
     sftp.end();
     if (target !== remotePath) await this.exec(['mv', target, remotePath]);
   }
@@ -239,7 +257,11 @@ export class SshTransport implements Transport {
     const source = this.target.sudo ? await this.userTempFile() : remotePath;
     if (source !== remotePath) await this.exec(['sh', '-c', 'cp "$1" "$2" && chmod 0644 "$2"', 'sh', remotePath, source]);
     const sftp = await this.sftp();
-    await new Promise<void>((resolve, reject) => sftp.fastGet(source, localPath, (err) => (err ? reject(new LabError(`copying ${this.node}:${remotePath} failed`, { details: [err.message], kind: 'failure' })) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastGet(source, localPath, (err) =>
+        err ? reject(new LabError(`copying ${this.node}:${remotePath} failed`, { details: [err.message], kind: 'failure' })) : resolve(),
+      ),
+    );
     sftp.end();
     if (source !== remotePath) await this.exec(['rm', '-f', source], { check: false });
   }
@@ -250,7 +272,9 @@ export class SshTransport implements Transport {
     return new Promise((resolve, reject) => {
       let out = '';
       stream.on('data', (d: Buffer) => (out += d.toString()));
-      stream.on('close', (code: number | null) => (code === 0 ? resolve(out.trim()) : reject(new LabError(`mktemp on ${this.node} failed`, { kind: 'failure' }))));
+      stream.on('close', (code: number | null) =>
+        code === 0 ? resolve(out.trim()) : reject(new LabError(`mktemp on ${this.node} failed`, { kind: 'failure' })),
+      );
       stream.end();
     });
   }

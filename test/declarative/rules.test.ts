@@ -134,7 +134,10 @@ test('a wait that ran out of time makes the verdict INCONCLUSIVE, and says what 
   const evidence = { rules, measures: numbers(50, 0, 50), recorded: { timeouts: ['agent client on app did not report "summary" within 30000 ms'] } };
   const v = declaredScenario.judge(evidence, {});
   t.is(v.verdict, 'INCONCLUSIVE');
-  t.is(v.reason, 'agent client on app did not report "summary" within 30000 ms; the rules alone would say REPRODUCED: ' +
-    '50 replies left from another address; 0 replies reached the client (client sent: 50)');
+  t.is(
+    v.reason,
+    'agent client on app did not report "summary" within 30000 ms; the rules alone would say REPRODUCED: ' +
+      '50 replies left from another address; 0 replies reached the client (client sent: 50)',
+  );
   t.is(declaredScenario.judge({ ...evidence, recorded: {} }, {}).verdict, 'REPRODUCED');
 });

@@ -34,9 +34,18 @@ test.serial('moby-15127-declared gives the verdicts of the coded moby-15127, var
   const coded = await run('moby-15127', 'twin-coded', 'tw1');
   const declared = await run('moby-15127-declared', 'twin-declared', 'tw2');
   for (const v of [...coded.variants, ...declared.variants]) t.log(`${v.name}: ${v.verdict}: ${v.reason}`);
-  t.deepEqual(declared.variants.map((v) => v.name), coded.variants.map((v) => v.name));
-  t.deepEqual(declared.variants.map((v) => v.verdict), coded.variants.map((v) => v.verdict));
-  t.false(coded.variants.some((v) => v.verdict === 'INCONCLUSIVE'), 'the coded lab decided every variant');
+  t.deepEqual(
+    declared.variants.map((v) => v.name),
+    coded.variants.map((v) => v.name),
+  );
+  t.deepEqual(
+    declared.variants.map((v) => v.verdict),
+    coded.variants.map((v) => v.verdict),
+  );
+  t.false(
+    coded.variants.some((v) => v.verdict === 'INCONCLUSIVE'),
+    'the coded lab decided every variant',
+  );
   t.deepEqual(await namespacesWithPrefix('lab.twin-'), []);
 });
 

@@ -19,7 +19,10 @@ testUnless(cannotRunHere({ dockerProxy: true }), title, async (t) => {
   const { json } = await runPinned(t, 'docker-desktop-udp', 'e2e');
   const [v] = json.variants;
   const phases = (v!.evidence as unknown as { phases: Phase[] }).phases;
-  t.deepEqual(phases.map((p) => p.label), ['PROPER_1', 'PROPER_2', 'BUGGY_1', 'BUGGY_2']);
+  t.deepEqual(
+    phases.map((p) => p.label),
+    ['PROPER_1', 'PROPER_2', 'BUGGY_1', 'BUGGY_2'],
+  );
   for (const p of phases) {
     t.deepEqual(Object.keys(p.binding).sort(), ['desktop', 'desktop-vm'], 'host side and VM side are both snapshotted');
     t.true(p.binding['desktop']!.pre, `${p.label}: the forwarder's UDP binding exists before the phase`);
@@ -27,11 +30,17 @@ testUnless(cannotRunHere({ dockerProxy: true }), title, async (t) => {
     t.true((p.udpSent ?? 0) > 0, `${p.label}: the server sent UDP`);
   }
   const proper = phases.filter((p) => p.label.startsWith('PROPER'));
-  t.true(proper.every((p) => (p.udpReceived ?? 0) > 0), 'PROPER phases receive through the forwarder, the VM and the DNAT');
+  t.true(
+    proper.every((p) => (p.udpReceived ?? 0) > 0),
+    'PROPER phases receive through the forwarder, the VM and the DNAT',
+  );
   if (v!.verdict === 'REPRODUCED') t.is(phases[3]!.udpReceived, 0);
   if (v!.verdict === 'NOT_REPRODUCED') t.true(phases.some((p) => Object.values(p.binding).every((b) => b.post)) || (phases[3]!.udpReceived ?? 0) > 0);
   await assertGone(t, 'docker-desktop-udp', 'e2e');
-  t.deepEqual((await processesMatching('docker-proxy.*-host-port 54603')).filter((l) => !l.includes('<defunct>')), []);
+  t.deepEqual(
+    (await processesMatching('docker-proxy.*-host-port 54603')).filter((l) => !l.includes('<defunct>')),
+    [],
+  );
   t.is(await rootSnapshot(), before);
 });
 
@@ -47,4 +56,3 @@ testUnless(cannotRunHere(), 'without docker-proxy the lab says how to get it, an
   t.regex(result.stderr, /scripts\/fetch-docker-proxy\.sh/);
   t.deepEqual(await namespacesWithPrefix('lab.docker-desktop-udp+e2e-noproxy.'), []);
 });
-

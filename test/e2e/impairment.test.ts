@@ -16,7 +16,12 @@ async function kernelHasNetem(): Promise<boolean> {
 
 function impairedCopy(home: string, name: string, impairment: string): string {
   const file = labCopy('docker-1090', name, home);
-  const text = fs.readFileSync(file, 'utf8').replace('    addresses: { router: 10.10.2.1, server: 10.10.2.2 }\n', `    addresses: { router: 10.10.2.1, server: 10.10.2.2 }\n    impairment:\n${impairment}`);
+  const text = fs
+    .readFileSync(file, 'utf8')
+    .replace(
+      '    addresses: { router: 10.10.2.1, server: 10.10.2.2 }\n',
+      `    addresses: { router: 10.10.2.1, server: 10.10.2.2 }\n    impairment:\n${impairment}`,
+    );
   fs.writeFileSync(file, text);
   return file;
 }

@@ -9,7 +9,11 @@ testUnless(cannotRunHere(), 'two docker-1090 instances and one moby-15127 up at 
   t.teardown(async () => {
     await lab(['down', '--all'], env);
   });
-  for (const args of [['docker-1090', '--instance', 't6a'], ['docker-1090', '--instance', 't6b'], ['moby-15127', '--instance', 't6m']]) {
+  for (const args of [
+    ['docker-1090', '--instance', 't6a'],
+    ['docker-1090', '--instance', 't6b'],
+    ['moby-15127', '--instance', 't6m'],
+  ]) {
     const up = await lab(['up', ...args], env);
     t.is(up.code, 0, up.stderr);
   }
@@ -23,7 +27,8 @@ testUnless(cannotRunHere(), 'two docker-1090 instances and one moby-15127 up at 
   // Each instance's own verdicts, decided and not differing from the lab file's expectation (the labs' own tests pin them).
   for (const r of runs) {
     t.is(r.code, 0, r.stderr.slice(-500));
-    for (const v of (JSON.parse(r.stdout) as { variants: Array<{ name: string; verdict: string; reason: string; matchesExpected: boolean | null }> }).variants) {
+    for (const v of (JSON.parse(r.stdout) as { variants: Array<{ name: string; verdict: string; reason: string; matchesExpected: boolean | null }> })
+      .variants) {
       t.not(v.verdict, 'INCONCLUSIVE', `${v.name}: ${v.reason}`);
       t.not(v.matchesExpected, false, `${v.name}: ${v.verdict} differs from its expectation`);
     }

@@ -25,7 +25,7 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   // The check's own run left its evidence in the lab's folder, where lab down removes it.
   const evidence = /evidence in (\S+)\)/.exec(observe.stdout)?.[1] ?? '';
   t.true(evidence.startsWith(path.join(home, 'home', 'work', 'docker-1090+t6ex', 'checks') + path.sep), evidence);
-  t.true(fs.existsSync(path.join(evidence, 'check', 'agents', 'server.jsonl')), 'the agents\' logs of the check run');
+  t.true(fs.existsSync(path.join(evidence, 'check', 'agents', 'server.jsonl')), "the agents' logs of the check run");
 
   const early = await lab(['check', 'docker-1090', ...inst], env);
   t.is(early.code, 1, 'no capture yet');
@@ -34,7 +34,10 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   t.regex(hints.stdout, /lab exec docker-1090 --instance t6ex server -- tcpdump -ni eth0 -w \/tmp\/docker-1090\+t6ex-rst\.pcap/);
 
   // The student captures on the server while driving the scenario from another terminal.
-  const tcpdump = labSpawn(['exec', 'docker-1090', ...inst, 'server', '--', 'tcpdump', '-U', '-ni', 'eth0', '-w', '/tmp/docker-1090+t6ex-rst.pcap', 'tcp', 'port', '9000'], env);
+  const tcpdump = labSpawn(
+    ['exec', 'docker-1090', ...inst, 'server', '--', 'tcpdump', '-U', '-ni', 'eth0', '-w', '/tmp/docker-1090+t6ex-rst.pcap', 'tcp', 'port', '9000'],
+    env,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   await lab(['run', 'docker-1090', ...inst, '--variant', 'baseline'], env);
   tcpdump.kill('SIGINT');
@@ -45,7 +48,11 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   const beforeFix = await lab(['check', 'docker-1090', ...inst], env);
   t.is(beforeFix.code, 1);
   t.regex(beforeFix.stdout, /NOT YET step 3 \(fix\)/);
-  t.is((await lab(['exec', 'docker-1090', ...inst, 'client', '--', 'iptables', '-I', 'INPUT', '1', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], env)).code, 0);
+  t.is(
+    (await lab(['exec', 'docker-1090', ...inst, 'client', '--', 'iptables', '-I', 'INPUT', '1', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], env))
+      .code,
+    0,
+  );
   t.regex((await lab(['check', 'docker-1090', ...inst], env)).stdout, /PASS step 3 \(fix\)/);
 
   // On kernels since 6.1 the report's rule turns the reset into a stall, which is not a fix.
@@ -58,7 +65,7 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   t.regex(prove.stdout, /PASS step 4 \(prove\): NOT_REPRODUCED/);
   t.regex((await lab(['exercise', 'docker-1090', ...inst], env)).stdout, /all 4 steps done/);
   t.is((await lab(['down', 'docker-1090', ...inst], env)).code, 0);
-  t.false(fs.existsSync(evidence), 'lab down removed the checks\' evidence');
+  t.false(fs.existsSync(evidence), "lab down removed the checks' evidence");
 });
 
 test.serial('an exercise check on a lab that is not up says so', async (t) => {

@@ -111,10 +111,11 @@ test('generated valid lab files resolve and plan, and every planned token is a v
           if (!SAFE_INPUT_LINE.test(line) && !line.split(' ').every((w) => SAFE_TOKEN.test(w))) throw new Error(`unsafe input line ${JSON.stringify(line)}`);
         }
       }
-      for (const v of lab.variants) for (const ch of v.changes) {
-        const words = 'sysctl' in ch ? [ch.node, ch.sysctl.key, ...ch.sysctl.value.split(' ')] : [ch.node, ch.iptables.chain, ...ch.iptables.rule.split(' ')];
-        for (const w of words) if (!SAFE_TOKEN.test(w)) throw new Error(`unsafe change word ${JSON.stringify(w)}`);
-      }
+      for (const v of lab.variants)
+        for (const ch of v.changes) {
+          const words = 'sysctl' in ch ? [ch.node, ch.sysctl.key, ...ch.sysctl.value.split(' ')] : [ch.node, ch.iptables.chain, ...ch.iptables.rule.split(' ')];
+          for (const w of words) if (!SAFE_TOKEN.test(w)) throw new Error(`unsafe change word ${JSON.stringify(w)}`);
+        }
       planned++;
     }),
     params(400),
@@ -144,8 +145,10 @@ function setIn(obj: any, p: Array<string | number>, value: unknown, mode: 'set' 
   if (p.length === 0) return;
   const parent = p.slice(0, -1).reduce((o, k) => o[k], obj);
   const key = p.at(-1)!;
-  if (mode === 'delete') Array.isArray(parent) ? parent.splice(Number(key), 1) : delete parent[key];
-  else if (mode === 'add' && parent && typeof parent === 'object' && !Array.isArray(parent)) parent['x-unknown'] = value;
+  if (mode === 'delete') {
+    if (Array.isArray(parent)) parent.splice(Number(key), 1);
+    else delete parent[key];
+  } else if (mode === 'add' && parent && typeof parent === 'object' && !Array.isArray(parent)) parent['x-unknown'] = value;
   else parent[key] = value;
 }
 
@@ -208,13 +211,15 @@ const wrongByConstruction = fc.oneof(
     kind: 'host sysctl',
     edit: (lab: any) => (lab.nodes.router.sysctls = { [`${top}.${key}`]: '1' }),
   })),
-  fc.constantFrom(
-    ...['net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_mem', 'net.ipv4.udp_mem', 'net.netfilter.nf_conntrack_max', 'net.ipv4.route.gc_thresh'],
-    'net.bridge.bridge-nf-call-iptables',
-  ).map((key) => ({
-    kind: 'global net sysctl',
-    edit: (lab: any) => (lab.variants.baseline.changes = [{ node: 'client', sysctl: { key, value: '1' } }]),
-  })),
+  fc
+    .constantFrom(
+      ...['net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_mem', 'net.ipv4.udp_mem', 'net.netfilter.nf_conntrack_max', 'net.ipv4.route.gc_thresh'],
+      'net.bridge.bridge-nf-call-iptables',
+    )
+    .map((key) => ({
+      kind: 'global net sysctl',
+      edit: (lab: any) => (lab.variants.baseline.changes = [{ node: 'client', sysctl: { key, value: '1' } }]),
+    })),
   fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.nat({ max: 3 })).map(([octets, i]) => ({
     kind: 'leading zero',
     edit: (lab: any) => (lab.links[0].addresses.client = octets.map((o, j) => (j === i ? `0${o}` : String(o))).join('.')),

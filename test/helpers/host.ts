@@ -7,7 +7,12 @@ export async function rootSnapshot(): Promise<string> {
     sh('ip', ['addr', 'show']),
     sh('ip', ['route', 'show', 'table', 'all']),
     sh('ip', ['rule', 'show']),
-    sh('iptables-save', []).then((s) => s.split('\n').filter((l) => !l.startsWith('#')).join('\n')),
+    sh('iptables-save', []).then((s) =>
+      s
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n'),
+    ),
     sh('nft', ['list', 'ruleset']),
   ]);
   return parts.join('\n----\n').replace(/ (rx|tx)_bytes \d+/g, '');

@@ -49,7 +49,20 @@ export function makeSshd(name: string): Sshd {
     proxy: ['ip', 'netns', 'exec', ns, 'socat', 'STDIO', 'TCP:127.0.0.1:22'],
     start() {
       // sshd wants /run/sshd: give it a private /run in a mount namespace of its own, not the machine's.
-      server = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', 'sh', '-c', `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${dir}/sshd_config`], { stdio: 'ignore' });
+      server = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          'unshare',
+          '--mount',
+          'sh',
+          '-c',
+          `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${dir}/sshd_config`,
+        ],
+        { stdio: 'ignore' },
+      );
     },
     killSessions() {
       execFileSync('ip', ['netns', 'exec', ns, 'pkill', '-KILL', '-f', 'sshd: .*@notty']);
@@ -69,7 +82,20 @@ export function makeSshd(name: string): Sshd {
 
 /** sshd inside an existing namespace (a lab's node), sharing the keys and config of `base`. */
 export function sshdIn(ns: string, base: Sshd): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', 'sh', '-c', `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${base.dir}/sshd_config`], { stdio: 'ignore' });
+  return spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'unshare',
+      '--mount',
+      'sh',
+      '-c',
+      `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${base.dir}/sshd_config`,
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 export async function waitForPort(ns: string, timeoutMs = 10_000): Promise<void> {

@@ -25,7 +25,12 @@ Size: 54645720
 test('stanzas give package, version, file name and size', (t) => {
   const parsed = parseStanzas(stanzas);
   t.is(parsed.length, 3);
-  t.deepEqual(parsed[2], { package: 'linux-image-5.10.0-32-amd64-unsigned', version: '5.10.223-1', filename: 'pool/main/l/linux/linux-image-5.10.0-32-amd64-unsigned_5.10.223-1_amd64.deb', size: 54645720 });
+  t.deepEqual(parsed[2], {
+    package: 'linux-image-5.10.0-32-amd64-unsigned',
+    version: '5.10.223-1',
+    filename: 'pool/main/l/linux/linux-image-5.10.0-32-amd64-unsigned_5.10.223-1_amd64.deb',
+    size: 54645720,
+  });
 });
 
 test('the newest generic image of the series is picked, not cloud or rt', (t) => {
@@ -58,7 +63,8 @@ test('--kernel lists: versions, suites, host, each once; unknown names are a Lab
 });
 
 test('the archive comes from deb822 or one-line sources, never the security archive', (t) => {
-  const deb822 = 'Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n';
+  const deb822 =
+    'Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n';
   t.is(archiveFromSources([deb822]), 'http://mirror.example/debian');
   t.is(archiveFromSources(['# comment\ndeb [arch=amd64] http://ftp.example/debian bookworm main\n']), 'http://ftp.example/debian');
   t.is(archiveFromSources(['']), undefined);

@@ -44,7 +44,10 @@ test.serial('lab run docker-1090 --kernel 5.10: verdicts and evidence from insid
   }
   const baseline = path.join(json.resultsDir, 'baseline');
   t.true(fs.existsSync(path.join(baseline, 'evidence.json')));
-  t.true(fs.readdirSync(path.join(baseline, 'pcap')).some((f) => f.endsWith('.pcap') && fs.statSync(path.join(baseline, 'pcap', f)).size > 24), 'a capture with packets');
+  t.true(
+    fs.readdirSync(path.join(baseline, 'pcap')).some((f) => f.endsWith('.pcap') && fs.statSync(path.join(baseline, 'pcap', f)).size > 24),
+    'a capture with packets',
+  );
   t.true(fs.readdirSync(path.join(baseline, 'agents')).some((f) => f.endsWith('.jsonl')));
   t.deepEqual(await processesMatching(home), [], 'no QEMU or anything else of the test is left running');
   t.false(fs.existsSync(path.join(env.LAB_HOME!, 'state', 'docker-1090+kt@5-10.json')), 'the state is gone');

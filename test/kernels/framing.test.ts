@@ -8,7 +8,11 @@ test('messages split across chunks are joined; several in one chunk are split', 
   const wire = encodeMessage({ id: 1, line: 'a "quoted" line\twith tab' }) + encodeMessage({ id: 2, exit: 0 }) + encodeMessage({ id: 3, stdout: 'x\ny\n' });
   const got: Array<Record<string, unknown>> = [];
   for (let i = 0; i < wire.length; i += 7) got.push(...d.push(wire.slice(i, i + 7)));
-  t.deepEqual(got, [{ id: 1, line: 'a "quoted" line\twith tab' }, { id: 2, exit: 0 }, { id: 3, stdout: 'x\ny\n' }]);
+  t.deepEqual(got, [
+    { id: 1, line: 'a "quoted" line\twith tab' },
+    { id: 2, exit: 0 },
+    { id: 3, stdout: 'x\ny\n' },
+  ]);
 });
 
 test('console noise and non-object lines are skipped, a partial line waits', (t) => {
@@ -45,7 +49,10 @@ test('modules load dependencies first, each once, built-ins skipped', (t) => {
 });
 
 test('cpio newc: headers, names and data padded to 4 bytes, a trailer at the end', (t) => {
-  const archive = cpioNewc([{ name: 'init', mode: 0o100755, data: Buffer.from('#!/bin/sh\n') }, { name: 'bin', mode: 0o40755 }]);
+  const archive = cpioNewc([
+    { name: 'init', mode: 0o100755, data: Buffer.from('#!/bin/sh\n') },
+    { name: 'bin', mode: 0o40755 },
+  ]);
   t.is(archive.length % 4, 0);
   t.is(archive.subarray(0, 6).toString(), '070701');
   const first = archive.subarray(0, 110).toString();

@@ -9,12 +9,18 @@ const fixture = path.join(root, 'test', 'fixtures', 'combinations', 'udp-modes.y
 
 test('a combination resolves to one variant per value of each axis, listed variants first', (t) => {
   const resolved = loadLab(fixture);
-  t.deepEqual(resolved.variants.map((v) => v.name), ['tcp', 'any-plain', 'any-rpf', 'bound-plain', 'bound-rpf', 'pktinfo-plain', 'pktinfo-rpf']);
+  t.deepEqual(
+    resolved.variants.map((v) => v.name),
+    ['tcp', 'any-plain', 'any-rpf', 'bound-plain', 'bound-rpf', 'pktinfo-plain', 'pktinfo-rpf'],
+  );
   const rpf = resolved.variants.find((v) => v.name === 'bound-rpf')!;
   t.is(rpf.params.mode, 'bind-address', 'params from the mode axis');
   t.deepEqual(rpf.changes, [{ node: 'host', sysctl: { key: 'net.ipv4.conf.all.rp_filter', value: '1' } }], 'changes from the side axis');
   t.is(rpf.params.port, 56789, "merged over the scenario's params");
-  t.deepEqual(rpf.expect.map((e) => e.kernel), ['<6.1', '>=6.1']);
+  t.deepEqual(
+    rpf.expect.map((e) => e.kernel),
+    ['<6.1', '>=6.1'],
+  );
   t.deepEqual(resolved.variants.find((v) => v.name === 'pktinfo-plain')!.expect, []);
   matchesGolden(t, path.join('combinations', 'udp-modes.variants.json'), `${JSON.stringify(resolved.variants, null, 2)}\n`);
 });

@@ -51,7 +51,10 @@ test('the provider decides: host-wide sysctls load for vagrant, not for netns or
   const netns = labError(t, () => loadLab(hostSysctl, undefined, { provider: 'netns' }));
   t.is(netns.details.length, 6);
   const ssh = labError(t, () => loadLab(hostSysctl, undefined, { provider: 'ssh' }));
-  t.deepEqual(ssh.details.map((d) => /sysctls\.(\S+):/.exec(d)?.[1]), ['kernel.panic', 'vm.drop_caches']);
+  t.deepEqual(
+    ssh.details.map((d) => /sysctls\.(\S+):/.exec(d)?.[1]),
+    ['kernel.panic', 'vm.drop_caches'],
+  );
 });
 
 test('lab validate --provider vagrant accepts what netns refuses', async (t) => {

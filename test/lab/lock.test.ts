@@ -53,7 +53,7 @@ test('up, run, down and exec against a lab another process is building exit 1 na
     await killed(child);
   }
   const down = await lab(['down', 'docker-1090', '--instance', 'h-held'], env);
-  t.is(down.code, 0, 'the killed holder\'s lock is taken over');
+  t.is(down.code, 0, "the killed holder's lock is taken over");
   t.false(fs.existsSync(path.join(env.LAB_HOME!, 'state', 'docker-1090+h-held.lock')), 'and released');
 });
 
@@ -77,7 +77,10 @@ test('a lock whose pid is gone, or whose pid now belongs to another process, is 
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const pid1Start = processStart(1)!;
     t.truthy(pid1Start);
-    for (const stale of [{ pid: 4_194_000, start: '1' }, { pid: 1, start: `${pid1Start}0` }]) {
+    for (const stale of [
+      { pid: 4_194_000, start: '1' },
+      { pid: 1, start: `${pid1Start}0` },
+    ]) {
       fs.writeFileSync(file, JSON.stringify({ ...stale, command: 'lab up x', action: 'up', since: '2026-01-01T00:00:00Z' }));
       t.is(lockHolder('x+stale'), undefined);
       acquireLabLock('x+stale', 'up');

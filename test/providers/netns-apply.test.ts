@@ -19,9 +19,19 @@ test('a plan runs as one root batch, one batch per namespace, one sysctl batch, 
   const [root, ...rest] = calls;
   t.deepEqual(root!.argv, ['ip', '-batch', '-']);
   const rootLines = root!.input!.trim().split('\n');
-  t.deepEqual(rootLines.filter((l) => l.startsWith('netns add')), plan.namespaces.map((ns) => `netns add ${ns}`));
-  t.true(rootLines.includes(`link add vc-app netns lab.docker-1090+golden.client type veth peer name eth0 netns lab.docker-1090+golden.app`), rootLines.join('\n'));
-  t.is(rootLines.filter((l) => l.startsWith('link add') && l.includes(' type veth ')).length, lab.links.length + 1, 'every veth pair, the container port included');
+  t.deepEqual(
+    rootLines.filter((l) => l.startsWith('netns add')),
+    plan.namespaces.map((ns) => `netns add ${ns}`),
+  );
+  t.true(
+    rootLines.includes(`link add vc-app netns lab.docker-1090+golden.client type veth peer name eth0 netns lab.docker-1090+golden.app`),
+    rootLines.join('\n'),
+  );
+  t.is(
+    rootLines.filter((l) => l.startsWith('link add') && l.includes(' type veth ')).length,
+    lab.links.length + 1,
+    'every veth pair, the container port included',
+  );
   const perNamespace = rest.filter((c) => c.argv[1] === '-n');
   t.deepEqual(perNamespace.map((c) => c.argv[2]).sort(), [...plan.namespaces].sort(), 'one ip -batch per namespace');
   const client = perNamespace.find((c) => c.argv[2] === 'lab.docker-1090+golden.client')!.input!.split('\n');

@@ -19,7 +19,17 @@ const servers: ChildProcess[] = [];
 
 function inventory(file: string, overrides: (node: string) => Record<string, unknown> = () => ({})): string {
   const hosts = Object.fromEntries(
-    nodes.map((n) => [n, { address: '127.0.0.1', user: 'root', key: path.join(keys.dir, 'client_key'), hostKey: keys.hostFingerprint, proxyCommand: ['ip', 'netns', 'exec', `lab.docker-1090+sshhosts.${n}`, 'socat', 'STDIO', 'TCP:127.0.0.1:22'], ...overrides(n) }]),
+    nodes.map((n) => [
+      n,
+      {
+        address: '127.0.0.1',
+        user: 'root',
+        key: path.join(keys.dir, 'client_key'),
+        hostKey: keys.hostFingerprint,
+        proxyCommand: ['ip', 'netns', 'exec', `lab.docker-1090+sshhosts.${n}`, 'socat', 'STDIO', 'TCP:127.0.0.1:22'],
+        ...overrides(n),
+      },
+    ]),
   );
   fs.writeFileSync(file, JSON.stringify({ hosts }, null, 2));
   return file;
@@ -42,7 +52,13 @@ test.after.always(async () => {
 });
 
 test.serial('a bad inventory: every problem reported at once, nothing changed', async (t) => {
-  const file = inventory(path.join(home, 'bad.yaml'), (n) => (n === 'router' ? { hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } : n === 'app' ? { proxyCommand: ['ip', 'netns', 'exec', 'lab.docker-1090+sshhosts.server', 'socat', 'STDIO', 'TCP:127.0.0.1:22'] } : {}));
+  const file = inventory(path.join(home, 'bad.yaml'), (n) =>
+    n === 'router'
+      ? { hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }
+      : n === 'app'
+        ? { proxyCommand: ['ip', 'netns', 'exec', 'lab.docker-1090+sshhosts.server', 'socat', 'STDIO', 'TCP:127.0.0.1:22'] }
+        : {},
+  );
   const r = await lab(['up', 'docker-1090', '--instance', 'sshbad', '--provider', 'ssh', '--inventory', file], env);
   t.is(r.code, 1);
   t.regex(r.stderr, /cannot be brought up with the ssh provider here/);
@@ -53,13 +69,25 @@ test.serial('a bad inventory: every problem reported at once, nothing changed', 
 
 test.serial('docker-1090 over ssh on existing hosts: the same verdicts as on netns', async (t) => {
   const file = inventory(path.join(home, 'hosts.yaml'));
-  const r = await lab(['run', 'docker-1090', '--instance', 'sshrun', '--provider', 'ssh', '--inventory', file, '--variant', 'baseline', '--variant', 'be-liberal', '--json'], env);
+  const r = await lab(
+    ['run', 'docker-1090', '--instance', 'sshrun', '--provider', 'ssh', '--inventory', file, '--variant', 'baseline', '--variant', 'be-liberal', '--json'],
+    env,
+  );
   t.is(r.code, 0, r.stderr.slice(-3000));
-  const json = JSON.parse(r.stdout) as { provider: string; resultsDir: string; variants: Array<{ name: string; verdict: string; reason: string; evidence: { pcaps: Array<{ file: string }> } }> };
+  const json = JSON.parse(r.stdout) as {
+    provider: string;
+    resultsDir: string;
+    variants: Array<{ name: string; verdict: string; reason: string; evidence: { pcaps: Array<{ file: string }> } }>;
+  };
   t.is(json.provider, 'ssh');
   for (const v of json.variants) t.log(`over ssh ${v.name}: ${v.verdict}: ${v.reason}`);
-  const netns = JSON.parse((await lab(['run', 'docker-1090', '--instance', 'sshhosts', '--variant', 'baseline', '--variant', 'be-liberal', '--json'], env)).stdout) as { variants: Array<{ name: string; verdict: string }> };
-  t.deepEqual(json.variants.map((v) => [v.name, v.verdict]), netns.variants.map((v) => [v.name, v.verdict]));
+  const netns = JSON.parse(
+    (await lab(['run', 'docker-1090', '--instance', 'sshhosts', '--variant', 'baseline', '--variant', 'be-liberal', '--json'], env)).stdout,
+  ) as { variants: Array<{ name: string; verdict: string }> };
+  t.deepEqual(
+    json.variants.map((v) => [v.name, v.verdict]),
+    netns.variants.map((v) => [v.name, v.verdict]),
+  );
   for (const v of json.variants) for (const p of v.evidence.pcaps) t.true(fs.existsSync(path.join(json.resultsDir, p.file)), `${p.file} fetched over SFTP`);
   t.true(fs.existsSync(path.join(json.resultsDir, 'verdict.json')));
   t.false(fs.existsSync('/tmp/lab-docker-1090+sshrun'), "the run's down removed the hosts' work folders");

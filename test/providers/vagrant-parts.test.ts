@@ -34,9 +34,16 @@ test('vagrant ssh-config: one entry per machine with address, port, user and key
 });
 
 test('machine-readable lines: escaped commas and newlines, machine states', (t) => {
-  t.deepEqual(parseEvent('1700000000,client,ui,info,==> client: a%!(VAGRANT_COMMA) b\\nc'), { target: 'client', type: 'ui', data: ['info', '==> client: a, b\nc'] });
+  t.deepEqual(parseEvent('1700000000,client,ui,info,==> client: a%!(VAGRANT_COMMA) b\\nc'), {
+    target: 'client',
+    type: 'ui',
+    data: ['info', '==> client: a, b\nc'],
+  });
   t.is(parseEvent('not machine readable'), undefined);
-  t.deepEqual(parseStatus('1700000000,client,metadata,provider,libvirt\n1700000000,client,state,running\n1700000000,router,state,shutoff\n'), { client: 'running', router: 'shutoff' });
+  t.deepEqual(parseStatus('1700000000,client,metadata,provider,libvirt\n1700000000,client,state,running\n1700000000,router,state,shutoff\n'), {
+    client: 'running',
+    router: 'shutoff',
+  });
 });
 
 const ipAddr = `1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
@@ -62,10 +69,16 @@ test('the lab a run sees on VMs uses their device names everywhere an interface 
   const lab = loadLab('docker-1090');
   const local = localizeLab(lab, { client: { eth0: 'eth1' }, router: { eth0: 'eth1', eth1: 'eth2' }, server: { eth0: 'eth1' } });
   const node = (l: typeof lab, n: string) => l.nodes.find((x) => x.name === n)!;
-  t.deepEqual(node(local, 'router').interfaces.map((i) => i.name), ['eth1', 'eth2']);
+  t.deepEqual(
+    node(local, 'router').interfaces.map((i) => i.name),
+    ['eth1', 'eth2'],
+  );
   t.deepEqual(node(local, 'server').interfaces[0]!.peer, { node: 'router', iface: 'eth2' });
   t.is(node(local, 'client').routes[0]!.dev, 'eth1');
-  t.deepEqual(local.links[1]!.endpoints.map((e) => e.iface), ['eth2', 'eth1']);
+  t.deepEqual(
+    local.links[1]!.endpoints.map((e) => e.iface),
+    ['eth2', 'eth1'],
+  );
   t.is(node(local, 'app').interfaces[0]!.name, 'eth0', "a container's own device keeps its name");
   t.is(node(lab, 'router').interfaces[1]!.name, 'eth1', 'the lab itself is not changed');
 });

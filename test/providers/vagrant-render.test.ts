@@ -22,7 +22,11 @@ if (!hasVagrant && process.env.CI) throw new Error('CI must install vagrant (see
 
 function validate(dir: string): string {
   // The provider plugin (vagrant-libvirt) need not be installed to check the Vagrantfile itself.
-  return execFileSync('vagrant', ['validate', '--ignore-provider'], { cwd: dir, encoding: 'utf8', env: { ...process.env, VAGRANT_HOME: path.join(dir, '.vagrant.d'), VAGRANT_CHECKPOINT_DISABLE: '1' } });
+  return execFileSync('vagrant', ['validate', '--ignore-provider'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, VAGRANT_HOME: path.join(dir, '.vagrant.d'), VAGRANT_CHECKPOINT_DISABLE: '1' },
+  });
 }
 
 for (const name of labs) {
@@ -58,7 +62,9 @@ test('lab render writes the files and says how to boot them; a hostile box name 
   const hostile: ResolvedLab = {
     ...base,
     id: evil,
-    nodes: base.nodes.map((n) => (n.name === 'router' ? { ...n, name: evil, sysctls: { [shellEvil]: shellEvil }, routes: [{ to: shellEvil, via: shellEvil, dev: 'eth0' }] } : n)),
+    nodes: base.nodes.map((n) =>
+      n.name === 'router' ? { ...n, name: evil, sysctls: { [shellEvil]: shellEvil }, routes: [{ to: shellEvil, via: shellEvil, dev: 'eth0' }] } : n,
+    ),
   };
   const rendered = renderVagrant(hostile, { box: evil });
   const dir = tempHome('lab-vagrant-hostile-');

@@ -54,7 +54,10 @@ test('matrix: one row per lab and variant, one column per run or kernel, expecte
   t.regex(labs, /\| other \| baseline \| — \| REPRODUCED \|/);
   const expected = buildMatrix([run, older], (_lab, variant, kernel) => (variant === 'baseline' && kernel === '5.4.0' ? 'NOT_REPRODUCED' : undefined));
   t.regex(matrixMarkdown(expected), /\| baseline \| \*\*REPRODUCED ≠ expected NOT_REPRODUCED\*\* \| REPRODUCED \|/);
-  t.deepEqual(expected.rows[0]!.cells.map((c) => c.differs), [true, false]);
+  t.deepEqual(
+    expected.rows[0]!.cells.map((c) => c.differs),
+    [true, false],
+  );
 });
 
 test('lab report regenerates report.md and report.html from saved evidence', async (t) => {
@@ -117,13 +120,17 @@ test('report.html layout: labels neither clipped, overlapping, nor running acros
         const labels = Array.from(svg.querySelectorAll<SVGTextElement>('text')).map((el) => ({ el, text: el.textContent ?? '', box: el.getBBox() }));
         texts += labels.length;
         for (const l of labels) {
-          if (l.box.x < vb.x || l.box.y < vb.y || l.box.x + l.box.width > vb.x + vb.width || l.box.y + l.box.height > vb.y + vb.height) problems.push(`${name}: "${l.text}" leaves the picture`);
+          if (l.box.x < vb.x || l.box.y < vb.y || l.box.x + l.box.width > vb.x + vb.width || l.box.y + l.box.height > vb.y + vb.height)
+            problems.push(`${name}: "${l.text}" leaves the picture`);
         }
         labels.forEach((a, i) => labels.slice(i + 1).forEach((b) => overlap(a.box, b.box) && problems.push(`${name}: "${a.text}" overlaps "${b.text}"`)));
         const nodeBoxes = Array.from(svg.querySelectorAll<SVGRectElement>('g.node > rect')).map((r) => r.getBBox());
-        for (const l of labels.filter((x) => x.el.classList.contains('subnet'))) if (nodeBoxes.some((b) => overlap(l.box, b))) problems.push(`${name}: subnet "${l.text}" is under a node box`);
+        for (const l of labels.filter((x) => x.el.classList.contains('subnet')))
+          if (nodeBoxes.some((b) => overlap(l.box, b))) problems.push(`${name}: subnet "${l.text}" is under a node box`);
         const lanes = Array.from(svg.querySelectorAll<SVGLineElement>('line.lane')).map((l) => ({ x: l.x1.baseVal.value, top: l.y1.baseVal.value }));
-        for (const l of labels) if (lanes.some((lane) => l.box.y + l.box.height > lane.top && l.box.x < lane.x && lane.x < l.box.x + l.box.width)) problems.push(`${name}: "${l.text}" runs across a lane`);
+        for (const l of labels)
+          if (lanes.some((lane) => l.box.y + l.box.height > lane.top && l.box.x < lane.x && lane.x < l.box.x + l.box.width))
+            problems.push(`${name}: "${l.text}" runs across a lane`);
       }
       return { problems, texts };
     });

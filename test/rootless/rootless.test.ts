@@ -12,7 +12,10 @@ import { processesMatching, rootSnapshot } from '../helpers/host.js';
 const USER = 'labtest';
 
 function userExists(): boolean {
-  return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${USER}:`));
+  return fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .some((l) => l.startsWith(`${USER}:`));
 }
 
 /** The package as the user can read it: the checkout itself, or a copy when the checkout sits in a folder only root may enter. */
@@ -29,7 +32,8 @@ function userPackage(): string {
   })();
   if (readable) return (packageForUser = root);
   const copy = tempHome('lab-package-');
-  for (const part of ['bin', 'dist', 'agents', 'labs', 'templates', 'schema', 'node_modules', 'package.json']) fs.cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
+  for (const part of ['bin', 'dist', 'agents', 'labs', 'templates', 'schema', 'node_modules', 'package.json'])
+    fs.cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
   execFileSync('chmod', ['-R', 'a+rX', copy]);
   return (packageForUser = copy);
 }
@@ -37,8 +41,12 @@ function userPackage(): string {
 function asUser(args: string[], dir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const pkg = userPackage();
   return new Promise((resolve) => {
-    execFile('runuser', ['-u', USER, '--', 'env', `LAB_HOME=${dir}/home`, `LAB_RESULTS=${dir}/results`, process.execPath, path.join(pkg, 'bin', 'lab.js'), ...args], { cwd: pkg, maxBuffer: 32 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+    execFile(
+      'runuser',
+      ['-u', USER, '--', 'env', `LAB_HOME=${dir}/home`, `LAB_RESULTS=${dir}/results`, process.execPath, path.join(pkg, 'bin', 'lab.js'), ...args],
+      { cwd: pkg, maxBuffer: 32 * 1024 * 1024, timeout: 300_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }
@@ -57,13 +65,18 @@ function userDir(): string {
 maybe('moby-15127 as an unprivileged user: same verdicts as with root, nothing left behind', async (t) => {
   const before = await rootSnapshot();
   const variants = ['--variant', 'recvfrom-any', '--variant', 'pktinfo', '--variant', 'tcp'];
-  const asRoot = JSON.parse((await lab(['run', 'moby-15127', ...variants, '--json'], envFor(tempHome()))).stdout) as { variants: Array<{ name: string; verdict: string }> };
+  const asRoot = JSON.parse((await lab(['run', 'moby-15127', ...variants, '--json'], envFor(tempHome()))).stdout) as {
+    variants: Array<{ name: string; verdict: string }>;
+  };
   const dir = userDir();
   const result = await asUser(['run', 'moby-15127', ...variants, '--json'], dir);
   t.is(result.code, 0, result.stderr.slice(-2000));
   const rootless = JSON.parse(result.stdout) as { variants: Array<{ name: string; verdict: string; reason: string }> };
   for (const v of rootless.variants) t.log(`rootless ${v.name}: ${v.verdict}: ${v.reason}`);
-  t.deepEqual(rootless.variants.map((v) => [v.name, v.verdict]), asRoot.variants.map((v) => [v.name, v.verdict]));
+  t.deepEqual(
+    rootless.variants.map((v) => [v.name, v.verdict]),
+    asRoot.variants.map((v) => [v.name, v.verdict]),
+  );
   t.deepEqual(await processesMatching(`${dir}/home`), [], 'no agent or capture of the user is left');
   t.deepEqual(await processesMatching('sleep 2147483647'), [], 'the namespace holder is gone');
   t.is(await rootSnapshot(), before, 'the machine is untouched');

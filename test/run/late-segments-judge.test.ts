@@ -8,7 +8,8 @@ import { parseSummary } from '../../src/run/summary.js';
 import { recorded, recordedFile } from './recorded.js';
 
 const params = lateSegmentsScenario.params.parse({ client: 'app', server: 'server' });
-const judge = (variant: string, change: (e: LateEvidence) => LateEvidence = (e) => e) => lateSegmentsScenario.judge(change(recorded<LateEvidence>('taskcluster-reset', variant).evidence), params);
+const judge = (variant: string, change: (e: LateEvidence) => LateEvidence = (e) => e) =>
+  lateSegmentsScenario.judge(change(recorded<LateEvidence>('taskcluster-reset', variant).evidence), params);
 
 test('6.18: late segments are forwarded to the container, no RST, the download completes: NOT_REPRODUCED', (t) => {
   for (const variant of ['baseline', 'drop-invalid', 'be-liberal']) {
@@ -28,16 +29,40 @@ test('a RST from the client host after an injected segment is REPRODUCED; one fr
 });
 
 test('a download that timed out without a RST is REPRODUCED as a stall; one that failed otherwise is INCONCLUSIVE', (t) => {
-  const stalled = parseSummary('client', clientSummarySchema, { event: 'summary', t: 0, bytesReceived: 5, expectedBytes: 16777216, completed: false, error: 'timeout', stoppedAt: 5 });
+  const stalled = parseSummary('client', clientSummarySchema, {
+    event: 'summary',
+    t: 0,
+    bytesReceived: 5,
+    expectedBytes: 16777216,
+    completed: false,
+    error: 'timeout',
+    stoppedAt: 5,
+  });
   t.is(judge('baseline', (e) => ({ ...e, client: stalled })).verdict, 'REPRODUCED');
-  const reset = parseSummary('client', clientSummarySchema, { event: 'summary', t: 0, bytesReceived: 5, expectedBytes: 16777216, completed: false, error: 'ECONNRESET', stoppedAt: 5 });
+  const reset = parseSummary('client', clientSummarySchema, {
+    event: 'summary',
+    t: 0,
+    bytesReceived: 5,
+    expectedBytes: 16777216,
+    completed: false,
+    error: 'ECONNRESET',
+    stoppedAt: 5,
+  });
   t.is(judge('baseline', (e) => ({ ...e, client: reset })).verdict, 'INCONCLUSIVE');
 });
 
 test('missing summaries and unreadable captures are INCONCLUSIVE', (t) => {
   t.regex(judge('baseline', (e) => ({ ...e, client: parseSummary('client', clientSummarySchema, undefined) })).reason, /produced no summary/);
   t.is(judge('baseline', (e) => ({ ...e, captureProblems: ['capture x cannot be read'] })).verdict, 'INCONCLUSIVE');
-  const broken = parseSummary('client', clientSummarySchema, { event: 'summary', t: 0, bytesReceived: 'lots', expectedBytes: 1, completed: true, error: null, stoppedAt: null });
+  const broken = parseSummary('client', clientSummarySchema, {
+    event: 'summary',
+    t: 0,
+    bytesReceived: 'lots',
+    expectedBytes: 1,
+    completed: true,
+    error: null,
+    stoppedAt: null,
+  });
   t.regex(judge('baseline', (e) => ({ ...e, client: broken })).reason, /field bytesReceived/);
 });
 

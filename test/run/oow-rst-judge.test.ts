@@ -7,7 +7,8 @@ import { parseSummary } from '../../src/run/summary.js';
 import { recorded } from './recorded.js';
 
 const params = oowRstScenario.params.parse({ client: 'app', server: 'server' });
-const judge = (variant: string, change: (e: OowEvidence) => OowEvidence = (e) => e) => oowRstScenario.judge(change(recorded<OowEvidence>('docker-1090', variant).evidence), params);
+const judge = (variant: string, change: (e: OowEvidence) => OowEvidence = (e) => e) =>
+  oowRstScenario.judge(change(recorded<OowEvidence>('docker-1090', variant).evidence), params);
 
 test('baseline: the RST answered a later, legitimate segment after the forged one moved the window', (t) => {
   const v = judge('baseline');

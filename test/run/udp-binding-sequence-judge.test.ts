@@ -8,7 +8,7 @@ const p = s.params.parse({ host: 'desktop', app: 'app' });
 
 const run = recorded<Evidence>('docker-desktop-udp', 'sequence');
 
-test('bindings kept and UDP flowing in every phase is not NOT_REPRODUCED: the report\'s forwarder is not emulated', (t) => {
+test("bindings kept and UDP flowing in every phase is not NOT_REPRODUCED: the report's forwarder is not emulated", (t) => {
   const v = s.judge(run.evidence, p);
   t.is(v.verdict, 'INCONCLUSIVE');
   t.is(v.verdict, run.verdict);
@@ -33,7 +33,7 @@ test('a phase without UDP counts is INCONCLUSIVE', (t) => {
   t.regex(s.judge({ ...run.evidence, phases }, p).reason, /no UDP counts for BUGGY_1/);
 });
 
-test('the binding that counts is docker-proxy\'s, as ss shows it in the recorded snapshots', (t) => {
+test("the binding that counts is docker-proxy's, as ss shows it in the recorded snapshots", (t) => {
   const lines = fs.readFileSync(recordedFile('docker-desktop-udp', 'sequence', 'snapshots/BUGGY_2-post-desktop-vm-ss.txt'), 'utf8').split('\n');
   t.true(lines.some((l) => forwarderBinding(l, 54603)));
   const other = lines.find((l) => forwarderBinding(l, 54603))!.replace('"docker-proxy"', '"python3"');

@@ -3,7 +3,6 @@ import test from 'ava';
 import { udpReplySourceScenario as s, type ReplyEvidence as Evidence } from '../../src/run/scenarios/udp-reply-source.js';
 import { recorded } from './recorded.js';
 
-
 const params = (mode: string) => s.params.parse({ server: 'host', client: 'app', mode });
 const judge = (mode: string, change: (e: Evidence) => Evidence = (e) => e) => s.judge(change(recorded<Evidence>('moby-15127', mode).evidence), params(mode));
 

@@ -6,7 +6,8 @@ import { copiesAtOnce, copiesFit, copyInstance, copyOf, leftoverCopies, COPY_MEM
 import { writeState } from '../../src/state.js';
 import type { ResolvedLab } from '../../src/lab/model.js';
 
-const lab = (instance?: string) => ({ name: 'docker-1090', id: instance ? `docker-1090+${instance}` : 'docker-1090', ...(instance ? { instance } : {}) }) as ResolvedLab;
+const lab = (instance?: string) =>
+  ({ name: 'docker-1090', id: instance ? `docker-1090+${instance}` : 'docker-1090', ...(instance ? { instance } : {}) }) as ResolvedLab;
 
 test('copies are instances named after the run and the variant position', (t) => {
   t.is(copyInstance(undefined, 0), 'v1');
@@ -33,7 +34,8 @@ test('lab down finds the copies a crashed run left by their state, and only thos
   const previous = process.env.LAB_HOME;
   process.env.LAB_HOME = home;
   try {
-    const state = (id: string) => writeState({ lab: id, name: 'docker-1090', file: 'x', provider: 'netns', status: 'creating', createdAt: 'now', resources: {} });
+    const state = (id: string) =>
+      writeState({ lab: id, name: 'docker-1090', file: 'x', provider: 'netns', status: 'creating', createdAt: 'now', resources: {} });
     ['docker-1090+v1', 'docker-1090+v12', 'docker-1090+ws1', 'docker-1090+ws1-v2', 'docker-1090+vx', 'moby-15127+v1'].forEach(state);
     t.deepEqual(leftoverCopies('docker-1090', undefined), ['docker-1090+v1', 'docker-1090+v12']);
     t.deepEqual(leftoverCopies('docker-1090', 'ws1'), ['docker-1090+ws1-v2']);

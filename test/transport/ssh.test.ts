@@ -22,7 +22,16 @@ test.after.always(() => {
 });
 
 function transport(overrides: Partial<SshTarget> = {}): SshTransport {
-  const t = new SshTransport({ node: 'server', host: '127.0.0.1', username: 'root', privateKey: sshd.clientKey, hostKey: sshd.hostFingerprint, workDir: path.join(sshd.dir, 'work'), proxyCommand: sshd.proxy, ...overrides });
+  const t = new SshTransport({
+    node: 'server',
+    host: '127.0.0.1',
+    username: 'root',
+    privateKey: sshd.clientKey,
+    hostKey: sshd.hostFingerprint,
+    workDir: path.join(sshd.dir, 'work'),
+    proxyCommand: sshd.proxy,
+    ...overrides,
+  });
   open.push(t);
   return t;
 }
@@ -56,7 +65,10 @@ test.serial('put and get over SFTP', async (t) => {
   const data = crypto.randomBytes(300_000);
   fs.writeFileSync(local, data);
   await ssh.put(local, path.join(sshd.dir, 'work', 'deep', 'blob'));
-  t.is((await ssh.exec(['sha256sum', path.join(sshd.dir, 'work', 'deep', 'blob')])).stdout.split(' ')[0], crypto.createHash('sha256').update(data).digest('hex'));
+  t.is(
+    (await ssh.exec(['sha256sum', path.join(sshd.dir, 'work', 'deep', 'blob')])).stdout.split(' ')[0],
+    crypto.createHash('sha256').update(data).digest('hex'),
+  );
   await ssh.get(path.join(sshd.dir, 'work', 'deep', 'blob'), `${local}.back`);
   t.true(fs.readFileSync(`${local}.back`).equals(data));
 });
@@ -88,7 +100,17 @@ test.serial('a connection dropped in the middle of a command fails it, and the n
 test.serial('retries with backoff until a booting host answers', async (t) => {
   const late = makeSshd(`sshlate-${process.pid}`);
   try {
-    const ssh = new SshTransport({ node: 'late', host: '127.0.0.1', username: 'root', privateKey: late.clientKey, hostKey: late.hostFingerprint, workDir: '/tmp', proxyCommand: late.proxy, retryForMs: 20_000, connectTimeoutMs: 3000 });
+    const ssh = new SshTransport({
+      node: 'late',
+      host: '127.0.0.1',
+      username: 'root',
+      privateKey: late.clientKey,
+      hostKey: late.hostFingerprint,
+      workDir: '/tmp',
+      proxyCommand: late.proxy,
+      retryForMs: 20_000,
+      connectTimeoutMs: 3000,
+    });
     open.push(ssh);
     setTimeout(() => late.start(), 1500);
     t.is((await ssh.exec(['echo', 'booted'])).stdout, 'booted\n');

@@ -38,7 +38,10 @@ async function script(name: string, args: string[]): Promise<void> {
 }
 
 async function libvirtNames(kind: 'list' | 'net-list', instance = 'vm'): Promise<string[]> {
-  return (await sh('virsh', ['-q', '-c', 'qemu:///system', kind, '--all', '--name'])).split('\n').map((l) => l.trim()).filter((n) => n.startsWith(`lab-docker-1090_${instance}.`));
+  return (await sh('virsh', ['-q', '-c', 'qemu:///system', kind, '--all', '--name']))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(`lab-docker-1090_${instance}.`));
 }
 
 let startedLibvirt = false;
@@ -52,7 +55,10 @@ test.after.always(async () => {
 test.serial('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left behind', async (t) => {
   t.timeout(minutes(45));
   const before = await rootSnapshot();
-  startedLibvirt = !(await sh(path.join(root, 'scripts', 'libvirt-netns.sh'), ['status']).then(() => true, () => false));
+  startedLibvirt = !(await sh(path.join(root, 'scripts', 'libvirt-netns.sh'), ['status']).then(
+    () => true,
+    () => false,
+  ));
   await script('libvirt-netns.sh', ['start']);
   await script('build-box.sh', []);
   // A run cut off earlier (on this kernel, with another LAB_HOME) may have left VMs with this test's names.
@@ -88,8 +94,14 @@ test.serial('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left
   t.not(vms.kernel, '');
 
   const names = ['baseline', 'drop-invalid', 'be-liberal', 'no-nat'];
-  t.deepEqual(vms.variants.map((v) => v.name), names);
-  t.deepEqual(ns.variants.map((v) => v.name), names);
+  t.deepEqual(
+    vms.variants.map((v) => v.name),
+    names,
+  );
+  t.deepEqual(
+    ns.variants.map((v) => v.name),
+    names,
+  );
   for (const v of vms.variants) {
     // The captures were taken on the VMs' own devices (eth1...), found by the lab's addresses: a wrong one would see nothing.
     for (const p of v.evidence.pcaps) t.true((p.captured ?? 0) > 0, `${v.name}: ${p.file} captured packets`);

@@ -228,7 +228,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     if (step.skip) return;
     const at = [...path, step.kind];
     switch (step.kind) {
-      case 'capture':
+      case 'capture': {
         nodeProblem(step.spec.node, [...at, 'node']);
         const { node, toward } = step.spec;
         if (toward && !topo.linked.some(([a, b]) => (a === node && b === toward) || (b === node && a === toward))) {
@@ -236,6 +236,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
         }
         unique(captures, step.spec.name, 'capture', [...at, 'name']);
         break;
+      }
       case 'agent':
         nodeProblem(step.spec.node, [...at, 'node']);
         unique(agents, step.spec.name, 'agent', [...at, 'name']);

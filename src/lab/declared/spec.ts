@@ -18,13 +18,17 @@ const port = z.number().int().min(1).max(65535);
 const eventName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'an agent event name such as reply');
 
 /** A tcpdump filter: words, addresses, numbers, brackets and comparisons; no shell characters, no token starting with "-" (an option). */
-export const FILTER_TOKEN = /^(?!-)[A-Za-z0-9_.:/\[\]=!()-]{1,64}$/;
+export const FILTER_TOKEN = /^(?!-)[A-Za-z0-9_.:/[\]=!()-]{1,64}$/;
 export const tcpdumpFilter = z
   .string()
   .min(1)
   .max(500)
   .refine(
-    (s) => s.trim().split(/\s+/).every((t) => FILTER_TOKEN.test(t)),
+    (s) =>
+      s
+        .trim()
+        .split(/\s+/)
+        .every((t) => FILTER_TOKEN.test(t)),
     'a tcpdump filter such as "udp and port 53" (letters, digits, ".", ":", "/", "[", "]", "=", "!", "(", ")"; no shell characters)',
   );
 
@@ -87,7 +91,12 @@ export const genericAgents = {
     args: z.strictObject({
       port,
       after: seconds.default(1),
-      offset: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).default(100000),
+      offset: z
+        .number()
+        .int()
+        .min(-(2 ** 31))
+        .max(2 ** 31 - 1)
+        .default(100000),
       length: z.number().int().min(0).max(1400).default(100),
       count: z.number().int().min(1).max(100).default(1),
       duration: seconds.default(60),
@@ -110,8 +119,6 @@ export const SNAPSHOTS = {
   addresses: ['ip', '-o', 'address'],
   routes: ['ip', 'route'],
 } as const;
-
-const when = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional();
 
 export const stepSchemas = {
   capture: z
@@ -149,7 +156,7 @@ export interface Phase {
 export const measureSchemas = {
   packets: z.strictObject({ capture: stepName, filter: tcpdumpFilter.optional(), phase: stepName.optional() }),
   agent: z.union([
-    z.strictObject({ name: stepName, counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, 'a counter of the agent\'s summary such as received') }),
+    z.strictObject({ name: stepName, counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, "a counter of the agent's summary such as received") }),
     z.strictObject({ name: stepName, events: eventName, phase: stepName.optional() }),
   ]),
   conntrack: z.strictObject({

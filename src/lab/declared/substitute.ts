@@ -33,6 +33,11 @@ export function substitute(value: unknown, names: Record<string, unknown>, path:
 
 function lookup(name: string, names: Record<string, unknown>, path: Path, problems: Problem[]): unknown {
   if (name in names) return names[name];
-  problems.push({ path, message: `unknown placeholder \${${name}}; known: ${Object.keys(names).map((n) => `\${${n}}`).join(', ')}` });
+  problems.push({
+    path,
+    message: `unknown placeholder \${${name}}; known: ${Object.keys(names)
+      .map((n) => `\${${n}}`)
+      .join(', ')}`,
+  });
   return undefined;
 }

@@ -31,11 +31,25 @@ export function expandDesktops(lab: LabFile): DesktopExpansion {
     const switchSubnet = spec.wsl?.subnet ?? '172.22.16.0/24';
     const cidr = parseCidr(switchSubnet)!;
     const clash = lab.links.find((l) => l.subnet && overlaps(parseCidr(l.subnet)!, cidr));
-    if (clash) problems.push({ path: ['nodes', name, 'wsl', 'subnet'], message: `the WSL switch subnet ${switchSubnet} overlaps link subnet ${clash.subnet}; give wsl.subnet another range` });
+    if (clash)
+      problems.push({
+        path: ['nodes', name, 'wsl', 'subnet'],
+        message: `the WSL switch subnet ${switchSubnet} overlaps link subnet ${clash.subnet}; give wsl.subnet another range`,
+      });
     if (lab.nodes[vm]) problems.push({ path: ['nodes', vm], message: `the name ${vm} is taken by the VM of ${name}` });
-    nodes[name] = { role: 'host', profile: 'plain', description: spec.description ?? 'Docker Desktop host side (standing in for Windows)', sysctls: { 'net.ipv4.ip_forward': '1', ...(spec.sysctls ?? {}) } };
+    nodes[name] = {
+      role: 'host',
+      profile: 'plain',
+      description: spec.description ?? 'Docker Desktop host side (standing in for Windows)',
+      sysctls: { 'net.ipv4.ip_forward': '1', ...(spec.sysctls ?? {}) },
+    };
     nodes[vm] = { role: 'host', profile: 'docker-host', description: `Docker Desktop utility VM of ${name}`, docker: spec.docker, containers: spec.containers };
-    links.push({ endpoints: [name, vm], subnet: switchSubnet, addresses: { [name]: formatIp(hostAddress(cidr, 1)!), [vm]: formatIp(hostAddress(cidr, 2)!) }, description: 'WSL2 virtual switch (NATed by the host side)' });
+    links.push({
+      endpoints: [name, vm],
+      subnet: switchSubnet,
+      addresses: { [name]: formatIp(hostAddress(cidr, 1)!), [vm]: formatIp(hostAddress(cidr, 2)!) },
+      description: 'WSL2 virtual switch (NATed by the host side)',
+    });
     desktops.push({ host: name, vm, switchSubnet });
   }
   return { lab: { ...lab, nodes, links }, desktops, problems };

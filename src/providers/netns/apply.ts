@@ -18,7 +18,11 @@ import type { PlannedCommand, PlannedStep } from './plan.js';
 const PARALLEL = 8;
 
 export async function applySteps(steps: PlannedStep[], runner: Runner = localRunner, progress: Progress = () => undefined): Promise<void> {
-  await applyCommands(steps.flatMap((s) => s.commands), runner, progress);
+  await applyCommands(
+    steps.flatMap((s) => s.commands),
+    runner,
+    progress,
+  );
 }
 
 type Progress = (text: string) => void;
@@ -35,7 +39,8 @@ export async function applyCommands(commands: PlannedCommand[], runner: Runner =
     if (tool === 'ip' && a1 === 'netns' && a2 === 'add' && a3 && c.argv.length === 4) root.push(`netns add ${a3}`);
     else if (veth) root.push(veth);
     else if (tool === 'ip' && a1 === '-n' && a2 && !c.input) batches.set(a2, [...(batches.get(a2) ?? []), c.argv.slice(3).join(' ')]);
-    else if (tool === 'ip' && a1 === 'netns' && a2 === 'exec' && a3 && a4 === 'sysctl' && rest[0] === '-qw' && rest.length === 2) sysctls.set(a3, [...(sysctls.get(a3) ?? []), rest[1]!]);
+    else if (tool === 'ip' && a1 === 'netns' && a2 === 'exec' && a3 && a4 === 'sysctl' && rest[0] === '-qw' && rest.length === 2)
+      sysctls.set(a3, [...(sysctls.get(a3) ?? []), rest[1]!]);
     else others.push(c);
   }
   if (root.length) {

@@ -28,12 +28,17 @@ export const netnsProvider: Provider = {
 
   async preflight(lab: ResolvedLab) {
     const problems: string[] = [];
-    if (rootless() && !(await userNamespacesWork())) problems.push(`the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`);
+    if (rootless() && !(await userNamespacesWork()))
+      problems.push(
+        `the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`,
+      );
     for (const tool of REQUIRED_TOOLS) {
       if (!onSystemPath(tool)) problems.push(`'${tool}' is not installed`);
     }
     if (lab.nodes.some((n) => (n.docker?.userlandProxy && n.docker.publish.length > 0) || n.desktop?.forwards.length) && !fs.existsSync(dockerProxyPath())) {
-      problems.push(`the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh (it takes the binary out of Debian's docker.io package without installing it), or set LAB_DOCKER_PROXY`);
+      problems.push(
+        `the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh (it takes the binary out of Debian's docker.io package without installing it), or set LAB_DOCKER_PROXY`,
+      );
     }
     if (lab.kernel && rootless()) problems.push('a lab on another kernel boots it under QEMU, which needs root here: run with sudo');
     if (!rootless() && !lab.kernel && problems.length === 0) {
@@ -42,7 +47,9 @@ export const netnsProvider: Provider = {
     }
     const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
     if (netem.length > 0 && !lab.kernel && problems.length === 0 && !(await netemAvailable(rootless()))) {
-      problems.push(`this kernel has no sch_netem (tc netem fails: "Specified qdisc kind is unknown"), but the lab impairs ${netem.join(', ')} with delay, loss or reorder; remove those or use a kernel with netem (a plain rate limit works without it)`);
+      problems.push(
+        `this kernel has no sch_netem (tc netem fails: "Specified qdisc kind is unknown"), but the lab impairs ${netem.join(', ')} with delay, loss or reorder; remove those or use a kernel with netem (a plain rate limit works without it)`,
+      );
     }
     return problems;
   },
@@ -113,7 +120,13 @@ export const netnsProvider: Provider = {
 
   async describe(state: LabState) {
     const guest = guestOf(state);
-    if (guest) return [describeGuest(guest), ...(await listNamespaces(runnerOf(state.lab)).then((all) => [`${all.length} namespaces inside it`]).catch(() => []))];
+    if (guest)
+      return [
+        describeGuest(guest),
+        ...(await listNamespaces(runnerOf(state.lab))
+          .then((all) => [`${all.length} namespaces inside it`])
+          .catch(() => [])),
+      ];
     const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
     return [`${present.length} namespaces${holder}: ${present.join(', ')}`];

@@ -6,7 +6,10 @@ import { LabError } from '../../errors.js';
 
 /** Probe netem in a throwaway namespace that exists only for the probe's own process. */
 export async function netemAvailable(asUser = false): Promise<boolean> {
-  const probe = await runCommand(['unshare', ...(asUser ? ['--user', '--map-root-user'] : []), '--net', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { check: false });
+  const probe = await runCommand(
+    ['unshare', ...(asUser ? ['--user', '--map-root-user'] : []), '--net', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'],
+    { check: false },
+  );
   return probe.exitCode === 0;
 }
 
@@ -14,7 +17,10 @@ export async function netemAvailable(asUser = false): Promise<boolean> {
 export async function listNamespaces(runner?: Runner): Promise<string[]> {
   if (!runner) return fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
   const out = await runner.run(['ip', 'netns', 'list'], { check: false });
-  return out.stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return out.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 /** Pids of the processes inside the given namespaces, from one scan of /proc (no process per namespace). */
@@ -57,7 +63,9 @@ export async function removeNamespaces(namespaces: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   // -force: one namespace already gone (another process, a half-finished earlier down) must not stop the rest.
-  if (namespaces.length) await runCommand(['ip', '-force', '-batch', '-'], { input: `${namespaces.map((ns) => `netns delete ${ns}`).join('\n')}\n`, check: false });
+  if (namespaces.length)
+    await runCommand(['ip', '-force', '-batch', '-'], { input: `${namespaces.map((ns) => `netns delete ${ns}`).join('\n')}\n`, check: false });
   const left = (await listNamespaces()).filter((ns) => namespaces.includes(ns));
-  if (left.length) throw new LabError(`could not delete ${left.join(', ')}`, { hint: 'run lab down again; if it stays, ip netns delete <name> says why', kind: 'failure' });
+  if (left.length)
+    throw new LabError(`could not delete ${left.join(', ')}`, { hint: 'run lab down again; if it stays, ip netns delete <name> says why', kind: 'failure' });
 }

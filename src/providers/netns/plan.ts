@@ -59,18 +59,45 @@ export function dockerProxies(lab: ResolvedLab, dockerProxyPath: string): Planne
     (n.desktop?.forwards ?? []).map((f) => ({
       node: n.name,
       name: `port forwarder ${f.proto} :${f.hostPort} -> ${f.vmIp}:${f.vmPort}`,
-      argv: [dockerProxyPath, '-proto', f.proto, '-host-ip', '0.0.0.0', '-host-port', String(f.hostPort), '-container-ip', f.vmIp, '-container-port', String(f.vmPort)],
+      argv: [
+        dockerProxyPath,
+        '-proto',
+        f.proto,
+        '-host-ip',
+        '0.0.0.0',
+        '-host-port',
+        String(f.hostPort),
+        '-container-ip',
+        f.vmIp,
+        '-container-port',
+        String(f.vmPort),
+      ],
     })),
   );
-  return [...forwarders, ...lab.nodes.flatMap((n) =>
-    n.docker?.userlandProxy
-      ? n.docker.publish.map((p) => ({
-          node: n.name,
-          name: `docker-proxy ${p.proto} ${p.hostIp}:${p.hostPort} -> ${p.containerIp}:${p.containerPort}`,
-          argv: [dockerProxyPath, '-proto', p.proto, '-host-ip', p.hostIp, '-host-port', String(p.hostPort), '-container-ip', p.containerIp, '-container-port', String(p.containerPort)],
-        }))
-      : [],
-  )];
+  return [
+    ...forwarders,
+    ...lab.nodes.flatMap((n) =>
+      n.docker?.userlandProxy
+        ? n.docker.publish.map((p) => ({
+            node: n.name,
+            name: `docker-proxy ${p.proto} ${p.hostIp}:${p.hostPort} -> ${p.containerIp}:${p.containerPort}`,
+            argv: [
+              dockerProxyPath,
+              '-proto',
+              p.proto,
+              '-host-ip',
+              p.hostIp,
+              '-host-port',
+              String(p.hostPort),
+              '-container-ip',
+              p.containerIp,
+              '-container-port',
+              String(p.containerPort),
+            ],
+          }))
+        : [],
+    ),
+  ];
 }
 
 export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): NetnsPlan {
@@ -89,7 +116,11 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
   const bridges: PlannedCommand[] = [];
   for (const host of lab.nodes.filter((n) => n.docker)) {
     const d = host.docker!;
-    bridges.push(ipn(host.name, 'link', 'add', d.bridge, 'type', 'bridge'), ipn(host.name, 'addr', 'add', `${d.gateway}/${d.prefix}`, 'dev', d.bridge), ipn(host.name, 'link', 'set', d.bridge, 'up'));
+    bridges.push(
+      ipn(host.name, 'link', 'add', d.bridge, 'type', 'bridge'),
+      ipn(host.name, 'addr', 'add', `${d.gateway}/${d.prefix}`, 'dev', d.bridge),
+      ipn(host.name, 'link', 'set', d.bridge, 'up'),
+    );
     for (const cname of host.containers) {
       const port = containerPort(cname);
       bridges.push(
@@ -108,7 +139,9 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
 
   const sysctls: PlannedCommand[] = lab.nodes.flatMap((n) => Object.entries(n.sysctls).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
 
-  const impairments: PlannedCommand[] = lab.links.flatMap((link) => link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))));
+  const impairments: PlannedCommand[] = lab.links.flatMap((link) =>
+    link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))),
+  );
 
   const firewall: PlannedCommand[] = lab.nodes
     .filter((n) => n.profile === 'docker-host' || n.desktop)

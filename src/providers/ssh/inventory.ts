@@ -33,12 +33,15 @@ export type Inventory = z.output<typeof inventorySchema>;
 export type InventoryHost = Inventory['hosts'][string];
 
 export function loadInventory(file: string): Inventory {
-  if (!fs.existsSync(file)) throw new LabError(`cannot read the inventory ${file}: no such file`, { hint: 'pass --inventory <file> (see the README, ssh provider)' });
+  if (!fs.existsSync(file))
+    throw new LabError(`cannot read the inventory ${file}: no such file`, { hint: 'pass --inventory <file> (see the README, ssh provider)' });
   const { doc, counter, data } = loadYamlFile(file, file);
   const parsed = inventorySchema.safeParse(data ?? {});
   if (!parsed.success) {
     const problems = problemsFromZod(inventorySchema, parsed.error.issues, data);
-    throw new LabError(`${file} is not a valid inventory (${problems.length} problem${problems.length === 1 ? '' : 's'})`, { details: locateProblems(file, doc, counter, problems) });
+    throw new LabError(`${file} is not a valid inventory (${problems.length} problem${problems.length === 1 ? '' : 's'})`, {
+      details: locateProblems(file, doc, counter, problems),
+    });
   }
   return parsed.data;
 }

@@ -18,6 +18,9 @@ export function describeDeclared(scenarioParams: Record<string, unknown>): strin
     '  steps:',
     ...raw.steps.flatMap((s) => step(s, '    ')),
     '  verdict:',
-    ...stringify(verdict, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `    ${l}`),
+    ...stringify(verdict, { lineWidth: 0 })
+      .trimEnd()
+      .split('\n')
+      .map((l) => `    ${l}`),
   ];
 }

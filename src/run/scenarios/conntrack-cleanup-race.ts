@@ -19,14 +19,21 @@ const policySummarySchema = z.object({
   deletions: z.array(z.object({ tuple: z.string(), cycle: z.number().int(), t: z.number(), kernelHadFlowAtDeletion: z.boolean() }).passthrough()),
   deniedFlows: z.array(z.object({ tuple: z.string(), packets: z.number().int() })),
 });
-const waveSummarySchema = z.object({ attempts: z.number().int(), ok: z.number().int(), connections: z.array(z.object({ tuple: z.string().nullable() }).passthrough()) });
+const waveSummarySchema = z.object({
+  attempts: z.number().int(),
+  ok: z.number().int(),
+  connections: z.array(z.object({ tuple: z.string().nullable() }).passthrough()),
+});
 
 const paramsSchema = z.strictObject({
   client: z.string(),
   server: z.string(),
   algorithm: z.enum(['immediate-delete', 'consecutive-miss']).default('immediate-delete'),
   port: z.number().int().min(1).max(65535).default(9100),
-  sourcePorts: z.string().regex(/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, 'ports such as 40000-40004').default('40000-40004'),
+  sourcePorts: z
+    .string()
+    .regex(/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, 'ports such as 40000-40004')
+    .default('40000-40004'),
   cleanupPeriodS: z.number().min(1).max(60).default(4),
   perEntryDelayS: z.number().min(0).max(5).default(0.4),
   conntrackCloseTimeoutS: z.number().int().min(1).max(60).default(1),
@@ -71,7 +78,13 @@ export interface RaceEvidence {
   agentLogs: string[];
 }
 
-const TIMEOUTS = ['nf_conntrack_tcp_timeout_close', 'nf_conntrack_tcp_timeout_time_wait', 'nf_conntrack_tcp_timeout_fin_wait', 'nf_conntrack_tcp_timeout_close_wait', 'nf_conntrack_tcp_timeout_last_ack'];
+const TIMEOUTS = [
+  'nf_conntrack_tcp_timeout_close',
+  'nf_conntrack_tcp_timeout_time_wait',
+  'nf_conntrack_tcp_timeout_fin_wait',
+  'nf_conntrack_tcp_timeout_close_wait',
+  'nf_conntrack_tcp_timeout_last_ack',
+];
 
 export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
   kind: 'conntrack-cleanup-race',
@@ -83,8 +96,16 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
     const serverT = ctx.transport(params.server);
     const echo = await ctx.startAgent(params.server, 'echo', 'echo_server.py', ['--port', String(params.port), '--duration', '120']);
     const agent = await ctx.startAgent(params.server, 'policy-agent', 'policy_agent.py', [
-      '--port', String(params.port), '--algorithm', params.algorithm, '--cleanup-period', String(params.cleanupPeriodS),
-      '--per-entry-delay', String(params.perEntryDelayS), '--duration', '110',
+      '--port',
+      String(params.port),
+      '--algorithm',
+      params.algorithm,
+      '--cleanup-period',
+      String(params.cleanupPeriodS),
+      '--per-entry-delay',
+      String(params.perEntryDelayS),
+      '--duration',
+      '110',
     ]);
     const saved = await shortenCloseTimeouts(serverT, params.conntrackCloseTimeoutS);
     try {
@@ -101,8 +122,10 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
     const problems = evidence.summaryProblems ?? ['the evidence lists no agent summaries'];
     if (problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['summaryProblems']);
     const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
-    if (wave1.attempts === 0 || wave1.ok < wave1.attempts) return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
-    if (timing.staleEntriesAtTrigger <= 0) return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
+    if (wave1.attempts === 0 || wave1.ok < wave1.attempts)
+      return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
+    if (timing.staleEntriesAtTrigger <= 0)
+      return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
     if (timing.wave2ConnectedFrom === null) return verdict('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
     if (timing.firstDeletionOfTriggerCycle !== null && timing.wave2ConnectedUntil! > timing.firstDeletionOfTriggerCycle) {
       return verdict('INCONCLUSIVE', 'wave 2 connected after the cleanup walk had started deleting, so the race window was not hit cleanly', ['timing']);
@@ -117,9 +140,17 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
       );
     }
     if (packets === 0 && live.length === 0 && wave2.ok === wave2.attempts) {
-      return verdict('NOT_REPRODUCED', `wave 2 reused ${wave2.attempts} 5-tuples inside the cleanup walk, no live entry was deleted and no reply was denied; ${wave2.ok}/${wave2.attempts} connections ok`, ['liveFlowsDeleted', 'deniedFlows', 'wave2']);
+      return verdict(
+        'NOT_REPRODUCED',
+        `wave 2 reused ${wave2.attempts} 5-tuples inside the cleanup walk, no live entry was deleted and no reply was denied; ${wave2.ok}/${wave2.attempts} connections ok`,
+        ['liveFlowsDeleted', 'deniedFlows', 'wave2'],
+      );
     }
-    return verdict('INCONCLUSIVE', `${live.length} live entries deleted, ${packets} packets denied, ${wave2.ok}/${wave2.attempts} wave-2 connections ok: the evidence does not tell one story`, ['liveFlowsDeleted', 'deniedFlows', 'wave2']);
+    return verdict(
+      'INCONCLUSIVE',
+      `${live.length} live entries deleted, ${packets} packets denied, ${wave2.ok}/${wave2.attempts} wave-2 connections ok: the evidence does not tell one story`,
+      ['liveFlowsDeleted', 'deniedFlows', 'wave2'],
+    );
   },
 };
 
@@ -141,7 +172,16 @@ async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, ag
   await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
   const wave = (label: string, holdS: number) =>
     ctx.startAgent(params.client, label, 'wave_client.py', [
-      '--server', ctx.address(params.server), '--port', String(params.port), '--source-ports', params.sourcePorts, '--hold', String(holdS), '--label', label,
+      '--server',
+      ctx.address(params.server),
+      '--port',
+      String(params.port),
+      '--source-ports',
+      params.sourcePorts,
+      '--hold',
+      String(holdS),
+      '--label',
+      label,
     ]);
   const wave1 = await wave('wave1', 1);
   await wave1.finish(30_000);
@@ -203,7 +243,11 @@ interface WaveResult {
 
 function summarize(connections: Connection[] | undefined): WaveResult {
   const list = connections ?? [];
-  return { attempts: list.length, ok: list.filter((c) => c.ok).length, failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })) };
+  return {
+    attempts: list.length,
+    ok: list.filter((c) => c.ok).length,
+    failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })),
+  };
 }
 
 async function waitForExpiry(list: () => Promise<string>, clientAddr: string, timeoutMs: number): Promise<number | null> {
@@ -214,4 +258,3 @@ async function waitForExpiry(list: () => Promise<string>, clientAddr: string, ti
   }
   return null;
 }
-

@@ -96,9 +96,5 @@ export function judgeLate(e: LateEvidence): Verdict {
   if (!client.completed) return verdict('INCONCLUSIVE', `no RST from the client host after an injected segment, yet ${got} (${others})`, ['client', 'rst']);
   if (client.bytesReceived <= 0) return verdict('INCONCLUSIVE', 'the client reports a completed download of no bytes', ['client.bytesReceived']);
   const fine = `${injected.seenOnClientUplink} late segments reached the client host and no RST came from it`;
-  return verdict('NOT_REPRODUCED', `${fine} (${reached}, ${invalid}; ${others}); ${got}`, [
-    'rst.fromClientHostAfterInjection',
-    'injected',
-    'client.completed',
-  ]);
+  return verdict('NOT_REPRODUCED', `${fine} (${reached}, ${invalid}; ${others}); ${got}`, ['rst.fromClientHostAfterInjection', 'injected', 'client.completed']);
 }

@@ -19,7 +19,16 @@ const paramsSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(8080),
   sizeMiB: z.number().min(1).max(512).default(16),
   injectLate: z.number().int().min(0).max(100).default(4),
-  lateDistances: z.array(z.number().int().min(1).max(2 ** 30)).min(1).default([1048576]),
+  lateDistances: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 30),
+    )
+    .min(1)
+    .default([1048576]),
   lateLength: z.number().int().min(1).max(1400).default(1400),
   injectEveryMiB: z.number().min(0.1).max(100).default(2),
 });
@@ -82,12 +91,28 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
 
 async function download(ctx: ScenarioContext, params: Params) {
   const server = await ctx.startAgent(params.server, 'server', 'bulk_server.py', [
-    '--port', String(params.port), '--size-mib', String(params.sizeMiB), '--inject-late', String(params.injectLate),
-    '--late-distance', params.lateDistances.join(','), '--late-length', String(params.lateLength),
-    '--inject-every-mib', String(params.injectEveryMiB), '--duration', '90',
+    '--port',
+    String(params.port),
+    '--size-mib',
+    String(params.sizeMiB),
+    '--inject-late',
+    String(params.injectLate),
+    '--late-distance',
+    params.lateDistances.join(','),
+    '--late-length',
+    String(params.lateLength),
+    '--inject-every-mib',
+    String(params.injectEveryMiB),
+    '--duration',
+    '90',
   ]);
   const client = await ctx.startAgent(params.client, 'client', 'bulk_client.py', [
-    '--server', ctx.address(params.server), '--port', String(params.port), '--duration', '80',
+    '--server',
+    ctx.address(params.server),
+    '--port',
+    String(params.port),
+    '--duration',
+    '80',
   ]);
   await client.finish(95_000);
   await server.finish(10_000);

@@ -57,7 +57,7 @@ export function rstMechanism(path: ClientHostPath): string {
   const answered = path.rstAnsweredSegment;
   if (!answered) return 'no server segment precedes the RST in the client host capture';
   if (answered.isForgedSegment && path.forgedForwardedToContainer !== true) {
-    return 'the RST answered the forged segment itself: it was INVALID, skipped the de-NAT and the client host\'s own stack answered it';
+    return "the RST answered the forged segment itself: it was INVALID, skipped the de-NAT and the client host's own stack answered it";
   }
   if (answered.isForgedSegment) return 'the RST followed the forged segment, although that segment was also forwarded to the container';
   const lost = answered.forwardedToContainer === false ? ' that was INVALID and not forwarded to the container (no de-NAT), so' : ' that';

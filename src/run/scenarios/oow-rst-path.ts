@@ -46,7 +46,13 @@ export function clientHostPath(input: PathInput): ClientHostPath {
   const reachedClient = (s: TcpSegment) => inner.some((i) => fromServer(i) && same(i, s));
   const forgedInner = inner.findIndex(isForged);
   const answer = forgedInner >= 0 ? inner.slice(forgedInner + 1).find((s) => !fromServer(s)) : undefined;
-  const ackBefore = forgedInner >= 0 ? inner.slice(0, forgedInner).filter((s) => !fromServer(s) && s.ack !== null).at(-1)?.ack : undefined;
+  const ackBefore =
+    forgedInner >= 0
+      ? inner
+          .slice(0, forgedInner)
+          .filter((s) => !fromServer(s) && s.ack !== null)
+          .at(-1)?.ack
+      : undefined;
   const forgedAtUplink = uplink.findIndex(isForged);
   const afterForged = forgedInner >= 0 ? inner.slice(forgedInner + 1) : forgedAtUplink >= 0 ? inner.filter((s) => s.t > uplink[forgedAtUplink]!.t) : [];
   const firstRst = uplink.find((s) => !fromServer(s) && s.flags.includes('R'));

@@ -19,7 +19,12 @@ const paramsSchema = z.strictObject({
   server: z.string().describe('the node that runs the forging server'),
   port: z.number().int().min(1).max(65535).default(9000),
   forgePlacement: z.enum(['ahead', 'behind']).default('ahead').describe("ahead of the client's window, or behind what it acknowledged"),
-  forgeOffset: z.number().int().min(1).max(2 ** 31 - 1).default(100000),
+  forgeOffset: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(100000),
   forgeBytes: z.number().int().min(1).max(1400).default(10),
   forgeAfterS: z.number().min(0).max(30).default(1),
   talkForS: z.number().min(1).max(120).default(5),
@@ -51,18 +56,28 @@ async function startCaptures(ctx: ScenarioContext, params: Params, where: Placem
 
 async function talk(ctx: ScenarioContext, params: Params) {
   const server = await ctx.startAgent(params.server, 'server', 'oow_server.py', [
-    '--port', String(params.port),
-    '--forge-placement', params.forgePlacement,
-    '--forge-offset', String(params.forgeOffset),
-    '--payload-bytes', String(params.forgeBytes),
-    '--forge-after', String(params.forgeAfterS),
-    '--duration', String(params.talkForS + 20),
+    '--port',
+    String(params.port),
+    '--forge-placement',
+    params.forgePlacement,
+    '--forge-offset',
+    String(params.forgeOffset),
+    '--payload-bytes',
+    String(params.forgeBytes),
+    '--forge-after',
+    String(params.forgeAfterS),
+    '--duration',
+    String(params.talkForS + 20),
   ]);
   const client = await ctx.startAgent(params.client, 'client', 'tcp_client.py', [
-    '--server', ctx.address(params.server),
-    '--port', String(params.port),
-    '--interval', String(params.intervalS),
-    '--duration', String(params.talkForS),
+    '--server',
+    ctx.address(params.server),
+    '--port',
+    String(params.port),
+    '--interval',
+    String(params.intervalS),
+    '--duration',
+    String(params.talkForS),
   ]);
   await client.finish((params.talkForS + 10) * 1000);
   await server.finish(5000);

@@ -21,12 +21,15 @@ const paramsSchema = z.strictObject({
   udpPort: z.number().int().min(1).max(65535).default(54603),
   runSeconds: z.number().min(0.5).max(60).default(3),
   udpIntervalS: z.number().min(0.005).max(1).default(0.05),
-  phases: z.array(phaseSchema).min(1).default([
-    { label: 'PROPER_1', closeOrder: 'proper' },
-    { label: 'PROPER_2', closeOrder: 'proper' },
-    { label: 'BUGGY_1', closeOrder: 'buggy' },
-    { label: 'BUGGY_2', closeOrder: 'buggy' },
-  ]),
+  phases: z
+    .array(phaseSchema)
+    .min(1)
+    .default([
+      { label: 'PROPER_1', closeOrder: 'proper' },
+      { label: 'PROPER_2', closeOrder: 'proper' },
+      { label: 'BUGGY_1', closeOrder: 'buggy' },
+      { label: 'BUGGY_2', closeOrder: 'buggy' },
+    ]),
 });
 
 type Params = z.output<typeof paramsSchema>;
@@ -88,8 +91,16 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
       await ctx.capture(host, iface, `${host}-${iface}`, [`udp port ${params.udpPort} or tcp port ${params.tcpPort}`]);
     }
     const server = await ctx.startAgent(host, 'server', 'dual_server.py', [
-      '--tcp-port', String(params.tcpPort), '--udp-host', '127.0.0.1', '--udp-port', String(params.udpPort), '--udp-interval', String(params.udpIntervalS),
-      '--duration', String(params.phases.length * (params.runSeconds + 15) + 30),
+      '--tcp-port',
+      String(params.tcpPort),
+      '--udp-host',
+      '127.0.0.1',
+      '--udp-port',
+      String(params.udpPort),
+      '--udp-interval',
+      String(params.udpIntervalS),
+      '--duration',
+      String(params.phases.length * (params.runSeconds + 15) + 30),
     ]);
     const phases: PhaseEvidence[] = [];
     for (const phase of params.phases) phases.push(await runPhase(ctx, params, { server, serverAddr, sides, vm }, phase, phases.length + 1));
@@ -176,8 +187,18 @@ async function snapshotSides(ctx: ScenarioContext, params: Params, seq: Sequence
 async function runPhase(ctx: ScenarioContext, params: Params, seq: Sequence, phase: Params['phases'][number], session: number): Promise<PhaseEvidence> {
   const pre = await snapshotSides(ctx, params, seq, phase.label, 'pre');
   const app = await ctx.startAgent(params.app, `app-${phase.label}`, 'dual_app.py', [
-    '--server', seq.serverAddr, '--tcp-port', String(params.tcpPort), '--udp-port', String(params.udpPort),
-    '--run-seconds', String(params.runSeconds), '--close-order', phase.closeOrder, '--label', phase.label,
+    '--server',
+    seq.serverAddr,
+    '--tcp-port',
+    String(params.tcpPort),
+    '--udp-port',
+    String(params.udpPort),
+    '--run-seconds',
+    String(params.runSeconds),
+    '--close-order',
+    phase.closeOrder,
+    '--label',
+    phase.label,
   ]);
   await new Promise((r) => setTimeout(r, (params.runSeconds * 1000) / 2));
   const during = await snapshotSides(ctx, params, seq, phase.label, 'during');

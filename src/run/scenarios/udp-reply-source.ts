@@ -57,10 +57,28 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
     // The server must outlive the client's start, which takes several times longer in a TCG guest.
     const slack = 20 * (ctx.transport(params.server).slowdown ?? 1);
     const server = await ctx.startAgent(params.server, 'server', 'udp_echo_server.py', [
-      '--mode', params.mode, '--port', String(params.port), '--address', target, '--duration', String(params.count * params.intervalS + params.replyTimeoutS + slack),
+      '--mode',
+      params.mode,
+      '--port',
+      String(params.port),
+      '--address',
+      target,
+      '--duration',
+      String(params.count * params.intervalS + params.replyTimeoutS + slack),
     ]);
     const client = await ctx.startAgent(params.client, 'client', 'udp_client.py', [
-      '--server', target, '--port', String(params.port), '--count', String(params.count), '--interval', String(params.intervalS), '--timeout', String(params.replyTimeoutS), '--proto', proto,
+      '--server',
+      target,
+      '--port',
+      String(params.port),
+      '--count',
+      String(params.count),
+      '--interval',
+      String(params.intervalS),
+      '--timeout',
+      String(params.replyTimeoutS),
+      '--proto',
+      proto,
     ]);
     await client.finish((params.count * params.intervalS + params.replyTimeoutS + 15) * 1000);
     await server.stop();
@@ -104,7 +122,10 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
     if (params.mode === 'tcp') {
       return client.received === client.sent
         ? verdict('NOT_REPRODUCED', `over TCP ${got}`, ['client.received'])
-        : verdict('INCONCLUSIVE', `over TCP only ${got}; TCP replies always come from the connected address, so something else failed`, ['client.received', 'client.errors']);
+        : verdict('INCONCLUSIVE', `over TCP only ${got}; TCP replies always come from the connected address, so something else failed`, [
+            'client.received',
+            'client.errors',
+          ]);
     }
     if (bridge.replies === 0) return verdict('INCONCLUSIVE', `no reply from the server crossed ${'docker0'} at all (${got})`, ['onBridge.replies']);
     if (bridge.wrongSourceReplies > 0 && client.received < client.sent) {
@@ -115,8 +136,14 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
       );
     }
     if (bridge.wrongSourceReplies === 0 && client.received === client.sent) {
-      return verdict('NOT_REPRODUCED', `every reply came from ${target}, the address the client wrote to; ${got}`, ['onBridge.replySources', 'client.received']);
+      return verdict('NOT_REPRODUCED', `every reply came from ${target}, the address the client wrote to; ${got}`, [
+        'onBridge.replySources',
+        'client.received',
+      ]);
     }
-    return verdict('INCONCLUSIVE', `replies from ${bridge.replySources.join(', ')} with ${got}: the capture and the client do not tell one story`, ['onBridge', 'client']);
+    return verdict('INCONCLUSIVE', `replies from ${bridge.replySources.join(', ')} with ${got}: the capture and the client do not tell one story`, [
+      'onBridge',
+      'client',
+    ]);
   },
 };
