@@ -102,8 +102,20 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
         kind: 'failure',
       });
     const copies = variants.map((variant, i) => ({ variant, lab: copyOf(lab, i) }));
+    // Ctrl-C: no new copy starts, copies coming up finish coming up, then every copy there is goes down.
+    const abort = new AbortController();
+    const comingUp = new Set<Promise<void>>();
+    const up = (copy: ResolvedLab) => {
+      const going = labUp(copy, provider, { quiet: true });
+      comingUp.add(going);
+      return going.finally(() => comingUp.delete(going));
+    };
     const run = await withCleanupOnInterrupt(
-      () => Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true }))),
+      async () => {
+        abort.abort();
+        await Promise.allSettled([...comingUp]);
+        await Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true })));
+      },
       () =>
         runVariantsOnCopies(lab, provider, {
           copies,
@@ -111,8 +123,9 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
           resultsDir,
           runId,
           runSteps: show,
-          up: (copy) => labUp(copy, provider, { quiet: true }),
+          up,
           down: (copy) => labDown(copy.id, { quiet: true }),
+          signal: abort.signal,
         }),
     );
     return finish(lab, run, argv);

@@ -98,6 +98,8 @@ export async function runVariantsOnCopies(
     runSteps: StepRunner;
     up(copy: ResolvedLab): Promise<void>;
     down(copy: ResolvedLab): Promise<unknown>;
+    /** Once aborted (Ctrl-C), no copy is brought up any more. */
+    signal?: AbortSignal;
   },
 ): Promise<RunResult> {
   const scenario = getScenario(lab.scenario.kind);
@@ -114,6 +116,10 @@ export async function runVariantsOnCopies(
     run: async (progress) => {
       progress('waiting for room');
       const release = await room();
+      if (options.signal?.aborted) {
+        release();
+        return `Variant ${variant.name}: not started (interrupted)`;
+      }
       try {
         progress(`bringing up its copy ${copy.id}`);
         await options.up(copy);

@@ -15,49 +15,70 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
-testUnless(reason, 'SIGKILL in the middle of a run, then lab down: nothing of the lab is left', async (t) => {
-  const home = tempHome();
-  const env = envFor(home);
-  const file = labCopy('docker-1090', 'crash-1090', home);
-  t.teardown(async () => {
-    await lab(['down', file], env);
-  });
-  const before = await rootSnapshot();
-  const child = labSpawn(['run', file, '--json'], env);
-  const exited = new Promise((r) => child.once('exit', r));
-  // Wait until agents run inside the lab, so there are processes, captures and files to leave behind.
-  await waitFor('agents to start', async () => (await processesMatching(`${home}/home/work/crash-1090/.*oow_server.py`)).length > 0);
-  child.kill('SIGKILL');
-  await exited;
-  t.true((await namespacesWithPrefix('lab.crash-1090.')).length > 0, 'the kill left namespaces behind, as a crash would');
+/**
+ * Both ways a run uses namespaces: `--serial` (one copy of the lab, variants in turn) and the default when run brings the
+ * lab up itself, a copy per variant (`<lab>+v1`, `<lab>+v2`, ...). Names are matched for the lab and all its copies.
+ */
+const modes = [
+  { mode: 'serial', args: ['--serial'] },
+  { mode: 'a copy per variant', args: [] },
+];
+const ownNamespaces = (lab: string) =>
+  namespacesWithPrefix(`lab.${lab}`).then((all) => all.filter((n) => n.startsWith(`lab.${lab}.`) || n.startsWith(`lab.${lab}+v`)));
+const ownWork = (home: string, lab: string) => `${home}/home/work/${lab}(\\+v[0-9]+)?/`;
+const stateFiles = (home: string, lab: string) => {
+  const dir = path.join(home, 'home', 'state');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f === `${lab}.json` || f.startsWith(`${lab}+v`)) : [];
+};
 
-  const down = await lab(['down', file], env);
-  t.is(down.code, 0, down.stderr);
-  t.deepEqual(await namespacesWithPrefix('lab.crash-1090.'), []);
-  t.deepEqual(await processesMatching(`${home}/home/work/crash-1090`), []);
-  t.false(fs.existsSync(path.join(home, 'home', 'work', 'crash-1090')));
-  t.false(fs.existsSync(path.join(home, 'home', 'state', 'crash-1090.json')));
-  t.is(await rootSnapshot(), before);
-});
+for (const { mode, args } of modes) {
+  testUnless(reason, `SIGKILL in the middle of a run (${mode}), then lab down: nothing of the lab is left`, async (t) => {
+    const home = tempHome();
+    const env = envFor(home);
+    const name = `crash-${args.length ? 's' : 'c'}`;
+    const file = labCopy('docker-1090', name, home);
+    t.teardown(async () => {
+      await lab(['down', file], env);
+    });
+    const before = await rootSnapshot();
+    const child = labSpawn(['run', file, '--json', ...args], env);
+    const exited = new Promise((r) => child.once('exit', r));
+    // Wait until agents run inside the lab, so there are processes, captures and files to leave behind.
+    await waitFor('agents to start', async () => (await processesMatching(`${ownWork(home, name)}.*oow_server.py`)).length > 0);
+    child.kill('SIGKILL');
+    await exited;
+    t.true((await ownNamespaces(name)).length > 0, 'the kill left namespaces behind, as a crash would');
 
-testUnless(reason, 'Ctrl-C (SIGINT) during lab run removes the lab before exiting', async (t) => {
-  const home = tempHome();
-  const env = envFor(home);
-  const file = labCopy('docker-1090', 'sigint-1090', home);
-  t.teardown(async () => {
-    await lab(['down', file], env);
+    const down = await lab(['down', file], env);
+    t.is(down.code, 0, down.stderr);
+    t.deepEqual(await ownNamespaces(name), []);
+    t.deepEqual(await processesMatching(ownWork(home, name)), []);
+    const work = path.join(home, 'home', 'work');
+    t.deepEqual(fs.existsSync(work) ? fs.readdirSync(work).filter((d) => d === name || d.startsWith(`${name}+v`)) : [], []);
+    t.deepEqual(stateFiles(home, name), []);
+    t.is(await rootSnapshot(), before);
   });
-  const before = await rootSnapshot();
-  const child = labSpawn(['run', file], env);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await waitFor('agents to start', async () => (await processesMatching(`${home}/home/work/sigint-1090/.*oow_server.py`)).length > 0);
-  child.kill('SIGINT');
-  t.is(await exited, 130);
-  t.deepEqual(await namespacesWithPrefix('lab.sigint-1090.'), []);
-  t.deepEqual(await processesMatching(`${home}/home/work/sigint-1090`), []);
-  t.false(fs.existsSync(path.join(home, 'home', 'state', 'sigint-1090.json')));
-  t.is(await rootSnapshot(), before);
-});
+
+  testUnless(reason, `Ctrl-C (SIGINT) during lab run (${mode}) removes the lab before exiting`, async (t) => {
+    const home = tempHome();
+    const env = envFor(home);
+    const name = `sigint-${args.length ? 's' : 'c'}`;
+    const file = labCopy('docker-1090', name, home);
+    t.teardown(async () => {
+      await lab(['down', file], env);
+    });
+    const before = await rootSnapshot();
+    const child = labSpawn(['run', file, ...args], env);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor('agents to start', async () => (await processesMatching(`${ownWork(home, name)}.*oow_server.py`)).length > 0);
+    child.kill('SIGINT');
+    t.is(await exited, 130);
+    t.deepEqual(await ownNamespaces(name), []);
+    t.deepEqual(await processesMatching(ownWork(home, name)), []);
+    t.deepEqual(stateFiles(home, name), []);
+    t.is(await rootSnapshot(), before);
+  });
+}
 
 testUnless(reason, "a lab's namespaces left without a state (another LAB_HOME): lab up refuses to build over them, lab down removes them", async (t) => {
   const first = tempHome();

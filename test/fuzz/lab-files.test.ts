@@ -202,7 +202,9 @@ test('mangled lab file text (bytes inserted, cut, aliases, nesting) gives exit 2
     }),
     params(400),
   );
-  t.true(outcomes.rejected >= 300, JSON.stringify(outcomes));
+  // Most mangles must hit the rejection path (the property above is that none crashes); the rest land in free text
+  // (descriptions, expectations' why) and stay valid. docker-1090's file is now mostly such text: about 70% are rejected.
+  t.true(outcomes.rejected >= 0.6 * (outcomes.valid + outcomes.rejected), JSON.stringify(outcomes));
 });
 
 /** Values wrong by construction, each put where it is wrong: every one must be rejected, none may crash the loader. */

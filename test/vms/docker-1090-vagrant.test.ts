@@ -22,9 +22,12 @@ interface RunJson {
     name: string;
     verdict: string;
     reason: string;
+    matchesExpected: boolean | null;
+    expected: { verdict: string; kernel: string } | null;
     evidence: {
-      rstAtServer: { fromAgent: number | null; fromPcap: number };
-      server: { established: boolean } | null;
+      rstAtServer: { fromAgent: number | null; fromPcap: number | null };
+      server: { ok: true; value: { established: boolean } } | { ok: false; problem: string };
+      client: { ok: true; value: { outcome: string | null } } | { ok: false; problem: string };
       pcaps: Array<{ file: string; captured: number | null }>;
       clientHostPath: { forgedSeenOnUplink: boolean } | null;
     };
@@ -85,15 +88,17 @@ test.serial('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left
   t.regex(trace.stdout, /via 10\.10\.2\.1/);
 
   const runStarted = Date.now();
-  const vmRun = await lab(['run', 'docker-1090', '--instance', 'vm', '--json'], env, minutes(20));
+  // The four variants of the report (the triggers added since run on netns and other kernels): VMs under TCG are slow.
+  const names = ['baseline', 'drop-invalid', 'be-liberal', 'no-nat'];
+  const only = names.flatMap((n) => ['--variant', n]);
+  const vmRun = await lab(['run', 'docker-1090', '--instance', 'vm', '--json', ...only], env, minutes(20));
   t.log(`lab run on VMs: ${Math.round((Date.now() - runStarted) / 1000)} s`);
   const vms = JSON.parse(vmRun.stdout) as RunJson;
-  const ns = JSON.parse((await lab(['run', 'docker-1090', '--instance', 'vmcmp', '--json'], env, minutes(5))).stdout) as RunJson;
+  const ns = JSON.parse((await lab(['run', 'docker-1090', '--instance', 'vmcmp', '--json', ...only], env, minutes(5))).stdout) as RunJson;
   t.is(vms.provider, 'vagrant');
   t.is(ns.provider, 'netns');
   t.not(vms.kernel, '');
 
-  const names = ['baseline', 'drop-invalid', 'be-liberal', 'no-nat'];
   t.deepEqual(
     vms.variants.map((v) => v.name),
     names,
@@ -109,9 +114,14 @@ test.serial('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left
     const other = ns.variants.find((x) => x.name === v.name)!;
     t.log(`${v.name}: vagrant (kernel ${vms.kernel}) ${v.verdict}; netns (kernel ${ns.kernel}) ${other.verdict}\n  ${v.reason}`);
     t.not(v.verdict, 'INCONCLUSIVE', `${v.name}: ${v.reason}`);
-    t.truthy(v.evidence.server?.established, `${v.name}: the connection crossed the router`);
-    const resets = (v.evidence.rstAtServer.fromAgent ?? 0) + v.evidence.rstAtServer.fromPcap;
-    if (v.verdict === 'REPRODUCED') t.true(v.evidence.rstAtServer.fromPcap > 0, `${v.name}: REPRODUCED needs the RST in the capture`);
+    t.is(v.matchesExpected, true, `${v.name}: ${v.verdict} is not what the lab file expects on ${vms.kernel} (${v.expected?.verdict})`);
+    t.true(v.evidence.server.ok && v.evidence.server.value.established, `${v.name}: the connection crossed the router`);
+    const resets = (v.evidence.rstAtServer.fromAgent ?? 0) + (v.evidence.rstAtServer.fromPcap ?? 0);
+    const outcome = v.evidence.client.ok ? v.evidence.client.value.outcome : null;
+    if (v.verdict === 'REPRODUCED') {
+      const stalled = outcome !== 'intact' && /stall, not reset/.test(v.reason);
+      t.true((v.evidence.rstAtServer.fromPcap ?? 0) > 0 || stalled, `${v.name}: REPRODUCED needs the RST in the capture, or a stalled client`);
+    }
     if (v.verdict === 'NOT_REPRODUCED') t.is(resets, 0, `${v.name}: NOT_REPRODUCED needs no RST`);
     t.true(fs.existsSync(path.join(vms.resultsDir, v.name, 'agents', 'server.jsonl')));
   }
