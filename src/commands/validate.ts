@@ -1,17 +1,18 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { labArg } from './shared.js';
+import { SYSCTL_PROVIDERS, type SysctlProvider } from '../lab/sysctl-policy.js';
 
 export const command = 'validate <lab>';
 export const describe = 'Check a lab file and report every problem at once';
 export const builder = (y: Argv) =>
   labArg(y).option('provider', {
     type: 'string',
-    choices: ['netns', 'ssh', 'vagrant'],
+    choices: [...SYSCTL_PROVIDERS],
     default: 'netns',
     describe: 'check for this provider: netns allows only per-namespace sysctls, ssh any net.* sysctl, vagrant (whole VMs) any sysctl',
   });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: 'netns' | 'ssh' | 'vagrant' }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: SysctlProvider }>) {
   const { loadLab, displayPath } = await import('../labs.js');
   const lab = loadLab(argv.lab, undefined, { provider: argv.provider });
   const counts = `${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants`;

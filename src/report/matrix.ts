@@ -1,7 +1,7 @@
 /**
  * Verdicts across runs as one table: lab × variant rows, one column per kernel (and provider), so
- * "which kernels still have this bug" reads across a row. Each cell has a place for the verdict the
- * lab expects on that kernel (`expected`, from a lookup the caller passes) and a `differs` mark.
+ * "which kernels still have this bug" reads across a row. Each cell carries the verdict the lab
+ * expected on that kernel (the run's own expectation, as verdict.json records it) and a `differs` mark.
  */
 import type { RunResult } from '../run/run-lab.js';
 import { esc } from './svg.js';
@@ -23,9 +23,7 @@ export interface Matrix {
   rows: Array<{ lab: string; variant: string; cells: MatrixCell[] }>;
 }
 
-export type ExpectedLookup = (lab: string, variant: string, kernel: string) => string | undefined;
-
-export function buildMatrix(runs: RunResult[], expected: ExpectedLookup = () => undefined): Matrix {
+export function buildMatrix(runs: RunResult[]): Matrix {
   const labs = [...new Set(runs.map((r) => r.lab))].sort();
   const single = labs.length === 1;
   const sorted = [...runs].sort(
@@ -48,8 +46,8 @@ export function buildMatrix(runs: RunResult[], expected: ExpectedLookup = () => 
         const run = ofLab.filter((r) => keyOf(r) === key).at(-1);
         const result = run?.variants.find((v) => v.name === variant);
         const verdict = result?.verdict ?? '—';
-        // The run's own expectation (verdict.json carries it) first; "unknown" expects nothing.
-        const stated = result?.expected?.verdict ?? (run ? expected(lab, variant, run.kernel) : undefined);
+        // "unknown" expects nothing.
+        const stated = result?.expected?.verdict;
         const want = stated === 'unknown' ? undefined : stated;
         return {
           verdict,

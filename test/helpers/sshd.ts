@@ -48,21 +48,7 @@ export function makeSshd(name: string): Sshd {
     hostFingerprint,
     proxy: ['ip', 'netns', 'exec', ns, 'socat', 'STDIO', 'TCP:127.0.0.1:22'],
     start() {
-      // sshd wants /run/sshd: give it a private /run in a mount namespace of its own, not the machine's.
-      server = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns,
-          'unshare',
-          '--mount',
-          'sh',
-          '-c',
-          `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${dir}/sshd_config`,
-        ],
-        { stdio: 'ignore' },
-      );
+      server = spawnSshd(ns, dir);
     },
     killSessions() {
       execFileSync('ip', ['netns', 'exec', ns, 'pkill', '-KILL', '-f', 'sshd: .*@notty']);
@@ -82,6 +68,11 @@ export function makeSshd(name: string): Sshd {
 
 /** sshd inside an existing namespace (a lab's node), sharing the keys and config of `base`. */
 export function sshdIn(ns: string, base: Sshd): ChildProcess {
+  return spawnSshd(ns, base.dir);
+}
+
+/** sshd wants /run/sshd: it gets a private /run in a mount namespace of its own, not the machine's. */
+function spawnSshd(ns: string, dir: string): ChildProcess {
   return spawn(
     'ip',
     [
@@ -92,7 +83,7 @@ export function sshdIn(ns: string, base: Sshd): ChildProcess {
       '--mount',
       'sh',
       '-c',
-      `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${base.dir}/sshd_config`,
+      `mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f ${dir}/sshd_config`,
     ],
     { stdio: 'ignore' },
   );

@@ -52,7 +52,12 @@ test('matrix: one row per lab and variant, one column per run or kernel, expecte
   const labs = matrixMarkdown(buildMatrix([run, { ...run, lab: 'other', runId: 'x' }, older]));
   t.regex(labs, /\| lab \| variant \| 5\.4\.0 \(netns\) \| 6\.18/, 'several labs: a column per kernel');
   t.regex(labs, /\| other \| baseline \| — \| REPRODUCED \|/);
-  const expected = buildMatrix([run, older], (_lab, variant, kernel) => (variant === 'baseline' && kernel === '5.4.0' ? 'NOT_REPRODUCED' : undefined));
+  const expectation = { verdict: 'NOT_REPRODUCED' as const, kernel: '<6.1', why: 'the older kernel ignores it', source: 'https://example.org/' };
+  const olderExpecting = {
+    ...older,
+    variants: older.variants.map((v) => (v.name === 'baseline' ? { ...v, expected: expectation, matchesExpected: false } : v)),
+  };
+  const expected = buildMatrix([run, olderExpecting]);
   t.regex(matrixMarkdown(expected), /\| baseline \| \*\*REPRODUCED ≠ expected NOT_REPRODUCED\*\* \| REPRODUCED \|/);
   t.deepEqual(
     expected.rows[0]!.cells.map((c) => c.differs),
