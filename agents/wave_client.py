@@ -4,6 +4,7 @@ port, connects, and exchanges a line every --ping-interval seconds for --hold se
 with a RST (SO_LINGER 0) so no TIME_WAIT keeps the tuple from being reused by the next wave."""
 import argparse
 import errno
+import signal
 import socket
 import struct
 import threading
@@ -70,9 +71,19 @@ def main():
     ap.add_argument("--ping-interval", type=float, default=0.3)
     ap.add_argument("--reply-timeout", type=float, default=2.0)
     ap.add_argument("--label", default="wave")
+    ap.add_argument("--wait-for-go", action="store_true",
+                    help="after ready, connect only on SIGUSR1: started ahead, the wave connects without Python's start-up delay")
     args = ap.parse_args()
     stop = stop_event()
+    go = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda signum, frame: go.set())
     emit("ready", label=args.label, server="%s:%d" % (args.server, args.port))
+    if args.wait_for_go:
+        while not go.wait(0.05):
+            if stop.is_set():
+                emit("summary", label=args.label, attempts=0, ok=0, failed=[], connections=[])
+                return
+        emit("go", label=args.label)
     results = []
     threads = [threading.Thread(target=run_one, args=(args, p, results, stop)) for p in ports(args.source_ports)]
     for th in threads:

@@ -96,6 +96,11 @@ export class AgentRun {
     return code;
   }
 
+  /** SIGUSR1: an agent started with --wait-for-go acts now, without the delay of starting Python. */
+  go(): void {
+    this.process.signal('SIGUSR1');
+  }
+
   async stop(): Promise<void> {
     if (this.running) this.process.signal('SIGTERM');
     await this.finish(3000);

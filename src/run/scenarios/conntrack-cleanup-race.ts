@@ -165,12 +165,16 @@ async function shortenCloseTimeouts(serverT: Transport, seconds: number): Promis
   return saved;
 }
 
-/** Wave 1 opens and closes the tuples; once they expired, wave 2 reuses them right after a cleanup walk took its snapshot. */
+/**
+ * Wave 1 opens and closes the tuples; once they expired, wave 2 reuses them right after a cleanup walk took its snapshot.
+ * Wave 2 is started ahead and waits for its go signal: the walk reaches the first stale entry perEntryDelayS after the
+ * snapshot, less than Python takes to start on a loaded machine.
+ */
 async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, agent: AgentRun) {
   const serverT = ctx.transport(params.server);
   const cycleMs = params.cleanupPeriodS * 1000;
   await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
-  const wave = (label: string, holdS: number) =>
+  const wave = (label: string, holdS: number, extra: string[] = []) =>
     ctx.startAgent(params.client, label, 'wave_client.py', [
       '--server',
       ctx.address(params.server),
@@ -182,14 +186,16 @@ async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, ag
       String(holdS),
       '--label',
       label,
+      ...extra,
     ]);
+  const wave2 = await wave('wave2', params.cleanupPeriodS + 2, ['--wait-for-go']);
   const wave1 = await wave('wave1', 1);
   await wave1.finish(30_000);
   const wave1Done = Date.now() / 1000;
   const listFlows = () => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout);
   const expiredAt = await waitForExpiry(listFlows, ctx.address(params.client), 15_000);
   const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
-  const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
+  wave2.go();
   await wave2.finish((params.cleanupPeriodS + 30) * 1000);
   const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
   await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
