@@ -32,7 +32,9 @@ def main():
     ap.add_argument("--forge-placement", choices=["ahead", "behind"], default="ahead")
     ap.add_argument("--forge-after", type=float, default=1.0, help="seconds after the handshake to forge (0: at once)")
     ap.add_argument("--payload-bytes", type=int, default=10)
-    ap.add_argument("--duration", type=float, default=30.0, help="hard limit for the whole agent")
+    ap.add_argument("--accept-within", type=float, default=120.0,
+                    help="seconds to wait for the client (starting it in a container on an emulated VM takes tens of seconds)")
+    ap.add_argument("--duration", type=float, default=30.0, help="hard limit for the connection, from the handshake")
     ap.add_argument("--linger", type=float, default=1.0, help="seconds to keep sniffing after the connection ended")
     args = ap.parse_args()
 
@@ -97,7 +99,12 @@ def main():
     started = time.time()
     conn = None
     ended_at = None
-    while not stop.is_set() and time.time() - started < args.duration:
+    def time_left():
+        if state["established"] is None:
+            return time.time() - started < args.accept_within
+        return time.time() - state["established"] < args.duration
+
+    while not stop.is_set() and time_left():
         if conn is None:
             try:
                 conn, peer = listener.accept()

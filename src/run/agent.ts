@@ -11,7 +11,9 @@ const AGENT_KIT = ['labagent.py', 'rawtcp.py'];
 /** Copy an agent and the shared kit into the node's agents folder; returns the agent's path there. */
 export async function deployAgent(transport: Transport, agentFile: string): Promise<string> {
   const dir = `${transport.workDir}/agents`;
-  for (const file of [...AGENT_KIT, agentFile]) await transport.put(path.join(agentsDir, file), `${dir}/${file}`);
+  const files = [...AGENT_KIT, agentFile].map((f) => path.join(agentsDir, f));
+  if (transport.putInto) await transport.putInto(files, dir);
+  else for (const file of files) await transport.put(file, `${dir}/${path.basename(file)}`);
   return `${dir}/${agentFile}`;
 }
 

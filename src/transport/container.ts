@@ -6,6 +6,9 @@ import path from 'node:path';
 import type { LongProcess, RunOptions, Transport } from './types.js';
 
 export class ContainerTransport implements Transport {
+  private batches = 0;
+  private readonly madeDirs = new Set<string>();
+
   constructor(
     readonly node: string,
     private readonly host: Transport,
@@ -53,6 +56,17 @@ export class ContainerTransport implements Transport {
     await this.host.put(localPath, staged);
     await this.exec(['mkdir', '-p', path.posix.dirname(remotePath)]);
     await this.host.exec(['docker', 'cp', staged, `${this.container}:${remotePath}`]);
+  }
+
+  /** Every docker command costs seconds on a VM under software emulation: the files go in with one `docker cp` of a staged folder. */
+  async putInto(localPaths: readonly string[], remoteDir: string): Promise<void> {
+    const stage = path.posix.join(this.host.workDir, 'container-files', this.node, `batch-${++this.batches}`);
+    for (const local of localPaths) await this.host.put(local, path.posix.join(stage, path.basename(local)));
+    if (!this.madeDirs.has(remoteDir)) {
+      await this.exec(['mkdir', '-p', remoteDir]);
+      this.madeDirs.add(remoteDir);
+    }
+    await this.host.exec(['docker', 'cp', `${stage}/.`, `${this.container}:${remoteDir}`]);
   }
 
   async get(remotePath: string, localPath: string): Promise<void> {

@@ -55,12 +55,7 @@ test.after.always(async () => {
   if (startedLibvirt) await script('libvirt-netns.sh', ['stop']);
 });
 
-// KNOWN BUG, marked with ava's test.failing so that CI stays honest about it: since the oow-rst scenario was split into
-// named steps (typed evidence, the mechanism read from the captures), a run on Vagrant VMs does not find the forged
-// segment in the client VM's uplink capture (clientHostPath.forgedSeenOnUplink false for baseline, seen twice on
-// 2026-11-30, with forgeAfterS 0.5/talkForS 3 and with 1/5), although every capture has packets. netns, rootless, ssh
-// and QEMU kernels find it. This test passes while the bug is there and fails once it is fixed: then remove `.failing`.
-test.serial.failing('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left behind', async (t) => {
+test.serial('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left behind', async (t) => {
   t.timeout(minutes(45));
   const before = await rootSnapshot();
   startedLibvirt = !(await sh(path.join(root, 'scripts', 'libvirt-netns.sh'), ['status']).then(
