@@ -89,7 +89,9 @@ def run_service(req):
         os.dup2(w, 3)
 
     try:
-        proc = subprocess.Popen(req["argv"], stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
+        # fd 3 must survive close_fds, which runs after preexec_fn: without it docker-proxy's own socket became fd 3,
+        # and docker-proxy closed it after writing its readiness there ("recvfrom: bad file descriptor").
+        proc = subprocess.Popen(req["argv"], stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(3,),
                                 preexec_fn=child_setup, env=environment(req.get("env")))
     except OSError as e:
         os.close(r), os.close(w), os.close(log)
