@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
-import { defaultProvider, providerNames, providerOptions } from '../providers/registry.js';
+import { LabError } from '../errors.js';
+import { defaultProvider, providerCan, providerNames, providerOptions, providersWith } from '../providers/registry.js';
+import type { ProviderDescriptor } from '../providers/types.js';
 
 export function labArg<T>(yargs: Argv<T>) {
   return yargs.positional('lab', { type: 'string', demandOption: true, describe: "a lab's name in labs/ or a path to a lab file or folder" });
@@ -31,11 +33,19 @@ export async function kernelsOf(value: string | undefined): Promise<Array<string
 /** Commands that act on one lab (exec, down) take one kernel. */
 export async function singleKernel(value: string | undefined): Promise<string | undefined> {
   const kernels = await kernelsOf(value);
-  if (kernels.length > 1) {
-    const { LabError } = await import('../errors.js');
-    throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
-  }
+  if (kernels.length > 1) throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
   return kernels[0];
+}
+
+/** --kernel runs the lab inside a QEMU guest of that kernel: refused for a provider that cannot, naming those that can. */
+export function assertRunsOtherKernels(provider: string, list?: readonly ProviderDescriptor[]): void {
+  if (providerCan(provider, 'otherKernels', list)) return;
+  throw new LabError(`--kernel runs the lab with the ${orList(providersWith('otherKernels', list))} provider inside a guest, not with ${provider}`);
+}
+
+/** "a", "a or b", "a, b or c". */
+function orList(names: string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 /** --provider, --instance, --kernel (one Debian series) and the options every provider declares for itself. */
@@ -54,11 +64,8 @@ export async function loadWithProvider(labArgValue: string, args: ProviderArgs) 
   const { labIdOf, loadLab } = await import('../labs.js');
   const { getProvider, providerOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
-  const { LabError } = await import('../errors.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
-  // Another kernel runs the netns provider inside a QEMU guest of that kernel.
-  if (args.kernel && args.provider && args.provider !== 'netns')
-    throw new LabError(`--kernel runs the lab with the netns provider inside a guest, not with ${args.provider}`);
+  if (args.kernel && args.provider) assertRunsOtherKernels(args.provider);
   // The provider decides which sysctls the lab may set, so it is found (from a lenient read) before the strict one.
   const state = args.provider === undefined ? readState(labIdOf(labArgValue, args.instance, args.kernel)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);
