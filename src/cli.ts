@@ -48,6 +48,20 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The reader of the output went away (`lab list | head -1`): stop quietly, as a tool killed by SIGPIPE does, once
+ * whatever was coming up is down again (the cleanups of Ctrl-C). Later write errors of the same kind are expected then.
+ */
+let outputClosed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (outputClosed) return;
+    outputClosed = true;
+    void import('./lifecycle.js').then(({ stopAfterCleanup }) => stopAfterCleanup('output closed', EXIT.outputClosed));
+  });
+}
+
 main().catch((error: unknown) => {
   if (error instanceof LabError) {
     process.stderr.write(`${formatError(error)}\n`);

@@ -1,7 +1,10 @@
 /** The one error type a user sees: a message, optional details (one per problem) and a hint. */
 
-/** Exit statuses, the only place they are numbered: 0 all verdicts decided, 1 an INCONCLUSIVE verdict or a failed operation, 2 usage or lab-file error. */
-export const EXIT = { ok: 0, inconclusive: 1, failure: 1, usage: 2, internal: 70 } as const;
+/**
+ * Exit statuses, the only place they are numbered: 0 all verdicts decided, 1 an INCONCLUSIVE verdict or a failed operation,
+ * 2 usage or lab-file error, 141 (128 + SIGPIPE, what a shell reports for `yes | head -1`) the output's reader went away.
+ */
+export const EXIT = { ok: 0, inconclusive: 1, failure: 1, usage: 2, internal: 70, outputClosed: 141 } as const;
 
 /** usage: the command line or a lab file is wrong (the default); failure: an operation failed. */
 export type ErrorKind = 'usage' | 'failure';

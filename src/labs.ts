@@ -1,12 +1,11 @@
 /** Labs as the commands load them: src/lab's loading, checked against the scenarios in src/run. */
-import { labIdOf, loadLab as loadWith, parseLabFile as parseWith } from './lab/load.js';
+import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, parseLabFile as parseWith, type OpenedLab } from './lab/load.js';
 import type { LabFile } from './lab/schema.js';
 import type { ResolvedLab } from './lab/model.js';
 import type { SysctlProvider } from './lab/sysctl-policy.js';
 import { scenarioCatalogue } from './run/catalogue.js';
 
-export { displayPath, locateLab } from './lab/load.js';
-export { labIdOf };
+export { displayPath, locateLab, openLab, openedLabId } from './lab/load.js';
 
 /**
  * `provider` decides which sysctls the lab may set (netns: only per-namespace ones); `kernel` (a Debian series such as
@@ -14,6 +13,11 @@ export { labIdOf };
  */
 export function loadLab(arg: string, instance?: string, options: { provider?: SysctlProvider; kernel?: string } = {}): ResolvedLab {
   return loadWith(arg, instance, { catalogue: scenarioCatalogue, ...options });
+}
+
+/** loadLab on a lab opened (found, read and parsed) earlier, e.g. to find its state by its id. */
+export function loadOpenedLab(opened: OpenedLab, options: { provider?: SysctlProvider; kernel?: string } = {}): ResolvedLab {
+  return loadOpenedWith(opened, { catalogue: scenarioCatalogue, ...options });
 }
 
 export function parseLabFile(file: string, provider?: SysctlProvider): LabFile {

@@ -77,19 +77,26 @@ const interruptCleanups = new Set<() => Promise<unknown>>();
 let interrupted = false;
 
 /**
+ * Stop the process now (a signal, or no one left to read the output): every cleanup registered by
+ * withCleanupOnInterrupt runs once, then the process exits with exitCode; with none registered, it exits at once.
+ */
+export function stopAfterCleanup(reason: string, exitCode: number): void {
+  if (interrupted) return;
+  interrupted = true;
+  if (interruptCleanups.size === 0) process.exit(exitCode);
+  process.stderr.write(`\n${reason}: cleaning up...\n`);
+  const all = [...interruptCleanups].map((c) => Promise.resolve(c()).catch((e) => process.stderr.write(`cleanup failed: ${String(e)}\n`)));
+  void Promise.all(all).finally(() => process.exit(exitCode));
+}
+
+/**
  * While fn runs, SIGINT/SIGTERM run the cleanup once and exit 130 instead of leaving things behind.
  * Calls may overlap (variant copies coming up at once): a signal runs every cleanup registered then.
  */
 export async function withCleanupOnInterrupt<T>(cleanup: () => Promise<unknown>, fn: () => Promise<T>): Promise<T> {
   const entry = () => cleanup();
   interruptCleanups.add(entry);
-  const handler = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${signal}: cleaning up...\n`);
-    const all = [...interruptCleanups].map((c) => Promise.resolve(c()).catch((e) => process.stderr.write(`cleanup failed: ${String(e)}\n`)));
-    void Promise.all(all).finally(() => process.exit(130));
-  };
+  const handler = (signal: NodeJS.Signals) => stopAfterCleanup(signal, 130);
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   try {

@@ -5,6 +5,7 @@ import { readState } from '../state.js';
 import fs from 'node:fs';
 import { defaultResultsDir } from '../paths.js';
 import { EXIT, LabError } from '../errors.js';
+import { providerCan } from '../providers/registry.js';
 import { labRef } from '../lab/names.js';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult } from '../run/run-lab.js';
@@ -146,7 +147,7 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
 }
 
 /**
- * Variants at once when run brings the lab up itself on netns (or --concurrent), the machine has room
+ * Variants at once when run brings the lab up itself (or --concurrent) on a provider that can bring up copies, the machine has room
  * (variant-copies.ts: cores and available memory) and the copies' instance names fit; else 1 (serial).
  * A lab that is already up stays serial: it is the lab the user is watching (exec, tcpdump, its state).
  */
@@ -154,7 +155,7 @@ type RunMode = { serial: boolean; concurrent: boolean; keep: boolean; broughtUp:
 
 async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: RunMode): Promise<number> {
   // A lab on another kernel stays serial: each copy would boot a guest of its own.
-  if (argv.serial || argv.keep || count < 2 || provider !== 'netns' || lab.kernel || !(argv.broughtUp || argv.concurrent)) return 1;
+  if (argv.serial || argv.keep || count < 2 || !providerCan(provider, 'variantCopies') || lab.kernel || !(argv.broughtUp || argv.concurrent)) return 1;
   const { copiesAtOnce, copiesFit } = await import('../run/variant-copies.js');
   return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
 }

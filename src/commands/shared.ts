@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
-import { defaultProvider, providerNames, providerOptions } from '../providers/registry.js';
+import { LabError } from '../errors.js';
+import { defaultProvider, providerCan, providerNames, providerOptions, providersWith } from '../providers/registry.js';
+import type { ProviderDescriptor } from '../providers/types.js';
 
 export function labArg<T>(yargs: Argv<T>) {
   return yargs.positional('lab', { type: 'string', demandOption: true, describe: "a lab's name in labs/ or a path to a lab file or folder" });
@@ -31,11 +33,19 @@ export async function kernelsOf(value: string | undefined): Promise<Array<string
 /** Commands that act on one lab (exec, down) take one kernel. */
 export async function singleKernel(value: string | undefined): Promise<string | undefined> {
   const kernels = await kernelsOf(value);
-  if (kernels.length > 1) {
-    const { LabError } = await import('../errors.js');
-    throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
-  }
+  if (kernels.length > 1) throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
   return kernels[0];
+}
+
+/** --kernel runs the lab inside a QEMU guest of that kernel: refused for a provider that cannot, naming those that can. */
+export function assertRunsOtherKernels(provider: string, list?: readonly ProviderDescriptor[]): void {
+  if (providerCan(provider, 'otherKernels', list)) return;
+  throw new LabError(`--kernel runs the lab with the ${orList(providersWith('otherKernels', list))} provider inside a guest, not with ${provider}`);
+}
+
+/** "a", "a or b", "a, b or c". */
+function orList(names: string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 /** --provider, --instance, --kernel (one Debian series) and the options every provider declares for itself. */
@@ -51,17 +61,16 @@ export interface ProviderArgs {
  * Heavy modules (zod, listr2, execa, handlebars) load only when a command runs, not for --help.
  */
 export async function loadWithProvider(labArgValue: string, args: ProviderArgs) {
-  const { labIdOf, loadLab } = await import('../labs.js');
+  const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
   const { getProvider, providerOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
-  const { LabError } = await import('../errors.js');
   const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
-  // Another kernel runs the netns provider inside a QEMU guest of that kernel.
-  if (args.kernel && args.provider && args.provider !== 'netns')
-    throw new LabError(`--kernel runs the lab with the netns provider inside a guest, not with ${args.provider}`);
-  // The provider decides which sysctls the lab may set, so it is found (from a lenient read) before the strict one.
-  const state = args.provider === undefined ? readState(labIdOf(labArgValue, args.instance, args.kernel)) : undefined;
+  if (args.kernel && args.provider) assertRunsOtherKernels(args.provider);
+  // The provider decides which sysctls the lab may set, so it is found (from a lenient check) before the strict one.
+  // The file is read and parsed once; a provider named on the command line is checked before the file, as it always was.
+  const opened = args.provider === undefined ? openLab(labArgValue, args.instance) : undefined;
+  const state = opened ? readState(openedLabId(opened, args.kernel)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);
-  const lab = loadLab(labArgValue, args.instance, { provider: sysctlProviderOf(provider.name), kernel: args.kernel });
+  const lab = loadOpenedLab(opened ?? openLab(labArgValue, args.instance), { provider: sysctlProviderOf(provider.name), kernel: args.kernel });
   return { lab, provider };
 }

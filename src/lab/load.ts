@@ -11,7 +11,7 @@ import { labId, resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME, LAB_NAME } from './names.js';
 import type { ScenarioCatalogue } from './catalogue.js';
-import { parseYaml, readYamlText } from './yaml-file.js';
+import { parseYaml, readYamlText, type YamlFile } from './yaml-file.js';
 import type { SysctlProvider } from './sysctl-policy.js';
 
 /** A lab argument is a lab's name in labs/, or a path to a lab file or a folder holding lab.yaml. */
@@ -43,9 +43,34 @@ export interface LoadOptions {
   kernel?: string;
 }
 
-export function parseLabFile(file: string, options: LoadOptions = {}, text?: string): LabFile {
+/**
+ * A lab file found and its YAML parsed, once: then checked leniently for its id (to find its state, which names the
+ * provider) and strictly with the provider, without reading or parsing the file again.
+ */
+export interface OpenedLab {
+  file: string;
+  instance: string | undefined;
+  yaml: YamlFile;
+}
+
+export function openLab(arg: string, instance?: string): OpenedLab {
+  checkInstance(instance);
+  return openLabText(locateLab(arg), undefined, instance);
+}
+
+function openLabText(file: string, text: string | undefined, instance: string | undefined): OpenedLab {
   const shown = displayPath(file);
-  const { doc, counter, data } = parseYaml(text ?? readYamlText(file, shown), shown);
+  return { file, instance, yaml: parseYaml(text ?? readYamlText(file, shown), shown) };
+}
+
+export function parseLabFile(file: string, options: LoadOptions = {}, text?: string): LabFile {
+  return checkLabFile(openLabText(file, text, undefined), options);
+}
+
+/** The schema, the semantic checks (sysctls as the provider allows them) and the folder's name, on a parsed file. */
+function checkLabFile({ file, yaml }: OpenedLab, options: LoadOptions): LabFile {
+  const shown = displayPath(file);
+  const { doc, counter, data } = yaml;
   const parsed = labFileSchema.safeParse(data ?? {});
   if (!parsed.success) {
     const problems = problemsFromZod(labFileSchema, parsed.error.issues, data);
@@ -70,20 +95,24 @@ function checkInstance(instance: string | undefined): void {
   }
 }
 
-/** The id of the lab an argument names, from a lenient read (any sysctl): to find its state before the strict read. */
-export function labIdOf(arg: string, instance?: string, kernel?: string): string {
-  checkInstance(instance);
-  return labId(parseLabFile(locateLab(arg), { provider: 'vagrant' }).name, instance, kernel);
+/** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
+export function openedLabId(opened: OpenedLab, kernel?: string): string {
+  return labId(checkLabFile(opened, { provider: 'vagrant' }).name, opened.instance, kernel);
 }
 
 export function loadLab(arg: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
-  checkInstance(instance);
-  return loadLabText(locateLab(arg), undefined, instance, options);
+  return loadOpenedLab(openLab(arg, instance), options);
 }
 
 /** The whole pipeline on one file (its text given, or read): what loadLab does once the file is found. */
 export function loadLabText(file: string, text?: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
-  const resolved = named(file, () => resolveLab(parseLabFile(file, options, text), file, instance));
+  return loadOpenedLab(openLabText(file, text, instance), options);
+}
+
+/** The strict checks (with the provider's sysctls and the catalogue's scenarios) and the resolved lab, from an opened file. */
+export function loadOpenedLab(opened: OpenedLab, options: LoadOptions = {}): ResolvedLab {
+  const { file, instance } = opened;
+  const resolved = named(file, () => resolveLab(checkLabFile(opened, options), file, instance));
   // On another kernel the lab's id carries it, so the same lab can be up on several kernels at once.
   const lab = options.kernel ? { ...resolved, id: labId(resolved.name, instance, options.kernel), kernel: options.kernel } : resolved;
   const scenario = options.catalogue?.find(lab.scenario.kind);

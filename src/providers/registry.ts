@@ -2,7 +2,7 @@
 import { LabError } from '../errors.js';
 import type { LabState } from '../state.js';
 import type { ResolvedLab } from '../lab/model.js';
-import type { Provider, ProviderArgs, ProviderDescriptor, ProviderOption } from './types.js';
+import type { Provider, ProviderArgs, ProviderCapabilities, ProviderDescriptor, ProviderOption } from './types.js';
 import { trackOpened } from './opened.js';
 import { netnsDescriptor } from './netns/descriptor.js';
 import { sshDescriptor } from './ssh/descriptor.js';
@@ -34,6 +34,16 @@ export function providerNames(): string[] {
 }
 
 export const defaultProvider = providers[0]!.name;
+
+/** The providers that can do something, by name: what a refusal names when another provider is asked for it. */
+export function providersWith(capability: keyof ProviderCapabilities, list: readonly ProviderDescriptor[] = providers): string[] {
+  return list.filter((d) => d.capabilities[capability]).map((d) => d.name);
+}
+
+/** Whether a provider can do something; an unknown provider cannot. */
+export function providerCan(name: string, capability: keyof ProviderCapabilities, list: readonly ProviderDescriptor[] = providers): boolean {
+  return list.some((d) => d.name === name && d.capabilities[capability]);
+}
 
 export function descriptorOf(name: string, wanted: 'provider' | 'render' = 'provider'): ProviderDescriptor {
   const found = providers.find((d) => d.name === name && (wanted === 'provider' || d.render));

@@ -40,6 +40,14 @@ export interface ProviderOption {
 /** The values the command line gave, by option name (camelCase as yargs passes them). */
 export type ProviderArgs = Readonly<Record<string, unknown>>;
 
+/** What a provider can do beyond bringing a lab up: the commands ask for these, never for a provider's name. */
+export interface ProviderCapabilities {
+  /** Runs labs inside QEMU guests of other kernels than this machine's (--kernel). */
+  readonly otherKernels: boolean;
+  /** Brings up independent copies of a lab at once, beside each other (lab run's variants at once). */
+  readonly variantCopies: boolean;
+}
+
 /**
  * What the registry knows of a provider. Its module must stay light (types and dynamic imports only):
  * every command's --help reads the options, and the provider's code loads only when a command uses it.
@@ -48,6 +56,7 @@ export interface ProviderDescriptor {
   readonly name: string;
   /** Options of `lab up`, `lab run` and the other commands that bring a lab up. */
   readonly options: Readonly<Record<string, ProviderOption>>;
+  readonly capabilities: ProviderCapabilities;
   /** The provider configured from the command line; a bad value is a LabError. */
   create(args: ProviderArgs): Promise<Provider>;
   /** The provider a lab was brought up with, configured as it was then. */

@@ -9,12 +9,16 @@ import {
   descriptorOf,
   leftoverRemovers,
   planOf,
+  providerCan,
   providerNames,
   providerOptions,
+  providers,
+  providersWith,
   renderNames,
 } from '../../src/providers/registry.js';
 import type { ProviderDescriptor } from '../../src/providers/types.js';
-import { root } from '../helpers/cli.js';
+import { assertRunsOtherKernels } from '../../src/commands/shared.js';
+import { envFor, lab, root, tempHome } from '../helpers/cli.js';
 
 test('the registry lists every provider, the first as default, with the options each declares', (t) => {
   t.deepEqual(providerNames(), ['netns', 'ssh', 'vagrant']);
@@ -53,4 +57,30 @@ test('a provider name taken twice, or an option two providers declare differentl
   t.throws(() => checkedRegistry([a, b]), { message: /option --image of b differs from a's/ });
   const same: ProviderDescriptor = { ...a, name: 'c' };
   t.notThrows(() => checkedRegistry([a, same]));
+});
+
+test('capabilities: only netns runs labs on other kernels and brings up copies of a lab; an unknown provider can do neither', (t) => {
+  t.deepEqual(providersWith('otherKernels'), ['netns']);
+  t.deepEqual(providersWith('variantCopies'), ['netns']);
+  t.true(providerCan('netns', 'otherKernels'));
+  t.false(providerCan('vagrant', 'otherKernels'));
+  t.false(providerCan('ssh', 'variantCopies'));
+  t.false(providerCan('qemu', 'otherKernels'));
+});
+
+test('--kernel with a provider that cannot: the refusal names the providers of the registry that can', async (t) => {
+  t.notThrows(() => assertRunsOtherKernels('netns'));
+  const refused = t.throws(() => assertRunsOtherKernels('vagrant'), { instanceOf: LabError });
+  t.is(refused?.message, '--kernel runs the lab with the netns provider inside a guest, not with vagrant');
+  t.is(refused?.exitCode, 2);
+  // Another registry, another answer: the names come from the descriptors, not from the command.
+  const qemu: ProviderDescriptor = { ...descriptorOf('netns'), name: 'qemu' };
+  const kvm: ProviderDescriptor = { ...descriptorOf('netns'), name: 'kvm' };
+  t.throws(() => assertRunsOtherKernels('ssh', [...providers, qemu, kvm]), {
+    message: '--kernel runs the lab with the netns, qemu or kvm provider inside a guest, not with ssh',
+  });
+  t.notThrows(() => assertRunsOtherKernels('qemu', [...providers, qemu]));
+  const r = await lab(['up', 'docker-1090', '--kernel', '5.10', '--provider', 'ssh', '--instance', 'kref'], envFor(tempHome()));
+  t.is(r.code, 2);
+  t.is(r.stderr, 'error: --kernel runs the lab with the netns provider inside a guest, not with ssh\n');
 });

@@ -6,6 +6,8 @@ const load = async () => (await import('./index.js')).netnsProvider;
 export const netnsDescriptor: ProviderDescriptor = {
   name: 'netns',
   options: {},
+  // Its kernel.ts boots a guest of another kernel and makes the namespaces there; copies are namespaces under other names.
+  capabilities: { otherKernels: true, variantCopies: true },
   create: load,
   fromState: load,
   async plan(lab) {

@@ -7,6 +7,8 @@ const load = async (inventory: string | undefined) => (await import('./index.js'
 export const sshDescriptor: ProviderDescriptor = {
   name: 'ssh',
   options: { inventory: { type: 'string', describe: 'ssh provider: the inventory of existing hosts (YAML)' } },
+  // The hosts are given, with their own kernels, and one inventory is one set of hosts: no second copy beside it.
+  capabilities: { otherKernels: false, variantCopies: false },
   create: (args) => load(stringArg(args, 'inventory')),
   fromState: (state) => load(state.resources.inventory as string | undefined),
   // Nothing to find by name: the hosts are not the lab's, and its folders on them are known from the state only.
