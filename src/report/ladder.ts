@@ -1,7 +1,7 @@
 /** A packet ladder per variant: one lane per capture point, one row per packet, arrows across the hops it crossed. */
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
-import { correlate, interesting, label, readPackets, type Journey, type Packet } from './packets.js';
+import { correlate, interesting, label, readCaptures, type Journey, type Packet } from './packets.js';
 import { esc, svgDoc, text } from './svg.js';
 
 export interface CaptureFile {
@@ -50,8 +50,7 @@ export async function ladderFor(
   captures: CaptureFile[],
 ): Promise<{ svg: string; packets: number; shown: number } | null> {
   if (captures.length === 0) return null;
-  const packets: Packet[] = [];
-  for (const c of captures) packets.push(...(await readPackets(path.join(runDir, c.file), path.basename(c.file, '.pcap'))));
+  const packets: Packet[] = await readCaptures(captures.map((c) => ({ file: path.join(runDir, c.file), hop: path.basename(c.file, '.pcap') })));
   if (packets.length === 0) return null;
   const lanes = laneOrder(
     lab,

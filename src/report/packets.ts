@@ -40,38 +40,77 @@ const FIELDS = [
   'icmp.code',
 ];
 
+/** Packets of one capture; a file tshark cannot read gives none. */
 export async function readPackets(file: string, hop: string, limit = 5000): Promise<Packet[]> {
-  const out = await runCommand(
-    ['tshark', '-n', '-r', file, '-c', String(limit), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])],
-    { check: false, timeoutMs: 120_000 },
-  );
+  const out = await runCommand(tsharkFields(file, limit, []), { check: false, timeoutMs: 120_000 });
   if (out.exitCode !== 0) return [];
-  return out.stdout
+  return rows(out.stdout).flatMap((fields) => packetOf(fields, hop));
+}
+
+/**
+ * Packets of several captures with one tshark: its start (about 0.4 s, loading every dissector) cost more than the
+ * decoding. mergecap keeps each file's interface apart (-I none), so frame.interface_id says which file a packet is
+ * from. When the files cannot be merged (one is truncated, say), each is read alone as before.
+ */
+export async function readCaptures(captures: Array<{ file: string; hop: string }>, limit = 5000): Promise<Packet[]> {
+  if (captures.length < 2) return captures.length ? readPackets(captures[0]!.file, captures[0]!.hop, limit) : [];
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ladder-'));
+  try {
+    const merged = path.join(dir, 'merged.pcapng');
+    const merge = await runCommand(['mergecap', '-I', 'none', '-w', merged, ...captures.map((c) => c.file)], { check: false, timeoutMs: 120_000 });
+    if (merge.exitCode !== 0) return (await Promise.all(captures.map((c) => readPackets(c.file, c.hop, limit)))).flat();
+    const out = await runCommand(tsharkFields(merged, limit * captures.length, ['frame.interface_id']), { check: false, timeoutMs: 120_000 });
+    if (out.exitCode !== 0) return [];
+    const seen = captures.map(() => 0);
+    return rows(out.stdout).flatMap(([iface, ...fields]) => {
+      const index = Number(iface);
+      const capture = captures[index];
+      if (!capture || seen[index]! >= limit) return [];
+      seen[index]!++;
+      return packetOf(fields, capture.hop);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function tsharkFields(file: string, limit: number, first: string[]): string[] {
+  const fields = [...first, ...FIELDS];
+  return ['tshark', '-n', '-r', file, '-c', String(limit), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])];
+}
+
+function rows(stdout: string): string[][] {
+  return stdout
     .split('\n')
     .filter((l) => l.trim())
-    .flatMap((line) => {
-      const [t, id, src, dst, proto, ds, tsp, tdp, tflags, tseq, tlen, usp, udp, ulen, itype, icode] = line.split(',');
-      if (!src || !dst) return [];
-      const p = Number(proto);
-      const kind = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : 'other';
-      return [
-        {
-          t: Number(t),
-          hop,
-          id: id ?? '',
-          src,
-          dst,
-          proto: kind,
-          sport: kind === 'tcp' ? Number(tsp) : kind === 'udp' ? Number(usp) : null,
-          dport: kind === 'tcp' ? Number(tdp) : kind === 'udp' ? Number(udp) : null,
-          flags: kind === 'tcp' ? tcpFlags(Number(tflags)) : '',
-          seq: kind === 'tcp' && tseq ? Number(tseq) : null,
-          len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' ? Number(ulen || 0) - 8 : 0,
-          tos: (Number(ds || 0) >> 2) << 2,
-          icmp: kind === 'icmp' ? icmpName(Number(itype), Number(icode)) : null,
-        } satisfies Packet,
-      ];
-    });
+    .map((l) => l.split(','));
+}
+
+function packetOf(fields: string[], hop: string): Packet[] {
+  const [t, id, src, dst, proto, ds, tsp, tdp, tflags, tseq, tlen, usp, udp, ulen, itype, icode] = fields;
+  if (!src || !dst) return [];
+  const p = Number(proto);
+  const kind = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : 'other';
+  return [
+    {
+      t: Number(t),
+      hop,
+      id: id ?? '',
+      src,
+      dst,
+      proto: kind,
+      sport: kind === 'tcp' ? Number(tsp) : kind === 'udp' ? Number(usp) : null,
+      dport: kind === 'tcp' ? Number(tdp) : kind === 'udp' ? Number(udp) : null,
+      flags: kind === 'tcp' ? tcpFlags(Number(tflags)) : '',
+      seq: kind === 'tcp' && tseq ? Number(tseq) : null,
+      len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' ? Number(ulen || 0) - 8 : 0,
+      tos: (Number(ds || 0) >> 2) << 2,
+      icmp: kind === 'icmp' ? icmpName(Number(itype), Number(icode)) : null,
+    },
+  ];
 }
 
 function tcpFlags(bits: number): string {
