@@ -6,6 +6,7 @@ import { leftoverRemovers, providerOf } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { readState, removeState } from './state.js';
 import { runSteps } from './ui/progress.js';
+import type { Step } from './ui/steps.js';
 import { withLabLock } from './lock.js';
 
 export function labUp(lab: ResolvedLab, provider: Provider, options: { quiet?: boolean } = {}): Promise<void> {
@@ -28,11 +29,23 @@ async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: 
   }
   const problems = await provider.preflight(lab);
   if (problems.length) throw new LabError(`lab ${lab.id} cannot be brought up with the ${provider.name} provider here`, { details: problems, kind: 'failure' });
+  const stop = new AbortController();
+  let steps: Promise<void> = Promise.resolve();
   await withCleanupOnInterrupt(
-    () => labDown(lab.id, { quiet: true }),
+    async () => {
+      stop.abort();
+      // The step under way finishes first: what it creates after the down looked would be left behind. A long one
+      // (a guest booting) is not waited for past STEP_GRACE_MS; the down stops it by its state.
+      await Promise.race([steps.catch(() => undefined), new Promise((r) => setTimeout(r, STEP_GRACE_MS))]);
+      return labDown(lab.id, { quiet: true });
+    },
     async () => {
       try {
-        await runSteps(provider.upSteps(lab), options);
+        steps = runSteps(
+          provider.upSteps(lab).map((step) => unlessStopped(step, stop.signal)),
+          options,
+        );
+        await steps;
       } catch (error) {
         await labDown(lab.id, { quiet: true });
         throw error instanceof LabError
@@ -41,6 +54,19 @@ async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: 
       }
     },
   );
+}
+
+const STEP_GRACE_MS = 10_000;
+
+/** A step that does not start once the user has interrupted `lab up`. */
+function unlessStopped(step: Step, signal: AbortSignal): Step {
+  return {
+    ...step,
+    run: (progress) => {
+      if (signal.aborted) return Promise.reject(new LabError('interrupted', { kind: 'failure' }));
+      return step.run(progress);
+    },
+  };
 }
 
 const downs = new Map<string, Promise<string[]>>();

@@ -26,6 +26,10 @@ const modes = [
 const ownNamespaces = (lab: string) =>
   namespacesWithPrefix(`lab.${lab}`).then((all) => all.filter((n) => n.startsWith(`lab.${lab}.`) || n.startsWith(`lab.${lab}+v`)));
 const ownWork = (home: string, lab: string) => `${home}/home/work/${lab}(\\+v[0-9]+)?/`;
+const upState = (home: string, lab: string): string | undefined => {
+  const file = path.join(home, 'home', 'state', `${lab}.json`);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { status?: string }).status : undefined;
+};
 const stateFiles = (home: string, lab: string) => {
   const dir = path.join(home, 'home', 'state');
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f === `${lab}.json` || f.startsWith(`${lab}+v`)) : [];
@@ -106,5 +110,45 @@ testUnless(reason, "a lab's namespaces left without a state (another LAB_HOME): 
   t.regex(down.stdout, new RegExp(`removed ${made.length} resources of orphan-1090`));
   t.deepEqual(await namespacesWithPrefix('lab.orphan-1090.'), []);
   t.is((await lab(['down', file], envFor(first))).code, 0);
+  t.is(await rootSnapshot(), before);
+});
+
+testUnless(reason, 'Ctrl-C at any moment of lab up: the step under way finishes, then everything it created is removed', async (t) => {
+  t.timeout(5 * 60_000);
+  const home = tempHome();
+  const env = envFor(home);
+  const name = 'crash-up';
+  const file = labCopy('docker-1090', name, home);
+  t.teardown(async () => {
+    await lab(['down', file], env);
+  });
+  const before = await rootSnapshot();
+  const codes: Array<number | null> = [];
+  // The signal comes once a step has started (its progress line), after a short delay: inside every step of lab up.
+  for (const step of ['Record state', 'Create'])
+    for (const delayMs of [0, 10, 20, 30, 40, 60, 80, 100]) {
+      const child = labSpawn(['up', file], env);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      await waitFor(`"${step}" in lab up's progress`, async () => stderr.includes(`❯ ${step}`) || child.exitCode !== null, 30_000);
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill(delayMs % 20 === 0 ? 'SIGINT' : 'SIGTERM');
+      const code = await exited;
+      codes.push(code);
+      const when = `signal ${delayMs} ms into "${step}" (exit ${code})`;
+      if (code === 0 || (code === null && upState(home, name) === 'up')) {
+        // lab up had finished (and, with no cleanup left to run, the signal ended the process as it would any program).
+        t.is((await lab(['down', file], env)).code, 0);
+        continue;
+      }
+      t.is(code, 130, when);
+      t.deepEqual(await ownNamespaces(name), [], when);
+      t.deepEqual(stateFiles(home, name), [], when);
+      t.deepEqual(await processesMatching(ownWork(home, name)), [], when);
+    }
+  const interrupted = codes.filter((c) => c === 130).length;
+  t.log(`${interrupted} of ${codes.length} lab up interrupted before they finished`);
+  t.true(interrupted >= 6, 'enough signals came while lab up was working');
   t.is(await rootSnapshot(), before);
 });
