@@ -6,6 +6,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+read up _ </proc/uptime; echo "lab: init at $up s (uptime)"
 for m in $(cat /modules.list); do insmod "/modules/$m" 2>/dev/null; done
 work=; server=
 for arg in $(cat /proc/cmdline); do
@@ -27,8 +28,8 @@ fi
 printf '#!/bin/sh\nexec /sbin/modprobe -d /run/lab-kernel "$@"\n' > /newroot/run/lab-modprobe
 chmod 755 /newroot/run/lab-modprobe
 echo /run/lab-modprobe > /proc/sys/kernel/modprobe
+read up _ </proc/uptime; echo "lab: guest ready for the exec server at $up s (uptime)"
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
-echo "lab: guest ready for the exec server"
-exec switch_root /newroot /usr/bin/python3 -u "$server" lab.0
+exec switch_root /newroot /usr/bin/python3 -S -u "$server" lab.0

@@ -107,9 +107,15 @@ export async function waitReady(files: GuestFiles, pid: number, timeoutMs = 120_
     if (!alive(pid)) break;
     const channel = await GuestChannel.connect(files.socket, 2000).catch(() => undefined);
     if (channel) {
-      const release = await channel.ping(3000);
+      // A ping written before the server opened its port is lost: ask often on the one connection, not once per 3 s.
+      for (let i = 0; i < 6 && alive(pid); i++) {
+        const release = await channel.ping(500);
+        if (release) {
+          channel.close();
+          return { release, ms: Date.now() - started };
+        }
+      }
       channel.close();
-      if (release) return { release, ms: Date.now() - started };
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -2,6 +2,7 @@
  * The guest's initramfs: busybox-static, the virtio, virtio-serial and 9p modules of one kernel (with
  * what they depend on, in load order), and guest/init.sh as /init; a gzip'd cpio (newc) written here.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,13 +46,21 @@ function moduleName(file: string): string {
     .replace(/-/g, '_');
 }
 
+/** Named after what goes into it (init.sh, modules, applets): a changed init.sh must not boot from an old cached image. */
 export function initramfsPath(kernel: CachedKernel): string {
-  return path.join(path.dirname(kernel.root), 'initramfs.cpio.gz');
+  const recipe = createHash('sha256')
+    .update(fs.readFileSync(path.join(packageRoot, 'guest', 'init.sh')))
+    .update(JSON.stringify([GUEST_MODULES, APPLETS]))
+    .digest('hex')
+    .slice(0, 12);
+  return path.join(path.dirname(kernel.root), `initramfs-${recipe}.cpio.gz`);
 }
 
 export async function buildInitramfs(kernel: CachedKernel): Promise<string> {
   const out = initramfsPath(kernel);
   if (fs.existsSync(out)) return out;
+  for (const old of fs.readdirSync(path.dirname(out)).filter((f) => /^initramfs(-[0-9a-f]+)?\.cpio\.gz$/.test(f)))
+    fs.rmSync(path.join(path.dirname(out), old), { force: true });
   if (!fs.existsSync(BUSYBOX))
     throw new LabError(`${BUSYBOX} is missing`, { hint: 'apt-get install busybox-static (scripts/setup.sh installs it)', kind: 'failure' });
   const modDir = path.join(kernel.root, 'lib', 'modules', kernel.release);
