@@ -1,6 +1,4 @@
 /** The command line: an explicit list of commands and the one place errors are printed. */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { EXIT, LabError, formatError } from './errors.js';
 import { closeProviders } from './providers/opened.js';
 /** Each command's module, loaded only when that command runs (all of them only for help or a typo). */
@@ -28,7 +26,17 @@ function commandsFor(name: string | undefined): Promise<object[]> {
   return Promise.all(only.map((load) => load()));
 }
 
+/** Commands that, called with no argument at all, skip the parser: loading yargs costs more than Node's own start. */
+const BARE = new Set(['list', 'status']);
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && BARE.has(args[0]!)) {
+    const module = (await commandModules[args[0]!]!()) as { handler: (argv: object) => Promise<void> };
+    return module.handler({ _: [args[0]], $0: 'lab' });
+  }
+  const { default: yargs } = await import('yargs');
+  const { hideBin } = await import('yargs/helpers');
   let cli = yargs(hideBin(process.argv))
     .scriptName('lab')
     .usage('$0 <command> [options]\n\nTurn a container-networking bug report into a lab with an honest verdict.')
