@@ -40,7 +40,8 @@ export function generate(shape: Shape, nodes: number, name = `bench-${shape}-${n
     `title: Generated ${shape} of ${nodes} nodes for benchmarks`,
     'upstream: [https://github.com/docker/libnetwork/issues/1090]',
     'description: A generated topology; only its lifecycle is measured.',
-    'addressPool: 10.100.0.0/16',
+    // One /24 per link: a /16 holds 256 links, too few for 500 and 1000 nodes.
+    'addressPool: 10.64.0.0/10',
     'nodes:',
     ...names.map((n) => `  ${n}: { role: ${roles[n]} }`),
     'links:',
