@@ -8,11 +8,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 read up _ </proc/uptime; echo "lab: init at $up s (uptime)"
 for m in $(cat /modules.list); do insmod "/modules/$m" 2>/dev/null; done
-work=; server=
+work=; server=; pkg=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     lab.work=*) work="${arg#lab.work=}" ;;
     lab.server=*) server="${arg#lab.server=}" ;;
+    lab.pkg=*) pkg="${arg#lab.pkg=}" ;;
   esac
 done
 opts=trans=virtio,version=9p2000.L,msize=262144
@@ -21,6 +22,10 @@ mount -t 9p -o "$opts,ro,cache=loose" root /newroot || { echo "lab: cannot mount
 for d in tmp run var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "/newroot/$d"; done
 mkdir -p /newroot/run/lab-kernel /newroot/run/netns
 mount -t 9p -o "$opts,ro,cache=loose" kernel /newroot/run/lab-kernel
+if [ -n "$pkg" ]; then
+  mkdir -p "/newroot$pkg" 2>/dev/null
+  mount -t 9p -o "$opts,ro,cache=loose" pkg "/newroot$pkg" || echo "lab: cannot mount the package at $pkg"
+fi
 if [ -n "$work" ]; then
   mkdir -p "/newroot$work" 2>/dev/null
   mount -t 9p -o "$opts,cache=none" work "/newroot$work" || echo "lab: cannot mount the work folder at $work"

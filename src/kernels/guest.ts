@@ -49,6 +49,7 @@ export function qemuArgv(kernel: CachedKernel, initrd: string, files: GuestFiles
     'quiet',
     'loglevel=4',
     `lab.work=${files.workDir}`,
+    `lab.pkg=${packageRoot}`,
     `lab.server=${path.join(packageRoot, 'guest', 'server.py')}`,
   ];
   return [
@@ -80,6 +81,8 @@ export function qemuArgv(kernel: CachedKernel, initrd: string, files: GuestFiles
     append.join(' '),
     ...share('root', '/', true),
     ...share('kernel', kernel.root, true),
+    // The package itself (the exec server, agents, docker-proxy) at its own path: under /tmp it would be hidden by the guest's tmpfs.
+    ...share('pkg', packageRoot, true),
     ...share('work', files.workDir, false),
     '-device',
     'virtio-serial-pci',
