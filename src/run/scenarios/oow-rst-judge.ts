@@ -30,6 +30,11 @@ export type ClientSummary = z.output<typeof clientSummarySchema>;
 
 export interface OowEvidence {
   kernel: string;
+  /**
+   * The client's net.ipv4.tcp_rmem (min default max), copied from the machine's own when its namespace was made: it
+   * sets how far the client's window has opened when the segment is forged, so which segment turns INVALID.
+   */
+  clientTcpRmem?: string | null;
   clientPlacement: string;
   trigger: { placement: 'ahead' | 'behind'; offset: number; bytes: number };
   server: Parsed<ServerSummary>;

@@ -119,8 +119,10 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
     const server = summaries.server.ok ? summaries.server.value : null;
     const client = summaries.client.ok ? summaries.client.value : null;
     const seen = server?.forged ? await readPath(params, serverAddr, pcaps, server, client) : null;
+    const rmem = await ctx.snapshot(params.client, 'tcp_rmem', ['cat', '/proc/sys/net/ipv4/tcp_rmem']);
     return {
       kernel: await ctx.kernel(where.clientHost),
+      clientTcpRmem: /^\d+\s+\d+\s+\d+\s*$/.test(rmem) ? rmem.trim().replace(/\s+/g, ' ') : null,
       clientPlacement: where.bridge ? `container ${params.client} behind ${where.clientHost}'s Docker NAT` : `directly on ${params.client}, no NAT`,
       trigger: { placement: params.forgePlacement, offset: params.forgeOffset, bytes: params.forgeBytes },
       server: summaries.server,
