@@ -3,6 +3,9 @@
  * by hand, and packets seen at several hops tied together: IP ID, protocol and TCP sequence numbers
  * survive routing and NAT, addresses and ports do not.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { runCommand } from '../transport/process.js';
 
 export interface Packet {
@@ -50,20 +53,18 @@ export async function readPackets(file: string, hop: string, limit = 5000): Prom
 /**
  * Packets of several captures with one tshark: its start (about 0.4 s, loading every dissector) cost more than the
  * decoding. mergecap keeps each file's interface apart (-I none), so frame.interface_id says which file a packet is
- * from. When the files cannot be merged (one is truncated, say), each is read alone as before.
+ * from. When the files cannot be merged or the merge cannot be read (one is truncated, say), each is read alone.
  */
 export async function readCaptures(captures: Array<{ file: string; hop: string }>, limit = 5000): Promise<Packet[]> {
-  if (captures.length < 2) return captures.length ? readPackets(captures[0]!.file, captures[0]!.hop, limit) : [];
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
+  const eachAlone = async () => (await Promise.all(captures.map((c) => readPackets(c.file, c.hop, limit)))).flat();
+  if (captures.length < 2) return eachAlone();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ladder-'));
   try {
     const merged = path.join(dir, 'merged.pcapng');
     const merge = await runCommand(['mergecap', '-I', 'none', '-w', merged, ...captures.map((c) => c.file)], { check: false, timeoutMs: 120_000 });
-    if (merge.exitCode !== 0) return (await Promise.all(captures.map((c) => readPackets(c.file, c.hop, limit)))).flat();
+    if (merge.exitCode !== 0) return eachAlone();
     const out = await runCommand(tsharkFields(merged, limit * captures.length, ['frame.interface_id']), { check: false, timeoutMs: 120_000 });
-    if (out.exitCode !== 0) return [];
+    if (out.exitCode !== 0) return eachAlone();
     const seen = captures.map(() => 0);
     return rows(out.stdout).flatMap(([iface, ...fields]) => {
       const index = Number(iface);
