@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
+import { mapAtMost } from '../run/slots.js';
 import { topologySvg } from './topology.js';
 import { ladderFor } from './ladder.js';
 import { esc } from './svg.js';
@@ -36,7 +37,8 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
   }
   parts.push('</table>');
   parts.push(`<h2>Topology</h2><div class="diagram" id="topology">${topologySvg(lab)}</div>`);
-  parts.push(...(await inParallel(run.variants, (v) => variantHtml(lab, run, v))));
+  // Each variant's ladder runs tshark: as many at once as there are cores.
+  parts.push(...(await mapAtMost(run.variants, os.availableParallelism(), (v) => variantHtml(lab, run, v))));
   parts.push('</body></html>');
   return parts.join('\n');
 }
@@ -64,20 +66,6 @@ async function variantHtml(lab: ResolvedLab, run: RunResult, v: VariantResult): 
   if (pcaps.length) out.push(`<p>Captures: ${pcaps.map((p) => `<a href="${esc(p.file)}">${esc(p.file)}</a>`).join(', ')}</p>`);
   out.push(`<details><summary>Evidence</summary><pre>${esc(JSON.stringify(v.evidence, null, 2))}</pre></details>`);
   return out.join('\n');
-}
-
-/** Each variant's ladder runs tshark: as many at once as there are cores, results in the variants' order. */
-async function inParallel<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(items.length, os.availableParallelism()) }, worker));
-  return results;
 }
 
 export async function writeHtml(lab: ResolvedLab, run: RunResult): Promise<string> {

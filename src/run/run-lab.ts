@@ -7,6 +7,7 @@ import { LabError } from '../errors.js';
 import { getScenario } from './scenarios/registry.js';
 import { ScenarioContext } from './context.js';
 import { applyChange, type AppliedChange } from './changes.js';
+import { slots } from './slots.js';
 import type { Verdict } from './verdict.js';
 import type { Evidence } from './scenarios/types.js';
 import type { ExpectationCheck } from './expect.js';
@@ -144,24 +145,6 @@ export async function runVariantsOnCopies(
   const variants = options.copies.map(({ variant }) => results.get(variant.name)!);
   const identity = { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name };
   return { ...identity, kernel: kernel ?? 'unknown', runId: options.runId, resultsDir: options.resultsDir, startedAt, variants };
-}
-
-/** At most n holders at once: await the returned function for a slot, call what it resolves to when done. */
-function slots(n: number): () => Promise<() => void> {
-  let free = n;
-  const waiting: Array<() => void> = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
-  };
-  return () =>
-    new Promise((resolve) => {
-      if (free > 0) {
-        free--;
-        resolve(release);
-      } else waiting.push(() => resolve(release));
-    });
 }
 
 export async function runVariant(
