@@ -1,4 +1,5 @@
 /** A run killed with SIGKILL leaves state behind; `lab down` must remove all of it. Ctrl-C cleans up by itself. */
+import type { ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { envFor, lab, labCopy, labSpawn, tempHome } from '../helpers/cli.js';
@@ -26,24 +27,31 @@ const modes = [
 const ownNamespaces = (lab: string) =>
   namespacesWithPrefix(`lab.${lab}`).then((all) => all.filter((n) => n.startsWith(`lab.${lab}.`) || n.startsWith(`lab.${lab}+v`)));
 const ownWork = (home: string, lab: string) => `${home}/home/work/${lab}(\\+v[0-9]+)?/`;
+const stateDir = (home: string) => path.join(home, 'home', 'state');
 const upState = (home: string, lab: string): string | undefined => {
-  const file = path.join(home, 'home', 'state', `${lab}.json`);
+  const file = path.join(stateDir(home), `${lab}.json`);
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { status?: string }).status : undefined;
 };
 const stateFiles = (home: string, lab: string) => {
-  const dir = path.join(home, 'home', 'state');
+  const dir = stateDir(home);
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f === `${lab}.json` || f.startsWith(`${lab}+v`)) : [];
 };
 
+/** A copy of docker-1090 named `name` in a home of its own, taken down after the test however it ends. */
+function ownCopy(t: ExecutionContext, name: string) {
+  const home = tempHome();
+  const env = envFor(home);
+  const file = labCopy('docker-1090', name, home);
+  t.teardown(async () => {
+    await lab(['down', file], env);
+  });
+  return { home, env, file };
+}
+
 for (const { mode, args } of modes) {
   testUnless(reason, `SIGKILL in the middle of a run (${mode}), then lab down: nothing of the lab is left`, async (t) => {
-    const home = tempHome();
-    const env = envFor(home);
     const name = `crash-${args.length ? 's' : 'c'}`;
-    const file = labCopy('docker-1090', name, home);
-    t.teardown(async () => {
-      await lab(['down', file], env);
-    });
+    const { home, env, file } = ownCopy(t, name);
     const before = await rootSnapshot();
     const child = labSpawn(['run', file, '--json', ...args], env);
     const exited = new Promise((r) => child.once('exit', r));
@@ -64,13 +72,8 @@ for (const { mode, args } of modes) {
   });
 
   testUnless(reason, `Ctrl-C (SIGINT) during lab run (${mode}) removes the lab before exiting`, async (t) => {
-    const home = tempHome();
-    const env = envFor(home);
     const name = `sigint-${args.length ? 's' : 'c'}`;
-    const file = labCopy('docker-1090', name, home);
-    t.teardown(async () => {
-      await lab(['down', file], env);
-    });
+    const { home, env, file } = ownCopy(t, name);
     const before = await rootSnapshot();
     const child = labSpawn(['run', file, ...args], env);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -115,13 +118,8 @@ testUnless(reason, "a lab's namespaces left without a state (another LAB_HOME): 
 
 testUnless(reason, 'Ctrl-C at any moment of lab up: the step under way finishes, then everything it created is removed', async (t) => {
   t.timeout(5 * 60_000);
-  const home = tempHome();
-  const env = envFor(home);
   const name = 'crash-up';
-  const file = labCopy('docker-1090', name, home);
-  t.teardown(async () => {
-    await lab(['down', file], env);
-  });
+  const { home, env, file } = ownCopy(t, name);
   const before = await rootSnapshot();
   const codes: Array<number | null> = [];
   // The signal comes once a step has started (its progress line), after a short delay: inside every step of lab up.
