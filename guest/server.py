@@ -7,6 +7,7 @@ Requests carry an id; answers and events carry the same id:
   {"id":3,"op":"signal","target":2,"signal":"SIGTERM"} -> {"id":3,"ok":true}
   {"id":4,"op":"service","argv":[...],"log":"/path","readyMs":3000} -> {"id":4,"pid":n,"readiness":"ready"|"silent"}
   {"id":5,"op":"ping"} -> {"id":5,"kernel":"5.10.0-32-amd64"}
+Once, when the port opens: {"id":null,"hello":"5.10.0-32-amd64"} (the host waiting for the boot hears it at once).
 A request that cannot run is answered {"id":n,"error":"..."}. No shell is involved anywhere.
 """
 import json
@@ -148,7 +149,10 @@ def handle(line):
     except (ValueError, KeyError, TypeError) as e:
         send({"id": None, "error": "bad request: %s" % e})
         return
-    threading.Thread(target=handler, args=(req,), daemon=True).start()
+    if req["op"] == "ping":
+        handler(req)
+    else:
+        threading.Thread(target=handler, args=(req,), daemon=True).start()
 
 
 def find_port(name):
@@ -163,6 +167,8 @@ def find_port(name):
 def main():
     global port
     port = os.open(find_port(sys.argv[1] if len(sys.argv) > 1 else "lab.0"), os.O_RDWR)
+    # A write blocks until the host end is connected: the hello must not hold up reading requests.
+    threading.Thread(target=send, args=({"id": None, "hello": os.uname().release},), daemon=True).start()
     buffered = b""
     while True:
         ready, _, _ = select.select([port], [], [], 1.0)

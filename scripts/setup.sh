@@ -12,8 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 packages=(iproute2 iptables nftables conntrack tcpdump tshark python3 procps)
-# --kernel: QEMU, the busybox of the guest's initramfs, depmod/modprobe for the guest's modules, the archive keys
-packages+=(qemu-system-x86 busybox-static kmod xz-utils debian-archive-keyring)
+# --kernel: QEMU, the busybox of the guest's initramfs, depmod/modprobe for the guest's modules, xz and zstd (kernels and modules), the archive keys
+packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd debian-archive-keyring)
 if [ "${1:-}" = "--for-tests" ]; then
   packages+=(chromium openssh-server openssh-client sudo socat vagrant vagrant-libvirt libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils debootstrap)
 fi

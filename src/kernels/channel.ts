@@ -15,6 +15,7 @@ export class GuestChannel {
   private nextId = 1 + Math.floor(Math.random() * 1e9);
   private readonly waiting = new Map<number, (m: Message) => void>();
   private readonly decoder = new LineDecoder();
+  private readonly helloWaiters: Array<(release: string) => void> = [];
   private closed = false;
 
   private constructor(
@@ -23,7 +24,10 @@ export class GuestChannel {
   ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      for (const m of this.decoder.push(chunk)) if (typeof m.id === 'number') this.waiting.get(m.id)?.(m);
+      for (const m of this.decoder.push(chunk)) {
+        if (typeof m.id === 'number') this.waiting.get(m.id)?.(m);
+        else if (typeof m.hello === 'string') for (const waiter of this.helloWaiters.splice(0)) waiter(m.hello);
+      }
     });
     socket.on('close', () => {
       this.closed = true;
@@ -94,6 +98,17 @@ export class GuestChannel {
   async ping(timeoutMs = 2000): Promise<string | undefined> {
     const m = await this.once({ op: 'ping' }, timeoutMs);
     return typeof m.kernel === 'string' ? m.kernel : undefined;
+  }
+
+  /** The guest's kernel release once its exec server answers: the hello it sends when its port opens, or a ping. */
+  async ready(timeoutMs: number): Promise<string | undefined> {
+    const hello = new Promise<string>((resolve) => this.helloWaiters.push(resolve));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.closed) {
+      const release = await Promise.race([hello, this.ping(500)]);
+      if (release) return release;
+    }
+    return undefined;
   }
 
   async exec(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {

@@ -47,6 +47,8 @@ testUnless(
       return t.fail(`lab run printed no JSON (exit ${result.code}): ${result.stderr.slice(-2000)}`);
     }
     t.regex(json.kernel, /^5\.10\./, 'uname -r inside the guest');
+    const unpacked = fs.readdirSync(path.join(env.LAB_KERNEL_CACHE!, '5.10')).filter((f) => f.startsWith('vmlinux-'));
+    t.deepEqual(unpacked, [`vmlinux-${json.kernel}`], 'the bzImage was unpacked once for a PVH boot');
     t.deepEqual(
       json.variants.map((v) => v.name),
       VARIANTS,
