@@ -72,6 +72,9 @@ def main():
     key = "ip saddr . tcp sport . ip daddr . tcp dport"
     reply = "ip daddr . tcp dport . ip saddr . tcp sport"
     subprocess.run(["nft", "delete", "table", "inet", t], capture_output=True)
+    # The counter inside the update statement: the set's own "counter" reaches elements added from the packet
+    # path only since "netfilter: nft_dynset: honor stateful expressions in set definition" (fca05d4d61e6, 5.11);
+    # on Debian's 5.10 they were listed without one, so no denial was ever counted there.
     nft(["-f", "-"], stdin="""table inet %(t)s {
   set allowed { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic; size 65535; }
   set denied { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic; size 65535; counter; }
@@ -80,7 +83,7 @@ def main():
   }
   chain egress_replies { type filter hook output priority 0; policy accept;
     tcp sport %(p)d %(reply)s @allowed accept
-    tcp sport %(p)d update @denied { %(reply)s } counter drop
+    tcp sport %(p)d update @denied { %(reply)s counter } counter drop
   }
 }
 """ % dict(t=t, p=p, key=key, reply=reply))
