@@ -36,11 +36,17 @@ export function expectedCell(v: VariantResult, kernel: string): string {
   return `${check.expected.verdict} on ${check.expected.kernel}`;
 }
 
+/** The why and source of an expectation, unless the cell already spelled out the why (a difference). */
+function expectedDetail(v: VariantResult): string {
+  if (!v.expected) return '';
+  return v.matchesExpected === false ? ` <${v.expected.source}>` : ` (${v.expected.why} <${v.expected.source}>)`;
+}
+
 function variantSection(v: VariantResult, kernel: string): string[] {
   const lines = [`## Variant \`${v.name}\`: ${v.verdict}`, '', v.description.trim(), ''];
   if (v.changes.length) lines.push('Changes applied for this variant:', '', ...v.changes.map((c) => `- \`${c}\``), '');
   lines.push(`**Verdict:** ${v.verdict}. ${v.reason}`, '', `Decided by: ${v.decidedBy.map((d) => `\`${d}\``).join(', ')}`, '');
-  lines.push(`**Expected:** ${expectedCell(v, kernel)}${v.expected ? ` (${v.expected.why} <${v.expected.source}>)` : ''}`, '');
+  lines.push(`**Expected:** ${expectedCell(v, kernel)}${expectedDetail(v)}`, '');
   const files = collectFiles(v.evidence);
   if (files.length) lines.push('Artifacts:', '', ...files.map((f) => `- [${f}](${f})`), '');
   lines.push('<details><summary>Evidence</summary>', '', '```json', JSON.stringify(v.evidence, null, 2), '```', '', '</details>', '');

@@ -10,6 +10,7 @@ import { renderJunit } from '../../src/report/junit.js';
 import { topologyDot, topologyMermaid, topologySvg } from '../../src/report/topology.js';
 import { loadLab } from '../../src/lab/load.js';
 import { buildMatrix, matrixMarkdown } from '../../src/report/matrix.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 
 const fixture = path.join(root, 'test', 'fixtures', 'runs', 'docker-1090');
 
@@ -144,4 +145,18 @@ test('report.html layout: labels neither clipped, overlapping, nor running acros
   } finally {
     await browser.close();
   }
+});
+
+test("Markdown: a variant's expectation gives its why once, whether it matched or differed", (t) => {
+  const { run } = readRun(fixture);
+  const docker = loadLab('docker-1090');
+  const why = 'the forged segment is INVALID on this kernel';
+  const variant = { ...run.variants[0]!, expected: { verdict: 'REPRODUCED' as const, kernel: '*', why, source: 'https://example.org/report' } };
+  const count = (text: string) => text.split(why).length - 1;
+  const expectedLine = (text: string) => text.split('\n').find((l) => l.startsWith('**Expected:**') && l.includes(why)) ?? '';
+  const matched = renderMarkdown(docker, { ...run, variants: [{ ...variant, matchesExpected: true }] });
+  t.is(count(expectedLine(matched)), 1);
+  const differed = renderMarkdown(docker, { ...run, variants: [{ ...variant, matchesExpected: false }] });
+  t.regex(expectedLine(differed), /^\*\*Expected:\*\* DIFFERS from expected/);
+  t.is(count(expectedLine(differed)), 1);
 });
