@@ -1,6 +1,7 @@
 /** The command line: an explicit list of commands and the one place errors are printed. */
 import { EXIT, LabError, formatError } from './errors.js';
 import { closeProviders } from './providers/opened.js';
+import { quickArgs, type CommandModule } from './quick-args.js';
 /** Each command's module, loaded only when that command runs (all of them only for help or a typo). */
 const commandModules: Record<string, () => Promise<object>> = {
   up: () => import('./commands/up.js'),
@@ -26,14 +27,20 @@ function commandsFor(name: string | undefined): Promise<object[]> {
   return Promise.all(only.map((load) => load()));
 }
 
-/** Commands that, called with no argument at all, skip the parser: loading yargs costs more than Node's own start. */
-const BARE = new Set(['list', 'status']);
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.length === 1 && BARE.has(args[0]!)) {
-    const module = (await commandModules[args[0]!]!()) as { handler: (argv: object) => Promise<void> };
-    return module.handler({ _: [args[0]], $0: 'lab' });
+  const name = args[0];
+  if (name !== undefined && Object.hasOwn(commandModules, name)) {
+    // A well-formed line is read without yargs (see quick-args.ts); anything else goes to yargs below.
+    const module = (await commandModules[name]!()) as CommandModule;
+    const argv = quickArgs(module, args);
+    if (argv) {
+      try {
+        return await module.handler(argv);
+      } finally {
+        closeProviders();
+      }
+    }
   }
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');

@@ -21,7 +21,7 @@ const LAYERS: Array<{ layer: number; paths: string[] }> = [
   { layer: 6, paths: ['src/report'] },
   { layer: 7, paths: ['src/ui', 'src/lifecycle.ts', 'src/labs.ts', 'src/exercises'] },
   { layer: 8, paths: ['src/commands'] },
-  { layer: 9, paths: ['src/cli.ts'] },
+  { layer: 9, paths: ['src/cli.ts', 'src/quick-args.ts'] },
 ];
 
 const PACKAGES: Record<string, string[]> = {

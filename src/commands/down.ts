@@ -14,7 +14,6 @@ export const builder = (y: Argv) =>
 
 export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; kernel?: string; all: boolean }>) {
   const { labDown } = await import('../lifecycle.js');
-  const { locateLab, parseLabFile } = await import('../labs.js');
   const { labId } = await import('../lab/resolve.js');
   if (argv.all) {
     const ids = listStates().map((s) => s.lab);
@@ -24,7 +23,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   }
   if (!argv.lab) throw new LabError('name a lab, or pass --all', { hint: 'lab down docker-1090' });
   if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
-  const name = LAB_NAME.test(argv.lab) ? argv.lab : parseLabFile(locateLab(argv.lab), 'vagrant').name;
+  // A lab's name is its id's first part; only a path needs the file read (and the loader, zod and yaml, imported).
+  const name = LAB_NAME.test(argv.lab) ? argv.lab : await nameInFile(argv.lab);
   const { singleKernel } = await import('./shared.js');
   const kernel = await singleKernel(argv.kernel);
   const id = labId(name, argv.instance, kernel);
@@ -33,4 +33,9 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   const removed = [...(await labDown(id)), ...(await Promise.all(copies.map((copy) => labDown(copy)))).flat()];
   const also = copies.length ? ` and its variant copies ${copies.join(', ')}` : '';
   process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}${also}\n` : `nothing of ${id} was left\n`);
+}
+
+async function nameInFile(labPath: string): Promise<string> {
+  const { locateLab, parseLabFile } = await import('../labs.js');
+  return parseLabFile(locateLab(labPath), 'vagrant').name;
 }

@@ -1,10 +1,21 @@
 /**
  * The only module that starts processes (the only execa import). Arguments are always
  * passed as an array, never through a shell, so no value can be interpreted as a command.
+ * runCommand, the one `lab up` and `lab down` use, is plain child_process with execa's semantics: execa itself (a
+ * hundred modules) loads only when a long or attached process is started, so commands that run none do not pay for it.
  */
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
+import type { Options, ResultPromise } from 'execa';
 import { LabError } from '../errors.js';
+
+let execaModule: typeof import('execa') | undefined;
+/** execa, loaded on first use (synchronously: startProcess and spawnPipe return at once). */
+function execa(file: string, args: readonly string[], options: Options): ResultPromise {
+  execaModule ??= createRequire(import.meta.url)('execa') as typeof import('execa');
+  return execaModule.execa(file, args, options) as ResultPromise;
+}
 
 /**
  * Lab commands and agents see the machine's system PATH, never the tool's own (npm puts
@@ -30,18 +41,12 @@ export interface RunOptions {
 export async function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (!file) throw new LabError('internal: empty command');
-  const result = await execa(file, args, {
-    input: options.input,
-    timeout: options.timeoutMs ?? 60_000,
-    reject: false,
-    stripFinalNewline: false,
-    env: systemEnv(options.env),
-  });
-  if (result.failed && result.exitCode === undefined) {
-    const why = result.timedOut ? `timed out after ${options.timeoutMs ?? 60_000} ms` : (result.originalMessage ?? 'could not start');
-    throw new LabError(`command failed: ${argv.join(' ')}`, { details: [why], hint: missingToolHint(file, result.originalMessage), kind: 'failure' });
+  const result = await buffered(file, args, options.input, options.timeoutMs ?? 60_000, systemEnv(options.env));
+  if (result.exitCode === undefined) {
+    const why = result.timedOut ? `timed out after ${options.timeoutMs ?? 60_000} ms` : (result.startError ?? 'could not start');
+    throw new LabError(`command failed: ${argv.join(' ')}`, { details: [why], hint: missingToolHint(file, result.startError), kind: 'failure' });
   }
-  const out: CommandResult = { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1 };
+  const out: CommandResult = { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
   if (options.check !== false && out.exitCode !== 0) {
     throw new LabError(`command failed (exit ${out.exitCode}): ${argv.join(' ')}`, {
       details: out.stderr.trim().split('\n').filter(Boolean).slice(-5),
@@ -49,6 +54,55 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     });
   }
   return out;
+}
+
+interface Buffered {
+  stdout: string;
+  stderr: string;
+  /** undefined when it could not start, timed out or was killed by a signal. */
+  exitCode: number | undefined;
+  timedOut: boolean;
+  startError?: string;
+}
+
+/** Children still running, stopped when this process exits (as execa's cleanup does). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill();
+});
+
+/**
+ * Runs to completion with the output buffered, as execa did for runCommand: the environment extended, stdin open
+ * (closed after input when there is input), SIGTERM at the timeout and SIGKILL 5 s later.
+ */
+function buffered(file: string, args: string[], input: string | undefined, timeoutMs: number, env: Record<string, string>): Promise<Buffered> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env: { ...process.env, ...env } });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let startError: string | undefined;
+    let forceKill: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdin.on('error', () => undefined);
+    if (input !== undefined) child.stdin.end(input);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      forceKill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    }, timeoutMs);
+    child.on('error', (error) => {
+      startError = error.message;
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      running.delete(child);
+      resolve({ stdout, stderr, exitCode: startError !== undefined || code === null ? undefined : code, timedOut, startError });
+    });
+  });
 }
 
 function missingToolHint(file: string, message: string | undefined): string | undefined {

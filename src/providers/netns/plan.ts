@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type Handlebars from 'handlebars';
 import { needsNetem, type LinkImpairment, type ResolvedLab, type ResolvedNode } from '../../lab/model.js';
 import { templatesDir } from '../../paths.js';
 import { containerPort, namespaceOf } from './names.js';
@@ -33,12 +34,16 @@ export interface PlannedService {
   argv: string[];
 }
 
-const handlebars = Handlebars.create();
-handlebars.registerHelper('isAny', (ip: string) => ip === '0.0.0.0');
+let handlebars: typeof Handlebars | undefined;
 let dockerRules: Handlebars.TemplateDelegate | undefined;
 let desktopRules: Handlebars.TemplateDelegate | undefined;
 
+/** Handlebars loads with the first template, from its one-file build (its package entry is some fifty modules). */
 function template(name: string): Handlebars.TemplateDelegate {
+  if (!handlebars) {
+    handlebars = (createRequire(import.meta.url)('handlebars/dist/handlebars.js') as typeof Handlebars).create();
+    handlebars.registerHelper('isAny', (ip: string) => ip === '0.0.0.0');
+  }
   return handlebars.compile(fs.readFileSync(path.join(templatesDir, 'netns', name), 'utf8'), { noEscape: true, strict: true });
 }
 
