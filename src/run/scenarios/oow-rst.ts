@@ -11,6 +11,7 @@ import type { ScenarioContext, StoppedCapture } from '../context.js';
 import { invalidCounters } from '../conntrack.js';
 import { CaptureReader } from '../pcap.js';
 import { parseSummary } from '../summary.js';
+import type { AgentRun } from '../agent.js';
 import { clientHostPath, rstsAtServerAfterForged } from './oow-rst-path.js';
 import { clientSummarySchema, judgeOow, serverSummarySchema, type OowEvidence, type ServerSummary, type ClientSummary } from './oow-rst-judge.js';
 
@@ -26,8 +27,17 @@ const paramsSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(100000),
   forgeBytes: z.number().int().min(1).max(1400).default(10),
-  forgeAfterS: z.number().min(0).max(30).default(1),
-  talkForS: z.number().min(1).max(120).default(5),
+  forgeAfterS: z.number().min(0).max(30).default(0.3).describe('seconds after the handshake to forge'),
+  talkForS: z.number().min(1).max(120).default(5).describe('seconds the client talks at most; it ends sooner once echoesAfterForge are back'),
+  echoesAfterForge: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(3)
+    .describe('lines the client gets back after the forged segment before it ends intact (0: talk for talkForS)'),
+  stallAfterS: z.number().min(0.5).max(60).default(1.5).describe('seconds without an echo that count as a stall'),
+  lingerS: z.number().min(0).max(10).default(0.3).describe("seconds the server keeps watching for a RST after the connection (or the client's talk) ended"),
   intervalS: z.number().min(0.01).max(5).default(0.2),
 });
 
@@ -54,7 +64,34 @@ async function startCaptures(ctx: ScenarioContext, params: Params, where: Placem
   if (where.bridge) await ctx.capture(where.clientHost, where.bridge, `${where.clientHost}-${where.bridge}`, tcpPort);
 }
 
-async function talk(ctx: ScenarioContext, params: Params) {
+/**
+ * The lab's waits, scaled by how much slower programs run on the nodes (a guest under software emulation,
+ * Transport.slowdown): the kernel's timers do not slow down there, the agents' loops do.
+ */
+export function waitsOf(params: Params, slowdown: number) {
+  return {
+    slowdown,
+    forgeAfterS: params.forgeAfterS * slowdown,
+    talkForS: params.talkForS * slowdown,
+    stallAfterS: params.stallAfterS * slowdown,
+    lingerS: params.lingerS * slowdown,
+    echoesAfterForge: params.echoesAfterForge,
+  };
+}
+
+export type Waits = ReturnType<typeof waitsOf>;
+
+/** Tell the client the forged segment has left the server, so it counts its last echoes from now; nothing to do if it never leaves. */
+async function goOnceForged(server: AgentRun, client: AgentRun, waits: Waits): Promise<void> {
+  try {
+    await server.waitFor('forged', (waits.talkForS + 5) * 1000);
+  } catch {
+    return; // the server ended or never forged: the client talks for talkForS and the judge says what is missing
+  }
+  if (client.running) client.go();
+}
+
+async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
   const server = await ctx.startAgent(params.server, 'server', 'oow_server.py', [
     '--port',
     String(params.port),
@@ -65,9 +102,11 @@ async function talk(ctx: ScenarioContext, params: Params) {
     '--payload-bytes',
     String(params.forgeBytes),
     '--forge-after',
-    String(params.forgeAfterS),
+    String(waits.forgeAfterS),
+    '--linger',
+    String(waits.lingerS),
     '--duration',
-    String(params.talkForS + 20),
+    String(waits.talkForS + waits.stallAfterS + 20),
   ]);
   const client = await ctx.startAgent(params.client, 'client', 'tcp_client.py', [
     '--server',
@@ -77,10 +116,17 @@ async function talk(ctx: ScenarioContext, params: Params) {
     '--interval',
     String(params.intervalS),
     '--duration',
-    String(params.talkForS),
+    String(waits.talkForS),
+    '--reply-timeout',
+    String(waits.stallAfterS),
+    '--echoes-after-go',
+    String(waits.echoesAfterForge),
   ]);
-  await client.finish((params.talkForS + 10) * 1000);
-  await server.finish(5000);
+  const going = goOnceForged(server, client, waits);
+  await client.finish((waits.talkForS + waits.stallAfterS + 10) * 1000);
+  // The server ends by itself lingerS after its connection ends; a stalled connection never ends, so it is stopped then.
+  await server.finish((waits.lingerS + 0.5) * 1000);
+  await going;
   return { server: parseSummary('server', serverSummarySchema, server.summary()), client: parseSummary('client', clientSummarySchema, client.summary()) };
 }
 
@@ -111,7 +157,9 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
     const serverAddr = ctx.address(params.server);
     await startCaptures(ctx, params, where);
     const before = await ctx.conntrackCounters(where.clientHost, 'before');
-    const summaries = await talk(ctx, params);
+    const slowdown = Math.max(ctx.transport(params.server).slowdown ?? 1, ctx.transport(params.client).slowdown ?? 1);
+    const waits = waitsOf(params, slowdown);
+    const summaries = await talk(ctx, params, waits);
     await ctx.snapshot(where.clientHost, 'conntrack-L-after', ['conntrack', '-L', '-p', 'tcp']);
     const pcaps = await ctx.stopCaptures();
     const after = await ctx.conntrackCounters(where.clientHost, 'after');
@@ -125,6 +173,7 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
       clientTcpRmem: /^\d+\s+\d+\s+\d+\s*$/.test(rmem) ? rmem.trim().replace(/\s+/g, ' ') : null,
       clientPlacement: where.bridge ? `container ${params.client} behind ${where.clientHost}'s Docker NAT` : `directly on ${params.client}, no NAT`,
       trigger: { placement: params.forgePlacement, offset: params.forgeOffset, bytes: params.forgeBytes },
+      waits,
       server: summaries.server,
       client: summaries.client,
       captureProblems: seen?.problems ?? [],
