@@ -59,9 +59,8 @@ function placement(ctx: ScenarioContext, params: Params): Placement {
 async function startCaptures(ctx: ScenarioContext, params: Params, where: Placement): Promise<void> {
   const tcpPort = ['tcp', 'port', String(params.port)];
   const serverIface = ctx.node(params.server).interfaces[0]!.name;
-  await ctx.capture(params.server, serverIface, `${params.server}-${serverIface}`, tcpPort);
-  await ctx.capture(where.clientHost, where.uplink, `${where.clientHost}-${where.uplink}`, tcpPort);
-  if (where.bridge) await ctx.capture(where.clientHost, where.bridge, `${where.clientHost}-${where.bridge}`, tcpPort);
+  const on = (node: string, iface: string) => ({ node, iface, label: `${node}-${iface}`, filter: tcpPort });
+  await ctx.captureAll([on(params.server, serverIface), on(where.clientHost, where.uplink), ...(where.bridge ? [on(where.clientHost, where.bridge)] : [])]);
 }
 
 /**
@@ -125,7 +124,7 @@ async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
   const going = goOnceForged(server, client, waits);
   await client.finish((waits.talkForS + waits.stallAfterS + 10) * 1000);
   // The server ends by itself lingerS after its connection ends; a stalled connection never ends, so it is stopped then.
-  await server.finish((waits.lingerS + 0.5) * 1000);
+  await server.finish((waits.lingerS + 0.5 * waits.slowdown) * 1000);
   await going;
   return { server: parseSummary('server', serverSummarySchema, server.summary()), client: parseSummary('client', clientSummarySchema, client.summary()) };
 }
@@ -136,10 +135,13 @@ async function readPath(params: Params, serverAddr: string, pcaps: StoppedCaptur
   const read = (file: string, filter: string) => reader.segments(file, filter);
   const [peerIp, peerPort] = (server.peer ?? ':').split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${params.port}`;
-  const atServer = await read(pcaps[0]!.file, connection);
-  const uplink = await read(pcaps[1]!.file, connection);
   const containerPort = client?.local?.split(':')[1];
-  const inner = pcaps[2] ? (containerPort ? await read(pcaps[2].file, `tcp and port ${containerPort} and port ${params.port}`) : []) : uplink;
+  const [atServer, uplink, docker0] = await Promise.all([
+    read(pcaps[0]!.file, connection),
+    read(pcaps[1]!.file, connection),
+    pcaps[2] && containerPort ? read(pcaps[2].file, `tcp and port ${containerPort} and port ${params.port}`) : [],
+  ]);
+  const inner = pcaps[2] ? docker0 : uplink;
   const serverEnd = `${serverAddr}.${params.port}`;
   const forged = server.forged!;
   const rsts = rstsAtServerAfterForged(atServer, forged, serverEnd);
@@ -155,21 +157,23 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
   async run(ctx, params) {
     const where = placement(ctx, params);
     const serverAddr = ctx.address(params.server);
-    await startCaptures(ctx, params, where);
-    const before = await ctx.conntrackCounters(where.clientHost, 'before');
+    const [, before] = await Promise.all([startCaptures(ctx, params, where), ctx.conntrackCounters(where.clientHost, 'before')]);
     const slowdown = Math.max(ctx.transport(params.server).slowdown ?? 1, ctx.transport(params.client).slowdown ?? 1);
     const waits = waitsOf(params, slowdown);
     const summaries = await talk(ctx, params, waits);
-    await ctx.snapshot(where.clientHost, 'conntrack-L-after', ['conntrack', '-L', '-p', 'tcp']);
-    const pcaps = await ctx.stopCaptures();
+    // Independent reads run at once: under variants at once each process start waits for a core.
+    const [, pcaps] = await Promise.all([ctx.snapshot(where.clientHost, 'conntrack-L-after', ['conntrack', '-L', '-p', 'tcp']), ctx.stopCaptures()]);
     const after = await ctx.conntrackCounters(where.clientHost, 'after');
 
     const server = summaries.server.ok ? summaries.server.value : null;
     const client = summaries.client.ok ? summaries.client.value : null;
-    const seen = server?.forged ? await readPath(params, serverAddr, pcaps, server, client) : null;
-    const rmem = await ctx.snapshot(params.client, 'tcp_rmem', ['cat', '/proc/sys/net/ipv4/tcp_rmem']);
+    const [seen, rmem, kernel] = await Promise.all([
+      server?.forged ? readPath(params, serverAddr, pcaps, server, client) : null,
+      ctx.snapshot(params.client, 'tcp_rmem', ['cat', '/proc/sys/net/ipv4/tcp_rmem']),
+      ctx.kernel(where.clientHost),
+    ]);
     return {
-      kernel: await ctx.kernel(where.clientHost),
+      kernel,
       clientTcpRmem: /^\d+\s+\d+\s+\d+\s*$/.test(rmem) ? rmem.trim().replace(/\s+/g, ' ') : null,
       clientPlacement: where.bridge ? `container ${params.client} behind ${where.clientHost}'s Docker NAT` : `directly on ${params.client}, no NAT`,
       trigger: { placement: params.forgePlacement, offset: params.forgeOffset, bytes: params.forgeBytes },
