@@ -99,3 +99,9 @@ test("the lab's waits scale with the nodes' slowdown, except the number of echoe
     echoesAfterForge: params.echoesAfterForge,
   });
 });
+
+test("a stall's reason says how often the server resent the held segment, when the capture shows it", (t) => {
+  const v = judge('drop-invalid', (e) => ({ ...e, clientHostPath: { ...e.clientHostPath!, mostRetriedHeldSegment: { times: 5, overMs: 1669 } } }));
+  t.is(v.verdict, 'REPRODUCED');
+  t.regex(v.reason, /one of them sent 5 times over 1669 ms: the server's retransmissions/);
+});

@@ -114,7 +114,9 @@ export function judgeOow(e: OowEvidence): Verdict {
   }
   const held = path.serverDataSegmentsNotForwardedToContainer?.length ?? 0;
   if (client.outcome === 'timeout') {
-    const dropped = held > 0 ? `; ${held} server segment(s) never reached the container` : '';
+    const retried = path.mostRetriedHeldSegment;
+    const resent = retried && retried.times > 1 ? ` (one of them sent ${retried.times} times over ${retried.overMs} ms: the server's retransmissions)` : '';
+    const dropped = held > 0 ? `; ${held} server segment(s) never reached the container${resent}` : '';
     const died = `no RST reached the server, but the connection died, the client timed out (${echoes})${dropped}`;
     return verdict('REPRODUCED', `stall, not reset: ${died}; ${forgedFate(path)} (${invalid})`, [
       'client.outcome',
