@@ -105,3 +105,12 @@ test("a stall's reason says how often the server resent the held segment, when t
   t.is(v.verdict, 'REPRODUCED');
   t.regex(v.reason, /one of them sent 5 times over 1669 ms: the server's retransmissions/);
 });
+
+test('a client timeout while every server segment reached the container is slow, not a stall: INCONCLUSIVE', (t) => {
+  const v = judge('be-liberal', (e) => ({
+    ...e,
+    client: e.client.ok ? { ok: true, value: { ...e.client.value, outcome: 'timeout', error: 'no echo within 1.5s' } } : e.client,
+  }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /every server data segment on the client host's uplink reached the container: slow, not stalled/);
+});

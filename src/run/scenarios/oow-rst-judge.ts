@@ -113,6 +113,11 @@ export function judgeOow(e: OowEvidence): Verdict {
     );
   }
   const held = path.serverDataSegmentsNotForwardedToContainer?.length ?? 0;
+  if (client.outcome === 'timeout' && path.serverDataSegmentsNotForwardedToContainer?.length === 0) {
+    // Every server segment reached the container: it was slow (a stall threshold too short for this machine), not held.
+    const why = `the client timed out (${echoes}), but every server data segment on the client host's uplink reached the container: slow, not stalled`;
+    return verdict('INCONCLUSIVE', why, ['client.outcome', 'clientHostPath.serverDataSegmentsNotForwardedToContainer']);
+  }
   if (client.outcome === 'timeout') {
     const retried = path.mostRetriedHeldSegment;
     const resent = retried && retried.times > 1 ? ` (one of them sent ${retried.times} times over ${retried.overMs} ms: the server's retransmissions)` : '';
