@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Client agent: connect to a TCP echo server and keep talking, one line per interval, and
-report how the connection ended from the client's own point of view: intact, reset or timeout."""
+report how the connection ended from the client's own point of view: intact, reset or timeout.
+
+With --echoes-after-go N the client ends, intact, as soon as N more lines have come back after
+SIGUSR1 (the run sends it once the server has forged its segment): the talk lasts as long as the
+evidence needs, and --duration only caps it when no signal comes."""
 import argparse
 import errno
+import signal
 import socket
 import time
 
@@ -14,17 +19,25 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--port", type=int, default=9000)
     ap.add_argument("--interval", type=float, default=0.2)
-    ap.add_argument("--duration", type=float, default=5.0, help="seconds to keep talking")
+    ap.add_argument("--duration", type=float, default=5.0, help="seconds to keep talking (at most, with --echoes-after-go)")
     ap.add_argument("--reply-timeout", type=float, default=3.0, help="seconds without an echo that count as a timeout")
     ap.add_argument("--connect-timeout", type=float, default=5.0)
+    ap.add_argument("--echoes-after-go", type=int, default=0, help="end intact after this many echoes following SIGUSR1 (0: talk for --duration)")
     args = ap.parse_args()
 
     stopping = stop_event()
+    go = {"t": None, "echoes": 0}
+
+    def on_go(signum, frame):
+        go["t"] = go["t"] or time.time()
+
+    signal.signal(signal.SIGUSR1, on_go)
     emit("ready", server=args.server, port=args.port)
 
     sent = echoed = 0
     outcome, error, local = None, None, None
     last_echo = None
+    longest_wait = None
     started = time.time()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.settimeout(args.connect_timeout)
@@ -36,11 +49,17 @@ def main():
         buffer = b""
         while time.time() - started < args.duration and not stopping.is_set():
             line = ("ping %d\n" % sent).encode()
+            went_at = time.time()
             sock.sendall(line)
             sent += 1
             _, buffer = read_line(sock, buffer, "server closed the connection")
             echoed += 1
             last_echo = time.time()
+            longest_wait = max(longest_wait or 0.0, last_echo - went_at)
+            if go["t"] is not None and went_at >= go["t"]:
+                go["echoes"] += 1
+                if args.echoes_after_go and go["echoes"] >= args.echoes_after_go:
+                    break
             time.sleep(args.interval)
         outcome = "intact"
     except socket.timeout:
@@ -58,7 +77,9 @@ def main():
     if stopping.is_set() and outcome == "intact":
         outcome = "stopped"
     emit("summary", outcome=outcome, error=error, local=local, sent=sent, echoed=echoed, lastEchoT=last_echo,
-         durationS=round(time.time() - started, 3))
+         durationS=round(time.time() - started, 3),
+         longestEchoWaitMs=round(longest_wait * 1000, 1) if longest_wait is not None else None,
+         goAfterS=round(go["t"] - started, 3) if go["t"] else None, echoesAfterGo=go["echoes"])
 
 
 if __name__ == "__main__":

@@ -74,6 +74,18 @@ export class ScenarioContext {
     return c;
   }
 
+  /** Start several captures at once (tcpdump takes a while to say it listens), kept in the order given. */
+  async captureAll(specs: Array<{ node: string; iface: string; label: string; filter?: string[] }>): Promise<Capture[]> {
+    const settled = await Promise.allSettled(
+      specs.map((s) => Capture.start(this.transport(s.node), s.iface, s.label, path.join(this.dir, 'pcap', `${s.label}.pcap`), s.filter ?? [])),
+    );
+    const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    this.captures.push(...started);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return started;
+  }
+
   /** Run a read-only command on a node and keep its output as a snapshot file. */
   async snapshot(node: string, label: string, argv: string[]): Promise<string> {
     const out = await this.transport(node).exec(argv, { check: false });
@@ -91,13 +103,14 @@ export class ScenarioContext {
     return (await this.transport(node).exec(['uname', '-r'])).stdout.trim();
   }
 
-  /** Stop every capture started so far, in the order they were started; files are local paths. */
+  /**
+   * Stop every capture started so far, all at once (each waits its own grace period for packets in flight); listed in
+   * the order they were started; files are local paths. A capture that failed to stop is left for cleanup() to kill.
+   */
   async stopCaptures(): Promise<StoppedCapture[]> {
-    const stopped: StoppedCapture[] = [];
-    while (this.captures.length > 0) {
-      stopped.push(await this.captures[0]!.stop());
-      this.captures.shift();
-    }
+    const running = this.captures.slice();
+    const stopped = await Promise.all(running.map((c) => c.stop()));
+    this.captures.splice(0, running.length);
     return stopped;
   }
 

@@ -1,8 +1,8 @@
 /** docker-1090: verdicts from evidence recorded in real runs on 6.18, and the judge's answer to broken evidence. */
 import test from 'ava';
-import { oowRstScenario } from '../../src/run/scenarios/oow-rst.js';
+import { oowRstScenario, waitsOf } from '../../src/run/scenarios/oow-rst.js';
 import type { OowEvidence } from '../../src/run/scenarios/oow-rst-judge.js';
-import { serverSummarySchema } from '../../src/run/scenarios/oow-rst-judge.js';
+import { MIN_DELIVERED_AFTER_FORGED, serverSummarySchema } from '../../src/run/scenarios/oow-rst-judge.js';
 import { parseSummary } from '../../src/run/summary.js';
 import { recorded } from './recorded.js';
 
@@ -78,4 +78,39 @@ test('"intact" without data delivered after the forged segment is not proof: INC
 test('agent and capture disagreeing about the RST is INCONCLUSIVE', (t) => {
   const v = judge('baseline', (e) => ({ ...e, rstAtServer: { ...e.rstAtServer, fromPcap: 0 } }));
   t.is(v.verdict, 'INCONCLUSIVE');
+});
+
+test('a talk that ends one server segment after the forged one is too short to say "survived": INCONCLUSIVE, not NOT_REPRODUCED', (t) => {
+  const v = judge('be-liberal', (e) => ({ ...e, clientHostPath: { ...e.clientHostPath!, serverDataDeliveredAfterForged: MIN_DELIVERED_AFTER_FORGED - 1 } }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /1 server data segments delivered after it \(2 needed\)/);
+  const enough = judge('be-liberal', (e) => ({ ...e, clientHostPath: { ...e.clientHostPath!, serverDataDeliveredAfterForged: MIN_DELIVERED_AFTER_FORGED } }));
+  t.is(enough.verdict, 'NOT_REPRODUCED');
+});
+
+test("the lab's waits scale with the nodes' slowdown, except the number of echoes", (t) => {
+  const w = waitsOf(params, 6);
+  t.deepEqual(w, {
+    slowdown: 6,
+    forgeAfterS: params.forgeAfterS * 6,
+    talkForS: params.talkForS * 6,
+    stallAfterS: params.stallAfterS * 6,
+    lingerS: params.lingerS * 6,
+    echoesAfterForge: params.echoesAfterForge,
+  });
+});
+
+test("a stall's reason says how often the server resent the held segment, when the capture shows it", (t) => {
+  const v = judge('drop-invalid', (e) => ({ ...e, clientHostPath: { ...e.clientHostPath!, mostRetriedHeldSegment: { times: 5, overMs: 1669 } } }));
+  t.is(v.verdict, 'REPRODUCED');
+  t.regex(v.reason, /one of them sent 5 times over 1669 ms: the server's retransmissions/);
+});
+
+test('a client timeout while every server segment reached the container is slow, not a stall: INCONCLUSIVE', (t) => {
+  const v = judge('be-liberal', (e) => ({
+    ...e,
+    client: e.client.ok ? { ok: true, value: { ...e.client.value, outcome: 'timeout', error: 'no echo within 1.5s' } } : e.client,
+  }));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /every server data segment on the client host's uplink reached the container: slow, not stalled/);
 });

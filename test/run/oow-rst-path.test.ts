@@ -64,3 +64,13 @@ test('a truncated capture is a problem, not an empty list', async (t) => {
   const missing = await readSegments(path.join(dir, 'absent.pcap'), 'tcp');
   t.false(missing.ok);
 });
+
+test('drop-invalid capture: the server retransmits its held segment at its retransmission timeout, and none reaches the container', async (t) => {
+  const { path: p, rsts } = await analyse('drop-invalid');
+  t.deepEqual(rsts, []);
+  t.true(p.forgedForwardedToContainer);
+  const retried = p.mostRetriedHeldSegment!;
+  t.true(retried.times >= 3, `held ${retried.times} times`);
+  // Each retransmission waits at least the minimum retransmission timeout, 200 ms.
+  t.true(retried.overMs >= 200 * (retried.times - 1), `${retried.times} sends over ${retried.overMs} ms`);
+});

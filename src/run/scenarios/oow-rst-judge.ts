@@ -23,6 +23,10 @@ export const clientSummarySchema = z.object({
   echoed: z.number().int(),
   error: z.string().nullable(),
   local: z.string().nullable(),
+  /** The longest the client waited for an echo it got: how close a healthy connection came to the stall threshold. */
+  longestEchoWaitMs: z.number().nullable().optional(),
+  /** Echoes of lines sent after the run told the client the forged segment had left the server. */
+  echoesAfterGo: z.number().int().optional(),
 });
 
 export type ServerSummary = z.output<typeof serverSummarySchema>;
@@ -37,6 +41,8 @@ export interface OowEvidence {
   clientTcpRmem?: string | null;
   clientPlacement: string;
   trigger: { placement: 'ahead' | 'behind'; offset: number; bytes: number };
+  /** The waits this run used (the lab's, scaled by the nodes' slowdown); absent in runs recorded before they were reported. */
+  waits?: { slowdown: number; forgeAfterS: number; talkForS: number; stallAfterS: number; lingerS: number; echoesAfterForge: number };
   server: Parsed<ServerSummary>;
   client: Parsed<ClientSummary>;
   /** Problems reading the captures; any one makes the run INCONCLUSIVE. */
@@ -69,6 +75,13 @@ export function rstMechanism(path: ClientHostPath): string {
   return `${forgedFate(path)}, and moved conntrack's window; the RST answered a later, legitimate server segment${lost} the client host's own stack answered`;
 }
 
+/**
+ * Server data segments that must reach the client after the forged one before "the connection survived" holds. Every
+ * failure seen shows on the first server segment after the forged one (the RST answers it, or it is dropped); a second
+ * one shows the first was not a lone survivor. A run that ends sooner is INCONCLUSIVE, however short its waits.
+ */
+export const MIN_DELIVERED_AFTER_FORGED = 2;
+
 export function judgeOow(e: OowEvidence): Verdict {
   if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
   if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
@@ -100,8 +113,15 @@ export function judgeOow(e: OowEvidence): Verdict {
     );
   }
   const held = path.serverDataSegmentsNotForwardedToContainer?.length ?? 0;
+  if (client.outcome === 'timeout' && path.serverDataSegmentsNotForwardedToContainer?.length === 0) {
+    // Every server segment reached the container: it was slow (a stall threshold too short for this machine), not held.
+    const why = `the client timed out (${echoes}), but every server data segment on the client host's uplink reached the container: slow, not stalled`;
+    return verdict('INCONCLUSIVE', why, ['client.outcome', 'clientHostPath.serverDataSegmentsNotForwardedToContainer']);
+  }
   if (client.outcome === 'timeout') {
-    const dropped = held > 0 ? `; ${held} server segment(s) never reached the container` : '';
+    const retried = path.mostRetriedHeldSegment;
+    const resent = retried && retried.times > 1 ? ` (one of them sent ${retried.times} times over ${retried.overMs} ms: the server's retransmissions)` : '';
+    const dropped = held > 0 ? `; ${held} server segment(s) never reached the container${resent}` : '';
     const died = `no RST reached the server, but the connection died, the client timed out (${echoes})${dropped}`;
     return verdict('REPRODUCED', `stall, not reset: ${died}; ${forgedFate(path)} (${invalid})`, [
       'client.outcome',
@@ -115,9 +135,9 @@ export function judgeOow(e: OowEvidence): Verdict {
     const why = `no RST from the client host reached the server, but the client's connection ended as ${ended}`;
     return verdict('INCONCLUSIVE', why, ['rstAtServer', 'client.outcome']);
   }
-  const flowed = client.echoed === client.sent && (server.bytesEchoedAfterForge ?? 0) > 0 && path.serverDataDeliveredAfterForged > 0;
+  const flowed = client.echoed === client.sent && (server.bytesEchoedAfterForge ?? 0) > 0 && path.serverDataDeliveredAfterForged >= MIN_DELIVERED_AFTER_FORGED;
   if (!flowed) {
-    const delivered = `${path.serverDataDeliveredAfterForged} server data segments delivered after it`;
+    const delivered = `${path.serverDataDeliveredAfterForged} server data segments delivered after it (${MIN_DELIVERED_AFTER_FORGED} needed)`;
     const seen = `${echoes}, ${server.bytesEchoedAfterForge ?? 0} bytes echoed and ${delivered}`;
     return verdict('INCONCLUSIVE', `no RST, but no proof the connection carried data after the forged segment (${seen})`, [
       'client',

@@ -30,6 +30,12 @@ export interface ClientHostPath {
   clientAnswerToForged: { line: string; duplicateAck: boolean; dsackOfForged: boolean } | null;
   serverDataSegmentsOnUplink: number;
   serverDataSegmentsNotForwardedToContainer: string[] | null;
+  /**
+   * The server data segment held back most often: sent, then retransmitted at the server's retransmission timeout
+   * (200 ms minimum, doubling), and never forwarded. How many times and over how long says how sure a stall is.
+   * Absent in runs recorded before it was reported.
+   */
+  mostRetriedHeldSegment?: { times: number; overMs: number } | null;
   /** Server data segments after the forged one that reached the client: the connection carried traffic. */
   serverDataDeliveredAfterForged: number;
   firstRstFromClientHost: string | null;
@@ -63,12 +69,20 @@ export function clientHostPath(input: PathInput): ClientHostPath {
     clientAnswerToForged: answer ? describeAnswer(answer, ackBefore, forged) : null,
     serverDataSegmentsOnUplink: dataAtUplink.length,
     serverDataSegmentsNotForwardedToContainer: natBetween ? dataAtUplink.filter((s) => !reachedClient(s)).map((s) => s.line) : null,
+    mostRetriedHeldSegment: natBetween ? mostRetried(dataAtUplink.filter((s) => !reachedClient(s))) : null,
     serverDataDeliveredAfterForged: afterForged.filter((s) => fromServer(s) && hasPayload(s) && !isForged(s)).length,
     firstRstFromClientHost: firstRst?.line ?? null,
     rstAnsweredSegment: trigger
       ? { line: trigger.line, isForgedSegment: isForged(trigger), forwardedToContainer: natBetween ? reachedClient(trigger) : null }
       : null,
   };
+}
+
+function mostRetried(held: TcpSegment[]): { times: number; overMs: number } | null {
+  const bySeq = new Map<string, TcpSegment[]>();
+  for (const s of held) bySeq.set(`${s.seq}:${s.end}`, [...(bySeq.get(`${s.seq}:${s.end}`) ?? []), s]);
+  const most = [...bySeq.values()].sort((a, b) => b.length - a.length)[0];
+  return most ? { times: most.length, overMs: Math.round((most.at(-1)!.t - most[0]!.t) * 1000) } : null;
 }
 
 /** A duplicate ACK repeats the client's last ack without data; a D-SACK block (RFC 2883) names the forged bytes as already received. */

@@ -11,6 +11,7 @@ import type { ScenarioContext, StoppedCapture } from '../context.js';
 import { invalidCounters } from '../conntrack.js';
 import { CaptureReader } from '../pcap.js';
 import { parseSummary } from '../summary.js';
+import type { AgentRun } from '../agent.js';
 import { clientHostPath, rstsAtServerAfterForged } from './oow-rst-path.js';
 import { clientSummarySchema, judgeOow, serverSummarySchema, type OowEvidence, type ServerSummary, type ClientSummary } from './oow-rst-judge.js';
 
@@ -26,8 +27,17 @@ const paramsSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(100000),
   forgeBytes: z.number().int().min(1).max(1400).default(10),
-  forgeAfterS: z.number().min(0).max(30).default(1),
-  talkForS: z.number().min(1).max(120).default(5),
+  forgeAfterS: z.number().min(0).max(30).default(0.3).describe('seconds after the handshake to forge'),
+  talkForS: z.number().min(1).max(120).default(5).describe('seconds the client talks at most; it ends sooner once echoesAfterForge are back'),
+  echoesAfterForge: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(3)
+    .describe('lines the client gets back after the forged segment before it ends intact (0: talk for talkForS)'),
+  stallAfterS: z.number().min(0.5).max(60).default(1.5).describe('seconds without an echo that count as a stall'),
+  lingerS: z.number().min(0).max(10).default(0.3).describe("seconds the server keeps watching for a RST after the connection (or the client's talk) ended"),
   intervalS: z.number().min(0.01).max(5).default(0.2),
 });
 
@@ -49,12 +59,38 @@ function placement(ctx: ScenarioContext, params: Params): Placement {
 async function startCaptures(ctx: ScenarioContext, params: Params, where: Placement): Promise<void> {
   const tcpPort = ['tcp', 'port', String(params.port)];
   const serverIface = ctx.node(params.server).interfaces[0]!.name;
-  await ctx.capture(params.server, serverIface, `${params.server}-${serverIface}`, tcpPort);
-  await ctx.capture(where.clientHost, where.uplink, `${where.clientHost}-${where.uplink}`, tcpPort);
-  if (where.bridge) await ctx.capture(where.clientHost, where.bridge, `${where.clientHost}-${where.bridge}`, tcpPort);
+  const on = (node: string, iface: string) => ({ node, iface, label: `${node}-${iface}`, filter: tcpPort });
+  await ctx.captureAll([on(params.server, serverIface), on(where.clientHost, where.uplink), ...(where.bridge ? [on(where.clientHost, where.bridge)] : [])]);
 }
 
-async function talk(ctx: ScenarioContext, params: Params) {
+/**
+ * The lab's waits, scaled by how much slower programs run on the nodes (a guest under software emulation,
+ * Transport.slowdown): the kernel's timers do not slow down there, the agents' loops do.
+ */
+export function waitsOf(params: Params, slowdown: number) {
+  return {
+    slowdown,
+    forgeAfterS: params.forgeAfterS * slowdown,
+    talkForS: params.talkForS * slowdown,
+    stallAfterS: params.stallAfterS * slowdown,
+    lingerS: params.lingerS * slowdown,
+    echoesAfterForge: params.echoesAfterForge,
+  };
+}
+
+export type Waits = ReturnType<typeof waitsOf>;
+
+/** Tell the client the forged segment has left the server, so it counts its last echoes from now; nothing to do if it never leaves. */
+async function goOnceForged(server: AgentRun, client: AgentRun, waits: Waits): Promise<void> {
+  try {
+    await server.waitFor('forged', (waits.talkForS + 5) * 1000);
+  } catch {
+    return; // the server ended or never forged: the client talks for talkForS and the judge says what is missing
+  }
+  if (client.running) client.go();
+}
+
+async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
   const server = await ctx.startAgent(params.server, 'server', 'oow_server.py', [
     '--port',
     String(params.port),
@@ -65,9 +101,11 @@ async function talk(ctx: ScenarioContext, params: Params) {
     '--payload-bytes',
     String(params.forgeBytes),
     '--forge-after',
-    String(params.forgeAfterS),
+    String(waits.forgeAfterS),
+    '--linger',
+    String(waits.lingerS),
     '--duration',
-    String(params.talkForS + 20),
+    String(waits.talkForS + waits.stallAfterS + 20),
   ]);
   const client = await ctx.startAgent(params.client, 'client', 'tcp_client.py', [
     '--server',
@@ -77,10 +115,17 @@ async function talk(ctx: ScenarioContext, params: Params) {
     '--interval',
     String(params.intervalS),
     '--duration',
-    String(params.talkForS),
+    String(waits.talkForS),
+    '--reply-timeout',
+    String(waits.stallAfterS),
+    '--echoes-after-go',
+    String(waits.echoesAfterForge),
   ]);
-  await client.finish((params.talkForS + 10) * 1000);
-  await server.finish(5000);
+  const going = goOnceForged(server, client, waits);
+  await client.finish((waits.talkForS + waits.stallAfterS + 10) * 1000);
+  // The server ends by itself lingerS after its connection ends; a stalled connection never ends, so it is stopped then.
+  await server.finish((waits.lingerS + 0.5 * waits.slowdown) * 1000);
+  await going;
   return { server: parseSummary('server', serverSummarySchema, server.summary()), client: parseSummary('client', clientSummarySchema, client.summary()) };
 }
 
@@ -90,10 +135,13 @@ async function readPath(params: Params, serverAddr: string, pcaps: StoppedCaptur
   const read = (file: string, filter: string) => reader.segments(file, filter);
   const [peerIp, peerPort] = (server.peer ?? ':').split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${params.port}`;
-  const atServer = await read(pcaps[0]!.file, connection);
-  const uplink = await read(pcaps[1]!.file, connection);
   const containerPort = client?.local?.split(':')[1];
-  const inner = pcaps[2] ? (containerPort ? await read(pcaps[2].file, `tcp and port ${containerPort} and port ${params.port}`) : []) : uplink;
+  const [atServer, uplink, docker0] = await Promise.all([
+    read(pcaps[0]!.file, connection),
+    read(pcaps[1]!.file, connection),
+    pcaps[2] && containerPort ? read(pcaps[2].file, `tcp and port ${containerPort} and port ${params.port}`) : [],
+  ]);
+  const inner = pcaps[2] ? docker0 : uplink;
   const serverEnd = `${serverAddr}.${params.port}`;
   const forged = server.forged!;
   const rsts = rstsAtServerAfterForged(atServer, forged, serverEnd);
@@ -109,22 +157,27 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
   async run(ctx, params) {
     const where = placement(ctx, params);
     const serverAddr = ctx.address(params.server);
-    await startCaptures(ctx, params, where);
-    const before = await ctx.conntrackCounters(where.clientHost, 'before');
-    const summaries = await talk(ctx, params);
-    await ctx.snapshot(where.clientHost, 'conntrack-L-after', ['conntrack', '-L', '-p', 'tcp']);
-    const pcaps = await ctx.stopCaptures();
+    const [, before] = await Promise.all([startCaptures(ctx, params, where), ctx.conntrackCounters(where.clientHost, 'before')]);
+    const slowdown = Math.max(ctx.transport(params.server).slowdown ?? 1, ctx.transport(params.client).slowdown ?? 1);
+    const waits = waitsOf(params, slowdown);
+    const summaries = await talk(ctx, params, waits);
+    // Independent reads run at once: under variants at once each process start waits for a core.
+    const [, pcaps] = await Promise.all([ctx.snapshot(where.clientHost, 'conntrack-L-after', ['conntrack', '-L', '-p', 'tcp']), ctx.stopCaptures()]);
     const after = await ctx.conntrackCounters(where.clientHost, 'after');
 
     const server = summaries.server.ok ? summaries.server.value : null;
     const client = summaries.client.ok ? summaries.client.value : null;
-    const seen = server?.forged ? await readPath(params, serverAddr, pcaps, server, client) : null;
-    const rmem = await ctx.snapshot(params.client, 'tcp_rmem', ['cat', '/proc/sys/net/ipv4/tcp_rmem']);
+    const [seen, rmem, kernel] = await Promise.all([
+      server?.forged ? readPath(params, serverAddr, pcaps, server, client) : null,
+      ctx.snapshot(params.client, 'tcp_rmem', ['cat', '/proc/sys/net/ipv4/tcp_rmem']),
+      ctx.kernel(where.clientHost),
+    ]);
     return {
-      kernel: await ctx.kernel(where.clientHost),
+      kernel,
       clientTcpRmem: /^\d+\s+\d+\s+\d+\s*$/.test(rmem) ? rmem.trim().replace(/\s+/g, ' ') : null,
       clientPlacement: where.bridge ? `container ${params.client} behind ${where.clientHost}'s Docker NAT` : `directly on ${params.client}, no NAT`,
       trigger: { placement: params.forgePlacement, offset: params.forgeOffset, bytes: params.forgeBytes },
+      waits,
       server: summaries.server,
       client: summaries.client,
       captureProblems: seen?.problems ?? [],
