@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { LabError } from '../../errors.js';
 import { templatesDir } from '../../paths.js';
 import { localRunner, type Runner } from '../../transport/runner.js';
 import type { PlannedCommand, PlannedStep } from './plan.js';
@@ -68,7 +69,13 @@ export async function applyCommands(commands: PlannedCommand[], runner: Runner =
       parallel: PARALLEL,
       namespaces: [...namespaces.values()].map((w) => ({ name: w.name, ip: w.ip.length ? `${w.ip.join('\n')}\n` : '', sysctls: w.sysctls })),
     };
-    await run(['python3', '-I', '-S', '-c', helperSource()], { input: JSON.stringify(request), timeoutMs: 300_000 });
+    const out = await runner.run(['python3', '-I', '-S', '-c', helperSource()], { input: JSON.stringify(request), timeoutMs: 300_000, check: false });
+    // Its argv is the whole script: say what failed in the lab's words instead of echoing it.
+    if (out.exitCode !== 0)
+      throw new LabError(`configuring the lab's namespaces failed (exit ${out.exitCode})`, {
+        details: out.stderr.trim().split('\n').filter(Boolean).slice(-8),
+        kind: 'failure',
+      });
   }
   for (const c of others) {
     progress(c.argv.slice(0, 6).join(' '));
