@@ -8,9 +8,10 @@
  *      `ip -batch -` there with that namespace's remaining ip lines in plan order (lo, bridges, ports,
  *      addresses, routes: they only depend on their own namespace once every link exists), a few at once;
  *      when a namespace's batch is done it writes that namespace's sysctls to /proc/sys itself.
- *      Measured: `ip -n` costs ~3 ms more a process than ip started inside the namespace (it unshares the
- *      mount namespace and remounts /sys), a process started from node ~5 ms more than from python,
- *      and a sysctl through `ip netns exec` ~8 ms where a write to /proc/sys costs microseconds;
+ *      Measured here, 200 namespaces one after another: `ip -n X` 7.5 ms a process where ip started inside
+ *      the namespace takes 4.5 ms (`ip -n` unshares the mount namespace and remounts /sys); a process
+ *      started from node 6 to 13 ms; a sysctl through `ip netns exec` 4.5 ms where a write to /proc/sys
+ *      takes microseconds. Applying a 200-node star took 5.1-5.9 s as 200 `ip -n` from node, 1.7-2.4 s so;
  *   3. the rest (iptables-restore, tc), one at a time, in plan order.
  */
 import fs from 'node:fs';
