@@ -47,3 +47,19 @@ testUnless(cannotRunHere(), 'a sysctl the kernel does not have fails the build a
     await removeNamespaces([ns]);
   }
 });
+
+testUnless(cannotRunHere(), 'a plain line that the kernel refuses names the namespace, the line and the reason', async (t) => {
+  const ns = 'lab.apply-real-bad+t.n2';
+  try {
+    const error = await t.throwsAsync(
+      applyCommands([
+        { argv: ['ip', 'netns', 'add', ns] },
+        { argv: ['ip', '-n', ns, 'link', 'set', 'lo', 'up'] },
+        { argv: ['ip', '-n', ns, 'route', 'add', 'default', 'via', '10.1.2.3', 'dev', 'lo'] },
+      ]),
+    );
+    t.regex((error as LabError).details.join('\n'), /lab\.apply-real-bad\+t\.n2: "route add default via 10\.1\.2\.3 dev lo": RTNETLINK answers: /);
+  } finally {
+    await removeNamespaces([ns]);
+  }
+});
