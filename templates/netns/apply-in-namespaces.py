@@ -57,12 +57,13 @@ def parse(line):
     create = NLM_F_CREATE | NLM_F_EXCL
     if len(w) == 5 and w[:2] == ["addr", "add"] and w[3] == "dev" and prefixed(w[2]):
         addr, plen = prefixed(w[2])
-        return RTM_NEWADDR, create, w[4], lambda i: struct.pack("=BBBBi", socket.AF_INET, plen, 0, RT_SCOPE_UNIVERSE, i) + attr(IFA_LOCAL, addr) + attr(IFA_ADDRESS, addr)
+        local = attr(IFA_LOCAL, addr) + attr(IFA_ADDRESS, addr)
+        return RTM_NEWADDR, create, w[4], lambda i: struct.pack("=BBBBi", socket.AF_INET, plen, 0, RT_SCOPE_UNIVERSE, i) + local
     if len(w) == 7 and w[:2] == ["route", "add"] and w[3] == "via" and w[5] == "dev" and ipv4(w[4]) and (w[2] == "default" or prefixed(w[2])):
         dst, plen = (b"", 0) if w[2] == "default" else prefixed(w[2])
         head = struct.pack("=BBBBBBBBI", socket.AF_INET, plen, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
-        gateway = ipv4(w[4])
-        return RTM_NEWROUTE, create, w[6], lambda i: head + (attr(RTA_DST, dst) if plen else b"") + attr(RTA_GATEWAY, gateway) + attr(RTA_OIF, struct.pack("=i", i))
+        head += (attr(RTA_DST, dst) if plen else b"") + attr(RTA_GATEWAY, ipv4(w[4]))
+        return RTM_NEWROUTE, create, w[6], lambda i: head + attr(RTA_OIF, struct.pack("=i", i))
     return None
 
 
