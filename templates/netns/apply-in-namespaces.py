@@ -35,10 +35,11 @@ RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, IFF_UP = 254, 3, 0, 
 
 
 def ipv4(text):
-    parts = text.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
+    """Four bytes as ip(8) reads a dotted quad (inet_pton: no octal, no short forms), None for anything else."""
+    try:
+        return socket.inet_pton(socket.AF_INET, text)
+    except OSError:
         return None
-    return socket.inet_aton(text)
 
 
 def prefixed(text):
