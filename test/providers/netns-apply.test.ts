@@ -4,7 +4,7 @@ import { planLab } from '../../src/providers/netns/plan.js';
 import { applySteps } from '../../src/providers/netns/apply.js';
 import { localRunner, type Runner } from '../../src/transport/runner.js';
 
-test('a plan runs as one root batch, one batch per namespace, one sysctl batch, then the rest', async (t) => {
+test('a plan runs as one root batch, one process that configures every namespace, then the rest', async (t) => {
   const lab = loadLab('docker-1090', 'golden');
   const plan = planLab(lab);
   const calls: Array<{ argv: string[]; input?: string }> = [];
@@ -32,13 +32,15 @@ test('a plan runs as one root batch, one batch per namespace, one sysctl batch, 
     lab.links.length + 1,
     'every veth pair, the container port included',
   );
-  const perNamespace = rest.filter((c) => c.argv[1] === '-n');
-  t.deepEqual(perNamespace.map((c) => c.argv[2]).sort(), [...plan.namespaces].sort(), 'one ip -batch per namespace');
-  const client = perNamespace.find((c) => c.argv[2] === 'lab.docker-1090+golden.client')!.input!.split('\n');
+  const [helper, ...after] = rest;
+  t.deepEqual(helper!.argv.slice(0, 4), ['python3', '-I', '-S', '-c'], 'one process enters every namespace');
+  const request = JSON.parse(helper!.input!) as { namespaces: Array<{ name: string; ip: string; sysctls: Array<[string, string]> }> };
+  t.deepEqual(request.namespaces.map((n) => n.name).sort(), [...plan.namespaces].sort(), 'one ip batch per namespace');
+  const client = request.namespaces.find((n) => n.name === 'lab.docker-1090+golden.client')!.ip.split('\n');
   t.true(client.indexOf('link add docker0 type bridge') < client.indexOf('link set vc-app master docker0'), 'plan order kept inside a namespace');
-  const sysctl = rest.filter((c) => c.argv.join(' ') === 'ip -batch -');
-  t.is(sysctl.length, 1);
-  t.regex(sysctl[0]!.input!, /^netns exec lab\.docker-1090\+golden\.router sysctl -qw net\.ipv4\.ip_forward=1/m);
-  t.true(rest.at(-1)!.argv.includes('iptables-restore'), 'firewall rules last');
-  t.is(calls.length, 1 + plan.namespaces.length + 1 + rest.filter((c) => c.argv.includes('iptables-restore')).length);
+  const router = request.namespaces.find((n) => n.name === 'lab.docker-1090+golden.router')!;
+  t.deepEqual(router.sysctls[0], ['net.ipv4.ip_forward', '1'], "a namespace's sysctls go with it, not through sysctl processes");
+  t.false(after.some((c) => c.argv.includes('sysctl')));
+  t.true(after.length > 0 && after.every((c) => c.argv.includes('iptables-restore') || c.argv.includes('tc')), 'firewall rules and qdiscs last');
+  t.is(calls.length, 2 + after.length);
 });
