@@ -1,9 +1,7 @@
 /** A Runner whose commands run inside a kernel's QEMU guest, over the exec channel. */
 import type { Runner } from '../transport/runner.js';
+import { SOFTWARE_EMULATION_SLOWDOWN } from '../transport/types.js';
 import type { GuestChannel } from './channel.js';
-
-/** Python starts about 28x slower under TCG (FIELD-NOTES); agents and tcpdump get 6x their usual time to say they are ready. */
-export const GUEST_SLOWDOWN = 6;
 
 export function guestRunner(channel: GuestChannel): Runner {
   return {
@@ -18,6 +16,6 @@ export function guestRunner(channel: GuestChannel): Runner {
       return code ?? 1;
     },
     rootless: false,
-    slowdown: GUEST_SLOWDOWN,
+    slowdown: SOFTWARE_EMULATION_SLOWDOWN,
   };
 }

@@ -19,6 +19,10 @@ export class ContainerTransport implements Transport {
     return `/tmp/lab/${this.node}`;
   }
 
+  get slowdown(): number | undefined {
+    return this.host.slowdown;
+  }
+
   exec(argv: readonly string[], options: RunOptions = {}) {
     return this.host.exec(['docker', 'exec', ...(options.input !== undefined ? ['-i'] : []), this.container, ...argv], options);
   }

@@ -16,6 +16,8 @@ import { shellQuote } from './quote.js';
 
 export interface SshTarget {
   node: string;
+  /** See Transport.slowdown: a VM under software emulation. */
+  slowdown?: number;
   host: string;
   port?: number;
   username: string;
@@ -52,6 +54,10 @@ export class SshTransport implements Transport {
 
   get workDir(): string {
     return this.target.workDir;
+  }
+
+  get slowdown(): number | undefined {
+    return this.target.slowdown;
   }
 
   private command(argv: readonly string[]): string {

@@ -6,6 +6,9 @@ import type { CommandResult, LongProcess, RunOptions } from './process.js';
 
 export type { CommandResult, LongProcess, RunOptions };
 
+/** Under QEMU software emulation (a kernel guest, a Vagrant VM on TCG) Python starts about 28x slower; waits for a start get 6x. */
+export const SOFTWARE_EMULATION_SLOWDOWN = 6;
+
 export interface Transport {
   readonly node: string;
   /** A folder on the node for agents and artifacts of this lab. */

@@ -43,3 +43,9 @@ test('putInto stages the files on the host and copies them with one docker cp; t
     'exec docker cp /tmp/lab/client/container-files/app/batch-2/. lab-app:/tmp/lab/app/agents',
   ]);
 });
+
+test("a container is as slow as the VM it runs in: waits scale by the host's slowdown", (t) => {
+  const { host } = recordingHost();
+  t.is(new ContainerTransport('app', host, 'lab-app').slowdown, undefined);
+  t.is(new ContainerTransport('app', { ...host, slowdown: 6 } as Transport, 'lab-app').slowdown, 6);
+});

@@ -13,7 +13,7 @@ import { leftByEarlierRun } from '../leftovers.js';
 import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
 import { ContainerTransport } from '../../transport/container.js';
 import { SshTransport } from '../../transport/ssh.js';
-import type { Transport } from '../../transport/types.js';
+import { SOFTWARE_EMULATION_SLOWDOWN, type Transport } from '../../transport/types.js';
 import type { Step } from '../../ui/steps.js';
 import type { DownResult, Provider } from '../types.js';
 import { parseSshConfig, parseStatus, vagrant, type SshConfig, type VagrantPlace } from './cli.js';
@@ -63,6 +63,8 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
     const pinned = res.hostKeys?.[node];
     t = new SshTransport({
       node,
+      // lab up renders libvirt's "qemu" driver (software emulation); VirtualBox runs guests on the CPU.
+      slowdown: res.vmProvider === 'virtualbox' ? undefined : SOFTWARE_EMULATION_SLOWDOWN,
       host: ssh.host,
       port: ssh.port,
       username: ssh.user,
