@@ -18,6 +18,14 @@ export interface StoppedCapture {
   droppedByKernel: number | null;
 }
 
+export interface CaptureSpec {
+  node: string;
+  iface: string;
+  filter?: string[];
+  /** The capture's name and file name; `<node>-<iface>` when not given. */
+  label?: string;
+}
+
 export class ScenarioContext {
   private readonly agents: AgentRun[] = [];
   private readonly captures: Capture[] = [];
@@ -69,15 +77,17 @@ export class ScenarioContext {
   }
 
   async capture(node: string, iface: string, label: string, filter: string[] = []): Promise<Capture> {
-    const c = await Capture.start(this.transport(node), iface, label, path.join(this.dir, 'pcap', `${label}.pcap`), filter);
-    this.captures.push(c);
-    return c;
+    const [c] = await this.captureAll([{ node, iface, label, filter }]);
+    return c!;
   }
 
   /** Start several captures at once (tcpdump takes a while to say it listens), kept in the order given. */
-  async captureAll(specs: Array<{ node: string; iface: string; label: string; filter?: string[] }>): Promise<Capture[]> {
+  async captureAll(specs: CaptureSpec[]): Promise<Capture[]> {
     const settled = await Promise.allSettled(
-      specs.map((s) => Capture.start(this.transport(s.node), s.iface, s.label, path.join(this.dir, 'pcap', `${s.label}.pcap`), s.filter ?? [])),
+      specs.map((s) => {
+        const label = s.label ?? `${s.node}-${s.iface}`;
+        return Capture.start(this.transport(s.node), s.iface, label, path.join(this.dir, 'pcap', `${label}.pcap`), s.filter ?? []);
+      }),
     );
     const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     this.captures.push(...started);

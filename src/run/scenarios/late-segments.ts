@@ -52,9 +52,11 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
     const serverIface = ctx.node(params.server).interfaces[0]!.name;
     const uplink = host.interfaces[0]!.name;
     const interesting = [`tcp port ${params.port} and (${INJECTED} or tcp[tcpflags] & (tcp-rst|tcp-syn|tcp-fin) != 0)`];
-    await ctx.capture(params.server, serverIface, `${params.server}-${serverIface}`, interesting);
-    await ctx.capture(host.name, uplink, `${host.name}-${uplink}`, interesting);
-    await ctx.capture(host.name, host.docker!.bridge, `${host.name}-${host.docker!.bridge}`, interesting);
+    await ctx.captureAll([
+      { node: params.server, iface: serverIface, filter: interesting },
+      { node: host.name, iface: uplink, filter: interesting },
+      { node: host.name, iface: host.docker!.bridge, filter: interesting },
+    ]);
     const before = await ctx.conntrackCounters(host.name, 'before');
     const summaries = await download(ctx, params);
     const pcaps = await ctx.stopCaptures();

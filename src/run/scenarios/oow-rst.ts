@@ -59,7 +59,7 @@ function placement(ctx: ScenarioContext, params: Params): Placement {
 async function startCaptures(ctx: ScenarioContext, params: Params, where: Placement): Promise<void> {
   const tcpPort = ['tcp', 'port', String(params.port)];
   const serverIface = ctx.node(params.server).interfaces[0]!.name;
-  const on = (node: string, iface: string) => ({ node, iface, label: `${node}-${iface}`, filter: tcpPort });
+  const on = (node: string, iface: string) => ({ node, iface, filter: tcpPort });
   await ctx.captureAll([on(params.server, serverIface), on(where.clientHost, where.uplink), ...(where.bridge ? [on(where.clientHost, where.bridge)] : [])]);
 }
 
