@@ -28,23 +28,23 @@ function commandsFor(name: string | undefined): Promise<object[]> {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  try {
+    await dispatch(process.argv.slice(2));
+  } finally {
+    closeProviders();
+  }
+}
+
+async function dispatch(args: string[]): Promise<void> {
   const name = args[0];
   if (name !== undefined && Object.hasOwn(commandModules, name)) {
     // A well-formed line is read without yargs (see quick-args.ts); anything else goes to yargs below.
     const module = (await commandModules[name]!()) as CommandModule;
     const argv = quickArgs(module, args);
-    if (argv) {
-      try {
-        return await module.handler(argv);
-      } finally {
-        closeProviders();
-      }
-    }
+    if (argv) return module.handler(argv);
   }
   const { default: yargs } = await import('yargs');
-  const { hideBin } = await import('yargs/helpers');
-  let cli = yargs(hideBin(process.argv))
+  let cli = yargs(args)
     .scriptName('lab')
     .usage('$0 <command> [options]\n\nTurn a container-networking bug report into a lab with an honest verdict.')
     .parserConfiguration({ 'populate--': true })
@@ -55,12 +55,8 @@ async function main(): Promise<void> {
     .fail((message, error) => {
       throw error ?? new LabError(message, { hint: 'lab --help' });
     });
-  for (const c of await commandsFor(hideBin(process.argv)[0])) cli = cli.command(c as never);
-  try {
-    await cli.parseAsync();
-  } finally {
-    closeProviders();
-  }
+  for (const c of await commandsFor(name)) cli = cli.command(c as never);
+  await cli.parseAsync();
 }
 
 /**
