@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-import '../dist/src/cli.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCli } from '../dist/src/bundle-entry.js';
+
+await startCli(path.dirname(path.dirname(fileURLToPath(import.meta.url))));

@@ -1,7 +1,7 @@
 /** Writes schema/lab.schema.json from the zod schema, for editors (yaml-language-server). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { labFileSchema } from '../src/lab/schema.js';
 import { packageRoot } from '../src/paths.js';
 

@@ -1,4 +1,5 @@
 /** The command line: an explicit list of commands and the one place errors are printed. */
+import { createRequire } from 'node:module';
 import { EXIT, LabError, formatError } from './errors.js';
 import { closeProviders } from './providers/opened.js';
 import { quickArgs, type CommandModule } from './quick-args.js';
@@ -43,7 +44,8 @@ async function dispatch(args: string[]): Promise<void> {
     const argv = quickArgs(module, args);
     if (argv) return module.handler(argv);
   }
-  const { default: yargs } = await import('yargs');
+  // Through require: the bundle bin/lab.js runs is a script, which has no import() of its own (src/bundle-entry.ts).
+  const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
   let cli = yargs(args)
     .scriptName('lab')
     .usage('$0 <command> [options]\n\nTurn a container-networking bug report into a lab with an honest verdict.')

@@ -21,7 +21,8 @@ const LAYERS: Array<{ layer: number; paths: string[] }> = [
   { layer: 6, paths: ['src/report'] },
   { layer: 7, paths: ['src/ui', 'src/lifecycle.ts', 'src/labs.ts', 'src/exercises'] },
   { layer: 8, paths: ['src/commands'] },
-  { layer: 9, paths: ['src/cli.ts', 'src/quick-args.ts'] },
+  // bundle-entry.ts starts the CLI (bin/lab.js): the bundle of it, or its modules.
+  { layer: 9, paths: ['src/cli.ts', 'src/quick-args.ts', 'src/bundle-entry.ts'] },
 ];
 
 const PACKAGES: Record<string, string[]> = {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 
 export const command = 'kernels';
@@ -8,7 +9,6 @@ export const builder = (y: Argv) =>
 export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
   const { SUITES, parseKernelList } = await import('../kernels/catalogue.js');
   const { cachedKernel, fetchKernel, kernelCacheDir } = await import('../kernels/cache.js');
-  const os = await import('node:os');
   if (argv.fetch !== undefined) {
     for (const k of parseKernelList(argv.fetch)) {
       if (k.kind === 'host') continue;

@@ -1,5 +1,5 @@
 /** labs/<lab>/exercise.yaml: guided steps, each with a goal, hints and a check the tool runs on the live lab. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const nodeName = z.string().regex(/^[a-z][a-z0-9-]{0,11}$/, 'a node name');
 const token = z.string().regex(/^[A-Za-z0-9_.:/,+=@%-]{1,64}$/, 'a command word without shell characters');

@@ -2,7 +2,7 @@
  * The lab file's shape. Parsed strictly: an unknown key anywhere is an error. Cross-references
  * (links to nodes, variants to nodes, overlapping subnets) are checked afterwards in validate.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
 import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';

@@ -5,6 +5,7 @@
  * hundred modules) loads only when a long or attached process is started, so commands that run none do not pay for it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { Options, ResultPromise } from 'execa';
@@ -161,9 +162,7 @@ export function startProcess(argv: readonly string[], options: { env?: Record<st
 export async function startService(argv: readonly string[], logFile: string, readyTimeoutMs = 3000): Promise<{ pid: number; readiness: string }> {
   const [file, ...args] = argv;
   if (!file) throw new LabError('internal: empty command');
-  const fs = await import('node:fs');
   const log = fs.openSync(logFile, 'a');
-  const { spawn } = await import('node:child_process');
   const child = spawn(file, args, { detached: true, stdio: ['ignore', log, log, 'pipe'], env: { ...process.env, PATH: SYSTEM_PATH } });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

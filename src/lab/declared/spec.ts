@@ -3,7 +3,7 @@
  * captures), optionally grouped in phases, and verdict rules over the evidence they collect.
  * These schemas check a scenario after its ${placeholders} are substituted (see substitute.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IFACE_NAME, NODE_NAME } from '../names.js';
 import { parseIp } from '../ip.js';
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LabError } from '../../errors.js';
 import { problemsFromZod } from '../../lab/zod-problems.js';
 import { locateProblems } from '../../lab/problems.js';

@@ -2,7 +2,7 @@
  * The scenario kind "declared": a lab file's own steps and verdict rules. The steps are checked
  * again with the lab's real addresses (${node.address}) and run; the rules judge the measures.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { primaryAddress } from '../../lab/model.js';

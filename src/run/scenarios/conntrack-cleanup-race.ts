@@ -6,7 +6,7 @@
  * phases: wave 1, kernel expiry, the next cleanup cycle (seen in the agent's log), wave 2 reusing
  * the tuples at once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
 import { parseSummary } from '../summary.js';

@@ -1,5 +1,5 @@
 /** taskcluster-reset: the summaries, the evidence and the verdict of a late-segments run. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { verdict, type Verdict } from '../verdict.js';
 import type { Parsed } from '../summary.js';
 import type { TcpSegment } from '../pcap.js';

@@ -5,7 +5,7 @@
  * Late segments come from link impairment where the kernel has netem, otherwise the server injects
  * copies of old segments (IP TOS 0x04 marks them in the captures).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import type { ScenarioContext } from '../context.js';
 import { invalidCounters } from '../conntrack.js';

@@ -1,5 +1,5 @@
 /** docker-1090: the evidence a run of oow-rst collects, its agents' summaries, and the verdict that follows from it. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { verdict, type Verdict } from '../verdict.js';
 import type { Parsed } from '../summary.js';
 import type { ClientHostPath } from './oow-rst-path.js';

@@ -5,7 +5,7 @@
  * segment skips the de-NAT and the host's own stack answers RST. Evidence: the server agent's
  * sniffer, the client's own outcome, the client host's conntrack counters, and the captures.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import type { ScenarioContext, StoppedCapture } from '../context.js';
 import { invalidCounters } from '../conntrack.js';

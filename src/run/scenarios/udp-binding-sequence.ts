@@ -5,7 +5,7 @@
  * container restarts. Phases run in one sequence (state carries over), each with socket-table,
  * conntrack and forwarding-rule snapshots before, during and after, on the host side and the VM.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
 import type { ScenarioContext } from '../context.js';

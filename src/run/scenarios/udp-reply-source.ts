@@ -4,7 +4,7 @@
  * (docker0's address); the container's connected socket refuses it with ICMP port unreachable.
  * Evidence: what the client received, the replies' source addresses and the ICMP errors on docker0.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { verdict } from '../verdict.js';
 import { CaptureReader } from '../pcap.js';
