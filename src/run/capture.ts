@@ -16,7 +16,8 @@ export class Capture {
 
   static async start(transport: Transport, iface: string, label: string, localPath: string, filter: string[] = []): Promise<Capture> {
     const remotePath = `${transport.workDir}/captures/${label}.pcap`;
-    await transport.exec(['mkdir', '-p', `${transport.workDir}/captures`]);
+    const dir = `${transport.workDir}/captures`;
+    await (transport.makeDir ? transport.makeDir(dir) : transport.exec(['mkdir', '-p', dir]));
     let argv = ['tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-s', '256', '-w', remotePath, ...filter];
     if (transport.rootless) {
       // tcpdump insists on dropping privileges, which a user namespace without setgroups refuses: capture with the agent, filter when reading.
