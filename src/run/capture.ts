@@ -22,7 +22,7 @@ export class Capture {
     if (transport.rootless) {
       // tcpdump insists on dropping privileges, which a user namespace without setgroups refuses: capture with the agent, filter when reading.
       const agent = await deployAgent(transport, 'pcap_capture.py');
-      argv = ['python3', '-u', agent, '--iface', iface, '--out', remotePath, '--snaplen', '256'];
+      argv = ['python3', '-S', '-u', agent, '--iface', iface, '--out', remotePath, '--snaplen', '256'];
     }
     const proc = transport.start(argv);
     const deadline = Date.now() + 10_000 * (transport.slowdown ?? 1);
