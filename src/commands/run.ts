@@ -137,7 +137,7 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
     async () => {
       if (broughtUp) await labUp(lab, provider, { quiet });
       try {
-        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: show });
+        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: show, freshLab: broughtUp });
       } finally {
         if (broughtUp && !argv.keep) await labDown(lab.id, { quiet });
       }

@@ -1,12 +1,11 @@
 /** report.html: one self-contained file (inline CSS and SVG, no scripts, no fetches) a person can open from disk. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
-import { mapAtMost } from '../run/slots.js';
 import { topologySvg } from './topology.js';
-import { ladderFor } from './ladder.js';
+import { captureRefs, ladderFor, type CaptureFile } from './ladder.js';
+import { readCaptureGroups, type Packet } from './packets.js';
 import { esc } from './svg.js';
 import { expectedCell } from './markdown.js';
 import { LabError } from '../errors.js';
@@ -37,23 +36,40 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
   }
   parts.push('</table>');
   parts.push(`<h2>Topology</h2><div class="diagram" id="topology">${topologySvg(lab)}</div>`);
-  // Each variant's ladder runs tshark: as many at once as there are cores.
-  parts.push(...(await mapAtMost(run.variants, os.availableParallelism(), (v) => variantHtml(lab, run, v))));
+  // Every variant's captures are read back with one tshark: its start costs more than decoding a run's packets.
+  const pcaps = run.variants.map((v) => capturesOf(run, v));
+  const packets = readCaptureGroups(pcaps.map((p) => captureRefs(run.resultsDir, p)));
+  packets.catch(() => undefined); // each variant shows the failure
+  parts.push(
+    ...(await Promise.all(
+      run.variants.map(async (v, i) =>
+        variantHtml(
+          lab,
+          v,
+          pcaps[i]!,
+          packets.then((all) => all[i]!),
+        ),
+      ),
+    )),
+  );
   parts.push('</body></html>');
   return parts.join('\n');
 }
 
-async function variantHtml(lab: ResolvedLab, run: RunResult, v: VariantResult): Promise<string> {
+function capturesOf(run: RunResult, v: VariantResult): CaptureFile[] {
+  return ((v.evidence.pcaps as CaptureFile[] | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
+}
+
+async function variantHtml(lab: ResolvedLab, v: VariantResult, pcaps: CaptureFile[], packets: Promise<Packet[]>): Promise<string> {
   const out = [
     `<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${v.verdict}</span></h2>`,
     `<p>${esc(v.description.trim())}</p>`,
   ];
   if (v.changes.length) out.push(`<p>Changes: ${v.changes.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>`);
   out.push(`<p><b>${v.verdict}</b>: ${esc(v.reason)}</p><p>Decided by: ${v.decidedBy.map((d) => `<code>${esc(d)}</code>`).join(', ')}</p>`);
-  const pcaps = ((v.evidence.pcaps as Array<{ file: string }> | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
-  let ladder: Awaited<ReturnType<typeof ladderFor>> = null;
+  let ladder: ReturnType<typeof ladderFor> = null;
   try {
-    ladder = await ladderFor(lab, run.resultsDir, v.name, pcaps);
+    ladder = pcaps.length ? ladderFor(lab, v.name, pcaps, await packets) : null;
   } catch (error) {
     out.push(`<p><i>No packet ladder: ${esc(error instanceof LabError ? `${error.message} (${error.hint ?? ''})` : String(error))}</i></p>`);
   }

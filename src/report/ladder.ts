@@ -1,7 +1,7 @@
 /** A packet ladder per variant: one lane per capture point, one row per packet, arrows across the hops it crossed. */
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
-import { correlate, interesting, label, readCaptures, type Journey, type Packet } from './packets.js';
+import { correlate, interesting, label, type CaptureRef, type Journey, type Packet } from './packets.js';
 import { esc, svgDoc, text } from './svg.js';
 
 export interface CaptureFile {
@@ -43,15 +43,19 @@ function laneOrder(lab: ResolvedLab, hops: string[]): string[] {
   return [...hops].sort((a, b) => (dist.get(nodeOf(a)) ?? 99) - (dist.get(nodeOf(b)) ?? 99) || bridgeFirst(a) - bridgeFirst(b));
 }
 
-export async function ladderFor(
+/** Where a variant's captures are on disk and the hop each one is, named after its file. */
+export function captureRefs(runDir: string, captures: CaptureFile[]): CaptureRef[] {
+  return captures.map((c) => ({ file: path.join(runDir, c.file), hop: path.basename(c.file, '.pcap') }));
+}
+
+/** The ladder of one variant from its captures' packets (read for every variant at once: readCaptureGroups). */
+export function ladderFor(
   lab: ResolvedLab,
-  runDir: string,
   variant: string,
   captures: CaptureFile[],
-): Promise<{ svg: string; packets: number; shown: number } | null> {
-  if (captures.length === 0) return null;
-  const packets: Packet[] = await readCaptures(captures.map((c) => ({ file: path.join(runDir, c.file), hop: path.basename(c.file, '.pcap') })));
-  if (packets.length === 0) return null;
+  packets: Packet[],
+): { svg: string; packets: number; shown: number } | null {
+  if (captures.length === 0 || packets.length === 0) return null;
   const lanes = laneOrder(
     lab,
     captures.map((c) => path.basename(c.file, '.pcap')),

@@ -50,29 +50,55 @@ export async function readPackets(file: string, hop: string, limit = 5000): Prom
   return rows(out.stdout).flatMap((fields) => packetOf(fields, hop));
 }
 
+export interface CaptureRef {
+  file: string;
+  hop: string;
+}
+
 /**
  * Packets of several captures with one tshark: its start (about 0.4 s, loading every dissector) cost more than the
  * decoding. mergecap keeps each file's interface apart (-I none), so frame.interface_id says which file a packet is
  * from. When the files cannot be merged or the merge cannot be read (one is truncated, say), each is read alone.
  */
-export async function readCaptures(captures: Array<{ file: string; hop: string }>, limit = 5000): Promise<Packet[]> {
-  const eachAlone = async () => (await Promise.all(captures.map((c) => readPackets(c.file, c.hop, limit)))).flat();
-  if (captures.length < 2) return eachAlone();
+export async function readCaptures(captures: CaptureRef[], limit = 5000): Promise<Packet[]> {
+  if (captures.length < 2) return eachAlone(captures, limit);
+  return (await readMerged([captures], limit))?.[0] ?? eachAlone(captures, limit);
+}
+
+/**
+ * Packets of several groups of captures (a run's variants) with one mergecap and one tshark for them all, each group's
+ * as readCaptures gives them: a merge keeps every file's packets in their order, whatever else is merged beside them.
+ * When the whole cannot be merged or read, each group is read on its own.
+ */
+export async function readCaptureGroups(groups: CaptureRef[][], limit = 5000): Promise<Packet[][]> {
+  const merged = groups.flat().length >= 2 ? await readMerged(groups, limit) : null;
+  return merged ?? Promise.all(groups.map((g) => readCaptures(g, limit)));
+}
+
+async function eachAlone(captures: CaptureRef[], limit: number): Promise<Packet[]> {
+  return (await Promise.all(captures.map((c) => readPackets(c.file, c.hop, limit)))).flat();
+}
+
+/** One merge of every group's files, one tshark over it; null when either fails. */
+async function readMerged(groups: CaptureRef[][], limit: number): Promise<Packet[][] | null> {
+  const files = groups.flatMap((captures, group) => captures.map((c) => ({ ...c, group })));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ladder-'));
   try {
     const merged = path.join(dir, 'merged.pcapng');
-    const merge = await runCommand(['mergecap', '-I', 'none', '-w', merged, ...captures.map((c) => c.file)], { check: false, timeoutMs: 120_000 });
-    if (merge.exitCode !== 0) return eachAlone();
-    const out = await runCommand(tsharkFields(merged, limit * captures.length, ['frame.interface_id']), { check: false, timeoutMs: 120_000 });
-    if (out.exitCode !== 0) return eachAlone();
-    const seen = captures.map(() => 0);
-    return rows(out.stdout).flatMap(([iface, ...fields]) => {
+    const merge = await runCommand(['mergecap', '-I', 'none', '-w', merged, ...files.map((c) => c.file)], { check: false, timeoutMs: 120_000 });
+    if (merge.exitCode !== 0) return null;
+    const out = await runCommand(tsharkFields(merged, limit * files.length, ['frame.interface_id']), { check: false, timeoutMs: 120_000 });
+    if (out.exitCode !== 0) return null;
+    const packets: Packet[][] = groups.map(() => []);
+    const seen = files.map(() => 0);
+    for (const [iface, ...fields] of rows(out.stdout)) {
       const index = Number(iface);
-      const capture = captures[index];
-      if (!capture || seen[index]! >= limit) return [];
+      const capture = files[index];
+      if (!capture || seen[index]! >= limit) continue;
       seen[index]!++;
-      return packetOf(fields, capture.hop);
-    });
+      packets[capture.group]!.push(...packetOf(fields, capture.hop));
+    }
+    return packets;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

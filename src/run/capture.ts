@@ -16,12 +16,13 @@ export class Capture {
 
   static async start(transport: Transport, iface: string, label: string, localPath: string, filter: string[] = []): Promise<Capture> {
     const remotePath = `${transport.workDir}/captures/${label}.pcap`;
-    await transport.exec(['mkdir', '-p', `${transport.workDir}/captures`]);
+    const dir = `${transport.workDir}/captures`;
+    await (transport.makeDir ? transport.makeDir(dir) : transport.exec(['mkdir', '-p', dir]));
     let argv = ['tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-s', '256', '-w', remotePath, ...filter];
     if (transport.rootless) {
       // tcpdump insists on dropping privileges, which a user namespace without setgroups refuses: capture with the agent, filter when reading.
       const agent = await deployAgent(transport, 'pcap_capture.py');
-      argv = ['python3', '-u', agent, '--iface', iface, '--out', remotePath, '--snaplen', '256'];
+      argv = ['python3', '-S', '-u', agent, '--iface', iface, '--out', remotePath, '--snaplen', '256'];
     }
     const proc = transport.start(argv);
     const deadline = Date.now() + 10_000 * (transport.slowdown ?? 1);

@@ -46,7 +46,14 @@ export async function runVariants(
   lab: ResolvedLab,
   provider: Provider,
   /** runSteps shows the variants' progress as the caller likes (the CLI draws them with ui/progress.ts). */
-  options: { variants: ResolvedVariant[]; resultsDir: string; runId: string; runSteps: StepRunner },
+  options: {
+    variants: ResolvedVariant[];
+    resultsDir: string;
+    runId: string;
+    runSteps: StepRunner;
+    /** The lab was brought up for this run: the first variant finds nothing in conntrack to flush. */
+    freshLab?: boolean;
+  },
 ): Promise<RunResult> {
   const scenario = getScenario(lab.scenario.kind);
   fs.mkdirSync(options.resultsDir, { recursive: true });
@@ -54,10 +61,11 @@ export async function runVariants(
   const kernel = (await provider.transport(lab, lab.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
   const results: VariantResult[] = [];
 
-  const steps: Step[] = options.variants.map((variant) => ({
+  const steps: Step[] = options.variants.map((variant, i) => ({
     title: `Variant ${variant.name}`,
     run: async () => {
-      const result = await runVariant(lab, provider, scenario, variant, path.join(options.resultsDir, variant.name));
+      const fresh = i === 0 && options.freshLab === true;
+      const result = await runVariant(lab, provider, scenario, variant, path.join(options.resultsDir, variant.name), { fresh });
       results.push(result);
       return `Variant ${variant.name}: ${result.verdict}`;
     },
@@ -109,7 +117,8 @@ export async function runVariantsOnCopies(
   const results = new Map<string, VariantResult>();
   const failures: unknown[] = [];
   const room = slots(options.atOnce);
-  let kernel: string | undefined;
+  // Every copy runs on this machine's kernel: the first copy up reads it, the others need not.
+  let kernel: Promise<string> | undefined;
 
   // A part never throws: one copy failing must not stop the others; the first failure is raised once all are down.
   const perVariant: Step[] = options.copies.map(({ variant, lab: copy }) => ({
@@ -124,9 +133,16 @@ export async function runVariantsOnCopies(
       try {
         progress(`bringing up its copy ${copy.id}`);
         await options.up(copy);
-        kernel ??= (await provider.transport(copy, copy.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
+        if (!kernel) {
+          kernel = provider
+            .transport(copy, copy.nodes[0]!.name)
+            .exec(['uname', '-r'])
+            .then((out) => out.stdout.trim());
+          await kernel;
+        }
         progress(`running on ${copy.id}`);
-        const result = await runVariant(copy, provider, scenario, variant, path.join(options.resultsDir, variant.name));
+        // A copy is brought up for its variant alone: no other variant's connection is in its conntrack tables.
+        const result = await runVariant(copy, provider, scenario, variant, path.join(options.resultsDir, variant.name), { fresh: true });
         results.set(variant.name, result);
         progress(`${result.verdict}, taking its copy down`);
       } catch (error) {
@@ -144,7 +160,14 @@ export async function runVariantsOnCopies(
   if (failures.length) throw failures[0];
   const variants = options.copies.map(({ variant }) => results.get(variant.name)!);
   const identity = { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name };
-  return { ...identity, kernel: kernel ?? 'unknown', runId: options.runId, resultsDir: options.resultsDir, startedAt, variants };
+  return {
+    ...identity,
+    kernel: (await kernel?.catch(() => undefined)) ?? 'unknown',
+    runId: options.runId,
+    resultsDir: options.resultsDir,
+    startedAt,
+    variants,
+  };
 }
 
 export async function runVariant(
@@ -153,6 +176,8 @@ export async function runVariant(
   scenario: ReturnType<typeof getScenario>,
   variant: ResolvedVariant,
   dir: string,
+  /** On a lab just brought up (fresh) there is no earlier variant's connection to flush from conntrack. */
+  options: { fresh?: boolean } = {},
 ): Promise<VariantResult> {
   const started = Date.now();
   const lab = provider.localize?.(labAsWritten) ?? labAsWritten;
@@ -162,7 +187,7 @@ export async function runVariant(
   let evidence: Evidence = {};
   let error: string | undefined;
   try {
-    if (provider.ownsHosts) await resetConntrack(lab, provider);
+    if (provider.ownsHosts && !options.fresh) await resetConntrack(lab, provider);
     for (const change of variant.changes) applied.push(await applyChange(ctx.transport(change.node), change));
     evidence = await scenario.run(ctx, params, variant);
   } catch (e) {

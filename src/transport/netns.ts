@@ -42,6 +42,10 @@ export class NetnsTransport implements Transport {
     await fs.copyFile(localPath, remotePath);
   }
 
+  async makeDir(remoteDir: string): Promise<void> {
+    await fs.mkdir(remoteDir, { recursive: true });
+  }
+
   async get(remotePath: string, localPath: string): Promise<void> {
     await fs.mkdir(path.dirname(localPath), { recursive: true });
     await fs.copyFile(remotePath, localPath);

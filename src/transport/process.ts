@@ -1,8 +1,8 @@
 /**
  * The only module that starts processes (the only execa import). Arguments are always
  * passed as an array, never through a shell, so no value can be interpreted as a command.
- * runCommand, the one `lab up` and `lab down` use, is plain child_process with execa's semantics: execa itself (a
- * hundred modules) loads only when a long or attached process is started, so commands that run none do not pay for it.
+ * runCommand and startProcess are plain child_process with execa's semantics: execa itself (a hundred modules) loads
+ * only for an attached process (lab exec) or a pipe (an ssh ProxyCommand).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -120,27 +120,37 @@ export interface LongProcess {
   signal(name: NodeJS.Signals): void;
 }
 
-/** Start a process that runs until stopped; stdout is delivered line by line. */
+/**
+ * Start a process that runs until stopped; stdout is delivered line by line. Plain child_process with what execa gave
+ * it (the environment extended, stdin closed, stopped when this process exits, SIGKILL 5 s after a SIGTERM it ignores):
+ * a run starts a few long processes per variant, and execa's load and its work per process were a tenth of lab's CPU.
+ */
 export function startProcess(argv: readonly string[], options: { env?: Record<string, string> } = {}): LongProcess {
   const [file, ...args] = argv;
   if (!file) throw new LabError('internal: empty command');
-  const child: ResultPromise = execa(file, args, { reject: false, buffer: false, stdin: 'ignore', env: systemEnv(options.env), cleanup: true });
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...systemEnv(options.env) } });
+  running.add(child);
   const listeners: Array<(line: string) => void> = [];
   const pending: string[] = [];
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8192);
   });
-  if (child.stdout) {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (listeners.length === 0) pending.push(line);
-      for (const listener of listeners) listener(line);
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (listeners.length === 0) pending.push(line);
+    for (const listener of listeners) listener(line);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', (error) => {
+      stderr += `${error.message}\n`;
+      running.delete(child);
+      resolve(null);
     });
-  }
-  const exited = child.then(
-    (r) => (r.exitCode === undefined ? null : r.exitCode),
-    () => null,
-  );
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve(code);
+    });
+  });
   return {
     pid: child.pid,
     exited,
@@ -151,6 +161,7 @@ export function startProcess(argv: readonly string[], options: { env?: Record<st
     stderrText: () => stderr,
     signal(name) {
       child.kill(name);
+      if (name === 'SIGTERM') setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     },
   };
 }

@@ -25,4 +25,6 @@ export interface Transport {
   /** Copy several files into one remote folder, where that is cheaper than one put each (a container: one `docker cp`). */
   putInto?(localPaths: readonly string[], remoteDir: string): Promise<void>;
   get(remotePath: string, localPath: string): Promise<void>;
+  /** Make a folder (and its parents) on the node without starting a process there, where its files are this machine's. */
+  makeDir?(remoteDir: string): Promise<void>;
 }

@@ -1,9 +1,9 @@
-/** Several captures read with one tshark (merged by mergecap) give the packets each file gives read alone. */
+/** Several captures (and a run's groups of them) read with one tshark, merged by mergecap, give the packets each file gives read alone. */
 import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readCaptures, readPackets, type Packet } from '../../src/report/packets.js';
+import { readCaptureGroups, readCaptures, readPackets, type Packet } from '../../src/report/packets.js';
 import { root } from '../helpers/cli.js';
 
 const pcapDir = path.join(root, 'test', 'fixtures', 'runs', 'docker-1090', 'baseline', 'pcap');
@@ -30,5 +30,26 @@ test('a truncated capture: the others are still read, each alone', async (t) => 
   const merged = await readCaptures([{ file: cut, hop: 'cut' }, ...captures.slice(1)]);
   const others = (await Promise.all(captures.slice(1).map((c) => readPackets(c.file, c.hop)))).flat();
   t.deepEqual([...merged].sort(order), [...others].sort(order));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('groups read at once: each group gets what it gets read on its own, in the same order', async (t) => {
+  const groups = [captures, captures.slice(0, 1), [], captures.slice(1)];
+  const together = await readCaptureGroups(groups);
+  const apart = await Promise.all(groups.map((g) => readCaptures(g)));
+  t.is(together.length, groups.length);
+  t.true(together[0]!.length > 20);
+  t.deepEqual(together, apart);
+});
+
+test('groups with a truncated capture: each group is read on its own, the cut file alone gives nothing', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-packets-'));
+  const cut = path.join(dir, 'cut.pcap');
+  fs.writeFileSync(cut, fs.readFileSync(captures[0]!.file).subarray(0, 30));
+  const groups = [captures, [{ file: cut, hop: 'cut' }, ...captures.slice(1)]];
+  const together = await readCaptureGroups(groups);
+  t.deepEqual(together, await Promise.all(groups.map((g) => readCaptures(g))));
+  t.is(together[1]!.filter((p) => p.hop === 'cut').length, 0);
+  t.true(together[1]!.length > 0);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
-/** runCommand, the one process runner of up and down: real processes, the results and errors execa gave before it. */
+/** runCommand and startProcess, the process runners of up, down and run: real processes, the results and errors execa gave before. */
 import test from 'ava';
 import { LabError } from '../../src/errors.js';
-import { runCommand } from '../../src/transport/process.js';
+import { runCommand, startProcess } from '../../src/transport/process.js';
 
 async function failure(argv: string[], options = {}): Promise<LabError> {
   const error = await runCommand(argv, options).then(
@@ -37,4 +37,30 @@ test('a missing tool, a timeout and a kill by a signal are failures that say whi
   const killed = await failure(['sh', '-c', 'kill -9 $$']);
   t.is(killed.message, 'command failed: sh -c kill -9 $$');
   t.deepEqual(killed.details, ['could not start']);
+});
+
+test('a long process: stdout line by line (also lines before anyone listened), stderr kept, the exit code, the system PATH', async (t) => {
+  const proc = startProcess(['sh', '-c', 'echo "$PATH|$LAB_TEST_VALUE"; echo second; echo oops >&2; read x; exit 5'], { env: { LAB_TEST_VALUE: 'v' } });
+  await new Promise((r) => setTimeout(r, 200));
+  const lines: string[] = [];
+  proc.onLine((line) => lines.push(line));
+  t.is(await proc.exited, 5, 'stdin is closed: read returns at once');
+  t.deepEqual(lines, ['/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|v', 'second']);
+  t.is(proc.stderrText(), 'oops\n');
+  t.true(typeof proc.pid === 'number');
+});
+
+test('a long process stopped by a signal exits with null; one ignoring SIGTERM is killed 5 s later; a missing tool says why', async (t) => {
+  const sleeper = startProcess(['sleep', '30']);
+  sleeper.signal('SIGINT');
+  t.is(await sleeper.exited, null);
+  const stubborn = startProcess(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.1; done']);
+  await new Promise<void>((r) => stubborn.onLine(() => r()));
+  const asked = Date.now();
+  stubborn.signal('SIGTERM');
+  t.is(await stubborn.exited, null);
+  t.true(Date.now() - asked >= 4900, 'not before the 5 s');
+  const missing = startProcess(['lab-no-such-tool']);
+  t.is(await missing.exited, null);
+  t.regex(missing.stderrText(), /ENOENT/);
 });
