@@ -2,8 +2,9 @@
  * A command line read without yargs, whose import costs more than Node's own start. The command's builder is run
  * against a recorder that notes its positionals and options; a line made only of those, well-formed, is read here into
  * the same argv yargs would give the handler. Anything else (help, a typo, a short or negated flag, `--`, a repeated
- * or array option, a value outside the choices, a builder calling more than positional/option/options) returns
- * undefined, and yargs reads the line as always: its messages and exit codes stay the only ones.
+ * option other than an array's, an array option followed by more than its one value, a value outside the choices, a
+ * builder calling more than positional/option/options) returns undefined, and yargs reads the line as always: its
+ * messages and exit codes stay the only ones.
  */
 
 /** The part of a yargs option or positional declaration read here. */
@@ -99,7 +100,7 @@ export function quickArgs(module: CommandModule, args: readonly string[]): Recor
     if (!match) return undefined;
     const [, name, inline] = match as unknown as [string, string, string | undefined];
     const option = declared.options.get(name);
-    if (!option || option.array || seen.has(name)) return undefined;
+    if (!option || (seen.has(name) && !option.array)) return undefined;
     seen.add(name);
     if (option.type === 'boolean') {
       // `--flag true` and `--flag=false` are yargs' to read.
@@ -111,7 +112,11 @@ export function quickArgs(module: CommandModule, args: readonly string[]): Recor
     if (text === undefined || text === '' || text.startsWith('-')) return undefined;
     const value = valueOf(option, text);
     if (value === undefined) return undefined;
-    setBoth(argv, name, value);
+    if (option.array) {
+      // One value per flag (`--variant a --variant b`); yargs would also take the words after it (`--variant a b`).
+      if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-')) return undefined;
+      setBoth(argv, name, [...((argv[name] as unknown[] | undefined) ?? []), value]);
+    } else setBoth(argv, name, value);
   }
   if (positionals.length > slots.length) return undefined;
   for (const [i, slot] of slots.entries()) {

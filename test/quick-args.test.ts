@@ -60,6 +60,9 @@ const READ_QUICKLY = [
   ['new', 'my-lab', '--dir', '/tmp/labs'],
   ['kernels', '--fetch', '5.10'],
   ['report', 'results/docker-1090/x'],
+  ['run', 'docker-1090', '--variant', 'baseline'],
+  ['run', 'docker-1090', '--variant', 'baseline', '--variant=no-nat', '--serial'],
+  ['run', 'docker-1090', '--keep', '--variant', 'be-liberal', '--instance', 'w1'],
 ];
 
 const LEFT_TO_YARGS = [
@@ -78,7 +81,8 @@ const LEFT_TO_YARGS = [
   ['up', 'docker-1090', '--instance'],
   ['up', 'docker-1090', '--dryRun'],
   ['down', 'docker-1090', '--', 'x'],
-  ['run', 'docker-1090', '--variant', 'baseline'],
+  ['run', 'docker-1090', '--variant', 'baseline', 'drop-invalid'],
+  ['run', 'docker-1090', '--variant', 'baseline', '--serial', 'x'],
   ['exec', 'docker-1090', 'client', '--', 'ip', 'route'],
   ['graph', 'docker-1090', '--format', 'dot'],
   ['render', 'docker-1090'],
