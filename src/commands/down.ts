@@ -23,8 +23,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   }
   if (!argv.lab) throw new LabError('name a lab, or pass --all', { hint: 'lab down docker-1090' });
   if (argv.instance !== undefined && !INSTANCE_NAME.test(argv.instance)) throw new LabError(`"${argv.instance}" is not an instance name`);
-  // A lab's name is its id's first part; only a path needs the file read (and the loader, zod and yaml, imported).
-  const name = LAB_NAME.test(argv.lab) ? argv.lab : await nameInFile(argv.lab);
+  // A lab's name is its id's first part; only a path needs the name looked up.
+  const name = LAB_NAME.test(argv.lab) ? argv.lab : await nameOfPath(argv.lab, argv.instance);
   const { singleKernel } = await import('./shared.js');
   const kernel = await singleKernel(argv.kernel);
   const id = labId(name, argv.instance, kernel);
@@ -35,7 +35,20 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   process.stdout.write(removed.length ? `removed ${removed.length} resources of ${id}${also}\n` : `nothing of ${id} was left\n`);
 }
 
-async function nameInFile(labPath: string): Promise<string> {
-  const { locateLab, parseLabFile } = await import('../labs.js');
-  return parseLabFile(locateLab(labPath), 'vagrant').name;
+/**
+ * The name of the lab a file holds: from the state of the lab brought up from that file (with that instance) when there
+ * is exactly one, without reading the file; parsing it (and importing the loader, zod and yaml) takes most of a second
+ * for a 1000-node lab. Otherwise, as when the lab's state is gone, from the file itself.
+ */
+async function nameOfPath(labPath: string, instance: string | undefined): Promise<string> {
+  const { locateLab } = await import('../lab/locate.js');
+  const file = locateLab(labPath);
+  const recorded = new Set(
+    listStates()
+      .filter((s) => s.file === file && s.instance === instance)
+      .map((s) => s.name),
+  );
+  if (recorded.size === 1) return [...recorded][0]!;
+  const { parseLabFile } = await import('../labs.js');
+  return parseLabFile(file, 'vagrant').name;
 }

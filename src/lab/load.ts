@@ -1,5 +1,4 @@
 /** load -> validate -> resolve: from a name or path to a resolved lab, or one LabError listing every problem. */
-import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { labsDir } from '../paths.js';
@@ -9,23 +8,13 @@ import { problemsFromZod } from './zod-problems.js';
 import { validateLab } from './validate.js';
 import { labId, resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
-import { INSTANCE_NAME, LAB_NAME } from './names.js';
+import { INSTANCE_NAME } from './names.js';
+import { locateLab } from './locate.js';
 import type { ScenarioCatalogue } from './catalogue.js';
 import { parseYaml, readYamlText, type YamlFile } from './yaml-file.js';
 import type { SysctlProvider } from './sysctl-policy.js';
 
-/** A lab argument is a lab's name in labs/, or a path to a lab file or a folder holding lab.yaml. */
-export function locateLab(arg: string): string {
-  const candidates = LAB_NAME.test(arg) && !arg.includes('/') ? [path.join(labsDir, arg, 'lab.yaml')] : [];
-  const asPath = path.resolve(arg);
-  candidates.push(asPath, path.join(asPath, 'lab.yaml'));
-  for (const c of candidates) {
-    if (fs.existsSync(c) && fs.statSync(c).isFile()) return c;
-  }
-  throw new LabError(`no lab "${arg}"`, {
-    hint: `run "lab list" for the labs in ${path.relative(process.cwd(), labsDir) || labsDir}, or give a path to a lab.yaml`,
-  });
-}
+export { locateLab } from './locate.js';
 
 export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);

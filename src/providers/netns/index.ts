@@ -105,8 +105,8 @@ export const netnsProvider: Provider = {
     }
     const prefix = namespacePrefix(labId);
     const recorded = ((state?.resources.namespaces as string[] | undefined) ?? []).filter((n) => n.startsWith(prefix));
-    const present = (await listNamespaces()).filter((n) => n.startsWith(prefix));
-    const targets = [...new Set([...recorded, ...present])].filter((n) => present.includes(n));
+    const present = new Set((await listNamespaces()).filter((n) => n.startsWith(prefix)));
+    const targets = [...new Set([...recorded, ...present])].filter((n) => present.has(n));
     await removeNamespaces(targets);
     return { removed: [...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
   },
