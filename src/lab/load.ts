@@ -60,7 +60,8 @@ export function parseLabFile(file: string, options: LoadOptions = {}, text?: str
 function checkLabFile({ file, yaml }: OpenedLab, options: LoadOptions): LabFile {
   const shown = displayPath(file);
   const { doc, counter, data } = yaml;
-  const parsed = labFileSchema.safeParse(data ?? {});
+  // jitless: zod would compile a parser for each object schema with new Function, which pays only for repeated parses.
+  const parsed = labFileSchema.safeParse(data ?? {}, { jitless: true });
   if (!parsed.success) {
     const problems = problemsFromZod(labFileSchema, parsed.error.issues, data);
     throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: locateProblems(shown, doc, counter, problems) });

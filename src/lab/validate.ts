@@ -218,7 +218,7 @@ function validateScenario(lab: LabFile, allNames: Set<string>, catalogue: Scenar
   // A variant's params are checked merged over the scenario's, but only the keys it sets are reported there.
   const check = (params: Record<string, unknown>, base: Array<string | number>, own?: Set<string>) => {
     const mine = (key: string | number | undefined) => !own || (typeof key === 'string' && own.has(key));
-    const parsed = scenario.params.safeParse(params);
+    const parsed = scenario.params.safeParse(params, { jitless: true });
     if (!parsed.success) {
       problems.push(...problemsFromZod(scenario.params, parsed.error.issues, params, base).filter((p) => mine(p.path[base.length])));
       return;
