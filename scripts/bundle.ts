@@ -1,8 +1,8 @@
 /**
  * Makes the CLI that bin/lab.js starts (see src/bundle-entry.ts): dist/src as tsc wrote it, bundled by esbuild into
  * one CommonJS file, and V8's code for every function in it. The packages left outside are loaded only by the commands
- * that need them (yargs for help and unusual lines, handlebars, execa for long-running processes) or carry native
- * code (ssh2).
+ * that need them (yargs for help and unusual lines, handlebars for templates, execa for `lab exec` and ssh pipes) or
+ * carry native code (ssh2).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -41,12 +41,8 @@ export async function startCli(root: string): Promise<void> {
     return;
   }
   const file = path.join(root, BUNDLE_FILE);
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = fs.readFileSync(path.join(root, BUNDLE_CODE_CACHE));
-  } catch {
-    cachedData = undefined;
-  }
+  const cache = path.join(root, BUNDLE_CODE_CACHE);
+  const cachedData = fs.existsSync(cache) ? fs.readFileSync(cache) : undefined;
   const module = { exports: {} };
   const run = bundleScript(file, cachedData).runInThisContext() as (...args: unknown[]) => void;
   run.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
