@@ -16,6 +16,8 @@ export const BUNDLE_DIR = path.join('dist', 'bundle');
 export const BUNDLE_FILE = path.join(BUNDLE_DIR, 'cli.cjs');
 export const BUNDLE_CODE_CACHE = path.join(BUNDLE_DIR, 'cli.cjs.v8');
 export const BUNDLE_INPUTS = path.join(BUNDLE_DIR, 'inputs.json');
+/** Set by scripts/bundle.ts only: at exit, write V8's code for every function this run compiled or was given here. */
+export const CODE_CACHE_OUT_ENV = 'LAB_BUILD_CODE_CACHE_OUT';
 
 /** The bundle as a script V8 compiles, with compiled code if given; the build and the start must wrap it alike. */
 export function bundleScript(file: string, cachedData?: Buffer): vm.Script {
@@ -44,6 +46,9 @@ export async function startCli(root: string): Promise<void> {
   const cache = path.join(root, BUNDLE_CODE_CACHE);
   const cachedData = fs.existsSync(cache) ? fs.readFileSync(cache) : undefined;
   const module = { exports: {} };
-  const run = bundleScript(file, cachedData).runInThisContext() as (...args: unknown[]) => void;
+  const script = bundleScript(file, cachedData);
+  const cacheOut = process.env[CODE_CACHE_OUT_ENV];
+  if (cacheOut) process.on('exit', () => fs.writeFileSync(cacheOut, script.createCachedData()));
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
   run.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
 }

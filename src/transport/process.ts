@@ -4,19 +4,22 @@
  * runCommand and startProcess are plain child_process with execa's semantics: execa itself (a hundred modules) loads
  * only for an attached process (lab exec) or a pipe (an ssh ProxyCommand).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import type { Options, ResultPromise } from 'execa';
 import { LabError } from '../errors.js';
 
+// Loaded on first use, synchronously (startProcess and spawnPipe return at once): child_process brings net, dgram and
+// streams with it, a few milliseconds that `lab validate` and `lab list`, which start no process, would pay for nothing.
+const require = createRequire(import.meta.url);
 let execaModule: typeof import('execa') | undefined;
-/** execa, loaded on first use (synchronously: startProcess and spawnPipe return at once). */
 function execa(file: string, args: readonly string[], options: Options): ResultPromise {
-  execaModule ??= createRequire(import.meta.url)('execa') as typeof import('execa');
+  execaModule ??= require('execa') as typeof import('execa');
   return execaModule.execa(file, args, options) as ResultPromise;
 }
+const childProcess = () => require('node:child_process') as typeof import('node:child_process');
+const readline = () => require('node:readline') as typeof import('node:readline');
 
 /**
  * Lab commands and agents see the machine's system PATH, never the tool's own (npm puts
@@ -78,7 +81,7 @@ process.on('exit', () => {
  */
 function buffered(file: string, args: string[], input: string | undefined, timeoutMs: number, env: Record<string, string>): Promise<Buffered> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env: { ...process.env, ...env } });
+    const child = childProcess().spawn(file, args, { env: { ...process.env, ...env } });
     running.add(child);
     let stdout = '';
     let stderr = '';
@@ -128,7 +131,7 @@ export interface LongProcess {
 export function startProcess(argv: readonly string[], options: { env?: Record<string, string> } = {}): LongProcess {
   const [file, ...args] = argv;
   if (!file) throw new LabError('internal: empty command');
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...systemEnv(options.env) } });
+  const child = childProcess().spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...systemEnv(options.env) } });
   running.add(child);
   const listeners: Array<(line: string) => void> = [];
   const pending: string[] = [];
@@ -136,10 +139,12 @@ export function startProcess(argv: readonly string[], options: { env?: Record<st
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8192);
   });
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (listeners.length === 0) pending.push(line);
-    for (const listener of listeners) listener(line);
-  });
+  readline()
+    .createInterface({ input: child.stdout })
+    .on('line', (line) => {
+      if (listeners.length === 0) pending.push(line);
+      for (const listener of listeners) listener(line);
+    });
   const exited = new Promise<number | null>((resolve) => {
     child.on('error', (error) => {
       stderr += `${error.message}\n`;
@@ -174,7 +179,7 @@ export async function startService(argv: readonly string[], logFile: string, rea
   const [file, ...args] = argv;
   if (!file) throw new LabError('internal: empty command');
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(file, args, { detached: true, stdio: ['ignore', log, log, 'pipe'], env: { ...process.env, PATH: SYSTEM_PATH } });
+  const child = childProcess().spawn(file, args, { detached: true, stdio: ['ignore', log, log, 'pipe'], env: { ...process.env, PATH: SYSTEM_PATH } });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);

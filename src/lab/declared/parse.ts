@@ -10,9 +10,7 @@ import {
   COMPARATORS,
   MEASURE_KINDS,
   STEP_KINDS,
-  genericAgents,
-  measureSchemas,
-  stepSchemas,
+  declaredSchemas,
   type Comparator,
   type Condition,
   type DeclaredScenario,
@@ -97,9 +95,9 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
     return [];
   }
   const keys = Object.keys(item).filter((k) => k !== 'when');
-  const kinds = keys.filter((k) => (STEP_KINDS as string[]).includes(k));
+  const kinds = keys.filter((k) => (STEP_KINDS as readonly string[]).includes(k));
   if (kinds.length !== 1 || keys.length !== 1) {
-    const unknown = keys.filter((k) => !(STEP_KINDS as string[]).includes(k));
+    const unknown = keys.filter((k) => !(STEP_KINDS as readonly string[]).includes(k));
     const found = unknown.length ? `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}` : `${kinds.length} step kinds`;
     problems.push({ path, message: `${found}; a step has exactly one of: ${STEP_KINDS.join(', ')} (and optionally when)` });
     return [];
@@ -110,11 +108,11 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
     problems.push({ path: [...path, 'when'], message: 'expected a mapping of parameter names to values, e.g. when: { proto: udp }' });
     return [];
   }
-  const spec = parseWith(stepSchemas[kind], item[kind], [...path, kind], problems);
+  const spec = parseWith(declaredSchemas().steps[kind], item[kind], [...path, kind], problems);
   if (spec === undefined) return [];
   if (kind === 'agent') {
-    const agent = spec as z.output<typeof stepSchemas.agent>;
-    const args = parseWith(genericAgents[agent.run].args, agent.args, [...path, kind, 'args'], problems);
+    const agent = spec as z.output<ReturnType<typeof declaredSchemas>['steps']['agent']>;
+    const args = parseWith(declaredSchemas().agentArgs[agent.run], agent.args, [...path, kind, 'args'], problems);
     if (args === undefined) return [];
     agent.args = args as Record<string, unknown>;
   }
@@ -166,7 +164,7 @@ function parseCondition(raw: unknown, path: Path, problems: Problem[]): Conditio
     problems.push({ path, message: `expected a condition: one of ${MEASURE_KINDS.join(', ')} and one of ${comparators.join(', ')}` });
     return undefined;
   }
-  const unknown = Object.keys(raw).filter((k) => !(MEASURE_KINDS as string[]).includes(k) && !comparators.includes(k) && k !== 'as');
+  const unknown = Object.keys(raw).filter((k) => !(MEASURE_KINDS as readonly string[]).includes(k) && !comparators.includes(k) && k !== 'as');
   const shape = `a condition has one of ${MEASURE_KINDS.join(', ')}, one of ${comparators.join(', ')}, and optionally as`;
   for (const k of unknown) problems.push({ path: [...path, k], message: `unknown key "${k}" (${shape})` });
   const ops = Object.keys(raw).filter((k) => comparators.includes(k)) as Comparator[];
@@ -186,13 +184,13 @@ function parseCondition(raw: unknown, path: Path, problems: Problem[]): Conditio
 }
 
 function parseMeasure(raw: unknown, path: Path, problems: Problem[]): Measure | undefined {
-  const kinds = isObject(raw) ? Object.keys(raw).filter((k) => (MEASURE_KINDS as string[]).includes(k)) : [];
+  const kinds = isObject(raw) ? Object.keys(raw).filter((k) => (MEASURE_KINDS as readonly string[]).includes(k)) : [];
   if (!isObject(raw) || kinds.length !== 1) {
     problems.push({ path, message: `expected a number or exactly one of: ${MEASURE_KINDS.join(', ')}` });
     return undefined;
   }
   const kind = kinds[0] as Measure['kind'];
-  const spec = parseWith(measureSchemas[kind], raw[kind], [...path, kind], problems);
+  const spec = parseWith(declaredSchemas().measures[kind], raw[kind], [...path, kind], problems);
   return spec === undefined ? undefined : ({ kind, spec } as Measure);
 }
 

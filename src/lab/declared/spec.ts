@@ -10,57 +10,94 @@ import { parseIp } from '../ip.js';
 export const DECLARED_KIND = 'declared';
 
 export const STEP_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-const stepName = z.string().regex(STEP_NAME, 'a name: lowercase letters, digits and "-", starting with a letter');
-const nodeName = z.string().regex(NODE_NAME, 'a node name');
-const seconds = z.number().min(0).max(3600);
-const ipv4 = z.string().refine((s) => parseIp(s) !== undefined, 'an IPv4 address such as 10.0.1.2');
-const port = z.number().int().min(1).max(65535);
-const eventName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'an agent event name such as reply');
-
 /** A tcpdump filter: words, addresses, numbers, brackets and comparisons; no shell characters, no token starting with "-" (an option). */
 export const FILTER_TOKEN = /^(?!-)[A-Za-z0-9_.:/[\]=!()-]{1,64}$/;
-export const tcpdumpFilter = z
-  .string()
-  .min(1)
-  .max(500)
-  .refine(
-    (s) =>
-      s
-        .trim()
-        .split(/\s+/)
-        .every((t) => FILTER_TOKEN.test(t)),
-    'a tcpdump filter such as "udp and port 53" (letters, digits, ".", ":", "/", "[", "]", "=", "!", "(", ")"; no shell characters)',
-  );
-
 /** Commands a `run` step may start on a node: network tools that act inside the node's namespace or host. */
 export const RUN_COMMANDS = ['conntrack', 'ip', 'iptables', 'nft', 'ss', 'tc'] as const;
 export const COMMAND_TOKEN = /^(!|[A-Za-z0-9_.:/,+=@%-]{1,128})$/;
-const commandToken = z.preprocess(
-  (v) => (typeof v === 'number' ? String(v) : v),
-  z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters'),
-);
-const argv = z
-  .array(commandToken)
-  .min(1)
-  .refine((a) => (RUN_COMMANDS as readonly string[]).includes(a[0]!), `a command starting with one of: ${RUN_COMMANDS.join(', ')}`)
-  .refine((a) => !a.includes('netns'), 'a command that stays in its node ("netns" is not allowed)');
 
-const payload = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'a payload pattern (letters, digits, " ", "_", ".", ":", "-")');
+/** The generic agents (agents/generic_*.py); the arguments each accepts are in declaredSchemas().agentArgs. */
+export const GENERIC_AGENTS = {
+  'udp-server': 'generic_udp_server.py',
+  'udp-client': 'generic_udp_client.py',
+  'tcp-server': 'generic_tcp_server.py',
+  'tcp-client': 'generic_tcp_client.py',
+  'tcp-injector': 'generic_tcp_injector.py',
+  'conntrack-watcher': 'generic_conntrack_watcher.py',
+} as const;
+export type GenericAgentKind = keyof typeof GENERIC_AGENTS;
 
-/** The generic agents (agents/generic_*.py) and the arguments each accepts. */
-export const genericAgents = {
-  'udp-server': {
-    file: 'generic_udp_server.py',
-    args: z.strictObject({
+export const SNAPSHOTS = {
+  conntrack: ['conntrack', '-L'],
+  'conntrack-stats': ['conntrack', '-S'],
+  ss: ['ss', '-tuanp'],
+  iptables: ['iptables-save', '-c'],
+  addresses: ['ip', '-o', 'address'],
+  routes: ['ip', 'route'],
+} as const;
+
+export const STEP_KINDS = ['capture', 'agent', 'wait', 'run', 'snapshot', 'stop'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot'] as const;
+export type MeasureKind = (typeof MEASURE_KINDS)[number];
+
+let built: ReturnType<typeof buildSchemas> | undefined;
+/** Built on first use: zod schemas take a noticeable share of a short command's start, and most labs declare nothing. */
+export function declaredSchemas(): ReturnType<typeof buildSchemas> {
+  return (built ??= buildSchemas());
+}
+type Schemas = ReturnType<typeof buildSchemas>;
+
+export type Step = {
+  [K in StepKind]: { kind: K; spec: z.output<Schemas['steps'][K]>; when?: Record<string, string | number | boolean>; skip?: true };
+}[StepKind];
+export interface Phase {
+  phase: string;
+  steps: Step[];
+}
+export type Measure = { [K in MeasureKind]: { kind: K; spec: z.output<Schemas['measures'][K]>; as?: string } }[MeasureKind];
+
+function buildSchemas() {
+  const stepName = z.string().regex(STEP_NAME, 'a name: lowercase letters, digits and "-", starting with a letter');
+  const nodeName = z.string().regex(NODE_NAME, 'a node name');
+  const seconds = z.number().min(0).max(3600);
+  const ipv4 = z.string().refine((s) => parseIp(s) !== undefined, 'an IPv4 address such as 10.0.1.2');
+  const port = z.number().int().min(1).max(65535);
+  const eventName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'an agent event name such as reply');
+
+  const tcpdumpFilter = z
+    .string()
+    .min(1)
+    .max(500)
+    .refine(
+      (s) =>
+        s
+          .trim()
+          .split(/\s+/)
+          .every((t) => FILTER_TOKEN.test(t)),
+      'a tcpdump filter such as "udp and port 53" (letters, digits, ".", ":", "/", "[", "]", "=", "!", "(", ")"; no shell characters)',
+    );
+
+  const commandToken = z.preprocess(
+    (v) => (typeof v === 'number' ? String(v) : v),
+    z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters'),
+  );
+  const argv = z
+    .array(commandToken)
+    .min(1)
+    .refine((a) => (RUN_COMMANDS as readonly string[]).includes(a[0]!), `a command starting with one of: ${RUN_COMMANDS.join(', ')}`)
+    .refine((a) => !a.includes('netns'), 'a command that stays in its node ("netns" is not allowed)');
+
+  const payload = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'a payload pattern (letters, digits, " ", "_", ".", ":", "-")');
+
+  const agentArgs = {
+    'udp-server': z.strictObject({
       port,
       bind: ipv4.default('0.0.0.0'),
       reply: z.enum(['recvfrom', 'pktinfo', 'none']).default('recvfrom'),
       duration: seconds.default(60),
     }),
-  },
-  'udp-client': {
-    file: 'generic_udp_client.py',
-    args: z.strictObject({
+    'udp-client': z.strictObject({
       to: ipv4,
       port,
       count: z.number().int().min(1).max(100000).default(10),
@@ -70,14 +107,8 @@ export const genericAgents = {
       sport: port.optional(),
       payload: payload.default('seq'),
     }),
-  },
-  'tcp-server': {
-    file: 'generic_tcp_server.py',
-    args: z.strictObject({ port, bind: ipv4.default('0.0.0.0'), duration: seconds.default(60) }),
-  },
-  'tcp-client': {
-    file: 'generic_tcp_client.py',
-    args: z.strictObject({
+    'tcp-server': z.strictObject({ port, bind: ipv4.default('0.0.0.0'), duration: seconds.default(60) }),
+    'tcp-client': z.strictObject({
       to: ipv4,
       port,
       count: z.number().int().min(1).max(100000).default(10),
@@ -85,10 +116,7 @@ export const genericAgents = {
       timeout: seconds.default(1),
       payload: payload.default('seq'),
     }),
-  },
-  'tcp-injector': {
-    file: 'generic_tcp_injector.py',
-    args: z.strictObject({
+    'tcp-injector': z.strictObject({
       port,
       after: seconds.default(1),
       offset: z
@@ -101,74 +129,51 @@ export const genericAgents = {
       count: z.number().int().min(1).max(100).default(1),
       duration: seconds.default(60),
     }),
-  },
-  'conntrack-watcher': {
-    file: 'generic_conntrack_watcher.py',
-    args: z
+    'conntrack-watcher': z
       .strictObject({ proto: z.enum(['tcp', 'udp', 'icmp']).optional(), port: port.optional(), duration: seconds.default(60) })
       .refine((a) => !a.port || (a.proto && a.proto !== 'icmp'), 'a port needs proto tcp or udp'),
-  },
-} as const;
-export type GenericAgentKind = keyof typeof genericAgents;
+  } as const satisfies Record<GenericAgentKind, z.ZodType>;
 
-export const SNAPSHOTS = {
-  conntrack: ['conntrack', '-L'],
-  'conntrack-stats': ['conntrack', '-S'],
-  ss: ['ss', '-tuanp'],
-  iptables: ['iptables-save', '-c'],
-  addresses: ['ip', '-o', 'address'],
-  routes: ['ip', 'route'],
-} as const;
-
-export const stepSchemas = {
-  capture: z
-    .strictObject({
+  const steps = {
+    capture: z
+      .strictObject({
+        name: stepName,
+        node: nodeName,
+        iface: z.string().regex(IFACE_NAME, 'an interface name').optional(),
+        toward: nodeName.optional(),
+        filter: tcpdumpFilter.optional(),
+      })
+      .refine(
+        (c) => Boolean(c.iface) !== Boolean(c.toward),
+        'either iface (an interface of the node) or toward (the node at the other end of a link), not both',
+      ),
+    agent: z.strictObject({
       name: stepName,
       node: nodeName,
-      iface: z.string().regex(IFACE_NAME, 'an interface name').optional(),
-      toward: nodeName.optional(),
-      filter: tcpdumpFilter.optional(),
-    })
-    .refine((c) => Boolean(c.iface) !== Boolean(c.toward), 'either iface (an interface of the node) or toward (the node at the other end of a link), not both'),
-  agent: z.strictObject({
-    name: stepName,
-    node: nodeName,
-    run: z.enum(Object.keys(genericAgents) as [GenericAgentKind]),
-    args: z.record(z.string(), z.unknown()).default({}),
-    readyTimeout: seconds.default(15),
-  }),
-  wait: z.union([z.strictObject({ agent: stepName, event: eventName.default('summary'), timeout: seconds.default(60) }), z.strictObject({ seconds })]),
-  run: z.strictObject({ node: nodeName, argv, undo: argv.optional(), mayFail: z.boolean().default(false) }),
-  snapshot: z.strictObject({ name: stepName, node: nodeName, of: z.enum(Object.keys(SNAPSHOTS) as [keyof typeof SNAPSHOTS]) }),
-  stop: z.union([z.strictObject({ agent: stepName }), z.strictObject({ capture: stepName })]),
-} as const;
-export type StepKind = keyof typeof stepSchemas;
-export const STEP_KINDS = Object.keys(stepSchemas) as StepKind[];
-
-export type Step = {
-  [K in StepKind]: { kind: K; spec: z.output<(typeof stepSchemas)[K]>; when?: Record<string, string | number | boolean>; skip?: true };
-}[StepKind];
-export interface Phase {
-  phase: string;
-  steps: Step[];
+      run: z.enum(Object.keys(GENERIC_AGENTS) as [GenericAgentKind]),
+      args: z.record(z.string(), z.unknown()).default({}),
+      readyTimeout: seconds.default(15),
+    }),
+    wait: z.union([z.strictObject({ agent: stepName, event: eventName.default('summary'), timeout: seconds.default(60) }), z.strictObject({ seconds })]),
+    run: z.strictObject({ node: nodeName, argv, undo: argv.optional(), mayFail: z.boolean().default(false) }),
+    snapshot: z.strictObject({ name: stepName, node: nodeName, of: z.enum(Object.keys(SNAPSHOTS) as [keyof typeof SNAPSHOTS]) }),
+    stop: z.union([z.strictObject({ agent: stepName }), z.strictObject({ capture: stepName })]),
+  } as const satisfies Record<StepKind, z.ZodType>;
+  const measures = {
+    packets: z.strictObject({ capture: stepName, filter: tcpdumpFilter.optional(), phase: stepName.optional() }),
+    agent: z.union([
+      z.strictObject({ name: stepName, counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, "a counter of the agent's summary such as received") }),
+      z.strictObject({ name: stepName, events: eventName, phase: stepName.optional() }),
+    ]),
+    conntrack: z.strictObject({
+      node: nodeName,
+      counter: z.string().regex(/^[a-z_]{1,40}$/, 'a conntrack -S counter such as invalid'),
+      phase: stepName.optional(),
+    }),
+    snapshot: z.strictObject({ name: stepName, matches: z.string().min(1).max(200).refine(isRegex, 'a regular expression') }),
+  } as const satisfies Record<MeasureKind, z.ZodType>;
+  return { agentArgs, steps, measures };
 }
-
-export const measureSchemas = {
-  packets: z.strictObject({ capture: stepName, filter: tcpdumpFilter.optional(), phase: stepName.optional() }),
-  agent: z.union([
-    z.strictObject({ name: stepName, counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, "a counter of the agent's summary such as received") }),
-    z.strictObject({ name: stepName, events: eventName, phase: stepName.optional() }),
-  ]),
-  conntrack: z.strictObject({
-    node: nodeName,
-    counter: z.string().regex(/^[a-z_]{1,40}$/, 'a conntrack -S counter such as invalid'),
-    phase: stepName.optional(),
-  }),
-  snapshot: z.strictObject({ name: stepName, matches: z.string().min(1).max(200).refine(isRegex, 'a regular expression') }),
-} as const;
-export type MeasureKind = keyof typeof measureSchemas;
-export const MEASURE_KINDS = Object.keys(measureSchemas) as MeasureKind[];
-export type Measure = { [K in MeasureKind]: { kind: K; spec: z.output<(typeof measureSchemas)[K]>; as?: string } }[MeasureKind];
 
 export const COMPARATORS = { atLeast: '>=', atMost: '<=', equals: '=', below: '<', above: '>' } as const;
 export type Comparator = keyof typeof COMPARATORS;

@@ -9,7 +9,7 @@ import type { ScenarioContext } from '../context.js';
 import type { AgentRun, AgentEvent } from '../agent.js';
 import type { Capture } from '../capture.js';
 import { parseConntrackStats, type ConntrackStats } from '../conntrack.js';
-import { SNAPSHOTS, genericAgents, type DeclaredScenario, type Step } from '../../lab/declared/spec.js';
+import { GENERIC_AGENTS, SNAPSHOTS, type DeclaredScenario, type Step } from '../../lab/declared/spec.js';
 
 export interface PhaseWindow {
   name: string;
@@ -65,7 +65,7 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
       }
       case 'agent': {
         const s = step.spec;
-        const run = await ctx.startAgent(s.node, s.name, genericAgents[s.run].file, agentArgs(s.args), s.readyTimeout * 1000);
+        const run = await ctx.startAgent(s.node, s.name, GENERIC_AGENTS[s.run], agentArgs(s.args), s.readyTimeout * 1000);
         agents.set(s.name, run);
         return;
       }
