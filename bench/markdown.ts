@@ -21,8 +21,11 @@ interface Result {
     concurrentMs: number;
     serialMs: number;
     oneVariantMs: number;
+    slowestVariant?: string;
+    slowestVariantMs?: number;
     concurrentVsSerial: number;
     concurrentVsOneVariant: number;
+    concurrentVsSlowestVariant?: number;
     verdictsAgree: boolean;
   }>;
   cli: { vsNode: Record<string, { ms: number; nodeMs: number; ratio: number }>; upDocker1090: { median: number }; downDocker1090: { median: number } } | null;
@@ -78,11 +81,11 @@ export function renderMarkdown(r: Result): string {
   lines.push(...Object.keys(charts(r)).map((file) => `![${file}](${file})`), '');
   if (r.verdicts.length) {
     lines.push(
-      '| lab | serial | concurrent | one variant | concurrent/serial | concurrent/one variant | verdicts equal |',
-      '|---|---|---|---|---|---|---|',
+      '| lab | serial | concurrent | one variant | slowest variant alone | concurrent/serial | concurrent/one variant | concurrent/slowest variant | verdicts equal |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...r.verdicts.map(
         (v) =>
-          `| ${v.name} | ${v.serialMs} | ${v.concurrentMs} | ${v.oneVariantMs} (${v.oneVariant}) | ${v.concurrentVsSerial}× | ${v.concurrentVsOneVariant}× | ${v.verdictsAgree ? 'yes' : 'NO'} |`,
+          `| ${v.name} | ${v.serialMs} | ${v.concurrentMs} | ${v.oneVariantMs} (${v.oneVariant}) | ${v.slowestVariantMs ?? '–'} (${v.slowestVariant ?? 'not run'}) | ${v.concurrentVsSerial}× | ${v.concurrentVsOneVariant}× | ${v.concurrentVsSlowestVariant ?? '–'}× | ${v.verdictsAgree ? 'yes' : 'NO'} |`,
       ),
       '',
     );

@@ -26,24 +26,31 @@ export function lab(args: string[]): void {
   }
 }
 
-/** `lab ... --json`: the verdict of each variant, in the lab's order ([] when the run failed). */
-export function labVerdicts(args: string[]): string[] {
+interface RunOutput {
+  variants: Array<{ name: string; verdict: string; durationMs?: number }>;
+}
+
+/** `lab ... --json`: each variant's verdict and time, in the lab's order (no variants when the run failed). */
+export function labOutcome(args: string[]): { verdicts: string[]; durationsMs: Record<string, number> } {
+  let out: string | undefined;
   try {
-    const out = execFileSync(process.execPath, [labBin, ...args, '--json'], {
+    out = execFileSync(process.execPath, [labBin, ...args, '--json'], {
       env,
       stdio: ['ignore', 'pipe', 'ignore'],
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
-    return (JSON.parse(out) as { variants: Array<{ verdict: string }> }).variants.map((v) => v.verdict);
   } catch (error) {
-    const out = (error as { stdout?: string }).stdout;
-    try {
-      return (JSON.parse(out ?? '') as { variants: Array<{ verdict: string }> }).variants.map((v) => v.verdict);
-    } catch {
-      return [];
-    }
+    out = (error as { stdout?: string }).stdout;
   }
+  let variants: RunOutput['variants'] = [];
+  try {
+    variants = (JSON.parse(out ?? '') as RunOutput).variants;
+  } catch {
+    // no JSON: the run failed before it printed any
+  }
+  const durationsMs = Object.fromEntries(variants.flatMap((v) => (typeof v.durationMs === 'number' ? [[v.name, v.durationMs]] : [])));
+  return { verdicts: variants.map((v) => v.verdict), durationsMs };
 }
 
 /** Wall milliseconds of a whole process, its output thrown away. */

@@ -16,7 +16,7 @@ import {
   lab,
   labAsync,
   labBin,
-  labVerdicts,
+  labOutcome,
   mininetAvailable,
   mininetUpDown,
   paired,
@@ -157,27 +157,35 @@ async function benchInstances() {
   return out;
 }
 
-/** Time to a verdict per lab: every variant serially on one copy, at once on copies, and one variant alone; paired runs. */
+/**
+ * Time to a verdict per lab: every variant serially on one copy, at once on copies, and one variant alone; paired runs.
+ * The slowest variant alone (by its own time in the serial runs) is the floor of a run at once: it is timed too.
+ */
 function benchVerdicts() {
   const names = labNames();
   return names.map((name) => {
     const one = Object.keys(parseLabFile(path.join(labsDir, name, 'lab.yaml')).variants)[0]!;
     const concurrentVerdicts: string[][] = [];
     const serialVerdicts: string[][] = [];
+    const serialDurations: Array<Record<string, number>> = [];
     const vsSerial = paired(
       reps,
-      () => timed(() => concurrentVerdicts.push(labVerdicts(['run', name, '--instance', 'bv']))),
-      () => timed(() => serialVerdicts.push(labVerdicts(['run', name, '--instance', 'bv', '--serial']))),
+      () => timed(() => concurrentVerdicts.push(labOutcome(['run', name, '--instance', 'bv']).verdicts)),
+      () =>
+        timed(() => {
+          const outcome = labOutcome(['run', name, '--instance', 'bv', '--serial']);
+          serialVerdicts.push(outcome.verdicts);
+          serialDurations.push(outcome.durationsMs);
+        }),
     );
-    const vsOne = paired(
-      reps,
-      () => timed(() => lab(['run', name, '--instance', 'bv'])),
-      () => timed(() => lab(['run', name, '--instance', 'bv', '--variant', one])),
-    );
+    const allAtOnce = () => timed(() => lab(['run', name, '--instance', 'bv']));
+    const vsOne = paired(reps, allAtOnce, () => timed(() => lab(['run', name, '--instance', 'bv', '--variant', one])));
+    const slowest = slowestVariant(serialDurations) ?? one;
+    const vsSlowest = slowest === one ? vsOne : paired(reps, allAtOnce, () => timed(() => lab(['run', name, '--instance', 'bv', '--variant', slowest])));
     const reference = JSON.stringify(serialVerdicts[0]);
     const verdictsAgree = [...concurrentVerdicts, ...serialVerdicts].every((v) => JSON.stringify(v) === reference);
     log(
-      `verdicts ${name}: concurrent ${vsSerial.a.median} ms, serial ${vsSerial.b.median} ms (${vsSerial.ratio}), one variant ${vsOne.b.median} ms (concurrent/one ${vsOne.ratio}), verdicts agree: ${verdictsAgree}`,
+      `verdicts ${name}: concurrent ${vsSerial.a.median} ms, serial ${vsSerial.b.median} ms (${vsSerial.ratio}), one variant ${vsOne.b.median} ms (concurrent/one ${vsOne.ratio}), slowest ${slowest} ${vsSlowest.b.median} ms (concurrent/slowest ${vsSlowest.ratio}), verdicts agree: ${verdictsAgree}`,
     );
     return {
       name,
@@ -185,13 +193,26 @@ function benchVerdicts() {
       concurrentMs: vsSerial.a.median,
       serialMs: vsSerial.b.median,
       oneVariantMs: vsOne.b.median,
+      slowestVariant: slowest,
+      slowestVariantMs: vsSlowest.b.median,
       concurrentVsSerial: vsSerial.ratio,
       concurrentVsOneVariant: vsOne.ratio,
+      concurrentVsSlowestVariant: vsSlowest.ratio,
       verdictsAgree,
       concurrentVerdicts,
       serialVerdicts,
     };
   });
+}
+
+/** The variant with the longest median time of its own across serial runs. */
+function slowestVariant(runs: Array<Record<string, number>>): string | undefined {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  const median = (name: string) => {
+    const xs = runs.flatMap((r) => (name in r ? [r[name]!] : [])).sort((a, b) => a - b);
+    return xs[Math.floor((xs.length - 1) / 2)] ?? 0;
+  };
+  return names.sort((a, b) => median(b) - median(a))[0];
 }
 
 /** The CLI's start-up against `node -e 0`, paired, and `lab up` / `lab down` of docker-1090 as wall time. */
