@@ -116,7 +116,9 @@ export function renderMarkdown(r: Result): string {
     lines.push(
       '| docker-1090 instances | up (all, concurrent) | run (all, concurrent) | down | peak RSS MiB | runs with every verdict as expected |',
       '|---|---|---|---|---|---|',
-      ...r.instances.map((i) => `| ${i.n} | ${i.upMs} | ${i.runMs} | ${i.downMs} | ${i.rssMiB} | ${i.runsAsExpected ?? `(not checked; ${i.runsFullyDecided} decided)`}/${i.n} |`),
+      ...r.instances.map(
+        (i) => `| ${i.n} | ${i.upMs} | ${i.runMs} | ${i.downMs} | ${i.rssMiB} | ${i.runsAsExpected ?? `(not checked; ${i.runsFullyDecided} decided)`}/${i.n} |`,
+      ),
       '',
     );
   }
