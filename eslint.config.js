@@ -20,6 +20,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // The command's entry is CommonJS on purpose (see bin/lab.cjs).
+    files: ['bin/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The fuzz tests edit generated lab files as free-form JSON at arbitrary paths: there is no type to give them.
     files: ['test/fuzz/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

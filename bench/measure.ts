@@ -7,7 +7,7 @@ import { packageRoot } from '../src/paths.js';
 import type { ResolvedLab } from '../src/lab/model.js';
 import { planLab } from '../src/providers/netns/plan.js';
 
-export const labBin = path.join(packageRoot, 'bin', 'lab.js');
+export const labBin = path.join(packageRoot, 'bin', 'lab.cjs');
 export const benchHome = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-bench-'));
 export const env = { ...process.env, LAB_HOME: path.join(benchHome, 'home'), LAB_RESULTS: path.join(benchHome, 'results') };
 

@@ -1,8 +1,8 @@
 /**
- * Makes the CLI that bin/lab.js starts (see src/bundle-entry.ts): dist/src as tsc wrote it, bundled by esbuild into
- * one CommonJS file, and V8's code for the functions the commonest short commands call. The packages left outside are loaded only by the commands
- * that need them (yargs for help and unusual lines, handlebars for templates, execa for `lab exec` and ssh pipes) or
- * carry native code (ssh2).
+ * Makes the CLI that bin/lab.cjs starts (see src/bundle-entry.cts): dist/src as tsc wrote it, bundled by esbuild into
+ * one CommonJS file, and V8's code for the functions the commonest short commands call. The packages left outside are
+ * loaded only by the commands that need them (yargs for help and unusual lines, handlebars for templates, execa for
+ * `lab exec` and ssh pipes) or carry native code (ssh2).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { labsDir, packageRoot } from '../src/paths.js';
-import { BUNDLE_CODE_CACHE, BUNDLE_DIR, BUNDLE_FILE, BUNDLE_INPUTS, CODE_CACHE_OUT_ENV } from '../src/bundle-entry.js';
+import { BUNDLE_CODE_CACHE, BUNDLE_DIR, BUNDLE_FILE, BUNDLE_INPUTS, CODE_CACHE_OUT_ENV } from '../src/bundle-entry.cjs';
 
 const outside = ['yargs', 'handlebars', 'execa', 'ssh2'];
 const file = path.join(packageRoot, BUNDLE_FILE);
@@ -34,13 +34,13 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-// A script has no import() (src/bundle-entry.ts): one left in would fail only when that line runs, so the build fails now.
+// A script has no import() (src/bundle-entry.cts): one left in would fail only when that line runs, so the build fails now.
 const dynamicImport = /(?<![\w$.])import\(/.exec(fs.readFileSync(file, 'utf8'));
 if (dynamicImport) throw new Error(`${BUNDLE_FILE} has an import() at offset ${dynamicImport.index}: load that module statically or with createRequire`);
 const inputs = Object.keys(result.metafile.inputs).filter((input) => input.startsWith('dist/'));
 fs.writeFileSync(path.join(packageRoot, BUNDLE_INPUTS), `${JSON.stringify(inputs)}\n`);
 
-// V8's code is written by the CLI itself after commands a user starts most and wants at once (src/bundle-entry.ts), each
+// V8's code is written by the CLI itself after commands a user starts most and wants at once (src/bundle-entry.cts), each
 // run given the code of the runs before: the functions those commands call, and no more. Compiling every function
 // eagerly instead made a cache three times the size, and reading it back cost a short command more than it saved.
 const codeCache = path.join(packageRoot, BUNDLE_CODE_CACHE);
@@ -49,7 +49,7 @@ const labNames = fs.readdirSync(labsDir).filter((name) => fs.existsSync(path.joi
 const commands = [['list'], ['status'], ...labNames.map((name) => ['validate', name]), ['show', labNames[0]!]];
 try {
   for (const args of commands) {
-    const ran = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'lab.js'), ...args], {
+    const ran = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'lab.cjs'), ...args], {
       cwd: packageRoot,
       env: { ...process.env, LAB_HOME: trainingHome, [CODE_CACHE_OUT_ENV]: codeCache },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -44,7 +44,7 @@ async function dispatch(args: string[]): Promise<void> {
     const argv = quickArgs(module, args);
     if (argv) return module.handler(argv);
   }
-  // Through require: the bundle bin/lab.js runs is a script, which has no import() of its own (src/bundle-entry.ts).
+  // Through require: the bundle bin/lab.cjs runs is a script, which has no import() of its own (src/bundle-entry.cts).
   const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
   let cli = yargs(args)
     .scriptName('lab')

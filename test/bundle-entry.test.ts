@@ -1,9 +1,9 @@
-/** bin/lab.js runs the bundle the build made, with V8's code for it, and never a bundle older than its modules. */
+/** bin/lab.cjs runs the bundle the build made, with V8's code for it, and never a bundle older than its modules. */
 import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BUNDLE_CODE_CACHE, BUNDLE_FILE, BUNDLE_INPUTS, bundleIsFresh, bundleScript } from '../src/bundle-entry.js';
+import { BUNDLE_CODE_CACHE, BUNDLE_FILE, BUNDLE_INPUTS, bundleIsFresh, bundleScript } from '../src/bundle-entry.cjs';
 import { packageRoot } from '../src/paths.js';
 
 test('the build leaves a fresh bundle whose compiled code this Node accepts', (t) => {

@@ -21,8 +21,8 @@ const LAYERS: Array<{ layer: number; paths: string[] }> = [
   { layer: 6, paths: ['src/report'] },
   { layer: 7, paths: ['src/ui', 'src/lifecycle.ts', 'src/labs.ts', 'src/exercises'] },
   { layer: 8, paths: ['src/commands'] },
-  // bundle-entry.ts starts the CLI (bin/lab.js): the bundle of it, or its modules.
-  { layer: 9, paths: ['src/cli.ts', 'src/quick-args.ts', 'src/bundle-entry.ts'] },
+  // bundle-entry.cts starts the CLI (bin/lab.cjs): the bundle of it, or its modules.
+  { layer: 9, paths: ['src/cli.ts', 'src/quick-args.ts', 'src/bundle-entry.cts'] },
 ];
 
 const PACKAGES: Record<string, string[]> = {
@@ -55,7 +55,10 @@ function violations(sources: Record<string, string>): string[] {
     }
     for (const spec of importsOf(source)) {
       if (spec.startsWith('.')) {
-        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+        const target = path.posix
+          .normalize(path.posix.join(path.posix.dirname(file), spec))
+          .replace(/\.js$/, '.ts')
+          .replace(/\.cjs$/, '.cts');
         const to = layerOf(target);
         if (to !== undefined && to > layer) found.push(`${file} imports ${target}: layer ${layer} must not import from layer ${to}`);
       } else {
@@ -73,7 +76,7 @@ function sources(dir: string): Record<string, string> {
   for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
     const rel = `${dir}/${entry.name}`;
     if (entry.isDirectory()) Object.assign(out, sources(rel));
-    else if (entry.name.endsWith('.ts')) out[rel] = fs.readFileSync(path.join(root, rel), 'utf8');
+    else if (/\.c?ts$/.test(entry.name)) out[rel] = fs.readFileSync(path.join(root, rel), 'utf8');
   }
   return out;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const labBin = path.join(root, 'bin', 'lab.js');
+export const labBin = path.join(root, 'bin', 'lab.cjs');
 
 export interface CliResult {
   code: number;

@@ -43,7 +43,7 @@ function asUser(args: string[], dir: string): Promise<{ code: number; stdout: st
   return new Promise((resolve) => {
     execFile(
       'runuser',
-      ['-u', USER, '--', 'env', `LAB_HOME=${dir}/home`, `LAB_RESULTS=${dir}/results`, process.execPath, path.join(pkg, 'bin', 'lab.js'), ...args],
+      ['-u', USER, '--', 'env', `LAB_HOME=${dir}/home`, `LAB_RESULTS=${dir}/results`, process.execPath, path.join(pkg, 'bin', 'lab.cjs'), ...args],
       { cwd: pkg, maxBuffer: 32 * 1024 * 1024, timeout: 300_000 },
       (error, stdout, stderr) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
