@@ -102,7 +102,7 @@ test('two lab up of the same lab and instance at once: one builds it, the other 
     const [a, b] = await Promise.all([lab(['up', 'docker-1090', '--instance', 'h-race'], env), lab(['up', 'docker-1090', '--instance', 'h-race'], env)]);
     t.deepEqual([a.code, b.code].sort(), [0, 1], `${a.stderr}\n${b.stderr}`);
     const loser = a.code === 1 ? a : b;
-    t.regex(loser.stderr, /^error: lab docker-1090\+h-race (is busy: process \d+ \(.*lab\.js up docker-1090 --instance h-race\)|is already up)/);
+    t.regex(loser.stderr, /^error: lab docker-1090\+h-race (is busy: process \d+ \(.*lab\.cjs up docker-1090 --instance h-race\)|is already up)/);
     t.notRegex(loser.stderr, /Invalid argument|internal error/);
     const exec = await lab(['exec', 'docker-1090', 'client', '--instance', 'h-race', '--', 'ip', '-br', 'addr'], env);
     t.is(exec.code, 0, exec.stderr);
