@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot, labsDir } from '../src/paths.js';
+import { labNames, labsDir, packageRoot } from '../src/paths.js';
 import { parseLabFile } from '../src/lab/load.js';
 import { resolveLab } from '../src/lab/resolve.js';
 import { generate, type Shape } from './topologies.js';
@@ -36,14 +36,10 @@ const only = process.env.BENCH_ONLY?.split(',');
 // Mininet's up alone takes 40 s at 200 nodes here and grows faster than linearly: BENCH_MININET_MAX bounds the sizes it is tried at.
 const mininetMax = Number(process.env.BENCH_MININET_MAX ?? Infinity);
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const labNames = () =>
-  fs
-    .readdirSync(labsDir)
-    .filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml')) && (!process.env.BENCH_LABS || process.env.BENCH_LABS.split(',').includes(d)))
-    .sort();
+const benchedLabs = () => labNames().filter((name) => !process.env.BENCH_LABS || process.env.BENCH_LABS.split(',').includes(name));
 
 function benchLabs() {
-  const names = labNames();
+  const names = benchedLabs();
   return names.map((name) => {
     const up: number[] = [];
     const run: number[] = [];
@@ -163,7 +159,7 @@ async function benchInstances() {
  * The slowest variant alone (by its own time in the serial runs) is the floor of a run at once: it is timed too.
  */
 function benchVerdicts() {
-  const names = labNames();
+  const names = benchedLabs();
   return names.map((name) => {
     const one = Object.keys(parseLabFile(path.join(labsDir, name, 'lab.yaml')).variants)[0]!;
     const concurrentVerdicts: string[][] = [];
@@ -209,10 +205,7 @@ function benchVerdicts() {
 /** The variant with the longest median time of its own across serial runs. */
 function slowestVariant(runs: Array<Record<string, number>>): string | undefined {
   const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
-  const median = (name: string) => {
-    const xs = runs.flatMap((r) => (name in r ? [r[name]!] : [])).sort((a, b) => a - b);
-    return xs[Math.floor((xs.length - 1) / 2)] ?? 0;
-  };
+  const median = (name: string) => stats(runs.flatMap((r) => (name in r ? [r[name]!] : []))).median;
   return names.sort((a, b) => median(b) - median(a))[0];
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { labsDir, packageRoot } from '../src/paths.js';
+import { labNames, packageRoot } from '../src/paths.js';
 import { BUNDLE_CODE_CACHE, BUNDLE_DIR, BUNDLE_FILE, BUNDLE_INPUTS, CODE_CACHE_OUT_ENV } from '../src/bundle-entry.cjs';
 
 const outside = ['yargs', 'handlebars', 'execa', 'ssh2'];
@@ -45,8 +45,8 @@ fs.writeFileSync(path.join(packageRoot, BUNDLE_INPUTS), `${JSON.stringify(inputs
 // eagerly instead made a cache three times the size, and reading it back cost a short command more than it saved.
 const codeCache = path.join(packageRoot, BUNDLE_CODE_CACHE);
 const trainingHome = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-build-'));
-const labNames = fs.readdirSync(labsDir).filter((name) => fs.existsSync(path.join(labsDir, name, 'lab.yaml')));
-const commands = [['list'], ['status'], ...labNames.map((name) => ['validate', name]), ['show', labNames[0]!]];
+const labs = labNames();
+const commands = [['list'], ['status'], ...labs.map((name) => ['validate', name]), ['show', labs[0]!]];
 try {
   for (const args of commands) {
     const ran = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'lab.cjs'), ...args], {

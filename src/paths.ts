@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -8,6 +9,16 @@ export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const labsDir = path.join(packageRoot, 'labs');
 export const agentsDir = path.join(packageRoot, 'agents');
 export const templatesDir = path.join(packageRoot, 'templates');
+
+/** The labs in labs/ by name: every folder that holds a lab.yaml, sorted. */
+export function labNames(): string[] {
+  return fs.existsSync(labsDir)
+    ? fs
+        .readdirSync(labsDir)
+        .filter((name) => fs.existsSync(path.join(labsDir, name, 'lab.yaml')))
+        .sort()
+    : [];
+}
 
 /** Where state and working files of running labs live; LAB_HOME overrides (tests use their own). */
 export function labHome(): string {

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { labsDir } from '../paths.js';
+import { labNames, labsDir } from '../paths.js';
 import { LabError } from '../errors.js';
 import { listingStamp, saveListing, savedListing, type ListedLab } from '../lab/listing.js';
 
@@ -9,12 +8,7 @@ export const describe = 'List the labs in labs/ with their titles and upstream r
 export const builder = {};
 
 export async function handler() {
-  const names = fs.existsSync(labsDir)
-    ? fs
-        .readdirSync(labsDir)
-        .filter((d) => fs.existsSync(path.join(labsDir, d, 'lab.yaml')))
-        .sort()
-    : [];
+  const names = labNames();
   const files = names.map((n) => path.join(labsDir, n, 'lab.yaml'));
   const stamp = listingStamp(files);
   let labs = savedListing(stamp);
