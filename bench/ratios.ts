@@ -8,7 +8,7 @@ interface Measured {
     mininet: { upMs: number | null; downMs: number | null };
   }>;
   verdicts: Array<{ name: string; concurrentVsOneVariant: number; concurrentVsSerial: number; verdictsAgree: boolean }>;
-  instances?: Array<{ n: number; runsAsExpected?: number }>;
+  instances: Array<{ n: number; runsAsExpected: number }>;
   cli: { vsNode: Record<string, { ratio: number }>; upDocker1090: { median: number } } | null;
 }
 
@@ -45,12 +45,12 @@ export function ratiosOf(r: Measured): Ratio[] {
       target: 'all equal',
       met: v.verdictsAgree,
     });
-  const ten = r.instances?.find((i) => i.n === 10);
+  const ten = r.instances.find((i) => i.n === 10);
   out.push({
     what: 'docker-1090 on 10 instances at once: runs with every verdict as the lab file expects (lab run --check)',
     value: ten?.runsAsExpected ?? null,
     target: '10 of 10',
-    met: ten?.runsAsExpected == null ? null : ten.runsAsExpected === 10,
+    met: ten ? ten.runsAsExpected === 10 : null,
   });
   for (const c of ['list', 'status', 'validate']) out.push(atMost(`lab ${c} / node -e 0 (wall)`, r.cli?.vsNode[c]?.ratio, 2));
   out.push(atMost('lab up docker-1090 (wall, ms)', r.cli?.upDocker1090.median, 500, ' ms'));
