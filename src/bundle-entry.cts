@@ -1,10 +1,10 @@
 /**
  * How bin/lab.cjs starts the CLI (CommonJS, as bin/lab.cjs is: see there). scripts/bundle.ts makes
- * dist/bundle/cli.cjs (the whole CLI in one CommonJS file) and V8's compiled code for it; running that skips what dominated a short command's start on Node 20, which has no
- * compile cache for ES modules: finding, reading, parsing and linking about 150 module files, then compiling each
- * function on its first call. When dist/src is newer than the bundle (tsc alone, an editor's watch), the modules
- * run instead: slower to start, never stale. V8 refuses compiled code made by another Node, and the source is then
- * compiled as usual.
+ * dist/bundle/cli.cjs (the whole CLI in one CommonJS file) and V8's compiled code for it; running that skips what
+ * dominated a short command's start on Node 20, which has no compile cache for ES modules: finding, reading, parsing
+ * and linking about 150 module files, then compiling each function on its first call. When dist/src is newer than the
+ * bundle (tsc alone, an editor's watch), the modules run instead: slower to start, never stale. V8 refuses compiled
+ * code made by another Node, and the source is then compiled as usual.
  */
 import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';

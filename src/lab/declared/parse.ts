@@ -11,6 +11,7 @@ import {
   MEASURE_KINDS,
   STEP_KINDS,
   declaredSchemas,
+  type DeclaredSchemas,
   type Comparator,
   type Condition,
   type DeclaredScenario,
@@ -111,7 +112,7 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
   const spec = parseWith(declaredSchemas().steps[kind], item[kind], [...path, kind], problems);
   if (spec === undefined) return [];
   if (kind === 'agent') {
-    const agent = spec as z.output<ReturnType<typeof declaredSchemas>['steps']['agent']>;
+    const agent = spec as z.output<DeclaredSchemas['steps']['agent']>;
     const args = parseWith(declaredSchemas().agentArgs[agent.run], agent.args, [...path, kind, 'args'], problems);
     if (args === undefined) return [];
     agent.args = args as Record<string, unknown>;

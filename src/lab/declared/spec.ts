@@ -41,21 +41,21 @@ export type StepKind = (typeof STEP_KINDS)[number];
 export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot'] as const;
 export type MeasureKind = (typeof MEASURE_KINDS)[number];
 
-let built: ReturnType<typeof buildSchemas> | undefined;
+export type DeclaredSchemas = ReturnType<typeof buildSchemas>;
+let built: DeclaredSchemas | undefined;
 /** Built on first use: zod schemas take a noticeable share of a short command's start, and most labs declare nothing. */
-export function declaredSchemas(): ReturnType<typeof buildSchemas> {
+export function declaredSchemas(): DeclaredSchemas {
   return (built ??= buildSchemas());
 }
-type Schemas = ReturnType<typeof buildSchemas>;
 
 export type Step = {
-  [K in StepKind]: { kind: K; spec: z.output<Schemas['steps'][K]>; when?: Record<string, string | number | boolean>; skip?: true };
+  [K in StepKind]: { kind: K; spec: z.output<DeclaredSchemas['steps'][K]>; when?: Record<string, string | number | boolean>; skip?: true };
 }[StepKind];
 export interface Phase {
   phase: string;
   steps: Step[];
 }
-export type Measure = { [K in MeasureKind]: { kind: K; spec: z.output<Schemas['measures'][K]>; as?: string } }[MeasureKind];
+export type Measure = { [K in MeasureKind]: { kind: K; spec: z.output<DeclaredSchemas['measures'][K]>; as?: string } }[MeasureKind];
 
 function buildSchemas() {
   const stepName = z.string().regex(STEP_NAME, 'a name: lowercase letters, digits and "-", starting with a letter');
