@@ -37,6 +37,8 @@ export interface Verdict {
   inconclusive?: InconclusiveKind;
 }
 
-export function verdict(value: VerdictValue, reason: string, decidedBy: string[]): Verdict {
-  return { verdict: value, reason, decidedBy };
+/** An INCONCLUSIVE without a kind is one whose evidence is missing; give the kind when it is another. */
+export function verdict(value: VerdictValue, reason: string, decidedBy: string[], kind?: InconclusiveKind): Verdict {
+  if (value !== 'INCONCLUSIVE') return { verdict: value, reason, decidedBy };
+  return { verdict: value, reason, decidedBy, inconclusive: kind ?? 'evidence-missing' };
 }
