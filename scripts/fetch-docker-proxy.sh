@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Puts Docker's userland proxy at .cache/docker-proxy/docker-proxy, taken out of Debian's docker.io
+# Puts Docker's userland proxy at ~/.cache/lab/docker-proxy/docker-proxy (LAB_CACHE, XDG_CACHE_HOME respected), taken out of Debian's docker.io
 # package without installing the package or starting dockerd (apt-get download + dpkg-deb -x).
 # docker-proxy flags: -proto tcp|udp -host-ip IP -host-port N -container-ip IP -container-port N.
 # dockerd passes it a pipe on fd 3 and reads "0" (ready) or "1\n<error>" from it; lab does the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=.cache/docker-proxy/docker-proxy
+target="${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lab}/docker-proxy/docker-proxy"
 if [ -x "$target" ]; then
   echo "docker-proxy: $target"
   exit 0

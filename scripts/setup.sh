@@ -41,4 +41,7 @@ if [ "${1:-}" = "--for-tests" ]; then
 fi
 npm ci --no-audit --no-fund
 npm run build
-echo "setup: done. Try: sudo npx lab up docker-1090 && sudo npx lab run docker-1090"
+# `lab` on the PATH from any folder: a global link to this checkout (npm's name for the package is container-netlab;
+# "lab" on the npm registry is an unrelated package, so `npx lab` outside this checkout must not be relied on).
+npm link --no-audit --no-fund >/dev/null
+echo "setup: done. Try: sudo lab up docker-1090 && sudo lab run docker-1090"

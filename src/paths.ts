@@ -20,14 +20,20 @@ export function labNames(): string[] {
     : [];
 }
 
-/** Where state and working files of running labs live; LAB_HOME overrides (tests use their own). */
+/**
+ * Where state and working files of running labs live; LAB_HOME overrides (tests use their own). Never the package's
+ * own folder: as root /var/lib/lab (Vagrant VMs outlive a reboot, so not /run), otherwise the user's XDG state folder.
+ */
 export function labHome(): string {
   if (process.env.LAB_HOME) return path.resolve(process.env.LAB_HOME);
-  // Without root, state lives with the user (the package folder is usually not theirs to write).
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'lab');
-  }
-  return path.join(packageRoot, '.lab');
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/lab';
+  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'lab');
+}
+
+/** Downloads lab keeps (docker-proxy, kernels, engines): LAB_CACHE, else the user's XDG cache folder. */
+export function cacheHome(): string {
+  if (process.env.LAB_CACHE) return path.resolve(process.env.LAB_CACHE);
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lab');
 }
 
 export function defaultResultsDir(): string {

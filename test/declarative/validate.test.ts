@@ -39,6 +39,15 @@ test('lab new writes a skeleton that validates, and refuses to overwrite it', as
   t.is((await lab(['new', 'My_Bug', '--dir', home])).code, 2);
 });
 
+test('lab new without --dir writes ./<name>/lab.yaml in the current folder, not into the package', async (t) => {
+  const home = tempHome();
+  const made = await lab(['new', 'here-bug'], process.env, 60_000, home);
+  t.is(made.code, 0, made.stderr);
+  t.true(fs.existsSync(path.join(home, 'here-bug', 'lab.yaml')));
+  t.false(fs.existsSync(path.join(root, 'labs', 'here-bug')));
+  t.is((await lab(['validate', 'here-bug'], process.env, 60_000, home)).code, 0);
+});
+
 test('a whole-value placeholder keeps its type; inside a text it is spliced in', (t) => {
   const problems: Problem[] = [];
   const names = { port: 53, 'a.address': '10.0.0.1' };

@@ -31,9 +31,9 @@ export function envFor(home: string): NodeJS.ProcessEnv {
   return { ...process.env, LAB_HOME: path.join(home, 'home'), LAB_RESULTS: path.join(home, 'results') };
 }
 
-export function lab(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 240_000): Promise<CliResult> {
+export function lab(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 240_000, cwd = root): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [labBin, ...args], { env, cwd: root, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [labBin, ...args], { env, cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
