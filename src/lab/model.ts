@@ -10,6 +10,8 @@ export interface Interface {
   prefix: number;
   /** The link this interface belongs to (index into ResolvedLab.links), absent for container/bridge ports. */
   link?: number;
+  /** Set by the lab file (`mtu:` on its link); absent means the kernel's default. */
+  mtu?: number;
   peer?: { node: string; iface: string };
 }
 

@@ -58,7 +58,8 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
       }
       taken.add(addr);
       const iface = `eth${node.interfaces.length}`;
-      node.interfaces.push({ name: iface, address: formatIp(addr), prefix: subnet.prefix, link: index });
+      const mtu = typeof link.mtu === 'number' ? link.mtu : link.mtu?.[nodeName];
+      node.interfaces.push({ name: iface, address: formatIp(addr), prefix: subnet.prefix, link: index, ...(mtu ? { mtu } : {}) });
       return { node: nodeName, iface, address: formatIp(addr) };
     }) as ResolvedLink['endpoints'];
     const [a, b] = ends;

@@ -118,10 +118,17 @@ export const impairmentSchema = z
   .refine((i) => !i.jitter || i.delay, 'a delay when jitter is given')
   .refine((i) => !i.reorder || i.delay, 'a delay when reorder is given (netem reorders by sending some packets without the delay)');
 
+/** 68 is IPv4's smallest MTU; 65535 the largest a veth or a VM's NIC takes. */
+const mtu = z.number().int().min(68, 'an MTU of at least 68 bytes (IPv4 needs 68)').max(65535, 'an MTU of at most 65535 bytes');
+
 export const linkSchema = z.strictObject({
   endpoints: z.tuple([nodeName, nodeName]),
   subnet: cidr.optional(),
   addresses: z.record(nodeName, ipv4).optional(),
+  mtu: z
+    .union([mtu, z.record(nodeName, mtu)])
+    .optional()
+    .describe('the MTU of both ends (1400), or per end ({ router: 1400 }); the kernel default (1500) otherwise'),
   impairment: z.array(impairmentSchema).optional(),
   description: text.optional(),
 });

@@ -80,6 +80,10 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
         problems.push({ path: ['links', i, 'impairment', j, 'from'], message: `found "${imp.from}", expected an endpoint of this link (${a}, ${b})` });
     });
     if (a === b) problems.push({ path: ['links', i, 'endpoints'], message: `a link joins two different nodes; found "${a}" twice` });
+    if (link.mtu && typeof link.mtu === 'object')
+      for (const node of Object.keys(link.mtu))
+        if (node !== a && node !== b)
+          problems.push({ path: ['links', i, 'mtu', node], message: `found "${node}", expected an endpoint of this link (${a}, ${b})` });
     if (link.subnet) {
       const cidr = parseCidr(link.subnet)!;
       subnets.push({ cidr, path: ['links', i, 'subnet'] });

@@ -10,7 +10,8 @@ export function describeTopology(lab: ResolvedLab): string {
     const kind = n.kind === 'container' ? `container on ${n.host}` : n.kind + (n.profile !== 'plain' ? `, ${n.profile}` : '');
     lines.push(`  ${n.name} (${kind})`);
     for (const i of n.interfaces) {
-      lines.push(`    ${i.name.padEnd(8)} ${`${i.address}/${i.prefix}`.padEnd(18)} ${i.peer ? `-> ${i.peer.node}` : ''}`);
+      const mtu = i.mtu ? ` mtu ${i.mtu}` : '';
+      lines.push(`    ${i.name.padEnd(8)} ${`${i.address}/${i.prefix}`.padEnd(18)} ${i.peer ? `-> ${i.peer.node}` : ''}${mtu}`);
       const shaped = i.link === undefined ? undefined : lab.links[i.link]?.impairments.find((x) => x.node === n.name && x.iface === i.name);
       if (shaped) lines.push(`    ${''.padEnd(8)} egress impaired: ${describeImpairment(shaped)}`);
     }

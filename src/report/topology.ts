@@ -60,7 +60,8 @@ export function topologySvg(lab: ResolvedLab): string {
     const [a, b] = link.endpoints.map((e) => at(e.node));
     const [ax, ay, bx, by] = [a!.x + BOX_W / 2, a!.y + BOX_H / 2, b!.x + BOX_W / 2, b!.y + BOX_H / 2];
     body.push(`<line class="link" x1="${ax}" y1="${ay}" x2="${bx}" y2="${by}" stroke="#555" stroke-width="2"/>`);
-    const shaped = link.impairments.length ? ' (impaired)' : '';
+    const mtus = [...new Set(link.endpoints.map((e) => lab.nodes.find((n) => n.name === e.node)?.interfaces.find((i) => i.name === e.iface)?.mtu ?? 1500))];
+    const shaped = (link.impairments.length ? ' (impaired)' : '') + (mtus.some((m) => m !== 1500) ? ` mtu ${mtus.join('/')}` : '');
     labels.push(text((ax + bx) / 2, (ay + by) / 2 - 6, `${link.subnet}${shaped}`, 'class="subnet" fill="#333" text-anchor="middle"'));
   }
   for (const p of placed.filter((q) => q.node.kind === 'container')) {

@@ -101,3 +101,9 @@ test('the lab file chooses the box, the VM provider, memory and CPUs; the comman
   t.regex(router, /lv\.memory = 512\n\s+lv\.cpus = 1/, 'machines not named keep the defaults');
   t.regex(renderVagrant(lab, { box: 'local/other' }).files.Vagrantfile!, /config\.vm\.box = "local\/other"/);
 });
+
+test('a link MTU reaches the VM: provisioning sets it on the device that holds the lab address', (t) => {
+  const rendered = renderVagrant(loadLab(path.join(root, 'test', 'fixtures', 'mtu')));
+  t.regex(rendered.files['provision/server.sh']!, /ip link set dev "\$\(ip -o -4 addr show to '?10\.20\.2\.2'? \| awk '\{print \$2; exit\}'\)" mtu '?1400'?/);
+  t.notRegex(rendered.files['provision/router.sh']!, /mtu '?9000'?/);
+});

@@ -137,7 +137,11 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
   }
 
   const addresses: PlannedCommand[] = lab.nodes.flatMap((n) =>
-    n.interfaces.flatMap((i) => [ipn(n.name, 'addr', 'add', `${i.address}/${i.prefix}`, 'dev', i.name), ipn(n.name, 'link', 'set', i.name, 'up')]),
+    n.interfaces.flatMap((i) => [
+      ...(i.mtu ? [ipn(n.name, 'link', 'set', i.name, 'mtu', String(i.mtu))] : []),
+      ipn(n.name, 'addr', 'add', `${i.address}/${i.prefix}`, 'dev', i.name),
+      ipn(n.name, 'link', 'set', i.name, 'up'),
+    ]),
   );
 
   const routes: PlannedCommand[] = lab.nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
-import type { ResolvedLab } from '../../lab/model.js';
+import type { Interface, ResolvedLab } from '../../lab/model.js';
 import { SshTransport } from '../../transport/ssh.js';
 import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
@@ -61,10 +61,12 @@ export function createSshProvider(options: { inventory?: string }): Provider {
         .filter(Boolean);
       if (missing.length) problems.push(`${node}: missing ${missing.join(', ')}`);
       const addrs = (await t.exec(['ip', '-o', '-4', 'addr', 'show'])).stdout;
-      for (const i of lab.nodes.find((n) => n.name === node)!.interfaces) {
+      const interfaces = lab.nodes.find((n) => n.name === node)!.interfaces;
+      for (const i of interfaces) {
         if (!addrs.includes(` ${i.address}/${i.prefix} `))
           problems.push(`${node}: expected address ${i.address}/${i.prefix} (the lab's ${i.name}), not configured on the host`);
       }
+      if (interfaces.some((i) => i.mtu)) problems.push(...mtuProblems(node, interfaces, addrs, (await t.exec(['ip', '-o', 'link', 'show'])).stdout));
       if (!kernel) problems.push(`${node}: uname -r printed nothing`);
       return problems;
     } catch (error) {
@@ -147,4 +149,19 @@ export function createSshProvider(options: { inventory?: string }): Provider {
 export function selfSparingPattern(literal: string): string {
   const escaped = literal.replace(/[.+*?^$()[\]{}|\\]/g, '\\$&');
   return `[${escaped[0]}]${escaped.slice(1)}`;
+}
+
+/** Existing hosts are not reconfigured: an MTU the lab file sets must already be the host's, on the device holding the address. */
+export function mtuProblems(node: string, interfaces: Interface[], addrLines: string, linkLines: string): string[] {
+  const problems: string[] = [];
+  for (const i of interfaces.filter((x) => x.mtu)) {
+    const dev = addrLines
+      .split('\n')
+      .find((l) => l.includes(` ${i.address}/${i.prefix} `))
+      ?.split(/\s+/)[1];
+    if (!dev) continue; // reported as a missing address
+    const found = new RegExp(`^\\d+: ${dev.replace(/[.]/g, '\\.')}(@\\S+)?: .* mtu (\\d+)`, 'm').exec(linkLines)?.[2];
+    if (Number(found) !== i.mtu) problems.push(`${node}: expected MTU ${i.mtu} on ${dev} (the lab's ${i.name}), found ${found ?? 'none'}`);
+  }
+  return problems;
 }

@@ -90,6 +90,7 @@ function provisionView(lab: ResolvedLab, node: ResolvedNode) {
     sysctls: Object.entries(node.sysctls).map(([k, v]) => `${k}=${v}`),
     // The VM's own first interface is Vagrant's management network: lab routes go by address, never by device.
     routes: node.routes.map((r) => ({ to: r.to, via: r.via })),
+    mtus: node.interfaces.filter((i) => i.mtu).map((i) => ({ address: i.address, mtu: i.mtu })),
     forwards: node.desktop?.forwards ?? [],
     masquerade: node.desktop?.switchSubnet ?? false,
     docker: node.docker
