@@ -6,7 +6,7 @@ import { LabError } from '../errors.js';
 import { agentsDir } from '../paths.js';
 
 /** Modules every agent may import, deployed beside it. */
-const AGENT_KIT = ['labagent.py', 'rawtcp.py'];
+const AGENT_KIT = ['labagent.py', 'rawtcp.py', 'bulkdata.py'];
 
 /** Copy an agent and the shared kit into the node's agents folder; returns the agent's path there. */
 export async function deployAgent(transport: Transport, agentFile: string): Promise<string> {

@@ -24,6 +24,10 @@ export const GENERIC_AGENTS = {
   'tcp-client': 'generic_tcp_client.py',
   'tcp-injector': 'generic_tcp_injector.py',
   'conntrack-watcher': 'generic_conntrack_watcher.py',
+  'tcp-bulk-server': 'generic_tcp_bulk_server.py',
+  'tcp-bulk-client': 'generic_tcp_bulk_client.py',
+  'udp-flood': 'generic_udp_flood.py',
+  'udp-sink': 'generic_udp_sink.py',
 } as const;
 export type GenericAgentKind = keyof typeof GENERIC_AGENTS;
 
@@ -90,6 +94,15 @@ function buildSchemas() {
 
   const payload = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'a payload pattern (letters, digits, " ", "_", ".", ":", "-")');
 
+  const bytes = z
+    .number()
+    .int()
+    .min(1, 'at least 1 byte')
+    .max(2 ** 40, 'at most 1 TiB (1099511627776 bytes)');
+  const seed = z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a seed of 1 to 32 letters, digits, "_", "." or "-"');
+  const stallSeconds = z.number().min(0.1, 'a stall of at least 0.1 s').max(3600, 'a stall of at most 3600 s').default(5);
+  const intervalSeconds = z.number().min(0.05, 'an interval of at least 0.05 s').max(60, 'an interval of at most 60 s').default(0.5);
+
   const agentArgs = {
     'udp-server': z.strictObject({
       port,
@@ -132,6 +145,39 @@ function buildSchemas() {
     'conntrack-watcher': z
       .strictObject({ proto: z.enum(['tcp', 'udp', 'icmp']).optional(), port: port.optional(), duration: seconds.default(60) })
       .refine((a) => !a.port || (a.proto && a.proto !== 'icmp'), 'a port needs proto tcp or udp'),
+    'tcp-bulk-server': z.strictObject({
+      port,
+      bind: ipv4.default('0.0.0.0'),
+      mode: z.enum(['send', 'receive']).default('send'),
+      bytes,
+      seed: seed.default('lab'),
+      stall: stallSeconds,
+      interval: intervalSeconds,
+      connections: z.number().int().min(1, 'at least 1 connection').max(1000, 'at most 1000 connections').default(1),
+      duration: seconds.default(60),
+    }),
+    'tcp-bulk-client': z.strictObject({
+      to: ipv4,
+      port,
+      mode: z.enum(['receive', 'send']).default('receive'),
+      bytes,
+      seed: seed.default('lab'),
+      stall: stallSeconds,
+      interval: intervalSeconds,
+      timeout: seconds.default(5),
+    }),
+    'udp-flood': z.strictObject({
+      to: ipv4,
+      port,
+      rate: z.number().min(0.1, 'a rate of at least 0.1 datagram/s').max(100000, 'a rate of at most 100000 datagrams/s').default(100),
+      duration: seconds.default(5),
+      count: z.number().int().min(0).max(10_000_000, 'at most 10000000 datagrams').default(0),
+      size: z.number().int().min(1, 'at least 1 byte').max(65507, 'at most 65507 bytes (the largest UDP payload over IPv4)').default(64),
+      flows: z.number().int().min(1, 'at least 1 flow').max(1000, 'at most 1000 flows (one socket each)').default(1),
+      sport: port.optional(),
+      interval: intervalSeconds,
+    }),
+    'udp-sink': z.strictObject({ port, bind: ipv4.default('0.0.0.0'), duration: seconds.default(10), interval: intervalSeconds }),
   } as const satisfies Record<GenericAgentKind, z.ZodType>;
 
   const steps = {
