@@ -32,6 +32,8 @@ export interface PlannedService {
   node: string;
   name: string;
   argv: string[];
+  /** What a printed plan shows instead of argv, when argv carries a whole program (python3 -c). */
+  shown?: string[];
 }
 
 let handlebars: typeof Handlebars | undefined;
@@ -118,6 +120,26 @@ export function dockerProxies(lab: ResolvedLab, dockerProxyPath: string): Planne
   ];
 }
 
+let portHolder: string | undefined;
+
+/** With the userland proxy off dockerd still binds each published port itself, a socket it never reads (port-holder.py). */
+function portHolders(lab: ResolvedLab): PlannedService[] {
+  return lab.nodes.flatMap((n) =>
+    n.docker && !n.docker.userlandProxy
+      ? n.docker.publish.map((p) => {
+          portHolder ??= fs.readFileSync(path.join(templatesDir, 'netns', 'port-holder.py'), 'utf8');
+          const args = [p.proto, p.hostIp, String(p.hostPort)];
+          return {
+            node: n.name,
+            name: `port held by dockerd ${p.proto} ${p.hostIp}:${p.hostPort} (userland proxy off)`,
+            argv: ['python3', '-I', '-S', '-c', portHolder, ...args],
+            shown: ['python3', 'templates/netns/port-holder.py', ...args],
+          };
+        })
+      : [],
+  );
+}
+
 export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): NetnsPlan {
   const ns = (node: string) => namespaceOf(lab.id, node);
   const ipn = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', '-n', ns(node), ...args] });
@@ -179,7 +201,7 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     { title: 'Firewall rules (Docker profiles)', commands: firewall },
     { title: 'Link impairment', commands: impairments },
   ];
-  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: dockerProxies(lab, dockerProxyPath) };
+  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: [...dockerProxies(lab, dockerProxyPath), ...portHolders(lab)] };
 }
 
 /** netem when delay, loss or reorder is asked for; a plain rate limit uses tbf, which every kernel has. */
@@ -204,7 +226,7 @@ export function renderPlan(plan: NetnsPlan): string {
     }
   }
   if (plan.services.length) lines.push('# Services (kept running in the background)');
-  for (const s of plan.services) lines.push(`ip netns exec ${namespaceOfService(plan, s)} ${s.argv.join(' ')} &`);
+  for (const s of plan.services) lines.push(`ip netns exec ${namespaceOfService(plan, s)} ${(s.shown ?? s.argv).join(' ')} &`);
   return `${lines.join('\n')}\n`;
 }
 

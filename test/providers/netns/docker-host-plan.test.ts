@@ -47,7 +47,14 @@ test('proxy off: hairpin mode, as dockerd installs it', (t) => {
   t.true(lines.includes('ip -n lab.hairpin-proxy-off.host link set vc-web type bridge_slave hairpin on'));
   t.true(lines.includes('ip -n lab.hairpin-proxy-off.host link set vc-peer type bridge_slave hairpin on'));
   t.true(lines.includes('ip netns exec lab.hairpin-proxy-off.host sysctl -qw net.ipv4.conf.docker0.route_localnet=1'));
-  t.deepEqual(planLab(lab).services, [], 'no docker-proxy');
+  const services = planLab(lab).services;
+  t.deepEqual(
+    services.map((s) => s.name),
+    ['port held by dockerd tcp 0.0.0.0:8080 (userland proxy off)'],
+    'no docker-proxy; the port bound as dockerd binds it',
+  );
+  t.deepEqual(services[0]!.argv.slice(-3), ['tcp', '0.0.0.0', '8080']);
+  t.true(lines.includes('ip netns exec lab.hairpin-proxy-off.host python3 templates/netns/port-holder.py tcp 0.0.0.0 8080 &'));
 });
 
 test('only the proxy setting differs between the two fixtures, and the proxy-on rules are the ones every lab had', (t) => {
