@@ -127,7 +127,7 @@ def write_sysctls(name, settings):
                 f.write(value + "\n")
         except OSError as e:
             why = e.strerror
-            if key.startswith("net.bridge.") and e.errno == errno.ENOENT:
+            if key.startswith("net.bridge.") and e.errno == errno.ENOENT and not os.path.isdir("/proc/sys/net/bridge"):
                 why += " (br_netfilter is not loaded on this machine; Docker loads it with modprobe br_netfilter, lab loads no module)"
             raise OSError(e.errno, "sysctl %s=%s in %s: %s" % (key, value, name, why))
 
