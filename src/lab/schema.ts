@@ -66,6 +66,8 @@ const dockerSchema = z.strictObject({
   bridge: z.literal('docker0').default('docker0'),
   subnet: cidr.default('172.17.0.0/16'),
   userlandProxy: z.boolean().default(true),
+  /** net.bridge.bridge-nf-call-iptables in the host's namespace: 1 where Docker loaded br_netfilter (its default), 0 where bridged frames skip iptables. */
+  bridgeNetfilter: z.boolean().default(true),
   publish: z.array(publishSchema).default([]),
 });
 

@@ -3,10 +3,19 @@
  * Linux 6.18 (`unshare --net find /proc/sys/net -type f -perm /200`), interface names folded into "*".
  * Everything else (kernel.*, vm.*, fs.*, and the net.* keys the kernel keeps global, such as net.core.rmem_max,
  * net.ipv4.tcp_mem or net.netfilter.nf_conntrack_max) changes the whole machine even from inside a namespace.
- * net.bridge.* is left out: it exists only once br_netfilter is loaded, a host-wide module, and was global before 5.3.
+ * net.bridge.* exists only once br_netfilter is loaded (Docker loads it) and is per namespace from Linux 5.3 on (before,
+ * /proc/sys/net/bridge exists in the root namespace only): sysctl-policy.ts asks for that kernel.
  * Regenerate with scripts/netns-sysctls.sh.
  */
 export const NETNS_SYSCTLS: Readonly<Record<string, readonly string[]>> = {
+  'net.bridge.': [
+    'bridge-nf-call-arptables',
+    'bridge-nf-call-ip6tables',
+    'bridge-nf-call-iptables',
+    'bridge-nf-filter-pppoe-tagged',
+    'bridge-nf-filter-vlan-tagged',
+    'bridge-nf-pass-vlan-input-dev',
+  ],
   'net.core.': [
     'optmem_max',
     'rps_default_mask',

@@ -5,10 +5,14 @@ import type { Problem } from './problems.js';
 import type { ScenarioCatalogue } from './catalogue.js';
 import { problemsFromZod } from './zod-problems.js';
 import { sysctlRefusal, type SysctlProvider } from './sysctl-policy.js';
+
 import { DECLARED_KIND } from './declared/spec.js';
 import { validateDeclared } from './declared/validate.js';
 import { expandVariants } from './combinations.js';
 import { expectationProblems } from './expect.js';
+
+/** Written by the docker-host profile from docker.bridgeNetfilter: a node's own sysctls would race it. */
+const BRIDGE_NF_KEY = 'net.bridge.bridge-nf-call-iptables';
 
 /** Without a catalogue, the topology is checked and the scenario's kind and parameters are not; sysctls as netns allows them by default. */
 export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalogue; provider?: SysctlProvider } = {}): Problem[] {
@@ -41,6 +45,12 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
           message: `found "${p.container}", expected a container of ${name}: ${Object.keys(node.containers ?? {}).join(', ') || '(none)'}`,
         });
     });
+    if (node.profile === 'docker-host' && node.sysctls?.[BRIDGE_NF_KEY] !== undefined) {
+      problems.push({
+        path: ['nodes', name, 'sysctls', BRIDGE_NF_KEY],
+        message: `on a Docker host this is docker.bridgeNetfilter (true or false, default true as Docker leaves it); set that instead`,
+      });
+    }
     const published = new Set<string>();
     node.docker?.publish.forEach((p, i) => {
       const key = `${p.hostIp}:${p.hostPort}/${p.proto}`;

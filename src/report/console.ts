@@ -16,7 +16,10 @@ export function describeTopology(lab: ResolvedLab): string {
       if (shaped) lines.push(`    ${''.padEnd(8)} egress impaired: ${describeImpairment(shaped)}`);
     }
     if (n.docker)
-      lines.push(`    ${n.docker.bridge.padEnd(8)} ${`${n.docker.gateway}/${n.docker.prefix}`.padEnd(18)} bridge, MASQUERADE for ${n.docker.subnet}`);
+      lines.push(
+        `    ${n.docker.bridge.padEnd(8)} ${`${n.docker.gateway}/${n.docker.prefix}`.padEnd(18)} bridge, MASQUERADE for ${n.docker.subnet}, ` +
+          `userland proxy ${n.docker.userlandProxy ? 'on' : 'off'}, bridge filtering ${n.docker.bridgeNetfilter ? 'on' : 'off'}`,
+      );
     for (const r of n.routes) lines.push(`    route ${r.to} via ${r.via}`);
   }
   return lines.join('\n');

@@ -9,6 +9,7 @@ succeeded its sysctls are written to /proc/sys, which always shows the namespace
 sysctl process per value). Exit 1 and one line on stderr per failure.
 """
 import ctypes
+import errno
 import json
 import os
 import socket
@@ -125,7 +126,10 @@ def write_sysctls(name, settings):
             with open(path, "w") as f:
                 f.write(value + "\n")
         except OSError as e:
-            raise OSError(e.errno, "sysctl %s=%s in %s: %s" % (key, value, name, e.strerror))
+            why = e.strerror
+            if key.startswith("net.bridge.") and e.errno == errno.ENOENT and not os.path.isdir("/proc/sys/net/bridge"):
+                why += " (br_netfilter is not loaded on this machine; Docker loads it with modprobe br_netfilter, lab loads no module)"
+            raise OSError(e.errno, "sysctl %s=%s in %s: %s" % (key, value, name, why))
 
 
 def main():

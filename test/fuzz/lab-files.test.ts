@@ -216,7 +216,7 @@ const wrongByConstruction = fc.oneof(
   fc
     .constantFrom(
       ...['net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_mem', 'net.ipv4.udp_mem', 'net.netfilter.nf_conntrack_max', 'net.ipv4.route.gc_thresh'],
-      'net.bridge.bridge-nf-call-iptables',
+      'net.core.wmem_default',
     )
     .map((key) => ({
       kind: 'global net sysctl',

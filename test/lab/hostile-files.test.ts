@@ -8,7 +8,7 @@ import { LabError } from '../../src/errors.js';
 import { loadExercise } from '../../src/exercises/exercise.js';
 import { loadInventory } from '../../src/providers/ssh/inventory.js';
 import { readState } from '../../src/state.js';
-import { isPerNetns, sysctlRefusal } from '../../src/lab/sysctl-policy.js';
+import { bridgeSysctlsPerNetns, isPerNetns, sysctlRefusal } from '../../src/lab/sysctl-policy.js';
 
 const hostSysctl = path.join(root, 'test', 'fixtures', 'invalid', 'host-sysctl.yaml');
 
@@ -25,18 +25,12 @@ test('per-namespace sysctls are told apart from host-wide ones', (t) => {
     'net.ipv6.conf.all.forwarding',
     'net.netfilter.nf_conntrack_tcp_be_liberal',
     'net.core.somaxconn',
+    'net.bridge.bridge-nf-call-iptables',
   ];
   for (const key of perNetns) {
     t.true(isPerNetns(key), key);
   }
-  const global = [
-    'kernel.panic',
-    'vm.drop_caches',
-    'net.core.rmem_max',
-    'net.ipv4.tcp_mem',
-    'net.netfilter.nf_conntrack_max',
-    'net.bridge.bridge-nf-call-iptables',
-  ];
+  const global = ['kernel.panic', 'vm.drop_caches', 'net.core.rmem_max', 'net.ipv4.tcp_mem', 'net.netfilter.nf_conntrack_max', 'net.bridge.no_such_key'];
   for (const key of [...global, 'net.ipv4.conf.eth0']) {
     t.false(isPerNetns(key), key);
   }
@@ -44,6 +38,20 @@ test('per-namespace sysctls are told apart from host-wide ones', (t) => {
   t.is(sysctlRefusal('kernel.panic', 'vagrant'), undefined);
   t.regex(sysctlRefusal('kernel.panic', 'ssh')!, /net\.\* sysctls only/);
   t.is(sysctlRefusal('net.core.rmem_max', 'ssh'), undefined);
+});
+
+test('net.bridge.bridge-nf-* are per namespace from Linux 5.3 on: the release of the machine decides', (t) => {
+  t.is(bridgeSysctlsPerNetns('6.18.44-fc-v1300'), true);
+  t.is(bridgeSysctlsPerNetns('5.3.0'), true);
+  t.is(bridgeSysctlsPerNetns('5.2.21'), false);
+  t.is(bridgeSysctlsPerNetns('4.19.0-27-amd64'), false);
+  t.is(bridgeSysctlsPerNetns('unknown'), undefined);
+  t.is(sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'netns', '5.10.0-32-amd64'), undefined);
+  t.is(
+    sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'netns', '4.19.0-27-amd64'),
+    'net.bridge.bridge-nf-call-iptables is per network namespace only from Linux 5.3 (commit 22567590b2e6, "netfilter: bridge: namespace bridge netfilter sysctls"); this machine runs 4.19.0-27-amd64, where it exists in the root namespace only, so a lab\'s namespace cannot set it; use --provider vagrant',
+  );
+  t.is(sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'vagrant', '4.19.0-27-amd64'), undefined);
 });
 
 test('the provider decides: host-wide sysctls load for vagrant, not for netns or ssh', (t) => {

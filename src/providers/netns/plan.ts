@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type Handlebars from 'handlebars';
-import { needsNetem, type LinkImpairment, type ResolvedLab, type ResolvedNode } from '../../lab/model.js';
+import { needsNetem, type DockerBridge, type LinkImpairment, type ResolvedLab, type ResolvedNode } from '../../lab/model.js';
 import { templatesDir } from '../../paths.js';
 import { containerPort, namespaceOf } from './names.js';
 
@@ -32,6 +32,8 @@ export interface PlannedService {
   node: string;
   name: string;
   argv: string[];
+  /** What a printed plan shows instead of argv, when argv carries a whole program (python3 -c). */
+  shown?: string[];
 }
 
 let handlebars: typeof Handlebars | undefined;
@@ -55,7 +57,20 @@ export function desktopHostRules(node: ResolvedNode): string {
 export function dockerHostRules(node: ResolvedNode): string {
   dockerRules ??= template('docker-host.rules.hbs');
   const d = node.docker!;
-  return dockerRules({ bridge: d.bridge, subnet: d.subnet, publish: d.publish });
+  return dockerRules({ bridge: d.bridge, subnet: d.subnet, publish: d.publish, userlandProxy: d.userlandProxy });
+}
+
+/**
+ * The sysctls dockerd's bridge driver leaves in its namespace, beside its rules. bridge-nf-call-iptables: dockerd
+ * modprobes br_netfilter when /proc/sys/net/bridge is missing, whose default is 1, and writes 1 itself only when ICC is
+ * off (bridge_linux.go configure and createNetwork, setup_bridgenetfiltering.go); written here either way, so the lab
+ * says which. route_localnet on the bridge: setupLoopbackAddressesRouting, with the userland proxy off only.
+ */
+export function dockerHostSysctls(d: DockerBridge): Array<[string, string]> {
+  return [
+    ['net.bridge.bridge-nf-call-iptables', d.bridgeNetfilter ? '1' : '0'],
+    ...(d.userlandProxy ? [] : [[`net.ipv4.conf.${d.bridge}.route_localnet`, '1'] as [string, string]]),
+  ];
 }
 
 /** docker-proxy as dockerd starts it for each published port when the userland proxy is on (its default). */
@@ -105,6 +120,26 @@ export function dockerProxies(lab: ResolvedLab, dockerProxyPath: string): Planne
   ];
 }
 
+let portHolder: string | undefined;
+
+/** With the userland proxy off dockerd still binds each published port itself, a socket it never reads (port-holder.py). */
+function portHolders(lab: ResolvedLab): PlannedService[] {
+  return lab.nodes.flatMap((n) =>
+    n.docker && !n.docker.userlandProxy
+      ? n.docker.publish.map((p) => {
+          portHolder ??= fs.readFileSync(path.join(templatesDir, 'netns', 'port-holder.py'), 'utf8');
+          const args = [p.proto, p.hostIp, String(p.hostPort)];
+          return {
+            node: n.name,
+            name: `port held by dockerd ${p.proto} ${p.hostIp}:${p.hostPort} (userland proxy off)`,
+            argv: ['python3', '-I', '-S', '-c', portHolder, ...args],
+            shown: ['python3', 'templates/netns/port-holder.py', ...args],
+          };
+        })
+      : [],
+  );
+}
+
 export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): NetnsPlan {
   const ns = (node: string) => namespaceOf(lab.id, node);
   const ipn = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', '-n', ns(node), ...args] });
@@ -132,6 +167,8 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
         ipn(host.name, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns(cname)),
         ipn(host.name, 'link', 'set', port, 'master', d.bridge),
         ipn(host.name, 'link', 'set', port, 'up'),
+        // With the userland proxy off dockerd turns hairpin mode on for each container's port (CreateEndpoint, setHairpinMode).
+        ...(d.userlandProxy ? [] : [ipn(host.name, 'link', 'set', port, 'type', 'bridge_slave', 'hairpin', 'on')]),
       );
     }
   }
@@ -146,7 +183,9 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
 
   const routes: PlannedCommand[] = lab.nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
 
-  const sysctls: PlannedCommand[] = lab.nodes.flatMap((n) => Object.entries(n.sysctls).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
+  const sysctls: PlannedCommand[] = lab.nodes.flatMap((n) =>
+    [...Object.entries(n.sysctls), ...(n.docker ? dockerHostSysctls(n.docker) : [])].map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)),
+  );
 
   const impairments: PlannedCommand[] = lab.links.flatMap((link) =>
     link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))),
@@ -166,7 +205,7 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     { title: 'Firewall rules (Docker profiles)', commands: firewall },
     { title: 'Link impairment', commands: impairments },
   ];
-  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: dockerProxies(lab, dockerProxyPath) };
+  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: [...dockerProxies(lab, dockerProxyPath), ...portHolders(lab)] };
 }
 
 /** netem when delay, loss or reorder is asked for; a plain rate limit uses tbf, which every kernel has. */
@@ -191,7 +230,7 @@ export function renderPlan(plan: NetnsPlan): string {
     }
   }
   if (plan.services.length) lines.push('# Services (kept running in the background)');
-  for (const s of plan.services) lines.push(`ip netns exec ${namespaceOfService(plan, s)} ${s.argv.join(' ')} &`);
+  for (const s of plan.services) lines.push(`ip netns exec ${namespaceOfService(plan, s)} ${(s.shown ?? s.argv).join(' ')} &`);
   return `${lines.join('\n')}\n`;
 }
 
