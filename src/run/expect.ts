@@ -15,7 +15,8 @@
  *
  * `lab run --check` passes when every variant `matches`. With --allow-unchecked an `unchecked` variant passes too,
  * unless its verdict is INCONCLUSIVE: a run that could not decide never passes a check that nothing expected.
- * A variant that `differs` always fails it.
+ * A variant that `differs` always fails it. verdict.json and `--json` give every variant `expected` (the entry, or
+ * null), `check` (matches | differs | unchecked) and `matchesExpected` (true | false | null, the same in another form).
  */
 import { expectationFor, type ExpectableInconclusive, type Expectation, type ExpectedVerdictName } from '../lab/expect.js';
 import type { InconclusiveKind, VerdictValue } from './verdict.js';
