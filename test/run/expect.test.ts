@@ -1,10 +1,17 @@
 /** A run's verdicts held against the lab file's expectations: the fields --json gives, the DIFFERS and unchecked lines, --check. */
 import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
 import { checkExpectation, checkFailures, checkOf, checkPasses, expectationLine, withExpectations } from '../../src/run/expect.js';
 import { verdictTable } from '../../src/report/console.js';
 import { buildMatrix, matrixMarkdown } from '../../src/report/matrix.js';
 import type { Expectation } from '../../src/lab/expect.js';
-import type { RunResult } from '../../src/run/run-lab.js';
+import { runVariant, type RunResult } from '../../src/run/run-lab.js';
+import type { ResolvedLab, ResolvedVariant } from '../../src/lab/model.js';
+import type { Provider } from '../../src/providers/types.js';
+import type { Scenario } from '../../src/run/scenarios/types.js';
 import type { InconclusiveKind, VerdictValue } from '../../src/run/verdict.js';
 
 const why = 'conntrack ignores overly delayed segments from 6.1 on';
@@ -200,4 +207,29 @@ test('lab matrix marks the cells that differ from the expectation of their kerne
   t.regex(md, /\| fresh \| REPRODUCED \(unchecked\) \| REPRODUCED \(unchecked\) \|/);
   t.regex(md, /1 cell\(s\) differ from what the lab file expects/);
   t.regex(md, /2 cell\(s\) are unchecked/);
+});
+
+test('a scenario that throws is INCONCLUSIVE of kind error, and that never matches an expected emulation-gap', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-expect-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const provider = { name: 'fake', ownsHosts: false } as unknown as Provider;
+  const scenario = {
+    kind: 'throws',
+    summary: '',
+    params: z.object({}),
+    nodeRefs: () => [],
+    run: async () => {
+      throw new Error('agent exited 1');
+    },
+    judge: () => {
+      throw new Error('never judged: the run failed');
+    },
+  } as unknown as Scenario;
+  const variant = { name: 'gap', description: '', changes: [], params: {}, expect: lab.variants[3]!.expect } as unknown as ResolvedVariant;
+  const result = await runVariant({} as ResolvedLab, provider, scenario, variant, dir);
+  t.like(result, { verdict: 'INCONCLUSIVE', inconclusive: 'error', decidedBy: ['error'] });
+  t.regex(result.error ?? '', /agent exited 1/);
+  const checked = withExpectations(lab, { kernel: '6.18.44', variants: [result] }).variants[0]!;
+  t.is(checkOf(checked), 'differs');
+  t.false(checkPasses([checked], { allowUnchecked: true }));
 });

@@ -1,6 +1,7 @@
 /** The upstream version behind a distribution's `uname -r`, from real /proc/version (and Ubuntu's version_signature) texts. */
 import test from 'ava';
-import { kernelLabel, kernelVersionOf } from '../../src/run/kernel-version.js';
+import { kernelLabel, kernelVersionOf, readKernel } from '../../src/run/kernel-version.js';
+import type { Transport } from '../../src/transport/types.js';
 
 // Read in the Debian 5.10 guest `lab up --kernel 5.10` boots (linux-image-5.10.0-32-amd64-unsigned 5.10.223-1).
 const debian510 =
@@ -50,4 +51,19 @@ test('reports show uname -r, and the upstream version only when it adds somethin
   t.is(kernelLabel({ kernel: '5.10.0-32-amd64', kernelVersion: '5.10.223' }), '5.10.0-32-amd64 (5.10.223)');
   t.is(kernelLabel({ kernel: '6.18.44-fc-v1300', kernelVersion: '6.18.44' }), '6.18.44-fc-v1300');
   t.is(kernelLabel({ kernel: '6.18.44-fc-v595' }), '6.18.44-fc-v595');
+});
+
+test('readKernel asks the node for uname -r, /proc/version and (Ubuntu) /proc/version_signature', async (t) => {
+  const files: Record<string, string> = { '/proc/version': debian510 };
+  const asked: string[][] = [];
+  const transport = {
+    exec: async (argv: readonly string[]) => {
+      asked.push([...argv]);
+      if (argv[0] === 'uname') return { stdout: '5.10.0-32-amd64\n', stderr: '', exitCode: 0 };
+      const text = files[argv[1]!];
+      return text === undefined ? { stdout: '', stderr: `cat: ${argv[1]}: No such file or directory`, exitCode: 1 } : { stdout: text, stderr: '', exitCode: 0 };
+    },
+  } as unknown as Transport;
+  t.deepEqual(await readKernel(transport), { kernel: '5.10.0-32-amd64', kernelVersion: '5.10.223' });
+  t.deepEqual(asked.map((a) => a.join(' ')).sort(), ['cat /proc/version', 'cat /proc/version_signature', 'uname -r']);
 });
