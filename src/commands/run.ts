@@ -28,8 +28,9 @@ export const builder = (y: Argv) =>
     .option('check', {
       type: 'boolean',
       default: false,
-      describe: 'exit 1 when a verdict differs from what the lab file expects on this kernel, or is an INCONCLUSIVE it does not expect (for CI)',
-    });
+      describe: 'exit 1 unless every verdict is what the lab file expects on this kernel (for CI); a variant with no expectation here fails it too',
+    })
+    .option('allow-unchecked', { type: 'boolean', default: false, describe: 'with --check: a decided verdict nothing is expected of on this kernel passes' });
 
 type RunArgs = {
   lab: string;
@@ -44,6 +45,7 @@ type RunArgs = {
   results?: string;
   junit?: string;
   check: boolean;
+  allowUnchecked: boolean;
 };
 
 /** One run per kernel (--kernel 5.10,host), one after the other: a verdict per kernel and variant. */
@@ -160,13 +162,13 @@ async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number,
   return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
 }
 
-async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; json: boolean; check: boolean }) {
+async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; json: boolean; check: boolean; allowUnchecked: boolean }) {
   const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
   const { writeHtml } = await import('../report/html.js');
   const { renderJunit } = await import('../report/junit.js');
   const { writeMarkdown } = await import('../report/markdown.js');
   const { verdictTable } = await import('../report/console.js');
-  const { checkPasses, withExpectations } = await import('../run/expect.js');
+  const { checkFailures, withExpectations } = await import('../run/expect.js');
   const run = withExpectations(lab, ran);
   writeVerdictJson(run);
   writeLabJson(lab, run);
@@ -178,7 +180,9 @@ async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; 
       `${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`,
     );
   const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
-  return { run, json: verdictJson(run) as unknown as Record<string, unknown>, ok: argv.check ? checkPasses(run.variants) : decided };
+  const failed = argv.check ? checkFailures(run.variants, { allowUnchecked: argv.allowUnchecked }) : [];
+  if (failed.length) process.stderr.write(`--check failed:\n${failed.map((f) => `  ${f}\n`).join('')}`);
+  return { run, json: verdictJson(run) as unknown as Record<string, unknown>, ok: argv.check ? failed.length === 0 : decided };
 }
 
 function unknownVariant(name: string, known: string[]): never {

@@ -16,10 +16,19 @@ export interface KernelRange {
 export const VERDICTS_EXPECTED = ['REPRODUCED', 'NOT_REPRODUCED', 'INCONCLUSIVE', 'unknown'] as const;
 export type ExpectedVerdictName = (typeof VERDICTS_EXPECTED)[number];
 
+/**
+ * The kinds of INCONCLUSIVE a lab file may expect: only that the lab cannot run what the report is about. A crash, a
+ * time-out, missing or contradicting evidence is never expected (InconclusiveKind in src/run/verdict.ts).
+ */
+export const EXPECTABLE_INCONCLUSIVE = ['emulation-gap'] as const;
+export type ExpectableInconclusive = (typeof EXPECTABLE_INCONCLUSIVE)[number];
+
 /** One entry of a variant's `expect` list, as the lab file gives it. */
 export interface Expectation {
   kernel: string;
   verdict: ExpectedVerdictName;
+  /** Given with (and only with) verdict INCONCLUSIVE: the kind of INCONCLUSIVE expected. */
+  inconclusive?: ExpectableInconclusive;
   why: string;
   source: string;
   measured?: string;
@@ -114,17 +123,31 @@ export function expectationFor<E extends { kernel: string }>(entries: readonly E
   return null;
 }
 
-/** Problems of one variant's list: index and message, for the validator to place. */
-export function expectationProblems(entries: readonly Expectation[]): Array<{ index: number; message: string }> {
-  const problems: Array<{ index: number; message: string }> = [];
+/** Problems of one variant's list: index, field and message, for the validator to place. */
+export function expectationProblems(entries: readonly Expectation[]): Array<{ index: number; field: keyof Expectation; message: string }> {
+  const problems: Array<{ index: number; field: keyof Expectation; message: string }> = [];
   const ranges: Array<{ index: number; range: KernelRange }> = [];
   entries.forEach((entry, index) => {
+    const kind = inconclusiveProblem(entry);
+    if (kind) problems.push({ index, field: 'inconclusive', message: kind });
     const range = parseKernelRange(entry.kernel);
     if (typeof range === 'string') return; // the schema already reported it
     const clash = ranges.find((r) => rangesOverlap(r.range, range));
     const message = clash && `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation`;
-    if (message) problems.push({ index, message });
+    if (message) problems.push({ index, field: 'kernel', message });
     ranges.push({ index, range });
   });
   return problems;
+}
+
+/** An expected INCONCLUSIVE names its kind, and only an INCONCLUSIVE has one. */
+function inconclusiveProblem(entry: Expectation): string | undefined {
+  if (entry.verdict === 'INCONCLUSIVE' && !entry.inconclusive)
+    return (
+      'missing: an expected INCONCLUSIVE names its kind, "inconclusive: emulation-gap" when the lab cannot run what the report is about; ' +
+      'a crash, a time-out or missing or contradicting evidence is never expected (write verdict: unknown and say why)'
+    );
+  if (entry.verdict !== 'INCONCLUSIVE' && entry.inconclusive)
+    return `found "${entry.inconclusive}" on an expected ${entry.verdict}; only an expected INCONCLUSIVE names a kind`;
+  return undefined;
 }

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
 import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';
-import { VERDICTS_EXPECTED, parseKernelRange, rangeRule } from './expect.js';
+import { EXPECTABLE_INCONCLUSIVE, VERDICTS_EXPECTED, parseKernelRange, rangeRule } from './expect.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
 const nodeName = z.string().regex(NODE_NAME, `a node name: ${nameRules.node}`);
@@ -143,6 +143,12 @@ export const expectationSchema = z
       .refine((s) => typeof parseKernelRange(s) !== 'string', rangeRule)
       .describe('kernel versions this entry covers: ">=6.1", ">=5.10,<6.1", "6.12" (that series) or "*"; ranges of one variant must not overlap'),
     verdict: z.enum(VERDICTS_EXPECTED).describe('the verdict expected on these kernels; "unknown" when nothing is known (say why)'),
+    inconclusive: z
+      .enum(EXPECTABLE_INCONCLUSIVE)
+      .optional()
+      .describe(
+        'required with verdict INCONCLUSIVE, and only then: the kind expected. Only "emulation-gap" (the lab cannot run what the report is about); a crash, a time-out or missing evidence never matches an expectation',
+      ),
     why: text.describe('the mechanism, in one or two sentences'),
     source: z
       .string()

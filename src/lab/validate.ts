@@ -158,11 +158,11 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
   }
   problems.push(...expandVariants(lab).problems);
   for (const [vname, variant] of Object.entries(lab.variants)) {
-    problems.push(...expectationProblems(variant.expect).map((p) => ({ path: ['variants', vname, 'expect', p.index, 'kernel'], message: p.message })));
+    problems.push(...expectationProblems(variant.expect).map((p) => ({ path: ['variants', vname, 'expect', p.index, p.field], message: p.message })));
   }
   lab.combinations.forEach((combination, c) => {
     for (const [vname, entries] of Object.entries(combination.expect)) {
-      problems.push(...expectationProblems(entries).map((p) => ({ path: ['combinations', c, 'expect', vname, p.index, 'kernel'], message: p.message })));
+      problems.push(...expectationProblems(entries).map((p) => ({ path: ['combinations', c, 'expect', vname, p.index, p.field], message: p.message })));
     }
   });
 

@@ -1,7 +1,9 @@
 /** What the terminal shows after `up`, `run` and `show`. */
 import { needsNetem, type LinkImpairment, type ResolvedLab } from '../lab/model.js';
 import type { RunResult } from '../run/run-lab.js';
-import { expectationLine } from '../run/expect.js';
+import { checkOf, expectationLine, expectedVerdictText, kernelToMatch } from '../run/expect.js';
+import { kernelLabel } from '../run/kernel-version.js';
+import { seenMark, verdictText } from './facets.js';
 import { labRef } from '../lab/names.js';
 
 export function describeTopology(lab: ResolvedLab): string {
@@ -55,24 +57,30 @@ export function describeRunningLab(lab: ResolvedLab): string {
   ].join('\n');
 }
 
-/** The verdicts, each with the expected one for this kernel; every difference spelled out under the table. */
+/**
+ * The verdicts, each with the expected verdict for this kernel and what the outcome and the mechanism showed (yes, no,
+ * ?, or — when the judge gives no such facet); every difference and every unchecked variant spelled out under the table.
+ */
 export function verdictTable(run: RunResult): string {
-  const width = Math.max(7, ...run.variants.map((v) => v.name.length));
-  const lines = [`${run.lab} on ${run.provider}, kernel ${run.kernel}`, `${'variant'.padEnd(width)}  ${'verdict'.padEnd(15)} ${'expected'.padEnd(15)} reason`];
-  for (const v of run.variants) {
-    const expected = v.expected ? (v.matchesExpected === false ? `DIFFERS: ${v.expected.verdict}` : v.expected.verdict) : '—';
-    lines.push(`${v.name.padEnd(width)}  ${v.verdict.padEnd(15)} ${expected.padEnd(15)} ${v.reason}`);
-  }
-  const notes = run.variants.filter((v) => v.matchesExpected === false || !v.expected || v.expected.verdict === 'unknown');
-  const line = (v: (typeof notes)[number]) =>
-    expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, run.kernel);
-  if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${line(v)}`));
+  const kernel = kernelToMatch(run);
+  const rows = run.variants.map((v) => {
+    const check = checkOf(v);
+    const expected = check === 'unchecked' ? 'unchecked' : `${check === 'differs' ? 'DIFFERS: ' : ''}${v.expected ? expectedVerdictText(v.expected) : ''}`;
+    return [v.name, verdictText(v), expected, seenMark(v.outcome), seenMark(v.mechanism), v.reason];
+  });
+  const head = ['variant', 'verdict', 'expected', 'outcome', 'mechanism', 'reason'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const lines = [`${run.lab} on ${run.provider}, kernel ${kernelLabel(run)}`, line(head), ...rows.map(line)];
+  const notes = run.variants.filter((v) => checkOf(v) !== 'matches');
+  const note = (v: (typeof notes)[number]) => expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, kernel);
+  if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${note(v)}`));
   return lines.join('\n');
 }
 
 /** `lab show`: every variant's expectations, one line per kernel range. */
 export function expectationTable(lab: ResolvedLab): string {
-  const rows = lab.variants.flatMap((v) => v.expect.map((e) => [v.name, e.kernel, e.verdict, e.why, e.source, e.measured ?? '']));
+  const rows = lab.variants.flatMap((v) => v.expect.map((e) => [v.name, e.kernel, expectedVerdictText(e), e.why, e.source, e.measured ?? '']));
   if (rows.length === 0) return '  (none: no variant says what it is expected to give)';
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['variant', 'kernel', 'expected'][i]!.length));
   const lines = [`  ${'variant'.padEnd(w[0]!)}  ${'kernel'.padEnd(w[1]!)}  ${'expected'.padEnd(w[2]!)}  why (source; measured)`];

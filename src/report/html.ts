@@ -8,12 +8,15 @@ import { captureRefs, ladderFor, type CaptureFile } from './ladder.js';
 import { readCaptureGroups, type Packet } from './packets.js';
 import { esc } from './svg.js';
 import { expectedCell } from './markdown.js';
+import { checkOf, kernelToMatch } from '../run/expect.js';
+import { kernelLabel } from '../run/kernel-version.js';
+import { mechanismText, outcomeText, verdictText } from './facets.js';
 import { LabError } from '../errors.js';
 
 const CSS = `
 body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-.differs{outline:3px solid #c53030;font-weight:bold}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}
+.differs{outline:3px solid #c53030;font-weight:bold}.unchecked{font-style:italic;color:#744210}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}
 .diagram{overflow-x:auto;border:1px solid #ddd;padding:8px;margin:8px 0;background:#fff}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
 code{background:#f2f2f2;padding:1px 3px}`;
@@ -23,15 +26,16 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`${lab.name}: ${run.runId}`)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>${esc(lab.name)}: ${esc(lab.title)}</h1>`);
   parts.push(
-    `<p>Run <code>${esc(run.runId)}</code> on provider <code>${esc(run.provider)}</code>, kernel <code>${esc(run.kernel)}</code>, started ${esc(run.startedAt)}.</p>`,
+    `<p>Run <code>${esc(run.runId)}</code> on provider <code>${esc(run.provider)}</code>, kernel <code>${esc(kernelLabel(run))}</code>, started ${esc(run.startedAt)}.</p>`,
   );
   parts.push(`<p>${esc(lab.description.trim())}</p>`);
   parts.push(`<p>Upstream: ${lab.upstream.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join(', ')}</p>`);
   parts.push('<h2>Verdicts</h2><table id="verdicts"><tr><th>variant</th><th>verdict</th><th>expected</th><th>reason</th></tr>');
   for (const v of run.variants) {
-    const expected = `<td${v.matchesExpected === false ? ' class="differs"' : ''}>${esc(expectedCell(v, run.kernel))}${v.expected ? ` <a href="${esc(v.expected.source)}">source</a>` : ''}</td>`;
+    const check = checkOf(v);
+    const expected = `<td${check === 'matches' ? '' : ` class="${check}"`}>${esc(expectedCell(v, kernelToMatch(run)))}${v.expected ? ` <a href="${esc(v.expected.source)}">source</a>` : ''}</td>`;
     parts.push(
-      `<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${v.verdict}</b></td>${expected}<td>${esc(v.reason)}</td></tr>`,
+      `<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${esc(verdictText(v))}</b></td>${expected}<td>${esc(v.reason)}</td></tr>`,
     );
   }
   parts.push('</table>');
@@ -62,11 +66,14 @@ function capturesOf(run: RunResult, v: VariantResult): CaptureFile[] {
 
 async function variantHtml(lab: ResolvedLab, v: VariantResult, pcaps: CaptureFile[], packets: Promise<Packet[]>): Promise<string> {
   const out = [
-    `<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${v.verdict}</span></h2>`,
+    `<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${esc(verdictText(v))}</span></h2>`,
     `<p>${esc(v.description.trim())}</p>`,
   ];
   if (v.changes.length) out.push(`<p>Changes: ${v.changes.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>`);
-  out.push(`<p><b>${v.verdict}</b>: ${esc(v.reason)}</p><p>Decided by: ${v.decidedBy.map((d) => `<code>${esc(d)}</code>`).join(', ')}</p>`);
+  out.push(`<p><b>${esc(verdictText(v))}</b>: ${esc(v.reason)}</p>`);
+  if (v.outcome) out.push(`<p class="outcome"><b>Outcome</b>: ${esc(outcomeText(v.outcome))}</p>`);
+  if (v.mechanism) out.push(`<p class="mechanism"><b>Mechanism</b>: ${esc(mechanismText(v.mechanism))}</p>`);
+  out.push(`<p>Decided by: ${v.decidedBy.map((d) => `<code>${esc(d)}</code>`).join(', ')}</p>`);
   let ladder: ReturnType<typeof ladderFor> = null;
   try {
     ladder = pcaps.length ? ladderFor(lab, v.name, pcaps, await packets) : null;

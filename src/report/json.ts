@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
 import type { ResolvedLab } from '../lab/model.js';
 import { LabError } from '../errors.js';
-import { withExpectations } from '../run/expect.js';
+import { checkOf, withExpectations } from '../run/expect.js';
 
 /** The machine-readable result; `lab run --json` prints the same object. */
 export function verdictJson(run: RunResult) {
@@ -13,6 +13,7 @@ export function verdictJson(run: RunResult) {
     ...(run.instance ? { instance: run.instance } : {}),
     provider: run.provider,
     kernel: run.kernel,
+    ...(run.kernelVersion ? { kernelVersion: run.kernelVersion } : {}),
     runId: run.runId,
     startedAt: run.startedAt,
     resultsDir: run.resultsDir,
@@ -20,7 +21,11 @@ export function verdictJson(run: RunResult) {
       name: v.name,
       description: v.description,
       verdict: v.verdict,
+      ...(v.inconclusive ? { inconclusive: v.inconclusive } : {}),
+      ...(v.outcome ? { outcome: v.outcome } : {}),
+      ...(v.mechanism ? { mechanism: v.mechanism } : {}),
       expected: v.expected ?? null,
+      check: checkOf(v),
       matchesExpected: v.matchesExpected ?? null,
       reason: v.reason,
       decidedBy: v.decidedBy,
@@ -61,9 +66,11 @@ export function readRun(dir: string): { lab: ResolvedLab; run: RunResult } {
     decidedBy: v.decidedBy ?? [],
     durationMs: v.durationMs ?? 0,
   }));
-  // Runs saved before expectations existed: hold them against the expectations their lab.json carries (if any).
+  // Runs saved before `check` was written (and before expected INCONCLUSIVEs named their kind): hold them against
+  // the expectations their lab.json carries (if any), as a run would be held now.
   const saved = { ...lab, variants: lab.variants.map((v) => ({ ...v, expect: v.expect ?? [] })) };
-  const checked = variants.every((v) => v.matchesExpected !== undefined) ? variants : withExpectations(saved, { kernel: verdicts.kernel, variants }).variants;
+  const current = verdicts.variants.every((v) => (v as { check?: string }).check !== undefined);
+  const checked = current ? variants : withExpectations(saved, { ...verdicts, variants }).variants;
   return { lab: saved, run: { ...verdicts, title: verdicts.title ?? lab.title, resultsDir, variants: checked } };
 }
 

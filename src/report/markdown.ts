@@ -3,18 +3,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
-import { expectationLine } from '../run/expect.js';
+import { checkOf, expectationLine, expectedVerdictText, kernelToMatch } from '../run/expect.js';
+import { kernelLabel } from '../run/kernel-version.js';
+import { mechanismText, outcomeText, verdictText } from './facets.js';
 
 export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
   const lines: string[] = [];
   lines.push(`# ${lab.name}: ${lab.title}`, '');
-  lines.push(`Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${run.kernel}\`, started ${run.startedAt}.`, '');
+  lines.push(`Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${kernelLabel(run)}\`, started ${run.startedAt}.`, '');
   lines.push(lab.description.trim(), '');
   lines.push(`Upstream: ${lab.upstream.map((u) => `<${u}>`).join(', ')}`, '');
   lines.push('## Verdicts', '', '| variant | verdict | expected | reason |', '|---|---|---|---|');
-  for (const v of run.variants) lines.push(`| ${v.name} | **${v.verdict}** | ${escapeCell(expectedCell(v, run.kernel))} | ${escapeCell(v.reason)} |`);
+  const kernel = kernelToMatch(run);
+  for (const v of run.variants) lines.push(`| ${v.name} | **${verdictText(v)}** | ${escapeCell(expectedCell(v, kernel))} | ${escapeCell(v.reason)} |`);
   lines.push('', '## Topology', '', ...topologyLines(lab), '');
-  for (const v of run.variants) lines.push(...variantSection(v, run.kernel));
+  for (const v of run.variants) lines.push(...variantSection(v, kernel));
   return `${lines.join('\n')}\n`;
 }
 
@@ -29,23 +32,27 @@ export function topologyLines(lab: ResolvedLab): string[] {
   return lines;
 }
 
-/** "REPRODUCED on >=6.1", or the difference spelled out, or that nothing is expected for this kernel. */
+/** "REPRODUCED on >=6.1", the difference spelled out, or "unchecked" and why (nothing, or unknown, expected on this kernel). */
 export function expectedCell(v: VariantResult, kernel: string): string {
   const check = { expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null };
-  if (check.matchesExpected === false || !check.expected) return expectationLine(check, v.verdict, kernel);
-  return `${check.expected.verdict} on ${check.expected.kernel}`;
+  if (checkOf(check) === 'differs' || !check.expected) return expectationLine(check, v.verdict, kernel);
+  if (checkOf(check) === 'unchecked') return `unchecked: unknown on ${check.expected.kernel}`;
+  return `${expectedVerdictText(check.expected)} on ${check.expected.kernel}`;
 }
 
 /** The why and source of an expectation, unless the cell already spelled out the why (a difference). */
 function expectedDetail(v: VariantResult): string {
   if (!v.expected) return '';
-  return v.matchesExpected === false ? ` <${v.expected.source}>` : ` (${v.expected.why} <${v.expected.source}>)`;
+  return checkOf(v) === 'differs' ? ` <${v.expected.source}>` : ` (${v.expected.why} <${v.expected.source}>)`;
 }
 
 function variantSection(v: VariantResult, kernel: string): string[] {
-  const lines = [`## Variant \`${v.name}\`: ${v.verdict}`, '', v.description.trim(), ''];
+  const lines = [`## Variant \`${v.name}\`: ${verdictText(v)}`, '', v.description.trim(), ''];
   if (v.changes.length) lines.push('Changes applied for this variant:', '', ...v.changes.map((c) => `- \`${c}\``), '');
-  lines.push(`**Verdict:** ${v.verdict}. ${v.reason}`, '', `Decided by: ${v.decidedBy.map((d) => `\`${d}\``).join(', ')}`, '');
+  lines.push(`**Verdict:** ${verdictText(v)}. ${v.reason}`, '');
+  if (v.outcome) lines.push(`**Outcome:** ${outcomeText(v.outcome)}`, '');
+  if (v.mechanism) lines.push(`**Mechanism:** ${mechanismText(v.mechanism)}`, '');
+  lines.push(`Decided by: ${v.decidedBy.map((d) => `\`${d}\``).join(', ')}`, '');
   lines.push(`**Expected:** ${expectedCell(v, kernel)}${expectedDetail(v)}`, '');
   const files = collectFiles(v.evidence);
   if (files.length) lines.push('Artifacts:', '', ...files.map((f) => `- [${f}](${f})`), '');

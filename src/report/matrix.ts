@@ -1,9 +1,13 @@
 /**
  * Verdicts across runs as one table: lab × variant rows, one column per kernel (and provider), so
  * "which kernels still have this bug" reads across a row. Each cell carries the verdict the lab
- * expected on that kernel (the run's own expectation, as verdict.json records it) and a `differs` mark.
+ * expected on that kernel (the run's own expectation, as verdict.json records it), a `differs` mark, and an
+ * `unchecked` mark where nothing (or unknown) was expected.
  */
 import type { RunResult } from '../run/run-lab.js';
+import { checkOf, expectedVerdictText, kernelToMatch } from '../run/expect.js';
+import { kernelLabel } from '../run/kernel-version.js';
+import { verdictText } from './facets.js';
 import { esc } from './svg.js';
 
 export interface MatrixCell {
@@ -13,6 +17,8 @@ export interface MatrixCell {
   expected?: string;
   /** True when an expectation exists and the verdict is not it. */
   differs: boolean;
+  /** True when the variant ran and no expectation (or "unknown") covers the kernel. */
+  unchecked: boolean;
 }
 
 export interface Matrix {
@@ -27,14 +33,15 @@ export function buildMatrix(runs: RunResult[]): Matrix {
   const labs = [...new Set(runs.map((r) => r.lab))].sort();
   const single = labs.length === 1;
   const sorted = [...runs].sort(
-    (a, b) => a.kernel.localeCompare(b.kernel, undefined, { numeric: true }) || a.provider.localeCompare(b.provider) || a.runId.localeCompare(b.runId),
+    (a, b) =>
+      kernelToMatch(a).localeCompare(kernelToMatch(b), undefined, { numeric: true }) || a.provider.localeCompare(b.provider) || a.runId.localeCompare(b.runId),
   );
   // One lab: a column per run (two runs on one kernel are compared side by side); several: a column per kernel and provider.
   const keyOf = (r: RunResult) => (single ? `${r.kernel}|${r.provider}|${r.runId}` : `${r.kernel}|${r.provider}`);
   const keys = [...new Set(sorted.map(keyOf))];
   const columns = keys.map((key) => {
     const inColumn = sorted.filter((r) => keyOf(r) === key);
-    return { kernel: inColumn[0]!.kernel, provider: inColumn[0]!.provider, runIds: inColumn.map((r) => r.runId) };
+    return { kernel: kernelLabel(inColumn[0]!), provider: inColumn[0]!.provider, runIds: inColumn.map((r) => r.runId) };
   });
   const rows = labs.flatMap((lab) => {
     const ofLab = sorted.filter((r) => r.lab === lab);
@@ -45,15 +52,16 @@ export function buildMatrix(runs: RunResult[]): Matrix {
       cells: keys.map((key): MatrixCell => {
         const run = ofLab.filter((r) => keyOf(r) === key).at(-1);
         const result = run?.variants.find((v) => v.name === variant);
-        const verdict = result?.verdict ?? '—';
+        const verdict = result ? verdictText(result) : '—';
+        const check = result ? checkOf(result) : undefined;
         // "unknown" expects nothing.
-        const stated = result?.expected?.verdict;
-        const want = stated === 'unknown' ? undefined : stated;
+        const want = result?.expected && result.expected.verdict !== 'unknown' ? expectedVerdictText(result.expected) : undefined;
         return {
           verdict,
           ...(run ? { runId: run.runId } : {}),
           ...(want ? { expected: want } : {}),
-          differs: want !== undefined && verdict !== '—' && want !== verdict,
+          differs: check === 'differs',
+          unchecked: check === 'unchecked',
         };
       }),
     }));
@@ -61,7 +69,7 @@ export function buildMatrix(runs: RunResult[]): Matrix {
   return { labs, lab: labs.join(', '), columns, rows };
 }
 
-const cellText = (c: MatrixCell) => (c.differs ? `${c.verdict} ≠ expected ${c.expected}` : c.verdict);
+const cellText = (c: MatrixCell) => (c.differs ? `${c.verdict} ≠ expected ${c.expected}` : c.unchecked ? `${c.verdict} (unchecked)` : c.verdict);
 
 export function matrixMarkdown(m: Matrix): string {
   const single = m.labs.length === 1;
@@ -70,7 +78,12 @@ export function matrixMarkdown(m: Matrix): string {
   const sep = `|${single ? '' : '---|'}---|${m.columns.map(() => '---').join('|')}|`;
   const title = single ? `# ${m.lab}: verdicts across runs` : `# ${m.labs.length} labs: verdicts across kernels`;
   const differing = m.rows.reduce((n, r) => n + r.cells.filter((c) => c.differs).length, 0);
-  const note = differing ? `\n${differing} cell(s) differ from what the lab file expects on that kernel (in bold).\n` : '';
+  const unchecked = m.rows.reduce((n, r) => n + r.cells.filter((c) => c.unchecked).length, 0);
+  const notes = [
+    differing ? `${differing} cell(s) differ from what the lab file expects on that kernel (in bold).` : '',
+    unchecked ? `${unchecked} cell(s) are unchecked: the lab file expects nothing (or unknown) of that variant on that kernel.` : '',
+  ].filter(Boolean);
+  const note = notes.length ? `\n${notes.join('\n')}\n` : '';
   const text = (c: MatrixCell) => (c.differs ? `**${cellText(c)}**` : cellText(c));
   return `${title}\n\n${head}\n${sep}\n${m.rows.map((r) => `| ${single ? '' : `${r.lab} | `}${r.variant} | ${r.cells.map(text).join(' | ')} |`).join('\n')}\n${note}`;
 }
@@ -78,10 +91,10 @@ export function matrixMarkdown(m: Matrix): string {
 export function matrixHtml(m: Matrix): string {
   const single = m.labs.length === 1;
   const style =
-    'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}.differs{outline:3px solid #c53030;font-weight:bold}table{border-collapse:collapse}body{font-family:sans-serif}';
+    'td,th{border:1px solid #ccc;padding:4px 8px}.REPRODUCED{background:#fed7d7}.NOT_REPRODUCED{background:#c6f6d5}.INCONCLUSIVE{background:#fefcbf}.differs{outline:3px solid #c53030;font-weight:bold}.unchecked{font-style:italic}table{border-collapse:collapse}body{font-family:sans-serif}';
   const head = `<tr>${single ? '' : '<th>lab</th>'}<th>variant</th>${m.columns.map((c) => `<th>${esc(c.kernel)}<br>${esc(c.provider)}${single ? `<br><small>${esc(c.runIds.join(', '))}</small>` : ''}</th>`).join('')}</tr>`;
   const cell = (c: MatrixCell) =>
-    `<td class="${esc(c.verdict)}${c.differs ? ' differs' : ''}"${c.expected ? ` title="expected ${esc(c.expected)}"` : ''}>${esc(cellText(c))}</td>`;
+    `<td class="${esc(c.verdict.split(' ')[0]!)}${c.differs ? ' differs' : ''}${c.unchecked ? ' unchecked' : ''}"${c.expected ? ` title="expected ${esc(c.expected)}"` : ''}>${esc(cellText(c))}</td>`;
   const rows = m.rows.map((r) => `<tr>${single ? '' : `<td>${esc(r.lab)}</td>`}<td>${esc(r.variant)}</td>${r.cells.map(cell).join('')}</tr>`).join('\n');
   const title = single ? `${m.lab}: verdicts across runs` : 'verdicts across kernels';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${style}</style></head><body><h1>${esc(title)}</h1><table>${head}\n${rows}</table></body></html>\n`;

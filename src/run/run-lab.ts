@@ -8,7 +8,8 @@ import { getScenario } from './scenarios/registry.js';
 import { ScenarioContext } from './context.js';
 import { applyChange, type AppliedChange } from './changes.js';
 import { slots } from './slots.js';
-import type { Verdict } from './verdict.js';
+import { verdict, type Verdict } from './verdict.js';
+import { readKernel } from './kernel-version.js';
 import type { Evidence } from './scenarios/types.js';
 import type { ExpectationCheck } from './expect.js';
 import type { Step, StepRunner } from '../ui/steps.js';
@@ -28,7 +29,10 @@ export interface RunResult {
   instance?: string;
   title: string;
   provider: string;
+  /** `uname -r` of the lab's first node, e.g. 5.10.0-32-amd64. */
   kernel: string;
+  /** The upstream version the distribution built it from, e.g. 5.10.223 (kernel-version.ts); expectations match on it. */
+  kernelVersion?: string;
   runId: string;
   resultsDir: string;
   startedAt: string;
@@ -58,7 +62,7 @@ export async function runVariants(
   const scenario = getScenario(lab.scenario.kind);
   fs.mkdirSync(options.resultsDir, { recursive: true });
   const startedAt = new Date().toISOString();
-  const kernel = (await provider.transport(lab, lab.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
+  const kernel = await readKernel(provider.transport(lab, lab.nodes[0]!.name));
   const results: VariantResult[] = [];
 
   const steps: Step[] = options.variants.map((variant, i) => ({
@@ -77,7 +81,7 @@ export async function runVariants(
     ...(lab.instance ? { instance: lab.instance } : {}),
     title: lab.title,
     provider: provider.name,
-    kernel,
+    ...kernel,
     runId: options.runId,
     resultsDir: options.resultsDir,
     startedAt,
@@ -118,7 +122,7 @@ export async function runVariantsOnCopies(
   const failures: unknown[] = [];
   const room = slots(options.atOnce);
   // Every copy runs on this machine's kernel: the first copy up reads it, the others need not.
-  let kernel: Promise<string> | undefined;
+  let kernel: ReturnType<typeof readKernel> | undefined;
 
   // A part never throws: one copy failing must not stop the others; the first failure is raised once all are down.
   const perVariant: Step[] = options.copies.map(({ variant, lab: copy }) => ({
@@ -134,10 +138,7 @@ export async function runVariantsOnCopies(
         progress(`bringing up its copy ${copy.id}`);
         await options.up(copy);
         if (!kernel) {
-          kernel = provider
-            .transport(copy, copy.nodes[0]!.name)
-            .exec(['uname', '-r'])
-            .then((out) => out.stdout.trim());
+          kernel = readKernel(provider.transport(copy, copy.nodes[0]!.name));
           await kernel;
         }
         progress(`running on ${copy.id}`);
@@ -162,7 +163,7 @@ export async function runVariantsOnCopies(
   const identity = { lab: lab.name, ...(lab.instance ? { instance: lab.instance } : {}), title: lab.title, provider: provider.name };
   return {
     ...identity,
-    kernel: (await kernel?.catch(() => undefined)) ?? 'unknown',
+    ...((await kernel?.catch(() => undefined)) ?? { kernel: 'unknown' }),
     runId: options.runId,
     resultsDir: options.resultsDir,
     startedAt,
@@ -196,8 +197,9 @@ export async function runVariant(
     await ctx.cleanup();
     for (const change of applied.reverse()) await change.revert();
   }
+  // A scenario that failed is INCONCLUSIVE of kind `error`, which no expectation matches (expect.ts).
   const decided = error
-    ? { verdict: 'INCONCLUSIVE' as const, reason: `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, decidedBy: ['error'] }
+    ? verdict('INCONCLUSIVE', `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, ['error'], 'error')
     : scenario.judge(evidence, params);
   const result: VariantResult = {
     name: variant.name,

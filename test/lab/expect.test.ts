@@ -74,5 +74,23 @@ test('overlapping entries of one variant are a problem at the later entry', (t) 
   const problems = expectationProblems([entry('>=5.10,<6.2'), entry('>=6.1')]);
   t.is(problems.length, 1);
   t.is(problems[0]!.index, 1);
+  t.is(problems[0]!.field, 'kernel');
   t.regex(problems[0]!.message, /overlaps ">=5.10,<6.2" of entry \[0\]/);
+});
+
+test('an expected INCONCLUSIVE must name its kind, and only an INCONCLUSIVE names one', (t) => {
+  const gap: Expectation = { ...entry('*', 'INCONCLUSIVE'), inconclusive: 'emulation-gap' };
+  t.deepEqual(expectationProblems([gap]), []);
+  const kindless = expectationProblems([entry('*', 'INCONCLUSIVE')]);
+  t.deepEqual(
+    kindless.map((p) => [p.index, p.field]),
+    [[0, 'inconclusive']],
+  );
+  t.regex(kindless[0]!.message, /^missing: an expected INCONCLUSIVE names its kind, "inconclusive: emulation-gap"/);
+  const decided = expectationProblems([entry('<6.1', 'REPRODUCED'), { ...entry('>=6.1', 'NOT_REPRODUCED'), inconclusive: 'emulation-gap' }]);
+  t.deepEqual(
+    decided.map((p) => [p.index, p.field, p.message]),
+    [[1, 'inconclusive', 'found "emulation-gap" on an expected NOT_REPRODUCED; only an expected INCONCLUSIVE names a kind']],
+  );
+  t.deepEqual(expectationProblems([{ ...entry('*', 'unknown') }]), [], 'unknown needs no kind');
 });

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { lab, root, tempHome } from '../helpers/cli.js';
 import { matchesGolden } from '../helpers/golden.js';
-import { readRun } from '../../src/report/json.js';
+import { readRun, verdictJson } from '../../src/report/json.js';
+import { renderHtml } from '../../src/report/html.js';
+import type { RunResult } from '../../src/run/run-lab.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { topologyDot, topologyMermaid, topologySvg } from '../../src/report/topology.js';
 import { loadLab } from '../../src/lab/load.js';
@@ -49,20 +51,24 @@ test('matrix: one row per lab and variant, one column per run or kernel, expecte
   const older = { ...run, kernel: '5.4.0', runId: 'old' };
   const md = matrixMarkdown(buildMatrix([run, older]));
   t.regex(md, /\| variant \| 5\.4\.0 \(netns\)<br>old \| 6\.18/);
-  t.regex(md, /\| baseline \| REPRODUCED \| REPRODUCED \|/);
+  t.regex(md, /\| baseline \| REPRODUCED \(unchecked\) \| REPRODUCED \(unchecked\) \|/, 'the saved lab.json expects nothing');
+  t.regex(md, /8 cell\(s\) are unchecked/);
   const labs = matrixMarkdown(buildMatrix([run, { ...run, lab: 'other', runId: 'x' }, older]));
   t.regex(labs, /\| lab \| variant \| 5\.4\.0 \(netns\) \| 6\.18/, 'several labs: a column per kernel');
-  t.regex(labs, /\| other \| baseline \| — \| REPRODUCED \|/);
+  t.regex(labs, /\| other \| baseline \| — \| REPRODUCED \(unchecked\) \|/);
   const expectation = { verdict: 'NOT_REPRODUCED' as const, kernel: '<6.1', why: 'the older kernel ignores it', source: 'https://example.org/' };
   const olderExpecting = {
     ...older,
     variants: older.variants.map((v) => (v.name === 'baseline' ? { ...v, expected: expectation, matchesExpected: false } : v)),
   };
   const expected = buildMatrix([run, olderExpecting]);
-  t.regex(matrixMarkdown(expected), /\| baseline \| \*\*REPRODUCED ≠ expected NOT_REPRODUCED\*\* \| REPRODUCED \|/);
+  t.regex(matrixMarkdown(expected), /\| baseline \| \*\*REPRODUCED ≠ expected NOT_REPRODUCED\*\* \| REPRODUCED \(unchecked\) \|/);
   t.deepEqual(
-    expected.rows[0]!.cells.map((c) => c.differs),
-    [true, false],
+    expected.rows[0]!.cells.map((c) => [c.differs, c.unchecked]),
+    [
+      [true, false],
+      [false, true],
+    ],
   );
 });
 
@@ -159,4 +165,83 @@ test("Markdown: a variant's expectation gives its why once, whether it matched o
   const differed = renderMarkdown(docker, { ...run, variants: [{ ...variant, matchesExpected: false }] });
   t.regex(expectedLine(differed), /^\*\*Expected:\*\* DIFFERS from expected/);
   t.is(count(expectedLine(differed)), 1);
+});
+
+test('every report shows the outcome, the mechanism, the kind of an INCONCLUSIVE, the upstream kernel and unchecked variants', async (t) => {
+  const { run } = readRun(fixture);
+  const docker = loadLab('docker-1090');
+  const outcome = { failure: 'connection reset', seen: true, detail: 'the client got ECONNRESET' };
+  const mechanism = { name: 'RST from the client host', seen: false, detail: 'no RST in the capture' };
+  const expected = {
+    verdict: 'INCONCLUSIVE' as const,
+    inconclusive: 'emulation-gap' as const,
+    kernel: '*',
+    why: 'not emulated',
+    source: 'https://example.org/gap',
+  };
+  const faceted: RunResult = {
+    ...run,
+    kernel: '5.10.0-32-amd64',
+    kernelVersion: '5.10.223',
+    variants: [
+      { ...run.variants[0]!, outcome, mechanism, expected: null, matchesExpected: null },
+      { ...run.variants[1]!, verdict: 'INCONCLUSIVE', inconclusive: 'error', error: 'agent died', expected, matchesExpected: false },
+    ],
+  };
+
+  const md = renderMarkdown(docker, faceted);
+  t.regex(md, /kernel `5\.10\.0-32-amd64 \(5\.10\.223\)`/);
+  t.regex(md, /^\*\*Outcome:\*\* connection reset: seen \(the client got ECONNRESET\)$/m);
+  t.regex(md, /^\*\*Mechanism:\*\* RST from the client host: not seen \(no RST in the capture\)$/m);
+  t.regex(md, /^\| baseline \| \*\*REPRODUCED\*\* \| unchecked: no expectation for 5\.10\.223 \|/m);
+  t.regex(md, /^\| drop-invalid \| \*\*INCONCLUSIVE \(error\)\*\* \| DIFFERS from expected INCONCLUSIVE \(emulation-gap\) on \*: not emulated \|/m);
+  t.regex(md, /^## Variant `drop-invalid`: INCONCLUSIVE \(error\)$/m);
+
+  const dir = copyOfFixture();
+  const html = await renderHtml(docker, { ...faceted, resultsDir: dir });
+  t.regex(html, /<p class="outcome"><b>Outcome<\/b>: connection reset: seen \(the client got ECONNRESET\)<\/p>/);
+  t.regex(html, /<p class="mechanism"><b>Mechanism<\/b>: RST from the client host: not seen/);
+  t.regex(html, /<td><b>INCONCLUSIVE \(error\)<\/b><\/td><td class="differs">/);
+  t.regex(html, /<td class="unchecked">unchecked: no expectation for 5\.10\.223/);
+
+  const json = verdictJson(faceted);
+  t.is(json.kernel, '5.10.0-32-amd64');
+  t.is(json.kernelVersion, '5.10.223');
+  t.deepEqual(
+    json.variants.map((v) => [v.name, v.verdict, v.inconclusive, v.check, v.matchesExpected]),
+    [
+      ['baseline', 'REPRODUCED', undefined, 'unchecked', null],
+      ['drop-invalid', 'INCONCLUSIVE', 'error', 'differs', false],
+    ],
+  );
+  t.deepEqual(json.variants[0]!.outcome, outcome);
+  t.deepEqual(json.variants[0]!.mechanism, mechanism);
+
+  const junit = renderJunit(faceted);
+  t.regex(junit, /<property name="kernelVersion" value="5\.10\.223"\/>/);
+  t.regex(
+    junit,
+    /<property name="verdict" value="REPRODUCED"\/><property name="outcome" value="connection reset: seen"\/><property name="mechanism" value="RST from the client host: not seen"\/><property name="expectation" value="unchecked"\/>/,
+  );
+  t.regex(
+    junit,
+    /<property name="verdict" value="INCONCLUSIVE"\/><property name="inconclusive" value="error"\/><property name="expectation" value="differs"\/>/,
+  );
+});
+
+test('a saved run is read back with its check, and one saved before checks existed is checked as a run would be now', (t) => {
+  const dir = copyOfFixture();
+  const labJson = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')) as { variants: Array<{ name: string; expect?: unknown[] }> };
+  const gap = { kernel: '*', verdict: 'INCONCLUSIVE', why: 'saved before kinds', source: 'https://example.org/old' };
+  labJson.variants = labJson.variants.map((v) => ({ ...v, expect: v.name === 'baseline' ? [gap] : [] }));
+  fs.writeFileSync(path.join(dir, 'lab.json'), JSON.stringify(labJson));
+  const verdicts = JSON.parse(fs.readFileSync(path.join(dir, 'verdict.json'), 'utf8')) as { variants: Array<Record<string, unknown>> };
+  verdicts.variants[0] = { ...verdicts.variants[0], verdict: 'INCONCLUSIVE', expected: gap, matchesExpected: true };
+  fs.writeFileSync(path.join(dir, 'verdict.json'), JSON.stringify(verdicts));
+  const old = readRun(dir).run.variants[0]!;
+  t.is(old.matchesExpected, false, 'an expected INCONCLUSIVE without a kind matches nothing now');
+
+  const now = { ...verdicts, variants: verdicts.variants.map((v) => ({ ...v, check: 'matches' })) };
+  fs.writeFileSync(path.join(dir, 'verdict.json'), JSON.stringify(now));
+  t.is(readRun(dir).run.variants[0]!.matchesExpected, true, 'a run written with its check keeps it');
 });
