@@ -4,7 +4,8 @@
  */
 import type { Packet } from '../run/pcap.js';
 
-export { readCaptureGroups, readCaptures, readPackets, type CaptureRef, type Packet } from '../run/pcap.js';
+// What html.ts and ladder.ts read packets with.
+export { readCaptureGroups, type CaptureRef, type Packet } from '../run/pcap.js';
 
 /** The same packet seen at several hops, in the order it was seen. */
 export interface Journey {

@@ -119,6 +119,7 @@ export class CaptureReader {
 
 // The report's decoding: tshark, one row of fields per packet; mergecap to read many files with one tshark.
 
+/** A packet as the report's ladder draws it: what ties its sightings at several hops (IP ID, sequence) and its label. */
 export interface Packet {
   t: number;
   hop: string;
