@@ -11,6 +11,7 @@ import { loadLab } from '../../src/labs.js';
 import type { ResolvedLab } from '../../src/lab/model.js';
 import { lockPath, processStart } from '../../src/lock.js';
 import type { Provider } from '../../src/providers/types.js';
+import { copiesAtOnce } from '../../src/run/variant-copies.js';
 import { orchestrateRun, type RunEnvironment, type RunRequest } from '../../src/run/orchestrate.js';
 import { writeState, creatingState } from '../../src/state.js';
 import type { Step } from '../../src/ui/steps.js';
@@ -135,7 +136,8 @@ test('copies: each variant on its own copy, brought up and taken down around it,
   const provider = fakeProvider('netns', events);
   const out = await orchestrateRun(request('orch4', provider, events, { serial: false }), environment(events));
   const lab = loadLab('moby-15127', 'orch4');
-  const copies = lab.variants.map((_, i) => `moby-15127+orch4-v${i + 1}`);
+  // A machine short of memory runs them serially on the lab itself (variant-copies.ts).
+  const copies = copiesAtOnce(lab.variants.length) > 1 ? lab.variants.map((_, i) => `moby-15127+orch4-v${i + 1}`) : ['moby-15127+orch4'];
   t.deepEqual(events.filter((e) => e.startsWith('up ')).sort(), copies.map((c) => `up ${c}`).sort());
   t.deepEqual(events.filter((e) => e.startsWith('down ')).sort(), copies.map((c) => `down ${c}`).sort());
   t.deepEqual(
