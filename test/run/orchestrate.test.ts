@@ -18,6 +18,9 @@ import type { Step } from '../../src/ui/steps.js';
 
 process.env.LAB_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-orchestrate-'));
 const resultsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-orchestrate-results-'));
+test.after.always(() => {
+  for (const dir of [process.env.LAB_HOME!, resultsRoot]) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function fakeProvider(name: string, events: string[]): Provider {
   const exec = async (argv: readonly string[]) => {
