@@ -8,10 +8,8 @@ export const builder = (y: Argv) =>
 
 export async function handler(argv: ArgumentsCamelCase<{ runDir: string }>) {
   const { readRun } = await import('../report/json.js');
-  const { writeMarkdown } = await import('../report/markdown.js');
-  const { writeHtml } = await import('../report/html.js');
+  const { writeReports } = await import('../report/write.js');
   const { lab, run } = readRun(argv.runDir);
-  const md = writeMarkdown(lab, run);
-  const html = await writeHtml(lab, run);
-  process.stdout.write(`${path.relative(process.cwd(), md)}\n${path.relative(process.cwd(), html)}\n`);
+  const { markdown, html } = await writeReports(lab, run);
+  process.stdout.write(`${path.relative(process.cwd(), markdown)}\n${path.relative(process.cwd(), html)}\n`);
 }

@@ -1,14 +1,8 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, kernelOption, kernelsOf, labArg, loadWithProvider, providerOption } from './shared.js';
-import { readState } from '../state.js';
-import fs from 'node:fs';
-import { defaultResultsDir } from '../paths.js';
 import { EXIT, LabError } from '../errors.js';
-import { providerCan } from '../providers/registry.js';
-import { labRef } from '../lab/names.js';
-import type { ResolvedLab } from '../lab/model.js';
-import type { RunResult } from '../run/run-lab.js';
+import type { TargetOutcome } from '../run/orchestrate.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -32,159 +26,52 @@ export const builder = (y: Argv) =>
     })
     .option('allow-unchecked', { type: 'boolean', default: false, describe: 'with --check: a decided verdict nothing is expected of on this kernel passes' });
 
-type RunArgs = {
-  lab: string;
-  provider?: string;
-  instance?: string;
-  kernel?: string;
-  variant?: string[];
-  keep: boolean;
-  json: boolean;
-  serial: boolean;
-  concurrent: boolean;
-  results?: string;
-  junit?: string;
-  check: boolean;
-  allowUnchecked: boolean;
-};
+type RunFlags = Record<'keep' | 'json' | 'serial' | 'concurrent' | 'check' | 'allowUnchecked', boolean>;
+type RunArgs = RunFlags & { lab: string; provider?: string; instance?: string; kernel?: string; variant?: string[]; results?: string; junit?: string };
 
-/** One run per kernel (--kernel 5.10,host), one after the other: a verdict per kernel and variant. */
+/** Every target (a kernel of --kernel 5.10,host) in turn, by the run module; this prints what it gives back. */
 export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
-  const kernels = await kernelsOf(argv.kernel);
-  if (kernels.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels, run them one by one');
-  const outputs: Array<Record<string, unknown>> = [];
-  const runs: RunResult[] = [];
-  let passed = true;
-  for (const kernel of kernels) {
-    const { json, ok, run } = await runOnKernel(argv, kernel);
-    outputs.push(json);
-    runs.push(run);
-    passed &&= ok;
-  }
-  if (runs.length > 1 && !argv.json) {
+  const targets = (await kernelsOf(argv.kernel)).map((kernel) => ({ kernel }));
+  if (targets.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels, run them one by one');
+  if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
+  const { orchestrateRun } = await import('../run/orchestrate.js');
+  const { runSteps } = await import('../ui/progress.js');
+  const { writeRunReports } = await import('../report/write.js');
+  const { verdictTable } = await import('../report/console.js');
+  const quiet = argv.json;
+  const printVerdicts = ({ run, reports }: TargetOutcome) =>
+    process.stdout.write(
+      `${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), reports!.markdown)} (and report.html)\n`,
+    );
+  const { targets: done, passed } = await orchestrateRun(
+    {
+      targets,
+      open: ({ kernel }) => loadWithProvider(argv.lab, { ...argv, kernel }),
+      variants: argv.variant,
+      keep: argv.keep,
+      serial: argv.serial,
+      concurrent: argv.concurrent,
+      resultsRoot: argv.results ? path.resolve(argv.results) : undefined,
+      policy: { check: argv.check, allowUnchecked: argv.allowUnchecked },
+    },
+    {
+      quiet,
+      runSteps: (steps) => runSteps(steps, { quiet }),
+      lifecycle: await import('../lifecycle.js'),
+      publish: (lab, run) => writeRunReports(lab, run, { junit: argv.junit }),
+      ...(quiet ? {} : { onTarget: printVerdicts }),
+    },
+  );
+  for (const t of done.filter((x) => x.checkFailures.length))
+    process.stderr.write(`--check failed${done.length > 1 ? ` (kernel ${t.run.kernel})` : ''}:\n${t.checkFailures.map((f) => `  ${f}\n`).join('')}`);
+  const runs = done.map((t) => t.run);
+  if (runs.length > 1 && !quiet) {
     const { buildMatrix, matrixMarkdown } = await import('../report/matrix.js');
     process.stdout.write(`\n${matrixMarkdown(buildMatrix(runs))}`);
   }
-  if (argv.json) process.stdout.write(`${JSON.stringify(outputs.length === 1 ? outputs[0] : { runs: outputs })}\n`);
-  process.exitCode = passed ? EXIT.ok : EXIT.failure;
-}
-
-async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
-  const { labDown, labUp, withCleanupOnInterrupt } = await import('../lifecycle.js');
-  const { newRunId, runVariants } = await import('../run/run-lab.js');
-  const { runSteps } = await import('../ui/progress.js');
-  const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, kernel });
-  const variants = argv.variant?.length
-    ? argv.variant.map(
-        (name) =>
-          lab.variants.find((v) => v.name === name) ??
-          unknownVariant(
-            name,
-            lab.variants.map((v) => v.name),
-          ),
-      )
-    : lab.variants;
-  if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
-  (await import('../lock.js')).acquireLabLock(lab.id, 'run'); // held until this process exits, so no up or down slips in
-  const state = readState(lab.id);
-  if (state && state.provider !== provider.name)
-    throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
-  const broughtUp = state?.status !== 'up';
-  const runId = newRunId();
-  const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
-  const quiet = argv.json;
-  const show = (steps: Parameters<typeof runSteps>[0]) => runSteps(steps, { quiet });
-  const atOnce = await variantsAtOnce(lab, provider.name, variants.length, { ...argv, broughtUp });
-  if (atOnce > 1) {
-    const { copyOf, leftoverCopies } = await import('../run/variant-copies.js');
-    const { runVariantsOnCopies } = await import('../run/run-lab.js');
-    const left = leftoverCopies(lab.name, lab.instance);
-    if (left.length)
-      throw new LabError(`copies of ${lab.id} left by an earlier run are still there: ${left.join(', ')}`, {
-        hint: `lab down ${labRef(lab)}`,
-        kind: 'failure',
-      });
-    const copies = variants.map((variant, i) => ({ variant, lab: copyOf(lab, i) }));
-    // Ctrl-C: no new copy starts, copies coming up finish coming up, then every copy there is goes down.
-    const abort = new AbortController();
-    const comingUp = new Set<Promise<void>>();
-    const up = (copy: ResolvedLab) => {
-      const going = labUp(copy, provider, { quiet: true });
-      comingUp.add(going);
-      return going.finally(() => comingUp.delete(going));
-    };
-    const run = await withCleanupOnInterrupt(
-      async () => {
-        abort.abort();
-        await Promise.allSettled([...comingUp]);
-        await Promise.all(leftoverCopies(lab.name, lab.instance).map((id) => labDown(id, { quiet: true })));
-      },
-      () =>
-        runVariantsOnCopies(lab, provider, {
-          copies,
-          atOnce,
-          resultsDir,
-          runId,
-          runSteps: show,
-          up,
-          down: (copy) => labDown(copy.id, { quiet: true }),
-          signal: abort.signal,
-        }),
-    );
-    return finish(lab, run, argv);
+  if (quiet) {
+    const { verdictJson } = await import('../report/json.js');
+    process.stdout.write(`${JSON.stringify(runs.length === 1 ? verdictJson(runs[0]!) : { runs: runs.map(verdictJson) })}\n`);
   }
-
-  const run = await withCleanupOnInterrupt(
-    () => (broughtUp ? labDown(lab.id, { quiet: true }) : Promise.resolve()),
-    async () => {
-      if (broughtUp) await labUp(lab, provider, { quiet });
-      try {
-        return await runVariants(lab, provider, { variants, resultsDir, runId, runSteps: show, freshLab: broughtUp });
-      } finally {
-        if (broughtUp && !argv.keep) await labDown(lab.id, { quiet });
-      }
-    },
-  );
-  return finish(lab, run, argv);
-}
-
-/**
- * Variants at once when run brings the lab up itself (or --concurrent) on a provider that can bring up copies, the machine has room
- * (variant-copies.ts: cores and available memory) and the copies' instance names fit; else 1 (serial).
- * A lab that is already up stays serial: it is the lab the user is watching (exec, tcpdump, its state).
- */
-type RunMode = { serial: boolean; concurrent: boolean; keep: boolean; broughtUp: boolean };
-
-async function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, argv: RunMode): Promise<number> {
-  // A lab on another kernel stays serial: each copy would boot a guest of its own.
-  if (argv.serial || argv.keep || count < 2 || !providerCan(provider, 'variantCopies') || lab.kernel || !(argv.broughtUp || argv.concurrent)) return 1;
-  const { copiesAtOnce, copiesFit } = await import('../run/variant-copies.js');
-  return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
-}
-
-async function finish(lab: ResolvedLab, ran: RunResult, argv: { junit?: string; json: boolean; check: boolean; allowUnchecked: boolean }) {
-  const { verdictJson, writeLabJson, writeVerdictJson } = await import('../report/json.js');
-  const { writeHtml } = await import('../report/html.js');
-  const { renderJunit } = await import('../report/junit.js');
-  const { writeMarkdown } = await import('../report/markdown.js');
-  const { verdictTable } = await import('../report/console.js');
-  const { checkFailures, withExpectations } = await import('../run/expect.js');
-  const run = withExpectations(lab, ran);
-  writeVerdictJson(run);
-  writeLabJson(lab, run);
-  const report = writeMarkdown(lab, run);
-  await writeHtml(lab, run);
-  if (argv.junit) fs.writeFileSync(path.resolve(argv.junit), renderJunit(run));
-  if (!argv.json)
-    process.stdout.write(
-      `${verdictTable(run)}\nresults: ${path.relative(process.cwd(), run.resultsDir) || run.resultsDir}\nreport:  ${path.relative(process.cwd(), report)} (and report.html)\n`,
-    );
-  const decided = run.variants.every((v) => v.verdict !== 'INCONCLUSIVE');
-  const failed = argv.check ? checkFailures(run.variants, { allowUnchecked: argv.allowUnchecked }) : [];
-  if (failed.length) process.stderr.write(`--check failed:\n${failed.map((f) => `  ${f}\n`).join('')}`);
-  return { run, json: verdictJson(run) as unknown as Record<string, unknown>, ok: argv.check ? failed.length === 0 : decided };
-}
-
-function unknownVariant(name: string, known: string[]): never {
-  throw new LabError(`no variant "${name}"`, { hint: `variants: ${known.join(', ')}` });
+  process.exitCode = passed ? EXIT.ok : EXIT.failure;
 }

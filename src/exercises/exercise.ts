@@ -6,8 +6,6 @@ import type { ResolvedLab } from '../lab/model.js';
 import { labHome } from '../paths.js';
 import { workDir } from '../state.js';
 import type { Provider } from '../providers/types.js';
-import { runVariant } from '../run/run-lab.js';
-import { getScenario } from '../run/scenarios/registry.js';
 import { pcapLines } from '../run/pcap.js';
 import { problemsFromZod } from '../lab/zod-problems.js';
 import { locateProblems } from '../lab/problems.js';
@@ -75,11 +73,25 @@ export async function runCheck(lab: ResolvedLab, provider: Provider, check: Chec
         : `${file} has ${matches.length} packets matching "${check.filter}", expected at least ${check.atLeast}`,
     };
   }
-  const scenario = getScenario(lab.scenario.kind);
   const variant = lab.variants.find((v) => v.name === check.variant)!;
-  // In the lab's own folder: there while the lab is up, removed by lab down.
-  const dir = path.join(workDir(lab.id), 'checks', `${check.variant}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  const result = await runVariant(lab, provider, scenario, { ...variant, changes: [] }, path.join(dir, 'check'));
+  const { orchestrateRun } = await import('../run/orchestrate.js');
+  const { runSteps } = await import('../ui/progress.js');
+  // The variant on the lab as the student left it (none of the variant's own changes), with its evidence in the lab's
+  // own folder: there while the lab is up, removed by lab down. No report: the check prints its verdict.
+  const { targets } = await orchestrateRun(
+    {
+      targets: [{}],
+      open: async () => ({ lab: { ...lab, variants: [{ ...variant, changes: [] }] }, provider }),
+      keep: true,
+      serial: true,
+      concurrent: false,
+      resultsRoot: path.join(workDir(lab.id), 'checks'),
+      policy: { check: false },
+    },
+    { quiet: true, runSteps: (steps) => runSteps(steps, { quiet: true }), lifecycle: await import('../lifecycle.js') },
+  );
+  const { run } = targets[0]!;
+  const result = run.variants[0]!;
   const pass = result.verdict === check.expect;
-  return { pass, detail: `${pass ? '' : `expected ${check.expect}, got `}${result.verdict}: ${result.reason} (evidence in ${dir})` };
+  return { pass, detail: `${pass ? '' : `expected ${check.expect}, got `}${result.verdict}: ${result.reason} (evidence in ${run.resultsDir})` };
 }

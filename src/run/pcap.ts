@@ -1,7 +1,16 @@
 /**
- * Read back a capture with tcpdump itself (-S: absolute sequence numbers) and parse TCP segments.
- * A capture that cannot be read is reported as such, never as "no packets".
+ * The one reader of packet captures: every verdict, declared measure, exercise check and report reads a pcap here.
+ *
+ * Verdicts, measures and checks read tcpdump's own lines (-nn -tt -S: numeric, epoch times, absolute sequence numbers):
+ * a judge parses TCP segments from them and quotes them in its reasons. A capture that cannot be read is reported as
+ * such, never as "no packets". The report's packet ladder needs what those lines lack (IP ID, DSCP, ICMP type) and reads
+ * the same files decoded by tshark (Wireshark's dissectors); test/run/pcap.test.ts holds the two decodings of recorded
+ * captures to the same packets, times, flags and sequence numbers.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CommandResult, RunOptions } from '../transport/process.js';
 
 export interface TcpSegment {
   t: number;
@@ -31,16 +40,46 @@ export function hasPayload(s: TcpSegment): boolean {
 export type LinesRead = { ok: true; lines: string[] } | { ok: false; problem: string };
 export type PcapRead = { ok: true; segments: TcpSegment[] } | { ok: false; problem: string };
 
+/** Imported when a capture is read: lab files name scenarios, and loading one (lab list, validate) must not load execa. */
+async function runTool(argv: string[], options: RunOptions): Promise<CommandResult> {
+  const { runCommand } = await import('../transport/process.js');
+  return runCommand(argv, options);
+}
+
+type TcpdumpRead = { ok: true; lines: string[] } | { ok: false; stderr: string; exitCode: number };
+
+/** tcpdump's non-empty lines for a filter (its words, as tcpdump takes them). */
+async function tcpdump(file: string, filter: string[]): Promise<TcpdumpRead> {
+  const out = await runTool(['tcpdump', '-nn', '-tt', '-S', '-r', file, ...filter], { check: false });
+  if (out.exitCode !== 0) return { ok: false, stderr: out.stderr, exitCode: out.exitCode };
+  return { ok: true, lines: out.stdout.split('\n').filter((l) => l.trim().length > 0) };
+}
+
 /** tcpdump's lines for a filter; a missing, truncated or foreign file is a problem, not an empty list. */
 export async function readLines(file: string, filter: string): Promise<LinesRead> {
-  // Imported here: lab files name scenarios, and loading one (lab list, validate) must not load execa.
-  const { runCommand } = await import('../transport/process.js');
-  const out = await runCommand(['tcpdump', '-nn', '-tt', '-S', '-r', file, ...filter.split(' ')], { check: false });
-  if (out.exitCode !== 0) {
+  const out = await tcpdump(file, filter.split(' '));
+  if (!out.ok) {
     const why = out.stderr.split('\n').find((l) => l.trim() && !l.startsWith('reading from file')) ?? `tcpdump exited ${out.exitCode}`;
     return { ok: false, problem: `capture ${file} cannot be read: ${why.trim()}` };
   }
-  return { ok: true, lines: out.stdout.split('\n').filter((l) => l.trim().length > 0) };
+  return out;
+}
+
+export type TimesRead = { ok: true; times: number[] } | { ok: false; why: string };
+
+/**
+ * When each packet matching every filter was seen (epoch seconds): the filters (BPF expressions such as a capture's own
+ * and a measure's) are bracketed and joined with "and". A file tcpdump cannot read gives why, its last word on stderr.
+ */
+export async function readPacketTimes(file: string, filters: string[]): Promise<TimesRead> {
+  const parts = filters.map((f) => ['(', ...f.trim().split(/\s+/), ')']);
+  const out = await tcpdump(
+    file,
+    parts.flatMap((p, i) => (i ? ['and', ...p] : p)),
+  );
+  if (!out.ok) return { ok: false, why: out.stderr.trim().split('\n').at(-1) ?? '' };
+  // A packet's first line starts with its time; a decoder's continuation lines do not.
+  return { ok: true, times: out.lines.filter((l) => /^\d+\.\d+ /.test(l)).map((l) => Number(l.split(' ')[0])) };
 }
 
 /** For callers that only show lines (exercise checks): an unreadable file gives none. */
@@ -76,4 +115,161 @@ export class CaptureReader {
     if (!r.ok) this.problems.push(r.problem);
     return r.ok ? r.lines : [];
   }
+}
+
+// The report's decoding: tshark, one row of fields per packet; mergecap to read many files with one tshark.
+
+/** A packet as the report's ladder draws it: what ties its sightings at several hops (IP ID, sequence) and its label. */
+export interface Packet {
+  t: number;
+  hop: string;
+  id: string;
+  src: string;
+  dst: string;
+  proto: 'tcp' | 'udp' | 'icmp' | 'other';
+  sport: number | null;
+  dport: number | null;
+  flags: string;
+  seq: number | null;
+  len: number;
+  tos: number;
+  icmp: string | null;
+}
+
+const FIELDS = [
+  'frame.time_epoch',
+  'ip.id',
+  'ip.src',
+  'ip.dst',
+  'ip.proto',
+  'ip.dsfield',
+  'tcp.srcport',
+  'tcp.dstport',
+  'tcp.flags',
+  'tcp.seq_raw',
+  'tcp.len',
+  'udp.srcport',
+  'udp.dstport',
+  'udp.length',
+  'icmp.type',
+  'icmp.code',
+];
+
+/** Packets of one capture; a file tshark cannot read gives none. */
+export async function readPackets(file: string, hop: string, limit = 5000): Promise<Packet[]> {
+  const out = await runTool(tsharkFields(file, limit, []), { check: false, timeoutMs: 120_000 });
+  if (out.exitCode !== 0) return [];
+  return rows(out.stdout).flatMap((fields) => packetOf(fields, hop));
+}
+
+export interface CaptureRef {
+  file: string;
+  hop: string;
+}
+
+/**
+ * Packets of several captures with one tshark: its start (about 0.4 s, loading every dissector) cost more than the
+ * decoding. mergecap keeps each file's interface apart (-I none), so frame.interface_id says which file a packet is
+ * from. When the files cannot be merged or the merge cannot be read (one is truncated, say), each is read alone.
+ */
+export async function readCaptures(captures: CaptureRef[], limit = 5000): Promise<Packet[]> {
+  if (captures.length < 2) return eachAlone(captures, limit);
+  return (await readMerged([captures], limit))?.[0] ?? eachAlone(captures, limit);
+}
+
+/**
+ * Packets of several groups of captures (a run's variants) with one mergecap and one tshark for them all, each group's
+ * as readCaptures gives them: a merge keeps every file's packets in their order, whatever else is merged beside them.
+ * When the whole cannot be merged or read, each group is read on its own.
+ */
+export async function readCaptureGroups(groups: CaptureRef[][], limit = 5000): Promise<Packet[][]> {
+  const merged = groups.flat().length >= 2 ? await readMerged(groups, limit) : null;
+  return merged ?? Promise.all(groups.map((g) => readCaptures(g, limit)));
+}
+
+async function eachAlone(captures: CaptureRef[], limit: number): Promise<Packet[]> {
+  return (await Promise.all(captures.map((c) => readPackets(c.file, c.hop, limit)))).flat();
+}
+
+/** One merge of every group's files, one tshark over it; null when either fails. */
+async function readMerged(groups: CaptureRef[][], limit: number): Promise<Packet[][] | null> {
+  const files = groups.flatMap((captures, group) => captures.map((c) => ({ ...c, group })));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ladder-'));
+  try {
+    const merged = path.join(dir, 'merged.pcapng');
+    const merge = await runTool(['mergecap', '-I', 'none', '-w', merged, ...files.map((c) => c.file)], { check: false, timeoutMs: 120_000 });
+    if (merge.exitCode !== 0) return null;
+    const out = await runTool(tsharkFields(merged, limit * files.length, ['frame.interface_id']), { check: false, timeoutMs: 120_000 });
+    if (out.exitCode !== 0) return null;
+    const packets: Packet[][] = groups.map(() => []);
+    const seen = files.map(() => 0);
+    for (const [iface, ...fields] of rows(out.stdout)) {
+      const index = Number(iface);
+      const capture = files[index];
+      if (!capture || seen[index]! >= limit) continue;
+      seen[index]!++;
+      packets[capture.group]!.push(...packetOf(fields, capture.hop));
+    }
+    return packets;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function tsharkFields(file: string, limit: number, first: string[]): string[] {
+  const fields = [...first, ...FIELDS];
+  return ['tshark', '-n', '-r', file, '-c', String(limit), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])];
+}
+
+function rows(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => l.split(','));
+}
+
+function packetOf(fields: string[], hop: string): Packet[] {
+  const [t, id, src, dst, proto, ds, tsp, tdp, tflags, tseq, tlen, usp, udp, ulen, itype, icode] = fields;
+  if (!src || !dst) return [];
+  const p = Number(proto);
+  const kind = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : 'other';
+  return [
+    {
+      t: Number(t),
+      hop,
+      id: id ?? '',
+      src,
+      dst,
+      proto: kind,
+      sport: kind === 'tcp' ? Number(tsp) : kind === 'udp' ? Number(usp) : null,
+      dport: kind === 'tcp' ? Number(tdp) : kind === 'udp' ? Number(udp) : null,
+      flags: kind === 'tcp' ? tcpFlags(Number(tflags)) : '',
+      seq: kind === 'tcp' && tseq ? Number(tseq) : null,
+      len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' ? Number(ulen || 0) - 8 : 0,
+      tos: (Number(ds || 0) >> 2) << 2,
+      icmp: kind === 'icmp' ? icmpName(Number(itype), Number(icode)) : null,
+    },
+  ];
+}
+
+function tcpFlags(bits: number): string {
+  const names: Array<[number, string]> = [
+    [0x02, 'SYN'],
+    [0x01, 'FIN'],
+    [0x04, 'RST'],
+    [0x08, 'PSH'],
+    [0x10, 'ACK'],
+  ];
+  return names
+    .filter(([b]) => bits & b)
+    .map(([, n]) => n)
+    .join('|');
+}
+
+function icmpName(type: number, code: number): string {
+  if (type === 3 && code === 3) return 'port unreachable';
+  if (type === 3) return `unreachable (code ${code})`;
+  if (type === 8) return 'echo request';
+  if (type === 0) return 'echo reply';
+  return `type ${type} code ${code}`;
 }

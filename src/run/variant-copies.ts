@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { ResolvedLab } from '../lab/model.js';
 import { INSTANCE_NAME } from '../lab/names.js';
 import { labId } from '../lab/resolve.js';
+import { providerCan } from '../providers/registry.js';
 import { listStates } from '../state.js';
 
 /** Peak memory of one docker-1090 copy measured by the bench (~140 MiB: agents, tcpdump, docker-proxy), doubled for margin. */
@@ -36,6 +37,25 @@ export function copiesFit(lab: ResolvedLab, count: number): boolean {
  */
 export function copiesAtOnce(variants: number, machine = { cores: os.availableParallelism(), freeBytes: os.freemem() }): number {
   return Math.max(1, Math.min(variants, machine.cores * COPIES_PER_CORE, Math.floor(machine.freeBytes / COPY_MEMORY_BYTES)));
+}
+
+/** How the user asked the variants to run, and whether this run brings the lab up itself. */
+export interface RunMode {
+  serial: boolean;
+  concurrent: boolean;
+  keep: boolean;
+  broughtUp: boolean;
+}
+
+/**
+ * Variants at once when run brings the lab up itself (or --concurrent) on a provider that can bring up copies, the machine has room
+ * (cores and available memory) and the copies' instance names fit; else 1 (serial).
+ * A lab that is already up stays serial: it is the lab the user is watching (exec, tcpdump, its state).
+ */
+export function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, mode: RunMode): number {
+  // A lab on another kernel stays serial: each copy would boot a guest of its own.
+  if (mode.serial || mode.keep || count < 2 || !providerCan(provider, 'variantCopies') || lab.kernel || !(mode.broughtUp || mode.concurrent)) return 1;
+  return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
 }
 
 const COPY_SUFFIX = /^v\d+$/;

@@ -22,10 +22,10 @@ test.serial('docker-1090 exercise: observe, capture, fix, prove', async (t) => {
   const observe = await lab(['check', 'docker-1090', ...inst], env);
   t.is(observe.code, 0, observe.stdout + observe.stderr);
   t.regex(observe.stdout, /PASS step 1 \(observe\): REPRODUCED/);
-  // The check's own run left its evidence in the lab's folder, where lab down removes it.
+  // The check's own run left its evidence in the lab's folder, where lab down removes it, laid out as lab run's results.
   const evidence = /evidence in (\S+)\)/.exec(observe.stdout)?.[1] ?? '';
   t.true(evidence.startsWith(path.join(home, 'home', 'work', 'docker-1090+t6ex', 'checks') + path.sep), evidence);
-  t.true(fs.existsSync(path.join(evidence, 'check', 'agents', 'server.jsonl')), "the agents' logs of the check run");
+  t.true(fs.existsSync(path.join(evidence, 'baseline', 'agents', 'server.jsonl')), "the agents' logs of the check run");
 
   const early = await lab(['check', 'docker-1090', ...inst], env);
   t.is(early.code, 1, 'no capture yet');

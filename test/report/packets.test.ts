@@ -3,7 +3,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readCaptureGroups, readCaptures, readPackets, type Packet } from '../../src/report/packets.js';
+import { readCaptureGroups, readCaptures, readPackets, type Packet } from '../../src/run/pcap.js';
 import { root } from '../helpers/cli.js';
 
 const pcapDir = path.join(root, 'test', 'fixtures', 'runs', 'docker-1090', 'baseline', 'pcap');

@@ -1,11 +1,11 @@
 /**
  * The numbers verdict rules compare, computed from a run's saved artifacts only (pcaps read back
- * with tcpdump -r, agent JSON-lines logs, snapshot files, conntrack -S at phase boundaries), so a
+ * by run/pcap.ts, agent JSON-lines logs, snapshot files, conntrack -S at phase boundaries), so a
  * saved run can be measured again. A number whose evidence is missing is null with the reason.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCommand } from '../../transport/process.js';
+import { readPacketTimes } from '../pcap.js';
 import type { Condition, Measure, VerdictRules } from '../../lab/declared/spec.js';
 import type { PhaseWindow, Recorded } from './steps.js';
 
@@ -101,12 +101,12 @@ async function countPackets(rec: Recorded, name: string, filter: string | undefi
   const file = path.join(root, cap.file);
   if (!fs.existsSync(file)) return { value: null, missing: `capture ${name} has no pcap file` };
   // The capture's own filter again: rootless captures are taken unfiltered and filtered when read.
-  const parts = [cap.filter, filter].filter((f): f is string => Boolean(f)).map((f) => ['(', ...f.trim().split(/\s+/), ')']);
-  const expr = parts.flatMap((p, i) => (i ? ['and', ...p] : p));
-  const out = await runCommand(['tcpdump', '-nn', '-tt', '-r', file, ...expr], { check: false });
-  if (out.exitCode !== 0) return { value: null, missing: `tcpdump cannot read ${cap.file}: ${out.stderr.trim().split('\n').at(-1)}` };
-  const lines = out.stdout.split('\n').filter((l) => /^\d+\.\d+ /.test(l));
-  return { value: lines.filter((l) => inWindow(Number(l.split(' ')[0]), phase)).length };
+  const read = await readPacketTimes(
+    file,
+    [cap.filter, filter].filter((f): f is string => Boolean(f)),
+  );
+  if (!read.ok) return { value: null, missing: `tcpdump cannot read ${cap.file}: ${read.why}` };
+  return { value: read.times.filter((t) => inWindow(t, phase)).length };
 }
 
 function inWindow(t: number, phase: PhaseWindow | undefined): boolean {
