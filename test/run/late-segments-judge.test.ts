@@ -57,6 +57,20 @@ test('6.18: late segments forwarded to the container, no RST, the download compl
   }
 });
 
+test('5.10: the host answers a late segment with a RST and the download fails with ECONNRESET: REPRODUCED, counts read back agree', async (t) => {
+  const e = await reread('baseline-5.10');
+  t.deepEqual(e.rst, recorded<LateEvidence>(LAB, 'baseline-5.10').evidence.rst, 'the captures give the recorded counts');
+  t.is(e.rst!.seenByServerAgent, e.rst!.atServer);
+  const v = lateSegmentsScenario.judge(e, params);
+  t.is(v.verdict, 'REPRODUCED');
+  t.is(v.outcome?.seen, true);
+  t.is(v.mechanism?.seen, true);
+  t.regex(v.reason, /\(ECONNRESET\): the client host answered late segments with 1 RST\(s\), 1 reached the server/);
+  const dropped = lateSegmentsScenario.judge(await reread('drop-invalid-5.10'), params);
+  t.is(dropped.verdict, 'NOT_REPRODUCED', 'INVALID late segments dropped, the download completes');
+  t.regex(dropped.reason, /2\/4 late segments reached the container, conntrack invalid \+2/);
+});
+
 test('a RST from the client host without the failure is NOT_REPRODUCED, and the reason says the download completed', async (t) => {
   const e = await reread('baseline');
   const v = lateSegmentsScenario.judge({ ...e, rst: { ...e.rst!, fromClientHostAfterInjection: ['R from host'], reachedServer: 0 } }, params);
