@@ -71,9 +71,11 @@ test('both rules holding is an evidence conflict', (t) => {
 const phase = { name: 'after', start: 1000, end: 1010 };
 const rec = (clocks: Recorded['clocks']): Recorded => ({ phases: [phase], agents: {}, captures: {}, snapshots: {}, commands: [], conntrack: {}, clocks });
 
-test("a phase window moves by the node's clock offset, unless the offset is within half the round trip", (t) => {
+test("a phase window moves by the node's clock offset, unless the offset is within half the round trip or 50 ms", (t) => {
   t.deepEqual(nodeWindow(rec({ vm: { offset: 3.5, roundTrip: 0.2 } }), 'vm', phase), { name: 'after', start: 1003.5, end: 1013.5 });
   t.deepEqual(nodeWindow(rec({ ns: { offset: 0.001, roundTrip: 0.004 } }), 'ns', phase), phase);
+  t.deepEqual(nodeWindow(rec({ ns: { offset: 0.0136, roundTrip: 0.004 } }), 'ns', phase), phase, 'a netns reading skewed by a loaded machine');
+  t.deepEqual(nodeWindow(rec({ vm: { offset: -0.5, roundTrip: 1.2 } }), 'vm', phase), phase, 'within half the round trip');
   t.deepEqual(nodeWindow(rec({ vm: { problem: 'the clock of vm could not be read' } }), 'vm', phase), { missing: 'the clock of vm could not be read' });
   t.regex((nodeWindow(rec({}), 'vm', phase) as { missing: string }).missing, /clock of vm was not read/);
   t.deepEqual(nodeWindow(rec(undefined), 'vm', phase), phase, 'runs recorded before clocks were read');

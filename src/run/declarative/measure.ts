@@ -116,15 +116,18 @@ async function countPackets(rec: Recorded, name: string, filter: string | undefi
 
 /**
  * A phase window in a node's clock: shifted by the node's measured offset. An offset within half the round trip of its
- * reading cannot be told from 0 (the node shares this machine's clock, as netns nodes do) and is not applied. Runs
+ * reading, or under CLOCK_TOLERANCE_S, cannot be told from 0 and is not applied: nodes on this machine's kernel (netns,
+ * containers) share its clock, and starting `date` on a loaded machine alone skews a reading by milliseconds. Runs
  * recorded before clocks were read keep this machine's windows.
  */
+export const CLOCK_TOLERANCE_S = 0.05;
+
 export function nodeWindow(rec: Recorded, node: string | undefined, phase: PhaseWindow): PhaseWindow | { missing: string } {
   if (!rec.clocks || !node) return phase;
   const clock = rec.clocks[node];
   if (!clock) return { missing: `the clock of ${node} was not read, so phase ${phase.name} cannot be placed in its timestamps` };
   if ('problem' in clock) return { missing: clock.problem };
-  if (Math.abs(clock.offset) <= clock.roundTrip / 2) return phase;
+  if (Math.abs(clock.offset) <= Math.max(clock.roundTrip / 2, CLOCK_TOLERANCE_S)) return phase;
   return { name: phase.name, start: phase.start + clock.offset, end: phase.end + clock.offset };
 }
 
