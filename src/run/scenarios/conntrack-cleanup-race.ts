@@ -12,8 +12,7 @@ import { parseSummary } from '../summary.js';
 import type { ScenarioContext } from '../context.js';
 import type { AgentRun } from '../agent.js';
 import type { Transport } from '../../transport/types.js';
-import { CaptureReader, type TcpSegment } from '../pcap.js';
-import { hasPayload } from '../pcap.js';
+import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
 import { judgeRace, type Connection, type Deletion, type RaceEvidence, type WaveResult, type WireFlow } from './conntrack-cleanup-race-judge.js';
 
 export type { RaceEvidence } from './conntrack-cleanup-race-judge.js';
