@@ -3,7 +3,8 @@
 
 Runs on one end of a live TCP connection whose local port is --port. It follows the segments
 this node receives on that port (a raw socket), and --after seconds after the first one it sends
---count forged segments to the peer, as if from the local socket: seq = the peer's last
+--count forged segments to the peer (with --after-bytes, only once the peer has also acknowledged that
+many bytes), as if from the local socket: seq = the peer's last
 acknowledgement (our next sequence number) + --offset, ack = the peer's next sequence number,
 flags ACK (+PSH with payload), --length bytes of payload. Needs CAP_NET_RAW.
 
@@ -22,6 +23,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True, help="the local port of the live connection")
     ap.add_argument("--after", type=float, default=1.0, help="seconds after the first segment seen")
+    ap.add_argument("--after-bytes", type=int, default=0,
+                    help="also wait until the peer has acknowledged this many bytes (a download's progress, whatever the speed)")
     ap.add_argument("--offset", type=int, default=100000, help="added to our next sequence number (negative: behind it)")
     ap.add_argument("--length", type=int, default=100)
     ap.add_argument("--count", type=int, default=1)
@@ -29,7 +32,7 @@ def main():
     args = ap.parse_args()
     stop = stop_event()
     rx, tx = sniffer(0.1), sender()
-    st = {"seen": 0, "injected": 0, "errors": [], "first": None, "sentAt": []}
+    st = {"seen": 0, "injected": 0, "errors": [], "first": None, "firstAck": None, "acked": 0, "sentAt": []}
     last = None
     emit("ready", port=args.port)
     deadline = time.time() + args.duration
@@ -42,10 +45,14 @@ def main():
                     emit("connection", peer="%s:%d" % (src, sport), local="%s:%d" % (dst, dport))
                 st["seen"] += 1
                 st["first"] = st["first"] or time.time()
+                if flags & ACK:
+                    st["firstAck"] = ack if st["firstAck"] is None else st["firstAck"]
+                    st["acked"] = (ack - st["firstAck"]) % 2**32
                 last = (src, dst, sport, dport, seq, ack, flags, plen)
         except socket.timeout:
             pass
-        if last and st["injected"] < args.count and time.time() >= st["first"] + args.after:
+        due = last and time.time() >= st["first"] + args.after and st["acked"] >= args.after_bytes
+        if due and st["injected"] < args.count:
             src, dst, sport, dport, seq, ack, flags, plen = last
             if not flags & ACK:
                 continue
@@ -60,7 +67,7 @@ def main():
                 break
             st["injected"] += 1
             st["sentAt"].append(time.time())
-            emit("injected", seq=our_seq, ack=their_next, offset=args.offset, length=args.length, sentAt=time.time())
+            emit("injected", seq=our_seq, ack=their_next, offset=args.offset, length=args.length, acked=st["acked"], sentAt=time.time())
     emit("summary", seen=st["seen"], injected=st["injected"], errors=st["errors"],
          connection=None if not last else {"peer": "%s:%d" % (last[0], last[2]), "local": "%s:%d" % (last[1], last[3])},
          timeline={"firstSegment": st["first"], "injectedAt": st["sentAt"]})
