@@ -36,8 +36,8 @@ export interface DockerBridge {
   gateway: string;
   prefix: number;
   userlandProxy: boolean;
-  /** Whether frames bridged on `bridge` pass iptables (net.bridge.bridge-nf-call-iptables, set in the host's namespace). */
-  bridgeNetfilter: boolean;
+  /** Whether frames bridged on `bridge` pass iptables (net.bridge.bridge-nf-call-iptables in the host's namespace); absent: as the kernel has it. */
+  bridgeNetfilter?: boolean;
   publish: PublishedPort[];
 }
 

@@ -85,7 +85,7 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
       gateway,
       prefix: bridgeSubnet.prefix,
       userlandProxy: spec.docker?.userlandProxy ?? true,
-      bridgeNetfilter: spec.docker?.bridgeNetfilter ?? true,
+      ...(spec.docker?.bridgeNetfilter === undefined ? {} : { bridgeNetfilter: spec.docker.bridgeNetfilter }),
       publish: [],
     };
     const taken = new Set(Object.values(spec.containers ?? {}).flatMap((c) => (c.address ? [parseIp(c.address)!] : [])));

@@ -66,8 +66,11 @@ const dockerSchema = z.strictObject({
   bridge: z.literal('docker0').default('docker0'),
   subnet: cidr.default('172.17.0.0/16'),
   userlandProxy: z.boolean().default(true),
-  /** net.bridge.bridge-nf-call-iptables in the host's namespace: 1 where Docker loaded br_netfilter (its default), 0 where bridged frames skip iptables. */
-  bridgeNetfilter: z.boolean().default(true),
+  /**
+   * net.bridge.bridge-nf-call-iptables in the host's namespace: true (1, what dockerd leaves once it has loaded br_netfilter)
+   * or false (bridged frames skip iptables). Absent: left as the kernel has it; lab loads no module on the machine.
+   */
+  bridgeNetfilter: z.boolean().optional(),
   publish: z.array(publishSchema).default([]),
 });
 

@@ -48,7 +48,7 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
     if (node.profile === 'docker-host' && node.sysctls?.[BRIDGE_NF_KEY] !== undefined) {
       problems.push({
         path: ['nodes', name, 'sysctls', BRIDGE_NF_KEY],
-        message: `on a Docker host this is docker.bridgeNetfilter (true or false, default true as Docker leaves it); set that instead`,
+        message: `on a Docker host this is docker.bridgeNetfilter (true or false; absent, the kernel's own setting); set that instead`,
       });
     }
     const published = new Set<string>();

@@ -20,7 +20,7 @@ export function describeTopology(lab: ResolvedLab): string {
     if (n.docker)
       lines.push(
         `    ${n.docker.bridge.padEnd(8)} ${`${n.docker.gateway}/${n.docker.prefix}`.padEnd(18)} bridge, MASQUERADE for ${n.docker.subnet}, ` +
-          `userland proxy ${n.docker.userlandProxy ? 'on' : 'off'}, bridge filtering ${n.docker.bridgeNetfilter ? 'on' : 'off'}`,
+          `userland proxy ${n.docker.userlandProxy ? 'on' : 'off'}, bridge filtering ${n.docker.bridgeNetfilter === undefined ? 'as the kernel has it' : n.docker.bridgeNetfilter ? 'on' : 'off'}`,
       );
     for (const r of n.routes) lines.push(`    route ${r.to} via ${r.via}`);
   }

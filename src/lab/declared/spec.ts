@@ -132,7 +132,12 @@ function buildSchemas() {
     'tcp-injector': z.strictObject({
       port,
       after: seconds.default(1),
-      afterBytes: z.number().int().min(0).max(2 ** 40, 'at most 1 TiB (1099511627776 bytes)').default(0),
+      afterBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 40, 'at most 1 TiB (1099511627776 bytes)')
+        .default(0),
       offset: z
         .number()
         .int()

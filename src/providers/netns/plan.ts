@@ -63,12 +63,13 @@ export function dockerHostRules(node: ResolvedNode): string {
 /**
  * The sysctls dockerd's bridge driver leaves in its namespace, beside its rules. bridge-nf-call-iptables: dockerd
  * modprobes br_netfilter when /proc/sys/net/bridge is missing, whose default is 1, and writes 1 itself only when ICC is
- * off (bridge_linux.go configure and createNetwork, setup_bridgenetfiltering.go); written here either way, so the lab
- * says which. route_localnet on the bridge: setupLoopbackAddressesRouting, with the userland proxy off only.
+ * off (bridge_linux.go configure and createNetwork, setup_bridgenetfiltering.go). Written only when the lab file sets
+ * docker.bridgeNetfilter: loading br_netfilter would change every bridge of the machine, and a stock Debian kernel has it
+ * as a module. route_localnet on the bridge: setupLoopbackAddressesRouting, with the userland proxy off only.
  */
 export function dockerHostSysctls(d: DockerBridge): Array<[string, string]> {
   return [
-    ['net.bridge.bridge-nf-call-iptables', d.bridgeNetfilter ? '1' : '0'],
+    ...(d.bridgeNetfilter === undefined ? [] : [['net.bridge.bridge-nf-call-iptables', d.bridgeNetfilter ? '1' : '0'] as [string, string]]),
     ...(d.userlandProxy ? [] : [[`net.ipv4.conf.${d.bridge}.route_localnet`, '1'] as [string, string]]),
   ];
 }
