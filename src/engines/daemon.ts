@@ -6,6 +6,7 @@
  * `nsenter --net`, not `ip netns exec`: the latter remounts /sys for the namespace, the cgroup mounts vanish and dockerd
  * stops with "Devices cgroup isn't mounted".
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
@@ -114,17 +115,21 @@ export async function startDaemon(
   }
 }
 
-/** Containers first (or their shims stay), then dockerd by its pid, then whatever is left of it; says what it removed. */
-export async function stopDaemon(record: DaemonRecord): Promise<string[]> {
+/**
+ * Containers first (or their shims stay), then dockerd by its pid, then whatever is left of it; says what it removed.
+ * Without its binaries (a folder found with no state) the containers go with the sweep of what is left.
+ */
+export async function stopDaemon(record: Omit<DaemonRecord, 'binaries'> & { binaries?: EngineBinaries }): Promise<string[]> {
   const files = daemonFiles(record.dir);
   const removed: string[] = [];
   const pid = record.pid ?? readPid(files.pidfile);
   const running = pid !== undefined && isDaemon(pid, record.dir);
-  if (running && fs.existsSync(files.socket)) {
-    const ids = await docker(record, ['ps', '-aq'], { check: false, timeoutMs: 15_000 }).catch(() => undefined);
+  if (running && record.binaries && fs.existsSync(files.socket)) {
+    const client = { ...record, binaries: record.binaries };
+    const ids = await docker(client, ['ps', '-aq'], { check: false, timeoutMs: 15_000 }).catch(() => undefined);
     const list = (ids?.stdout ?? '').split('\n').filter(Boolean);
     if (list.length) {
-      const out = await docker(record, ['rm', '-f', ...list], { check: false, timeoutMs: 60_000 }).catch(() => undefined);
+      const out = await docker(client, ['rm', '-f', ...list], { check: false, timeoutMs: 60_000 }).catch(() => undefined);
       if (out?.exitCode === 0) removed.push(`${list.length} container(s) of Docker ${record.series} on ${record.node}`);
     }
   }
@@ -139,6 +144,8 @@ export async function stopDaemon(record: DaemonRecord): Promise<string[]> {
     5000,
   );
   if (left.length) removed.push(`${left.map((p) => `${p.name} (${p.pid})`).join(', ')} left by Docker ${record.series} on ${record.node}`);
+  const sockets = removeShimSockets(record.dir);
+  if (sockets) removed.push(`${sockets} shim socket(s) in /run/containerd/s`);
   const unmounted = await unmountUnder(record.dir);
   if (unmounted) removed.push(`${unmounted} mount(s) under ${record.dir}`);
   const cgroups = removeCgroups(record.cgroupParent);
@@ -155,6 +162,42 @@ export async function stopDaemon(record: DaemonRecord): Promise<string[]> {
     removed.push(`folder ${record.dir}`);
   }
   return removed;
+}
+
+/**
+ * A shim's socket is /run/containerd/s/<sha256 of containerd's address/namespace/container id> (containerd's
+ * shim.SocketAddress); a shim that exits cleanly removes it, a killed one leaves it. Found from the containers in the
+ * data root, so even containers the state never recorded.
+ */
+export function shimSockets(dir: string): string[] {
+  const address = path.join(daemonFiles(dir).exec, 'containerd', 'containerd.sock');
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(path.join(daemonFiles(dir).data, 'containers'));
+  } catch {
+    return [];
+  }
+  return ids.map((id) =>
+    path.join(
+      '/run/containerd/s',
+      createHash('sha256')
+        .update(path.join(address, 'moby', id))
+        .digest('hex'),
+    ),
+  );
+}
+
+function removeShimSockets(dir: string): number {
+  let count = 0;
+  for (const socket of shimSockets(dir)) {
+    try {
+      fs.rmSync(socket);
+      count++;
+    } catch {
+      // not there: its shim ended cleanly
+    }
+  }
+  return count;
 }
 
 function readPid(file: string): number | undefined {

@@ -35,6 +35,8 @@ export interface DockerBridge {
   prefix: number;
   userlandProxy: boolean;
   publish: PublishedPort[];
+  /** The lab file's engine for this node (emulated, host or a series such as 26.1); absent: emulated unless --docker says. */
+  engine?: string;
 }
 
 export interface ResolvedNode {

@@ -85,6 +85,7 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
       prefix: bridgeSubnet.prefix,
       userlandProxy: spec.docker?.userlandProxy ?? true,
       publish: [],
+      ...(spec.docker?.engine ? { engine: spec.docker.engine } : {}),
     };
     const taken = new Set(Object.values(spec.containers ?? {}).flatMap((c) => (c.address ? [parseIp(c.address)!] : [])));
     let next = 2;

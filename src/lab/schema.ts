@@ -67,6 +67,11 @@ const dockerSchema = z.strictObject({
   subnet: cidr.default('172.17.0.0/16'),
   userlandProxy: z.boolean().default(true),
   publish: z.array(publishSchema).default([]),
+  /** emulated (Docker's rules from a template), or a real dockerd: an engine series (lab engines) or host. */
+  engine: z
+    .string()
+    .regex(/^(emulated|host|[1-9]\d?\.\d{1,2})$/, 'emulated, host or a Docker engine series such as 26.1 (lab engines lists them)')
+    .optional(),
 });
 
 export const nodeSchema = z.strictObject({

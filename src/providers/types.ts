@@ -25,6 +25,8 @@ export interface Provider {
   localize?(lab: ResolvedLab): ResolvedLab;
   /** Release connections (ssh) so the process can end. */
   close?(): void;
+  /** Which Docker engine the lab's docker hosts run ("emulated", or a real dockerd and its version); undefined without one. */
+  engine?(lab: ResolvedLab): string | undefined;
   /** Free-form facts for `lab status`. */
   describe(state: LabState): Promise<string[]>;
 }

@@ -54,7 +54,10 @@ export function describeRunningLab(lab: ResolvedLab): string {
 /** The verdicts, each with the expected one for this kernel; every difference spelled out under the table. */
 export function verdictTable(run: RunResult): string {
   const width = Math.max(7, ...run.variants.map((v) => v.name.length));
-  const lines = [`${run.lab} on ${run.provider}, kernel ${run.kernel}`, `${'variant'.padEnd(width)}  ${'verdict'.padEnd(15)} ${'expected'.padEnd(15)} reason`];
+  const lines = [
+    `${run.lab} on ${run.provider}, kernel ${run.kernel}${run.engine ? `, ${run.engine}` : ''}`,
+    `${'variant'.padEnd(width)}  ${'verdict'.padEnd(15)} ${'expected'.padEnd(15)} reason`,
+  ];
   for (const v of run.variants) {
     const expected = v.expected ? (v.matchesExpected === false ? `DIFFERS: ${v.expected.verdict}` : v.expected.verdict) : '—';
     lines.push(`${v.name.padEnd(width)}  ${v.verdict.padEnd(15)} ${expected.padEnd(15)} ${v.reason}`);

@@ -13,6 +13,7 @@ export function verdictJson(run: RunResult) {
     ...(run.instance ? { instance: run.instance } : {}),
     provider: run.provider,
     kernel: run.kernel,
+    ...(run.engine ? { engine: run.engine } : {}),
     runId: run.runId,
     startedAt: run.startedAt,
     resultsDir: run.resultsDir,

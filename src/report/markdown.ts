@@ -8,7 +8,10 @@ import { expectationLine } from '../run/expect.js';
 export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
   const lines: string[] = [];
   lines.push(`# ${lab.name}: ${lab.title}`, '');
-  lines.push(`Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${run.kernel}\`, started ${run.startedAt}.`, '');
+  lines.push(
+    `Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${run.kernel}\`${run.engine ? `, ${run.engine}` : ''}, started ${run.startedAt}.`,
+    '',
+  );
   lines.push(lab.description.trim(), '');
   lines.push(`Upstream: ${lab.upstream.map((u) => `<${u}>`).join(', ')}`, '');
   lines.push('## Verdicts', '', '| variant | verdict | expected | reason |', '|---|---|---|---|');

@@ -29,6 +29,8 @@ export interface RunResult {
   title: string;
   provider: string;
   kernel: string;
+  /** The Docker engine of the lab's docker hosts ("emulated", or a real dockerd and its version), when it has any. */
+  engine?: string;
   runId: string;
   resultsDir: string;
   startedAt: string;
@@ -59,6 +61,7 @@ export async function runVariants(
   fs.mkdirSync(options.resultsDir, { recursive: true });
   const startedAt = new Date().toISOString();
   const kernel = (await provider.transport(lab, lab.nodes[0]!.name).exec(['uname', '-r'])).stdout.trim();
+  const engine = provider.engine?.(lab);
   const results: VariantResult[] = [];
 
   const steps: Step[] = options.variants.map((variant, i) => ({
@@ -78,6 +81,7 @@ export async function runVariants(
     title: lab.title,
     provider: provider.name,
     kernel,
+    ...(engine ? { engine } : {}),
     runId: options.runId,
     resultsDir: options.resultsDir,
     startedAt,
@@ -119,6 +123,7 @@ export async function runVariantsOnCopies(
   const room = slots(options.atOnce);
   // Every copy runs on this machine's kernel: the first copy up reads it, the others need not.
   let kernel: Promise<string> | undefined;
+  let engine: string | undefined;
 
   // A part never throws: one copy failing must not stop the others; the first failure is raised once all are down.
   const perVariant: Step[] = options.copies.map(({ variant, lab: copy }) => ({
@@ -133,6 +138,7 @@ export async function runVariantsOnCopies(
       try {
         progress(`bringing up its copy ${copy.id}`);
         await options.up(copy);
+        engine ??= provider.engine?.(copy);
         if (!kernel) {
           kernel = provider
             .transport(copy, copy.nodes[0]!.name)
@@ -163,6 +169,7 @@ export async function runVariantsOnCopies(
   return {
     ...identity,
     kernel: (await kernel?.catch(() => undefined)) ?? 'unknown',
+    ...(engine ? { engine } : {}),
     runId: options.runId,
     resultsDir: options.resultsDir,
     startedAt,

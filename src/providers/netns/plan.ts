@@ -105,13 +105,19 @@ export function dockerProxies(lab: ResolvedLab, dockerProxyPath: string): Planne
   ];
 }
 
-export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): NetnsPlan {
+/**
+ * `real`: docker-host nodes whose Docker is a real dockerd (src/providers/netns/engine.ts). The plan leaves their
+ * bridge, containers, rules and docker-proxy to that daemon; their containers' namespaces are attached once running.
+ */
+export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy', real: ReadonlySet<string> = new Set()): NetnsPlan {
   const ns = (node: string) => namespaceOf(lab.id, node);
   const ipn = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', '-n', ns(node), ...args] });
   const inNs = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', 'netns', 'exec', ns(node), ...args] });
   const namespaces = lab.nodes.map((n) => ns(n.name));
+  const byDocker = (n: ResolvedNode) => n.kind === 'container' && real.has(n.host!);
+  const nodes = lab.nodes.filter((n) => !byDocker(n));
 
-  const create: PlannedCommand[] = lab.nodes.flatMap((n) => [{ argv: ['ip', 'netns', 'add', ns(n.name)] }, ipn(n.name, 'link', 'set', 'lo', 'up')]);
+  const create: PlannedCommand[] = nodes.flatMap((n) => [{ argv: ['ip', 'netns', 'add', ns(n.name)] }, ipn(n.name, 'link', 'set', 'lo', 'up')]);
 
   const wire: PlannedCommand[] = lab.links.map((link) => {
     const [a, b] = link.endpoints;
@@ -119,7 +125,7 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
   });
 
   const bridges: PlannedCommand[] = [];
-  for (const host of lab.nodes.filter((n) => n.docker)) {
+  for (const host of lab.nodes.filter((n) => n.docker && !real.has(n.name))) {
     const d = host.docker!;
     bridges.push(
       ipn(host.name, 'link', 'add', d.bridge, 'type', 'bridge'),
@@ -136,20 +142,20 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     }
   }
 
-  const addresses: PlannedCommand[] = lab.nodes.flatMap((n) =>
+  const addresses: PlannedCommand[] = nodes.flatMap((n) =>
     n.interfaces.flatMap((i) => [ipn(n.name, 'addr', 'add', `${i.address}/${i.prefix}`, 'dev', i.name), ipn(n.name, 'link', 'set', i.name, 'up')]),
   );
 
-  const routes: PlannedCommand[] = lab.nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
+  const routes: PlannedCommand[] = nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
 
-  const sysctls: PlannedCommand[] = lab.nodes.flatMap((n) => Object.entries(n.sysctls).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
+  const sysctls: PlannedCommand[] = nodes.flatMap((n) => Object.entries(n.sysctls).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
 
   const impairments: PlannedCommand[] = lab.links.flatMap((link) =>
     link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))),
   );
 
   const firewall: PlannedCommand[] = lab.nodes
-    .filter((n) => n.profile === 'docker-host' || n.desktop)
+    .filter((n) => (n.profile === 'docker-host' && !real.has(n.name)) || n.desktop)
     .map((n) => ({ ...inNs(n.name, 'iptables-restore'), input: n.desktop ? desktopHostRules(n) : dockerHostRules(n) }));
 
   const steps: PlannedStep[] = [
@@ -162,7 +168,8 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     { title: 'Firewall rules (Docker profiles)', commands: firewall },
     { title: 'Link impairment', commands: impairments },
   ];
-  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: dockerProxies(lab, dockerProxyPath) };
+  const services = dockerProxies(lab, dockerProxyPath).filter((s) => !real.has(s.node));
+  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services };
 }
 
 /** netem when delay, loss or reorder is asked for; a plain rate limit uses tbf, which every kernel has. */
