@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
+import { labHome } from '../paths.js';
 import { runCommand, startService, type CommandResult, type RunOptions } from '../transport/process.js';
 import type { EngineBinaries } from './cache.js';
 
@@ -26,8 +27,6 @@ export interface DaemonRecord {
   pid?: number;
   /** `docker version` of the daemon itself, once it answered. */
   version?: string;
-  /** Folders outside the lab that dockerd and containerd create at fixed places, made by this daemon: removed when empty. */
-  madeDirs?: string[];
 }
 
 export interface DaemonSettings {
@@ -97,13 +96,13 @@ export async function startDaemon(
   const files = daemonFiles(record.dir);
   fs.mkdirSync(files.client, { recursive: true });
   fs.writeFileSync(files.config, '{}\n');
-  const madeDirs = FIXED_DIRS.filter((d) => !fs.existsSync(d));
+  noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
   const { pid } = await startService(dockerdArgv(record, settings), files.log, 50);
-  started({ ...record, pid, madeDirs });
+  started({ ...record, pid });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const out = await docker(record, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 10_000 }).catch(() => undefined);
-    if (out?.exitCode === 0 && out.stdout.trim()) return { ...record, pid, version: out.stdout.trim(), madeDirs };
+    if (out?.exitCode === 0 && out.stdout.trim()) return { ...record, pid, version: out.stdout.trim() };
     if (!alive(pid) || Date.now() > deadline) {
       throw new LabError(`Docker ${record.series} did not start on ${record.node}${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}`, {
         details: tail(files.log, 5),
@@ -150,13 +149,7 @@ export async function stopDaemon(record: Omit<DaemonRecord, 'binaries'> & { bina
   if (unmounted) removed.push(`${unmounted} mount(s) under ${record.dir}`);
   const cgroups = removeCgroups(record.cgroupParent);
   if (cgroups) removed.push(`${cgroups} cgroup folder(s) ${record.cgroupParent}`);
-  for (const dir of [...(record.madeDirs ?? [])].reverse()) {
-    try {
-      fs.rmdirSync(dir);
-    } catch {
-      // not empty: another daemon uses it now
-    }
-  }
+  removeMadeDirs(record.dir);
   if (fs.existsSync(record.dir)) {
     fs.rmSync(record.dir, { recursive: true, force: true });
     removed.push(`folder ${record.dir}`);
@@ -198,6 +191,56 @@ function removeShimSockets(dir: string): number {
     }
   }
   return count;
+}
+
+/**
+ * dockerd and containerd make /run/docker/plugins and /run/containerd/s whatever their roots. The ones no Docker had made
+ * before a lab's are listed in the lab home, and removed (when empty) by the last of the lab engines to stop: copies of a
+ * lab start and stop their engines at once.
+ */
+const madeDirsFile = () => path.join(labHome(), 'engine-made-dirs.json');
+
+function noteMadeDirs(dirs: string[]): void {
+  if (dirs.length === 0) return;
+  const known = readMadeDirs();
+  fs.mkdirSync(labHome(), { recursive: true });
+  fs.writeFileSync(madeDirsFile(), `${JSON.stringify([...new Set([...known, ...dirs])])}\n`);
+}
+
+function readMadeDirs(): string[] {
+  try {
+    return JSON.parse(fs.readFileSync(madeDirsFile(), 'utf8')) as string[];
+  } catch {
+    return [];
+  }
+}
+
+function removeMadeDirs(stopped: string): void {
+  const made = readMadeDirs();
+  if (made.length === 0 || otherLabDaemons(stopped)) return;
+  for (const dir of [...made].sort((a, b) => b.length - a.length)) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // not empty, or gone
+    }
+  }
+  fs.rmSync(madeDirsFile(), { force: true });
+}
+
+/** A dockerd of another lab engine (its data root under the lab home) still running. */
+function otherLabDaemons(stopped: string): boolean {
+  const root = `--data-root=${path.join(labHome(), 'work')}/`;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (alive(Number(entry)) && args.some((a) => a.startsWith(root) && !a.startsWith(`--data-root=${stopped}/`))) return true;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return false;
 }
 
 function readPid(file: string): number | undefined {

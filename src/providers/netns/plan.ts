@@ -148,7 +148,10 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy', real
 
   const routes: PlannedCommand[] = nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
 
-  const sysctls: PlannedCommand[] = nodes.flatMap((n) => Object.entries(n.sysctls).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
+  // A real dockerd turns forwarding on itself and then sets FORWARD's policy to DROP, as on a machine where Docker was the
+  // one to turn it on; found on already, it leaves the policy ACCEPT.
+  const ownSysctls = (n: ResolvedNode) => Object.entries(n.sysctls).filter(([k]) => !(real.has(n.name) && k === 'net.ipv4.ip_forward'));
+  const sysctls: PlannedCommand[] = nodes.flatMap((n) => ownSysctls(n).map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
 
   const impairments: PlannedCommand[] = lab.links.flatMap((link) =>
     link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))),
