@@ -261,6 +261,10 @@ function alive(pid: number): boolean {
   }
 }
 
+export function daemonRunning(record: Pick<DaemonRecord, 'pid' | 'dir'>): boolean {
+  return record.pid !== undefined && isDaemon(record.pid, record.dir);
+}
+
 /** The pid is this daemon's dockerd, not a process that got the number since. */
 function isDaemon(pid: number, dir: string): boolean {
   try {

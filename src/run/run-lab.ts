@@ -8,7 +8,7 @@ import { getScenario } from './scenarios/registry.js';
 import { ScenarioContext } from './context.js';
 import { applyChange, type AppliedChange } from './changes.js';
 import { slots } from './slots.js';
-import type { Verdict } from './verdict.js';
+import { verdict, type Verdict } from './verdict.js';
 import type { Evidence } from './scenarios/types.js';
 import type { ExpectationCheck } from './expect.js';
 import type { Step, StepRunner } from '../ui/steps.js';
@@ -203,9 +203,13 @@ export async function runVariant(
     await ctx.cleanup();
     for (const change of applied.reverse()) await change.revert();
   }
-  const decided = error
-    ? { verdict: 'INCONCLUSIVE' as const, reason: `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, decidedBy: ['error'] }
-    : scenario.judge(evidence, params);
+  // A real Docker daemon that died meanwhile leaves the lab half-built (no docker-proxy, stale rules): no verdict from it.
+  const engineLost = await provider.engineLost?.(lab);
+  const decided = engineLost
+    ? verdict('INCONCLUSIVE', `no verdict from this run: ${engineLost}`, ['error'], 'error')
+    : error
+      ? verdict('INCONCLUSIVE', `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, ['error'], 'error')
+      : scenario.judge(evidence, params);
   const result: VariantResult = {
     name: variant.name,
     description: variant.description,
@@ -213,7 +217,7 @@ export async function runVariant(
     ...decided,
     evidence,
     durationMs: Date.now() - started,
-    ...(error ? { error } : {}),
+    ...(error || engineLost ? { error: error ?? engineLost } : {}),
   };
   fs.writeFileSync(path.join(dir, 'evidence.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;

@@ -10,7 +10,7 @@ import { LabError } from '../../errors.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
 import { parseEngineName, engineLabel } from '../../engines/catalogue.js';
 import { fetchEngine, hostEngineBinaries } from '../../engines/cache.js';
-import { cgroupParentOf, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
+import { cgroupParentOf, daemonRunning, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
 import { importImage, runContainer } from '../../engines/containers.js';
 import { runCommand } from '../../transport/process.js';
 import { readState, workDir, writeState, type LabState } from '../../state.js';
@@ -132,4 +132,10 @@ export function describeEngines(lab: ResolvedLab, state: LabState | undefined): 
     return `Docker ${r.version ?? '?'} (real dockerd, ${r.series === 'host' ? "this machine's" : `Debian's ${r.series}`}) on ${h.name}`;
   });
   return parts.join('; ');
+}
+
+/** The first real engine of the lab whose dockerd is gone, said in a sentence. */
+export function lostEngine(state: LabState | undefined): string | undefined {
+  const gone = engineRecords(state).find((r) => r.pid !== undefined && !daemonRunning(r));
+  return gone && `Docker ${gone.version ?? gone.series}'s daemon on ${gone.node} (process ${gone.pid}) is no longer running; see ${path.join(gone.dir, 'dockerd.log')}`;
 }

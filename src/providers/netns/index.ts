@@ -19,7 +19,7 @@ import { applySteps } from './apply.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
-import { describeEngines, engineProblems, engineRecords, engineStep, realEngines, stopEngines } from './engine.js';
+import { describeEngines, lostEngine, engineProblems, engineRecords, engineStep, realEngines, stopEngines } from './engine.js';
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
 
@@ -56,6 +56,8 @@ export const netnsProvider: Provider = {
   engine(lab: ResolvedLab) {
     return describeEngines(lab, readState(lab.id));
   },
+
+  engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id)),
 
   transport(lab: ResolvedLab, node: string) {
     if (!lab.nodes.some((n) => n.name === node)) {
