@@ -137,5 +137,8 @@ export function describeEngines(lab: ResolvedLab, state: LabState | undefined): 
 /** The first real engine of the lab whose dockerd is gone, said in a sentence. */
 export function lostEngine(state: LabState | undefined): string | undefined {
   const gone = engineRecords(state).find((r) => r.pid !== undefined && !daemonRunning(r));
-  return gone && `Docker ${gone.version ?? gone.series}'s daemon on ${gone.node} (process ${gone.pid}) is no longer running; see ${path.join(gone.dir, 'dockerd.log')}`;
+  return (
+    gone &&
+    `Docker ${gone.version ?? gone.series}'s daemon on ${gone.node} (process ${gone.pid}) is no longer running; see ${path.join(gone.dir, 'dockerd.log')}`
+  );
 }
