@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 packages=(iproute2 iptables nftables conntrack tcpdump tshark python3 procps)
-# --kernel: QEMU, the busybox of the guest's initramfs, depmod/modprobe for the guest's modules, xz and zstd (kernels and modules), the archive keys
+# --kernel: QEMU, the busybox of the guest's initramfs (and of a real engine's image, --docker), depmod/modprobe for the guest's modules, xz and zstd (kernels and modules), the archive keys
 packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd debian-archive-keyring)
 if [ "${1:-}" = "--for-tests" ]; then
   packages+=(chromium openssh-server openssh-client sudo socat vagrant vagrant-libvirt libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils debootstrap)
@@ -41,4 +41,7 @@ if [ "${1:-}" = "--for-tests" ]; then
 fi
 npm ci --no-audit --no-fund
 npm run build
+# Real Docker engines for --docker (Debian's docker.io 20.10 and 26.1 with their containerd and runc), unpacked into
+# ~/.cache/lab/engines, never installed: the machine's own Docker, if any, is left alone.
+node bin/lab.cjs engines --fetch 20.10,26.1 || echo "setup: Docker engines unavailable; --docker 20.10/26.1 will fetch them when first used"
 echo "setup: done. Try: sudo npx lab up docker-1090 && sudo npx lab run docker-1090"
