@@ -44,20 +44,26 @@ type RunArgs = {
   results?: string;
   junit?: string;
   check: boolean;
+  docker?: string;
 };
 
 /** One run per kernel (--kernel 5.10,host), one after the other: a verdict per kernel and variant. */
 export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const kernels = await kernelsOf(argv.kernel);
-  if (kernels.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels, run them one by one');
+  if ((kernels.length > 1 || argv.docker?.includes(',')) && argv.junit)
+    throw new LabError('--junit writes one run; with several kernels or engines, run them one by one');
   const outputs: Array<Record<string, unknown>> = [];
   const runs: RunResult[] = [];
   let passed = true;
+  const { columnOfEngine, dockerEnginesOf } = await import('../run/engines.js');
+  const engines = await dockerEnginesOf(argv.docker);
   for (const kernel of kernels) {
-    const { json, ok, run } = await runOnKernel(argv, kernel);
-    outputs.push(json);
-    runs.push(run);
-    passed &&= ok;
+    for (const docker of engines) {
+      const { json, ok, run } = await runOnKernel({ ...argv, docker }, kernel);
+      outputs.push(json);
+      runs.push(engines.length > 1 ? columnOfEngine(run, docker) : run);
+      passed &&= ok;
+    }
   }
   if (runs.length > 1 && !argv.json) {
     const { buildMatrix, matrixMarkdown } = await import('../report/matrix.js');
