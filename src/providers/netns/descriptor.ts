@@ -21,9 +21,11 @@ export const netnsDescriptor: ProviderDescriptor = {
     return (await import('./index.js')).netnsProviderWith(engineLabel(parseEngineName(docker)));
   },
   fromState: load,
-  async plan(lab) {
+  async plan(lab, args) {
     const { planLab, renderPlan } = await import('./plan.js');
-    return renderPlan(planLab(lab));
+    const { realEngines, renderEngines } = await import('./engine.js');
+    const real = realEngines(lab, args.docker as string | undefined);
+    return renderPlan(planLab(lab, undefined, new Set(real.keys()))) + renderEngines(lab, real);
   },
   // The namespaces carry the lab's prefix: they are found by name (an empty state removes exactly those).
   leftovers: async (labId) => (await (await load()).down(labId, undefined)).removed,

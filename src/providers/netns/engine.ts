@@ -9,9 +9,9 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
 import { parseEngineName, engineLabel } from '../../engines/catalogue.js';
-import { fetchEngine, hostEngineBinaries } from '../../engines/cache.js';
-import { cgroupParentOf, daemonRunning, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
-import { importImage, runContainer } from '../../engines/containers.js';
+import { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } from '../../engines/cache.js';
+import { cgroupParentOf, daemonRunning, dockerdArgv, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
+import { IMAGE, importImage, runArgv, runContainer } from '../../engines/containers.js';
 import { runCommand } from '../../transport/process.js';
 import { readState, workDir, writeState, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
@@ -141,4 +141,39 @@ export function lostEngine(state: LabState | undefined): string | undefined {
     gone &&
     `Docker ${gone.version ?? gone.series}'s daemon on ${gone.node} (process ${gone.pid}) is no longer running; see ${path.join(gone.dir, 'dockerd.log')}`
   );
+}
+
+/** `lab up --dry-run`: what each real engine's step runs, after the plan's commands. */
+export function renderEngines(lab: ResolvedLab, real: Map<string, string>): string {
+  const lines: string[] = [];
+  for (const [node, series] of real) {
+    const host = lab.nodes.find((n) => n.name === node)!;
+    const d = host.docker!;
+    const root = path.join(engineCacheDir(), series, 'root');
+    const binaries = (series === 'host' ? hostEngineBinaries() : cachedEngine(series)) ?? {
+      dockerd: path.join(root, 'usr/sbin/dockerd'),
+      docker: path.join(root, 'usr/bin/docker'),
+      dockerProxy: path.join(root, 'usr/sbin/docker-proxy'),
+      path: `${path.join(root, 'usr/sbin')}:${path.join(root, 'usr/bin')}:...`,
+    };
+    const record: DaemonRecord = {
+      node,
+      series,
+      namespace: namespaceOf(lab.id, node),
+      dir: engineDir(lab.id, node),
+      cgroupParent: cgroupParentOf(lab.id, node),
+      binaries,
+    };
+    const dockerCli = `${binaries.docker} -H unix://${path.join(record.dir, 'docker.sock')}`;
+    lines.push(`# Docker ${series} on ${node} (real dockerd${series === 'host' ? '' : `, Debian's packages in ${root}`})`);
+    lines.push(`${dockerdArgv(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }).join(' ')} &`);
+    lines.push(`${dockerCli} import <busybox root file system>.tar ${IMAGE}`);
+    for (const name of host.containers) {
+      const publish = d.publish.filter((p) => p.container === name);
+      const address = lab.nodes.find((n) => n.name === name)!.interfaces[0]!.address;
+      lines.push(`${dockerCli} ${runArgv({ name, address, publish }).join(' ')}`);
+      lines.push(`ip netns attach ${namespaceOf(lab.id, name)} <pid of ${name}>`);
+    }
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }

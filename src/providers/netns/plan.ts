@@ -162,7 +162,7 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy', real
     .map((n) => ({ ...inNs(n.name, 'iptables-restore'), input: n.desktop ? desktopHostRules(n) : dockerHostRules(n) }));
 
   const steps: PlannedStep[] = [
-    { title: `Create ${namespaces.length} namespaces`, commands: create },
+    { title: `Create ${nodes.length} namespaces`, commands: create },
     { title: `Wire ${lab.links.length} links`, commands: wire },
     { title: 'Bridges and containers', commands: bridges },
     { title: 'Addresses', commands: addresses },
