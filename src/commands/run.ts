@@ -93,6 +93,7 @@ async function runOnKernel(argv: RunArgs, kernel: string | undefined) {
   const state = readState(lab.id);
   if (state && state.provider !== provider.name)
     throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
+  (await import('../run/engines.js')).refuseOtherEngine(lab, state, argv.docker);
   const broughtUp = state?.status !== 'up';
   const runId = newRunId();
   const resultsDir = path.join(argv.results ? path.resolve(argv.results) : defaultResultsDir(), lab.id, runId);
