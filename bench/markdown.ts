@@ -39,6 +39,16 @@ interface Result {
     downMs: number;
     qemuPeakRssMiB: number | null;
   }>;
+  engines?: Array<{
+    engine: string;
+    version: string | null;
+    upMs: { median: number; min: number; max: number };
+    emulatedUpMs: { median: number; min: number; max: number };
+    upRatio: number;
+    downMs: number;
+    emulatedDownMs: number;
+    daemonPeakRssMiB: number | null;
+  }>;
 }
 
 /** The charts by file name (written beside latest.md); empty when nothing was measured for them. */
@@ -127,6 +137,17 @@ export function renderMarkdown(r: Result): string {
       ...r.kernels.map(
         (k) =>
           `| ${k.kernel} (${k.release ?? '?'}) | ${ms(k.bootToFirstCommandMs)} | ${k.upMs} | ${k.docker1090VariantsMs} | ${k.downMs} | ${k.qemuPeakRssMiB ?? '—'} |`,
+      ),
+      '',
+    );
+  }
+  if (r.engines?.length) {
+    lines.push(
+      '| docker-1090, Docker engine (warm cache) | lab up (min-max) | emulated lab up (min-max) | ratio | down | emulated down | dockerd+containerd peak RSS MiB |',
+      '|---|---|---|---|---|---|---|',
+      ...r.engines.map(
+        (e) =>
+          `| ${e.engine} (${e.version ?? '?'}) | ${e.upMs.median} (${e.upMs.min}-${e.upMs.max}) | ${e.emulatedUpMs.median} (${e.emulatedUpMs.min}-${e.emulatedUpMs.max}) | ${e.upRatio}x | ${e.downMs} | ${e.emulatedDownMs} | ${e.daemonPeakRssMiB ?? '—'} |`,
       ),
       '',
     );

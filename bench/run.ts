@@ -28,6 +28,7 @@ import {
 import { charts, renderHtml, renderMarkdown } from './markdown.js';
 import { ratiosOf } from './ratios.js';
 import { benchKernels } from './kernels.js';
+import { benchEngines } from './engines.js';
 
 const reps = Number(process.env.BENCH_REPETITIONS ?? 3);
 const sizes = (process.env.BENCH_SIZES ?? '10,50,100,200,500,1000').split(',').map(Number);
@@ -255,6 +256,7 @@ const result = {
   verdicts: section('verdicts', benchVerdicts),
   cli: !only || only.includes('cli') ? benchCli() : ((previous.cli ?? null) as ReturnType<typeof benchCli> | null),
   kernels: section('kernels', benchKernels),
+  engines: section('engines', () => benchEngines(reps)),
 };
 const withRatios = { ...result, ratios: ratiosOf(result) };
 fs.mkdirSync(dir, { recursive: true });

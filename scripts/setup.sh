@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 packages=(iproute2 iptables nftables conntrack tcpdump tshark python3 procps)
-# --kernel: QEMU, the busybox of the guest's initramfs, depmod/modprobe for the guest's modules, xz and zstd (kernels and modules), the archive keys
+# --kernel: QEMU, the busybox of the guest's initramfs (and of a real engine's image, --docker), depmod/modprobe for the guest's modules, xz and zstd (kernels and modules), the archive keys
 packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd debian-archive-keyring)
 if [ "${1:-}" = "--for-tests" ]; then
   packages+=(chromium openssh-server openssh-client sudo socat vagrant vagrant-libvirt libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils debootstrap)
@@ -41,6 +41,9 @@ if [ "${1:-}" = "--for-tests" ]; then
 fi
 npm ci --no-audit --no-fund
 npm run build
+# Real Docker engines for --docker (Debian's docker.io 20.10 and 26.1 with their containerd and runc), unpacked into
+# ~/.cache/lab/engines, never installed: the machine's own Docker, if any, is left alone.
+node bin/lab.cjs engines --fetch 20.10,26.1 || echo "setup: Docker engines unavailable; --docker 20.10/26.1 will fetch them when first used"
 # `lab` on the PATH from any folder: a global link to this checkout (npm's name for the package is container-netlab;
 # "lab" on the npm registry is an unrelated package, so `npx lab` outside this checkout must not be relied on).
 npm link --no-audit --no-fund >/dev/null

@@ -21,6 +21,7 @@ const commandModules: Record<string, () => Promise<object>> = {
   render: () => import('./commands/render.js'),
   new: () => import('./commands/new.js'),
   kernels: () => import('./commands/kernels.js'),
+  engines: () => import('./commands/engines.js'),
 };
 
 function commandsFor(name: string | undefined): Promise<object[]> {

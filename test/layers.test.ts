@@ -14,6 +14,8 @@ const LAYERS: Array<{ layer: number; paths: string[] }> = [
   { layer: 2, paths: ['src/transport'] },
   // Other kernels: fetching them and the QEMU guest with its exec channel, below the providers that run labs in it.
   { layer: 3, paths: ['src/kernels'] },
+  // Docker engines: fetched from Debian's archive like kernels (src/debian/apt.ts), and their daemons run in a node's namespace.
+  { layer: 3, paths: ['src/debian', 'src/engines'] },
   // ui/steps.ts is the shape of a step of work, with no code: providers and runs produce steps, the UI draws them.
   { layer: 3, paths: ['src/state.ts', 'src/lock.ts', 'src/ui/steps.ts'] },
   { layer: 4, paths: ['src/providers'] },

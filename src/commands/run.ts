@@ -27,12 +27,23 @@ export const builder = (y: Argv) =>
     .option('allow-unchecked', { type: 'boolean', default: false, describe: 'with --check: a decided verdict nothing is expected of on this kernel passes' });
 
 type RunFlags = Record<'keep' | 'json' | 'serial' | 'concurrent' | 'check' | 'allowUnchecked', boolean>;
-type RunArgs = RunFlags & { lab: string; provider?: string; instance?: string; kernel?: string; variant?: string[]; results?: string; junit?: string };
+type RunArgs = RunFlags & {
+  lab: string;
+  provider?: string;
+  instance?: string;
+  kernel?: string;
+  docker?: string;
+  variant?: string[];
+  results?: string;
+  junit?: string;
+};
 
-/** Every target (a kernel of --kernel 5.10,host) in turn, by the run module; this prints what it gives back. */
+/** Every target (a kernel of --kernel 5.10,host times an engine of --docker 20.10,26.1) in turn, by the run module; this prints what it gives back. */
 export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
-  const targets = (await kernelsOf(argv.kernel)).map((kernel) => ({ kernel }));
-  if (targets.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels, run them one by one');
+  const { columnOfEngine, dockerEnginesOf } = await import('../run/engines.js');
+  const engines = await dockerEnginesOf(argv.docker);
+  const targets = (await kernelsOf(argv.kernel)).flatMap((kernel) => engines.map((docker) => ({ kernel, docker })));
+  if (targets.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels or engines, run them one by one');
   if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
   const { orchestrateRun } = await import('../run/orchestrate.js');
   const { runSteps } = await import('../ui/progress.js');
@@ -46,7 +57,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const { targets: done, passed } = await orchestrateRun(
     {
       targets,
-      open: ({ kernel }) => loadWithProvider(argv.lab, { ...argv, kernel }),
+      open: ({ kernel, docker }) => loadWithProvider(argv.lab, { ...argv, kernel, docker }),
       variants: argv.variant,
       keep: argv.keep,
       serial: argv.serial,
@@ -64,7 +75,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   );
   for (const t of done.filter((x) => x.checkFailures.length))
     process.stderr.write(`--check failed${done.length > 1 ? ` (kernel ${t.run.kernel})` : ''}:\n${t.checkFailures.map((f) => `  ${f}\n`).join('')}`);
-  const runs = done.map((t) => t.run);
+  const runs = done.map((t) => (engines.length > 1 ? columnOfEngine(t.run, t.target.docker) : t.run));
   if (runs.length > 1 && !quiet) {
     const { buildMatrix, matrixMarkdown } = await import('../report/matrix.js');
     process.stdout.write(`\n${matrixMarkdown(buildMatrix(runs))}`);

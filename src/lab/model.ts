@@ -39,6 +39,8 @@ export interface DockerBridge {
   /** Whether frames bridged on `bridge` pass iptables (net.bridge.bridge-nf-call-iptables in the host's namespace); absent: as the kernel has it. */
   bridgeNetfilter?: boolean;
   publish: PublishedPort[];
+  /** The lab file's engine for this node (emulated, host or a series such as 26.1); absent: emulated unless --docker says. */
+  engine?: string;
 }
 
 export interface ResolvedNode {

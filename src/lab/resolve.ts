@@ -87,6 +87,7 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
       userlandProxy: spec.docker?.userlandProxy ?? true,
       ...(spec.docker?.bridgeNetfilter === undefined ? {} : { bridgeNetfilter: spec.docker.bridgeNetfilter }),
       publish: [],
+      ...(spec.docker?.engine ? { engine: spec.docker.engine } : {}),
     };
     const taken = new Set(Object.values(spec.containers ?? {}).flatMap((c) => (c.address ? [parseIp(c.address)!] : [])));
     let next = 2;

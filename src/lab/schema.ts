@@ -72,6 +72,11 @@ const dockerSchema = z.strictObject({
    */
   bridgeNetfilter: z.boolean().optional(),
   publish: z.array(publishSchema).default([]),
+  /** emulated (Docker's rules from a template), or a real dockerd: an engine series (lab engines) or host. */
+  engine: z
+    .string()
+    .regex(/^(emulated|host|[1-9]\d?\.\d{1,2})$/, 'emulated, host or a Docker engine series such as 26.1 (lab engines lists them)')
+    .optional(),
 });
 
 export const nodeSchema = z.strictObject({

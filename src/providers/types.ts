@@ -25,6 +25,10 @@ export interface Provider {
   localize?(lab: ResolvedLab): ResolvedLab;
   /** Release connections (ssh) so the process can end. */
   close?(): void;
+  /** Which Docker engine the lab's docker hosts run ("emulated", or a real dockerd and its version); undefined without one. */
+  engine?(lab: ResolvedLab): string | undefined;
+  /** Says so when a real Docker daemon of the lab is no longer running (killed, crashed); undefined while all run. */
+  engineLost?(lab: ResolvedLab): Promise<string | undefined>;
   /** Free-form facts for `lab status`. */
   describe(state: LabState): Promise<string[]>;
 }

@@ -71,7 +71,7 @@ export function verdictTable(run: RunResult): string {
   const head = ['variant', 'verdict', 'expected', 'outcome', 'mechanism', 'reason'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  const lines = [`${run.lab} on ${run.provider}, kernel ${kernelLabel(run)}`, line(head), ...rows.map(line)];
+  const lines = [`${run.lab} on ${run.provider}, kernel ${kernelLabel(run)}${run.engine ? `, ${run.engine}` : ''}`, line(head), ...rows.map(line)];
   const notes = run.variants.filter((v) => checkOf(v) !== 'matches');
   const note = (v: (typeof notes)[number]) => expectationLine({ expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null }, v.verdict, kernel);
   if (notes.length) lines.push('', ...notes.map((v) => `${v.name}: ${note(v)}`));

@@ -10,7 +10,10 @@ import { mechanismText, outcomeText, verdictText } from './facets.js';
 export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
   const lines: string[] = [];
   lines.push(`# ${lab.name}: ${lab.title}`, '');
-  lines.push(`Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${kernelLabel(run)}\`, started ${run.startedAt}.`, '');
+  lines.push(
+    `Run \`${run.runId}\` on provider \`${run.provider}\`, kernel \`${kernelLabel(run)}\`${run.engine ? `, ${run.engine}` : ''}, started ${run.startedAt}.`,
+    '',
+  );
   lines.push(lab.description.trim(), '');
   lines.push(`Upstream: ${lab.upstream.map((u) => `<${u}>`).join(', ')}`, '');
   lines.push('## Verdicts', '', '| variant | verdict | expected | reason |', '|---|---|---|---|');

@@ -12,6 +12,8 @@ import type { RunResult, VariantResult } from './run-lab.js';
  */
 export interface RunTarget {
   kernel?: string;
+  /** --docker: the Docker engine of the lab's docker hosts (20.10, 26.1, host, emulated); undefined is each node's own. */
+  docker?: string;
 }
 
 /** Whether a run passes (the exit status): see `passes` in orchestrate.ts. */

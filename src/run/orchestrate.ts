@@ -11,6 +11,7 @@ import { labRef } from '../lab/names.js';
 import { withLabLock } from '../lock.js';
 import { defaultResultsDir } from '../paths.js';
 import { readState } from '../state.js';
+import { refuseOtherEngine } from './engines.js';
 import { checkFailures, withExpectations } from './expect.js';
 import { runOnCopies, runOnLab } from './orchestrate-modes.js';
 import type { RunEnvironment, RunRequest, RunTarget, TargetOutcome } from './orchestrate-types.js';
@@ -38,6 +39,7 @@ async function runTarget(request: RunRequest, target: RunTarget, env: RunEnviron
   // Held until the run is over, so no up or down from another process slips in between.
   return withLabLock(lab.id, 'run', async () => {
     const state = readState(lab.id);
+    refuseOtherEngine(lab, state, target.docker);
     if (state && state.provider !== provider.name)
       throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
     const broughtUp = state?.status !== 'up';

@@ -33,6 +33,8 @@ export interface RunResult {
   kernel: string;
   /** The upstream version the distribution built it from, e.g. 5.10.223 (kernel-version.ts); expectations match on it. */
   kernelVersion?: string;
+  /** The Docker engine of the lab's docker hosts ("emulated", or a real dockerd and its version), when it has any. */
+  engine?: string;
   runId: string;
   resultsDir: string;
   startedAt: string;
@@ -63,6 +65,7 @@ export async function runVariants(
   fs.mkdirSync(options.resultsDir, { recursive: true });
   const startedAt = new Date().toISOString();
   const kernel = await readKernel(provider.transport(lab, lab.nodes[0]!.name));
+  const engine = provider.engine?.(lab);
   const results: VariantResult[] = [];
 
   const steps: Step[] = options.variants.map((variant, i) => ({
@@ -82,6 +85,7 @@ export async function runVariants(
     title: lab.title,
     provider: provider.name,
     ...kernel,
+    ...(engine ? { engine } : {}),
     runId: options.runId,
     resultsDir: options.resultsDir,
     startedAt,
@@ -123,6 +127,7 @@ export async function runVariantsOnCopies(
   const room = slots(options.atOnce);
   // Every copy runs on this machine's kernel: the first copy up reads it, the others need not.
   let kernel: ReturnType<typeof readKernel> | undefined;
+  let engine: string | undefined;
 
   // A part never throws: one copy failing must not stop the others; the first failure is raised once all are down.
   const perVariant: Step[] = options.copies.map(({ variant, lab: copy }) => ({
@@ -137,6 +142,7 @@ export async function runVariantsOnCopies(
       try {
         progress(`bringing up its copy ${copy.id}`);
         await options.up(copy);
+        engine ??= provider.engine?.(copy);
         if (!kernel) {
           kernel = readKernel(provider.transport(copy, copy.nodes[0]!.name));
           await kernel;
@@ -164,6 +170,7 @@ export async function runVariantsOnCopies(
   return {
     ...identity,
     ...((await kernel?.catch(() => undefined)) ?? { kernel: 'unknown' }),
+    ...(engine ? { engine } : {}),
     runId: options.runId,
     resultsDir: options.resultsDir,
     startedAt,
@@ -197,10 +204,13 @@ export async function runVariant(
     await ctx.cleanup();
     for (const change of applied.reverse()) await change.revert();
   }
-  // A scenario that failed is INCONCLUSIVE of kind `error`, which no expectation matches (expect.ts).
-  const decided = error
-    ? verdict('INCONCLUSIVE', `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, ['error'], 'error')
-    : scenario.judge(evidence, params);
+  // A real Docker daemon that died meanwhile leaves the lab half-built (no docker-proxy, stale rules): no verdict from it.
+  const engineLost = await provider.engineLost?.(lab);
+  const decided = engineLost
+    ? verdict('INCONCLUSIVE', `no verdict from this run: ${engineLost}`, ['error'], 'error')
+    : error
+      ? verdict('INCONCLUSIVE', `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, ['error'], 'error')
+      : scenario.judge(evidence, params);
   const result: VariantResult = {
     name: variant.name,
     description: variant.description,
@@ -208,7 +218,7 @@ export async function runVariant(
     ...decided,
     evidence,
     durationMs: Date.now() - started,
-    ...(error ? { error } : {}),
+    ...(error || engineLost ? { error: error ?? engineLost } : {}),
   };
   fs.writeFileSync(path.join(dir, 'evidence.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;

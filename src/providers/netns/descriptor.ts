@@ -1,18 +1,31 @@
-/** The netns provider in the registry: every node a network namespace on this machine; no options. */
+/** The netns provider in the registry: every node a network namespace on this machine; --docker picks real engines. */
 import type { ProviderDescriptor } from '../types.js';
 
 const load = async () => (await import('./index.js')).netnsProvider;
 
 export const netnsDescriptor: ProviderDescriptor = {
   name: 'netns',
-  options: {},
+  options: {
+    docker: {
+      type: 'string',
+      describe:
+        "netns: run every docker-host node on a real Docker engine: 20.10 or 26.1 (Debian's, fetched once; lab engines), host (the dockerd installed here), or emulated (the default: Docker's rules from a template)",
+    },
+  },
   // Its kernel.ts boots a guest of another kernel and makes the namespaces there; copies are namespaces under other names.
   capabilities: { otherKernels: true, variantCopies: true },
-  create: load,
+  create: async (args) => {
+    const docker = args.docker as string | undefined;
+    if (docker === undefined) return load();
+    const { parseEngineName, engineLabel } = await import('../../engines/catalogue.js');
+    return (await import('./index.js')).netnsProviderWith(engineLabel(parseEngineName(docker)));
+  },
   fromState: load,
-  async plan(lab) {
+  async plan(lab, args) {
     const { planLab, renderPlan } = await import('./plan.js');
-    return renderPlan(planLab(lab));
+    const { realEngines, renderEngines } = await import('./engine.js');
+    const real = realEngines(lab, args.docker as string | undefined);
+    return renderPlan(planLab(lab, undefined, new Set(real.keys()))) + renderEngines(lab, real);
   },
   // The namespaces carry the lab's prefix: they are found by name (an empty state removes exactly those).
   leftovers: async (labId) => (await (await load()).down(labId, undefined)).removed,

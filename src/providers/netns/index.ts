@@ -19,43 +19,109 @@ import { applySteps } from './apply.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
+import { describeEngines, lostEngine, engineProblems, engineRecords, engineStep, realEngines, stopEngines } from './engine.js';
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
+
+/** `docker`: the engine of every docker-host node (--docker), over the lab file's; undefined keeps each node's own. */
+export function netnsProviderWith(docker?: string): Provider {
+  return { ...netnsProvider, ...engineParts(docker) };
+}
 
 export const netnsProvider: Provider = {
   name: 'netns',
   ownsHosts: true,
 
-  async preflight(lab: ResolvedLab) {
-    const problems: string[] = [];
-    if (rootless() && !(await userNamespacesWork()))
-      problems.push(
-        `the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`,
-      );
-    for (const tool of REQUIRED_TOOLS) {
-      if (!onSystemPath(tool)) problems.push(`'${tool}' is not installed`);
+  preflight: (lab: ResolvedLab) => netnsPreflight(lab, undefined),
+
+  upSteps: (lab: ResolvedLab) => netnsUpSteps(lab, undefined),
+
+  async down(labId: string, state: LabState | undefined): Promise<DownResult> {
+    if (guestOf(state) || labId.includes('@')) return { removed: [...(await stopGuestOf(labId, state)), ...removeWorkDir(labId)] };
+    const holderPid = state?.resources.holderPid as number | undefined;
+    if (holderPid !== undefined) {
+      const removed = (await stopHolder(holderPid)) ? [`user namespace of process ${holderPid} with the lab's namespaces`] : [];
+      return { removed: [...removed, ...removeWorkDir(labId)] };
     }
-    if (lab.nodes.some((n) => (n.docker?.userlandProxy && n.docker.publish.length > 0) || n.desktop?.forwards.length) && !fs.existsSync(dockerProxyPath())) {
-      problems.push(
-        `the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh (it takes the binary out of Debian's docker.io package without installing it), or set LAB_DOCKER_PROXY`,
-      );
-    }
-    if (lab.kernel && rootless()) problems.push('a lab on another kernel boots it under QEMU, which needs root here: run with sudo');
-    if (!rootless() && !lab.kernel && problems.length === 0) {
-      const left = (await listNamespaces()).filter((n) => n.startsWith(namespacePrefix(lab.id)));
-      if (left.length) problems.push(leftByEarlierRun(`network namespaces ${left.join(', ')} already exist`, lab));
-    }
-    const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
-    if (netem.length > 0 && !lab.kernel && problems.length === 0 && !(await netemAvailable(rootless()))) {
-      problems.push(
-        `this kernel has no sch_netem (tc netem fails: "Specified qdisc kind is unknown"), but the lab impairs ${netem.join(', ')} with delay, loss or reorder; remove those or use a kernel with netem (a plain rate limit works without it)`,
-      );
-    }
-    return problems;
+    // Docker's daemons first: removing their containers is what stops their shims; the namespaces then take the rest.
+    const engines = await stopEngines(labId, state);
+    const prefix = namespacePrefix(labId);
+    const recorded = ((state?.resources.namespaces as string[] | undefined) ?? []).filter((n) => n.startsWith(prefix));
+    const present = new Set((await listNamespaces()).filter((n) => n.startsWith(prefix)));
+    const targets = [...new Set([...recorded, ...present])].filter((n) => present.has(n));
+    await removeNamespaces(targets);
+    return { removed: [...engines, ...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
   },
 
-  upSteps(lab: ResolvedLab): Step[] {
-    const plan = planLab(lab, dockerProxyPath());
+  engine(lab: ResolvedLab) {
+    return describeEngines(lab, readState(lab.id));
+  },
+
+  engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id)),
+
+  transport(lab: ResolvedLab, node: string) {
+    if (!lab.nodes.some((n) => n.name === node)) {
+      throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
+    }
+    return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), runnerOf(lab.id));
+  },
+
+  async describe(state: LabState) {
+    const guest = guestOf(state);
+    if (guest)
+      return [
+        describeGuest(guest),
+        ...(await listNamespaces(runnerOf(state.lab))
+          .then((all) => [`${all.length} namespaces inside it`])
+          .catch(() => [])),
+      ];
+    const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
+    const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
+    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}) on ${r.node}`);
+    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...engines];
+  },
+};
+
+/** The parts of the provider that depend on --docker. */
+function engineParts(docker: string | undefined): Pick<Provider, 'preflight' | 'upSteps'> {
+  return { preflight: (lab) => netnsPreflight(lab, docker), upSteps: (lab) => netnsUpSteps(lab, docker) };
+}
+
+async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Promise<string[]> {
+  const problems: string[] = [];
+  const real = realEngines(lab, docker);
+  problems.push(...engineProblems(lab, real, rootless()));
+
+  if (rootless() && !(await userNamespacesWork()))
+    problems.push(`the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`);
+  for (const tool of REQUIRED_TOOLS) {
+    if (!onSystemPath(tool)) problems.push(`'${tool}' is not installed`);
+  }
+  const proxied = (n: ResolvedLab['nodes'][number]) =>
+    (n.docker?.userlandProxy && n.docker.publish.length > 0 && !real.has(n.name)) || n.desktop?.forwards.length;
+  if (lab.nodes.some(proxied) && !fs.existsSync(dockerProxyPath())) {
+    problems.push(
+      `the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh (it takes the binary out of Debian's docker.io package without installing it), or set LAB_DOCKER_PROXY`,
+    );
+  }
+  if (lab.kernel && rootless()) problems.push('a lab on another kernel boots it under QEMU, which needs root here: run with sudo');
+  if (!rootless() && !lab.kernel && problems.length === 0) {
+    const left = (await listNamespaces()).filter((n) => n.startsWith(namespacePrefix(lab.id)));
+    if (left.length) problems.push(leftByEarlierRun(`network namespaces ${left.join(', ')} already exist`, lab));
+  }
+  const netem = lab.links.flatMap((l) => l.impairments.filter(needsNetem).map((i) => `links[${l.index}] from ${i.node}`));
+  if (netem.length > 0 && !lab.kernel && problems.length === 0 && !(await netemAvailable(rootless()))) {
+    problems.push(
+      `this kernel has no sch_netem (tc netem fails: "Specified qdisc kind is unknown"), but the lab impairs ${netem.join(', ')} with delay, loss or reorder; remove those or use a kernel with netem (a plain rate limit works without it)`,
+    );
+  }
+  return problems;
+}
+
+function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
+  const real = realEngines(lab, docker);
+  {
+    const plan = planLab(lab, dockerProxyPath(), new Set(real.keys()));
     const record: Step = {
       title: 'Record state',
       run: async () => {
@@ -93,45 +159,24 @@ export const netnsProvider: Provider = {
         writeState({ ...state, status: 'up' });
       },
     };
-    return [record, ...(rootless() ? [holder] : []), ...(lab.kernel ? [bootStep(lab)] : []), build, ...(plan.services.length ? [services] : []), done];
-  },
-
-  async down(labId: string, state: LabState | undefined): Promise<DownResult> {
-    if (guestOf(state) || labId.includes('@')) return { removed: [...(await stopGuestOf(labId, state)), ...removeWorkDir(labId)] };
-    const holderPid = state?.resources.holderPid as number | undefined;
-    if (holderPid !== undefined) {
-      const removed = (await stopHolder(holderPid)) ? [`user namespace of process ${holderPid} with the lab's namespaces`] : [];
-      return { removed: [...removed, ...removeWorkDir(labId)] };
-    }
-    const prefix = namespacePrefix(labId);
-    const recorded = ((state?.resources.namespaces as string[] | undefined) ?? []).filter((n) => n.startsWith(prefix));
-    const present = new Set((await listNamespaces()).filter((n) => n.startsWith(prefix)));
-    const targets = [...new Set([...recorded, ...present])].filter((n) => present.has(n));
-    await removeNamespaces(targets);
-    return { removed: [...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
-  },
-
-  transport(lab: ResolvedLab, node: string) {
-    if (!lab.nodes.some((n) => n.name === node)) {
-      throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
-    }
-    return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), runnerOf(lab.id));
-  },
-
-  async describe(state: LabState) {
-    const guest = guestOf(state);
-    if (guest)
-      return [
-        describeGuest(guest),
-        ...(await listNamespaces(runnerOf(state.lab))
-          .then((all) => [`${all.length} namespaces inside it`])
-          .catch(() => [])),
-      ];
-    const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
-    const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
-    return [`${present.length} namespaces${holder}: ${present.join(', ')}`];
-  },
-};
+    const engines = [...real].map(([node, series]) =>
+      engineStep(
+        lab,
+        lab.nodes.find((n) => n.name === node)!,
+        series,
+      ),
+    );
+    return [
+      record,
+      ...(rootless() ? [holder] : []),
+      ...(lab.kernel ? [bootStep(lab)] : []),
+      build,
+      ...engines,
+      ...(plan.services.length ? [services] : []),
+      done,
+    ];
+  }
+}
 
 /** Commands of a lab on another kernel run in its guest; a rootless lab's inside its holder's namespaces; a root lab's as they are. */
 function runnerOf(labId: string): Runner {

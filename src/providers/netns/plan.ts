@@ -141,13 +141,19 @@ function portHolders(lab: ResolvedLab): PlannedService[] {
   );
 }
 
-export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): NetnsPlan {
+/**
+ * `real`: docker-host nodes whose Docker is a real dockerd (src/providers/netns/engine.ts). The plan leaves their
+ * bridge, containers, rules and docker-proxy to that daemon; their containers' namespaces are attached once running.
+ */
+export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy', real: ReadonlySet<string> = new Set()): NetnsPlan {
   const ns = (node: string) => namespaceOf(lab.id, node);
   const ipn = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', '-n', ns(node), ...args] });
   const inNs = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', 'netns', 'exec', ns(node), ...args] });
   const namespaces = lab.nodes.map((n) => ns(n.name));
+  const byDocker = (n: ResolvedNode) => n.kind === 'container' && real.has(n.host!);
+  const nodes = lab.nodes.filter((n) => !byDocker(n));
 
-  const create: PlannedCommand[] = lab.nodes.flatMap((n) => [{ argv: ['ip', 'netns', 'add', ns(n.name)] }, ipn(n.name, 'link', 'set', 'lo', 'up')]);
+  const create: PlannedCommand[] = nodes.flatMap((n) => [{ argv: ['ip', 'netns', 'add', ns(n.name)] }, ipn(n.name, 'link', 'set', 'lo', 'up')]);
 
   const wire: PlannedCommand[] = lab.links.map((link) => {
     const [a, b] = link.endpoints;
@@ -155,7 +161,7 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
   });
 
   const bridges: PlannedCommand[] = [];
-  for (const host of lab.nodes.filter((n) => n.docker)) {
+  for (const host of lab.nodes.filter((n) => n.docker && !real.has(n.name))) {
     const d = host.docker!;
     bridges.push(
       ipn(host.name, 'link', 'add', d.bridge, 'type', 'bridge'),
@@ -174,7 +180,7 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     }
   }
 
-  const addresses: PlannedCommand[] = lab.nodes.flatMap((n) =>
+  const addresses: PlannedCommand[] = nodes.flatMap((n) =>
     n.interfaces.flatMap((i) => [
       ...(i.mtu ? [ipn(n.name, 'link', 'set', i.name, 'mtu', String(i.mtu))] : []),
       ipn(n.name, 'addr', 'add', `${i.address}/${i.prefix}`, 'dev', i.name),
@@ -182,10 +188,15 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     ]),
   );
 
-  const routes: PlannedCommand[] = lab.nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
+  const routes: PlannedCommand[] = nodes.flatMap((n) => n.routes.map((r) => ipn(n.name, 'route', 'add', r.to, 'via', r.via, 'dev', r.dev)));
 
-  const sysctls: PlannedCommand[] = lab.nodes.flatMap((n) =>
-    [...Object.entries(n.sysctls), ...(n.docker ? dockerHostSysctls(n.docker) : [])].map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)),
+  // A real dockerd turns forwarding on itself and then sets FORWARD's policy to DROP, as on a machine where Docker was the
+  // one to turn it on; found on already, it leaves the policy ACCEPT (moby's integration/network/bridge/iptablesdoc,
+  // new-daemon.md). Measured: that policy was the only difference between iptables-save of the imitation and of 20.10/26.1.
+  // The bridge's own sysctls are the daemon's to write there.
+  const ownSysctls = (n: ResolvedNode) => Object.entries(n.sysctls).filter(([k]) => !(real.has(n.name) && k === 'net.ipv4.ip_forward'));
+  const sysctls: PlannedCommand[] = nodes.flatMap((n) =>
+    [...ownSysctls(n), ...(n.docker && !real.has(n.name) ? dockerHostSysctls(n.docker) : [])].map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)),
   );
 
   const impairments: PlannedCommand[] = lab.links.flatMap((link) =>
@@ -193,11 +204,11 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
   );
 
   const firewall: PlannedCommand[] = lab.nodes
-    .filter((n) => n.profile === 'docker-host' || n.desktop)
+    .filter((n) => (n.profile === 'docker-host' && !real.has(n.name)) || n.desktop)
     .map((n) => ({ ...inNs(n.name, 'iptables-restore'), input: n.desktop ? desktopHostRules(n) : dockerHostRules(n) }));
 
   const steps: PlannedStep[] = [
-    { title: `Create ${namespaces.length} namespaces`, commands: create },
+    { title: `Create ${nodes.length} namespaces`, commands: create },
     { title: `Wire ${lab.links.length} links`, commands: wire },
     { title: 'Bridges and containers', commands: bridges },
     { title: 'Addresses', commands: addresses },
@@ -206,7 +217,8 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy'): Net
     { title: 'Firewall rules (Docker profiles)', commands: firewall },
     { title: 'Link impairment', commands: impairments },
   ];
-  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services: [...dockerProxies(lab, dockerProxyPath), ...portHolders(lab)] };
+  const services = [...dockerProxies(lab, dockerProxyPath), ...portHolders(lab)].filter((s) => !real.has(s.node));
+  return { namespaces, steps: steps.filter((s) => s.commands.length > 0), services };
 }
 
 /** netem when delay, loss or reorder is asked for; a plain rate limit uses tbf, which every kernel has. */

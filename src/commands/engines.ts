@@ -1,0 +1,35 @@
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+
+export const command = 'engines';
+export const describe = 'List the Docker engines docker-host nodes can run (--docker) and which are cached; --fetch 26.1 fetches ahead of time';
+export const builder = (y: Argv) => y.option('fetch', { type: 'string', describe: 'fetch these engines now, comma-separated (20.10, 26.1)' });
+
+export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
+  const { ENGINES, parseEngineList } = await import('../engines/catalogue.js');
+  const { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } = await import('../engines/cache.js');
+  if (argv.fetch !== undefined) {
+    for (const e of parseEngineList(argv.fetch)) {
+      if (e.kind !== 'debian') continue;
+      const info = await fetchEngine(e.series, (text) => process.stderr.write(`${e.series}: ${text}\n`));
+      process.stdout.write(`${e.series}: ${info.packages.map((p) => `${p.package} ${p.version}`).join(', ')} in ${info.root}\n`);
+    }
+    return;
+  }
+  const host = hostEngineBinaries();
+  const rows = [
+    ['engine', 'suite', 'cached', 'packages'],
+    ['emulated', '-', 'yes', "the imitation: Docker's rules from a template, docker-proxy alone, containers as bare namespaces (the default)"],
+    ['host', '-', host ? 'yes' : 'no', host ? `the dockerd installed here: ${host.dockerd}` : 'no dockerd installed on this machine'],
+  ];
+  for (const spec of ENGINES) {
+    const info = cachedEngine(spec.series);
+    const what = info
+      ? info.packages.map((p) => `${p.package} ${p.version}${p.suite === spec.suite ? '' : ` (${p.suite})`}`).join(', ')
+      : spec.packages.map((p) => `${p.name}${p.suite === spec.suite ? '' : ` (${p.suite})`}`).join(', ');
+    rows.push([spec.series, spec.suite, info ? 'yes' : 'no', what]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(
+    `${rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n')}\ncache: ${engineCacheDir()}\n`,
+  );
+}
