@@ -10,7 +10,7 @@ ago), the trigger of Kubernetes' regression image for issue 74839.
 the server first waits (at most --settle seconds) until the client has acknowledged every byte
 echoed to it and every byte it sent has arrived, so the forged segment's ack is the client's
 current next sequence number. --forge-when in-flight: forge as the client's data segment number
---forge-at-line (0: its first) arrives, with ack = that segment's own seq: a server segment sent
+--forge-at-line (0: its first) arrives (or the first one --forge-after seconds after the SYN), with ack = that segment's own seq: a server segment sent
 before that line came in and delivered late, as a delayed segment in a busy network is.
 
 Sniffs with a raw IPPROTO_TCP socket (a copy of every TCP segment this host receives) and
@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--forge-placement", choices=["ahead", "behind"], default="ahead")
     ap.add_argument("--forge-when", choices=["idle", "in-flight"], default="idle")
     ap.add_argument("--forge-at-line", type=int, default=0, help="in-flight: forge as the client's data segment with this index arrives")
+    ap.add_argument("--forge-after", type=float, default=0.0, help="in-flight: the forge rides on the first line that arrives this many seconds after the SYN or later")
     ap.add_argument("--settle", type=float, default=0.5, help="idle: seconds to wait at most for the client's ack to be current")
     ap.add_argument("--payload-bytes", type=int, default=10)
     ap.add_argument("--accept-within", type=float, default=120.0,
@@ -86,7 +87,7 @@ def main():
         src, dst, sport, dport, seq, ack, flags, win, plen = rawtcp.parse(packet)
         if dport != args.port:
             return
-        peer = peers.setdefault(hostport((src, sport)), {"next": None, "ack": None, "isn1": None, "serverIsn1": None, "lines": 0, "segments": 0})
+        peer = peers.setdefault(hostport((src, sport)), {"next": None, "ack": None, "isn1": None, "serverIsn1": None, "lines": 0, "segments": 0, "synAt": time.time()})
         peer["segments"] += 1
         if flags & rawtcp.RST:
             if hostport((src, sport)) != state["peer"]:
@@ -100,7 +101,8 @@ def main():
         if flags & rawtcp.SYN:
             peer["isn1"] = (seq + 1) % 2**32
         if plen > 0:
-            if args.forge_when == "in-flight" and state["forged"] is None and peer["lines"] == args.forge_at_line:
+            due = peer["lines"] >= args.forge_at_line and time.time() - peer["synAt"] >= args.forge_after
+            if args.forge_when == "in-flight" and state["forged"] is None and due:
                 # A segment the server sent before this line arrived: it acknowledges everything but this line.
                 forge(hostport((dst, dport)), hostport((src, sport)), seq, ack, (seq + plen) % 2**32)
             peer["lines"] += 1

@@ -12,7 +12,11 @@ import { recorded } from './recorded.js';
 
 const params = oowRstScenario.params.parse({ client: 'app', server: 'server' });
 const VARIANTS = ['baseline', 'upstream-trigger', 'behind-in-flight', 'ahead-far', 'drop-invalid', 'be-liberal', 'no-nat', 'ahead-far-drop-invalid'];
-const RECORDINGS = ['docker-1090-6.18', 'docker-1090-5.10'].flatMap((lab) => VARIANTS.map((variant) => ({ lab, variant })));
+const RECORDINGS = [
+  ...['docker-1090-6.18', 'docker-1090-5.10'].flatMap((lab) => VARIANTS.map((variant) => ({ lab, variant }))),
+  // 6.1: the RST answered the server's pure ACK of the client's line (tcpdump prints no seq for it).
+  { lab: 'docker-1090-6.1', variant: 'baseline' },
+];
 
 const judge = (variant: string, change: (e: OowEvidence) => OowEvidence = (e) => e, lab = 'docker-1090-6.18') =>
   oowRstScenario.judge(change(recorded<OowEvidence>(lab, variant).evidence), params);
@@ -69,6 +73,19 @@ const CLAIMS: Claim[] = [
       const rst = e.clientHostPath?.hostRsts?.[0];
       return rst?.seq === n(m, 3) && rst.answered?.isForgedSegment === false && rst.answered.line.includes(`seq ${m[1]}:${m[2]}, ack ${m[3]},`);
     },
+  ],
+  [
+    /answered the server's real pure ACK \(ack (\d+)\) with a RST \(seq (\d+), that segment's ack\)/,
+    (e, m) => {
+      const rst = e.clientHostPath?.hostRsts?.[0];
+      return (
+        m[1] === m[2] && rst?.seq === n(m, 2) && rst.answered?.isForgedSegment === false && /Flags \[\.\], ack (\d+),/.exec(rst.answered.line)?.[1] === m[1]
+      );
+    },
+  ],
+  [
+    /the server's real pure ACK \(ack (\d+)\) after it did not reach the container/,
+    (e, m) => /Flags \[\.\], ack (\d+),/.exec(e.clientHostPath?.laterRealSegmentNotForwarded ?? '')?.[1] === m[1],
   ],
   [/a segment that never reached the container/, (e) => e.clientHostPath?.hostRsts?.[0]?.answered?.forwardedToContainer === false],
   [

@@ -93,6 +93,14 @@ test('5.10 behind-in-flight: the RST answers the forged segment, but its seq is 
   t.deepEqual(p.rstsToClient, []);
 });
 
+test('6.1 baseline: the RST answered a pure ACK that never reached the container, matched by its ack', async (t) => {
+  const { path: p, rsts } = await analyse('baseline', 'docker-1090-6.1');
+  const rst = p.hostRsts![0]!;
+  t.regex(rst.answered!.line, new RegExp(`Flags \\[\\.\\], ack ${rst.seq},`));
+  t.false(rst.answered!.forwardedToContainer);
+  t.is(rsts[0]!.fate, 'accepted');
+});
+
 test('a truncated capture is a problem, not an empty list', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-pcap-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -83,7 +83,11 @@ export const MECHANISM =
  */
 export const MIN_DELIVERED_AFTER_FORGED = 2;
 
-const segment = (line: string) => /seq (\d+:\d+|\d+)/.exec(line)?.[1] ?? '?';
+/** "segment 5:12" for data, "pure ACK (ack 9)" for a segment without data, as tcpdump printed it. */
+const segment = (line: string) => {
+  const data = /seq (\d+:\d+)/.exec(line)?.[1];
+  return data ? `segment ${data}` : `pure ACK (ack ${/ack (\d+)/.exec(line)?.[1] ?? '?'})`;
+};
 
 function forgedFate(path: ClientHostPath): string {
   if (path.forgedForwardedToContainer === false) return 'the forged segment never reached the container';
@@ -101,7 +105,7 @@ function windowMoved(path: ClientHostPath, invalidDelta: number | null): boolean
 
 function movedWindow(path: ClientHostPath): string {
   return (
-    `${forgedFate(path)}; the server's real segment ${segment(path.laterRealSegmentNotForwarded!)} after it did not reach the container: ` +
+    `${forgedFate(path)}; the server's real ${segment(path.laterRealSegmentNotForwarded!)} after it did not reach the container: ` +
     'conntrack accepted the forged segment, moved its window and judged the real one INVALID'
   );
 }
@@ -114,7 +118,7 @@ function rstAnswered(rst: HostRst, path: ClientHostPath, invalidDelta: number | 
     const skipped = a.forwardedToContainer === false ? 'it never reached the container (no de-NAT), and ' : '';
     return `the forged segment was INVALID: ${skipped}the client host's own stack answered it with a RST (seq ${rst.seq}, the forged segment's ack)`;
   }
-  const real = `the client host's own stack answered the server's real segment ${segment(a.line)} with a RST (seq ${rst.seq}, that segment's ack)`;
+  const real = `the client host's own stack answered the server's real ${segment(a.line)} with a RST (seq ${rst.seq}, that segment's ack)`;
   const notForwarded = a.forwardedToContainer === false ? ', a segment that never reached the container' : '';
   return windowMoved(path, invalidDelta) ? `${movedWindow(path)}; ${real}${notForwarded}` : `${real}${notForwarded}`;
 }

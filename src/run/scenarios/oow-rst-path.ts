@@ -58,7 +58,7 @@ export interface ClientHostPath {
   /** RSTs from the server's end that reached the client (the inner capture): what resets the application's socket. */
   rstsToClient?: string[];
   /**
-   * A real server segment, at or after what the client had acknowledged when the forge left, that reached the client
+   * A real server segment (data or a pure ACK), not below what the client had acknowledged when the forge left, that reached the client
    * host after the forged segment had been forwarded to the container and was itself not forwarded: the evidence
    * that conntrack accepted the forged segment and then judged a legitimate one INVALID.
    */
@@ -68,7 +68,8 @@ export interface ClientHostPath {
 const MOD = 2 ** 32;
 /** a comes after b in sequence space (RFC 793 arithmetic modulo 2^32). */
 export const seqAfter = (a: number, b: number) => a !== b && (a - b + MOD) % MOD < 2 ** 31;
-const same = (a: TcpSegment, b: TcpSegment) => a.seq === b.seq && a.end === b.end && a.flags === b.flags;
+/** The same segment on both sides of the NAT (MASQUERADE rewrites neither seq nor ack); tcpdump prints no seq for a pure ACK, so the ack counts too. */
+const same = (a: TcpSegment, b: TcpSegment) => a.seq === b.seq && a.end === b.end && a.ack === b.ack && a.flags === b.flags;
 const isRst = (s: TcpSegment) => s.flags.includes('R');
 
 export function clientHostPath(input: PathInput): ClientHostPath {
@@ -110,7 +111,9 @@ export function clientHostPath(input: PathInput): ClientHostPath {
   const forgedForwarded = natBetween ? forgedInner >= 0 : null;
   const laterReal =
     forgedForwarded && forgedAtUplink >= 0
-      ? uplink.slice(forgedAtUplink + 1).find((s) => fromServer(s) && hasPayload(s) && !isForged(s) && !seqAfter(forged.baseSeq, s.seq!) && !reachedClient(s))
+      ? uplink
+          .slice(forgedAtUplink + 1)
+          .find((s) => fromServer(s) && !isForged(s) && !isRst(s) && !(s.seq !== null && seqAfter(forged.baseSeq, s.seq)) && !reachedClient(s))
       : undefined;
   return {
     forgedSeenOnUplink: forgedAtUplink >= 0,

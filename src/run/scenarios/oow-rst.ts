@@ -41,6 +41,12 @@ const paramsSchema = z.strictObject({
     .max(100)
     .default(1)
     .describe("idle: lines echoed before the client goes quiet (0: none, as `nc` in Kubernetes' e2e test); in-flight: the forge rides on the next line"),
+  forgeAfterS: z
+    .number()
+    .min(0)
+    .max(30)
+    .default(0)
+    .describe('in-flight only: the forge rides on the first line from echoesBeforeForge on that arrives this many seconds after the handshake'),
   failure: z
     .string()
     .min(1)
@@ -137,6 +143,8 @@ async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
     params.forgeWhen,
     '--forge-at-line',
     String(params.echoesBeforeForge),
+    '--forge-after',
+    String(params.forgeAfterS * waits.slowdown),
     '--settle',
     String(waits.settleS),
     '--linger',
