@@ -48,6 +48,10 @@ const CLAIMS: Claim[] = [
     (e) => e.clientHostPath?.forgedForwardedToContainer === false,
   ],
   [/the forged segment reached the client/, (e) => e.clientHostPath?.forgedForwardedToContainer === null],
+  [
+    /the forged segment was INVALID/,
+    (e) => e.clientHostPath?.forgedForwardedToContainer === false && e.clientHostPath.hostRsts?.[0]?.answered?.isForgedSegment === true,
+  ],
   [/answered with a duplicate ACK/, (e) => e.clientHostPath?.clientAnswerToForged?.duplicateAck === true],
   [/with a D-SACK of the forged bytes/, (e) => e.clientHostPath?.clientAnswerToForged?.dsackOfForged === true],
   [

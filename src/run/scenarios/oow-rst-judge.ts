@@ -115,8 +115,10 @@ function rstAnswered(rst: HostRst, path: ClientHostPath, invalidDelta: number | 
   const a = rst.answered;
   if (!a) return `the client host's own stack sent a RST (seq ${rst.seq}) that answers no server segment it received (none carries ack ${rst.seq})`;
   if (a.isForgedSegment) {
-    const skipped = a.forwardedToContainer === false ? 'it never reached the container (no de-NAT), and ' : '';
-    return `the forged segment was INVALID: ${skipped}the client host's own stack answered it with a RST (seq ${rst.seq}, the forged segment's ack)`;
+    const answeredIt = `the client host's own stack answered it with a RST (seq ${rst.seq}, the forged segment's ack)`;
+    // INVALID is shown by the missing de-NAT: the segment reached the host, not the container.
+    if (a.forwardedToContainer === false) return `the forged segment was INVALID: it never reached the container (no de-NAT), and ${answeredIt}`;
+    return `the forged segment reached the client host: ${answeredIt}`;
   }
   const real = `the client host's own stack answered the server's real ${segment(a.line)} with a RST (seq ${rst.seq}, that segment's ack)`;
   const notForwarded = a.forwardedToContainer === false ? ', a segment that never reached the container' : '';
