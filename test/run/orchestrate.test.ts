@@ -25,6 +25,8 @@ test.after.always(() => {
 function fakeProvider(name: string, events: string[]): Provider {
   const exec = async (argv: readonly string[]) => {
     if (argv.join(' ') === 'uname -r') return { stdout: '6.99.0-fake\n', stderr: '', exitCode: 0 };
+    // What run-lab reads of the kernel besides uname -r (kernel-version.ts): a node without /proc/version says so.
+    if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/version')) return { stdout: '', stderr: 'No such file or directory\n', exitCode: 1 };
     events.push(`exec ${argv[0]}`);
     throw new Error(`no such node here: ${argv[0]}`);
   };
@@ -151,19 +153,21 @@ test('copies: each variant on its own copy, brought up and taken down around it,
   t.is(out.targets[0]!.run.kernel, '6.99.0-fake');
 });
 
-test('the exit policy: an INCONCLUSIVE fails a run, unless --check and the lab file expects it', async (t) => {
-  // docker-desktop-udp expects INCONCLUSIVE on every kernel: its forwarder is not emulated.
+test('the exit policy: an INCONCLUSIVE fails a run; a scenario that failed never matches an expected INCONCLUSIVE', async (t) => {
+  // docker-desktop-udp expects INCONCLUSIVE of kind emulation-gap on every kernel: its forwarder is not run. Here its scenario
+  // fails (the fake nodes answer nothing), which is INCONCLUSIVE of kind error: never what a lab file expects.
   const events: string[] = [];
   const provider = fakeProvider('fake', events);
   const open: RunRequest['open'] = async () => ({ lab: loadLab('docker-desktop-udp', 'orch5'), provider });
   const plain = await orchestrateRun(request('orch5', provider, events, { open }), environment(events));
   t.deepEqual(
-    plain.targets[0]!.run.variants.map((v) => [v.verdict, v.matchesExpected]),
-    [['INCONCLUSIVE', true]],
+    plain.targets[0]!.run.variants.map((v) => [v.verdict, v.inconclusive, v.matchesExpected]),
+    [['INCONCLUSIVE', 'error', false]],
   );
   t.false(plain.passed);
   const checked = await orchestrateRun(request('orch5', provider, events, { open, policy: { check: true } }), environment(events));
-  t.true(checked.passed);
+  t.false(checked.passed, 'a crash does not pass --check, even where the lab file expects an INCONCLUSIVE');
+  t.deepEqual(checked.targets[0]!.checkFailures, ['sequence: INCONCLUSIVE differs from its expectation']);
   const other = await orchestrateRun(request('orch9', provider, events, { policy: { check: true }, variants: ['tcp'] }), environment(events));
   t.false(other.passed, 'an INCONCLUSIVE the lab file does not expect fails --check');
 });
