@@ -15,6 +15,7 @@ export const builder = (y: Argv) =>
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: SysctlProvider }>) {
   const { loadLab, displayPath } = await import('../labs.js');
   const lab = loadLab(argv.lab, undefined, { provider: argv.provider });
+  if (lab.scenario.kind === 'declared') await (await import('../run/declarative/filters.js')).assertFiltersCompile(lab);
   const counts = `${lab.nodes.length} nodes, ${lab.links.length} links, ${lab.variants.length} variants`;
   process.stdout.write(`${displayPath(lab.file)}: valid for provider ${argv.provider} (${counts})\n`);
 }

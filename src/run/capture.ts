@@ -18,7 +18,21 @@ export class Capture {
     const remotePath = `${transport.workDir}/captures/${label}.pcap`;
     const dir = `${transport.workDir}/captures`;
     await (transport.makeDir ? transport.makeDir(dir) : transport.exec(['mkdir', '-p', dir]));
-    let argv = ['tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-s', '256', '-w', remotePath, ...filter];
+    let argv = [
+      'tcpdump',
+      '-i',
+      iface,
+      '-nn',
+      '-U',
+      '--immediate-mode',
+      '-Z',
+      'root',
+      '-s',
+      '256',
+      '-w',
+      remotePath,
+      ...(filter.length ? ['--', filter.join(' ')] : []),
+    ];
     if (transport.rootless) {
       // tcpdump insists on dropping privileges, which a user namespace without setgroups refuses: capture with the agent, filter when reading.
       const agent = await deployAgent(transport, 'pcap_capture.py');

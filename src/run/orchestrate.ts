@@ -12,6 +12,7 @@ import { withLabLock } from '../lock.js';
 import { defaultResultsDir } from '../paths.js';
 import { readState } from '../state.js';
 import { refuseOtherEngine } from './engines.js';
+import { assertFiltersCompile } from './declarative/filters.js';
 import { checkFailures, withExpectations } from './expect.js';
 import { runOnCopies, runOnLab } from './orchestrate-modes.js';
 import type { RunEnvironment, RunRequest, RunTarget, TargetOutcome } from './orchestrate-types.js';
@@ -36,6 +37,7 @@ export async function orchestrateRun(request: RunRequest, env: RunEnvironment): 
 async function runTarget(request: RunRequest, target: RunTarget, env: RunEnvironment): Promise<TargetOutcome> {
   const { lab, provider } = await request.open(target);
   const variants = chosenVariants(lab, request.variants);
+  await assertFiltersCompile(lab); // a lab file's error, before anything is brought up
   // Held until the run is over, so no up or down from another process slips in between.
   return withLabLock(lab.id, 'run', async () => {
     const state = readState(lab.id);

@@ -48,16 +48,17 @@ async function runTool(argv: string[], options: RunOptions): Promise<CommandResu
 
 type TcpdumpRead = { ok: true; lines: string[] } | { ok: false; stderr: string; exitCode: number };
 
-/** tcpdump's non-empty lines for a filter (its words, as tcpdump takes them). */
+/** tcpdump's non-empty lines for a filter (its words, or the whole expression: tcpdump joins them anyway). */
 async function tcpdump(file: string, filter: string[]): Promise<TcpdumpRead> {
-  const out = await runTool(['tcpdump', '-nn', '-tt', '-S', '-r', file, ...filter], { check: false });
+  const expression = filter.join(' ').trim();
+  const out = await runTool(['tcpdump', '-nn', '-tt', '-S', '-r', file, ...(expression ? ['--', expression] : [])], { check: false });
   if (out.exitCode !== 0) return { ok: false, stderr: out.stderr, exitCode: out.exitCode };
   return { ok: true, lines: out.stdout.split('\n').filter((l) => l.trim().length > 0) };
 }
 
 /** tcpdump's lines for a filter; a missing, truncated or foreign file is a problem, not an empty list. */
 export async function readLines(file: string, filter: string): Promise<LinesRead> {
-  const out = await tcpdump(file, filter.split(' '));
+  const out = await tcpdump(file, [filter]);
   if (!out.ok) {
     const why = out.stderr.split('\n').find((l) => l.trim() && !l.startsWith('reading from file')) ?? `tcpdump exited ${out.exitCode}`;
     return { ok: false, problem: `capture ${file} cannot be read: ${why.trim()}` };
@@ -72,11 +73,7 @@ export type TimesRead = { ok: true; times: number[] } | { ok: false; why: string
  * and a measure's) are bracketed and joined with "and". A file tcpdump cannot read gives why, its last word on stderr.
  */
 export async function readPacketTimes(file: string, filters: string[]): Promise<TimesRead> {
-  const parts = filters.map((f) => ['(', ...f.trim().split(/\s+/), ')']);
-  const out = await tcpdump(
-    file,
-    parts.flatMap((p, i) => (i ? ['and', ...p] : p)),
-  );
+  const out = await tcpdump(file, [filters.map((f) => `(${f.trim()})`).join(' and ')]);
   if (!out.ok) return { ok: false, why: out.stderr.trim().split('\n').at(-1) ?? '' };
   // A packet's first line starts with its time; a decoder's continuation lines do not.
   return { ok: true, times: out.lines.filter((l) => /^\d+\.\d+ /.test(l)).map((l) => Number(l.split(' ')[0])) };

@@ -48,6 +48,15 @@ test('lab new without --dir writes ./<name>/lab.yaml in the current folder, not 
   t.is((await lab(['validate', 'here-bug'], process.env, 60_000, home)).code, 0);
 });
 
+test('a filter is compiled by tcpdump: the whole pcap-filter language passes, and what tcpdump refuses is an error with its words', async (t) => {
+  const refused = await lab(['validate', path.join('test', 'fixtures', 'declarative', 'filters-tcpdump-refuses.yaml')]);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /2 capture filter\(s\) tcpdump cannot compile/);
+  t.regex(refused.stderr, /"udp port 53 -w \/etc\/passwd": tcpdump says .*syntax error \(variant baseline\)/);
+  t.regex(refused.stderr, /"udp; reboot": tcpdump says .*\(variant baseline\)/);
+  t.is((await lab(['validate', 'large-download'])).code, 0, 'large-download uses tcp[tcpflags] & tcp-rst != 0');
+});
+
 test('a whole-value placeholder keeps its type; inside a text it is spliced in', (t) => {
   const problems: Problem[] = [];
   const names = { port: 53, 'a.address': '10.0.0.1' };

@@ -4,11 +4,11 @@
  */
 import * as z from 'zod';
 import { LabError } from '../../errors.js';
-import type { ResolvedLab } from '../../lab/model.js';
-import { primaryAddress } from '../../lab/model.js';
 import { formatPath } from '../../lab/problems.js';
 import { DECLARED_KIND, type VerdictRules } from '../../lab/declared/spec.js';
-import { parseDeclared, type DeclaredTopology } from '../../lab/declared/parse.js';
+import { parseDeclared } from '../../lab/declared/parse.js';
+import { declaredTopology } from './topology.js';
+import { filterProblem, filtersOf } from './filters.js';
 import { splitDeclared } from '../../lab/declared/validate.js';
 import type { Scenario } from '../scenarios/types.js';
 import { verdict } from '../verdict.js';
@@ -16,14 +16,6 @@ import { runSteps } from './steps.js';
 import { conditionMeasures, measureAll, type Measured } from './measure.js';
 import { judgeRules } from './rules.js';
 import path from 'node:path';
-
-export function declaredTopology(lab: ResolvedLab): DeclaredTopology {
-  return {
-    nodes: lab.nodes.map((n) => n.name),
-    linked: lab.links.map((l) => [l.endpoints[0].node, l.endpoints[1].node]),
-    addresses: Object.fromEntries(lab.nodes.filter((n) => n.interfaces.length > 0).map((n) => [n.name, primaryAddress(n)])),
-  };
-}
 
 export const declaredScenario: Scenario<Record<string, unknown>> = {
   kind: DECLARED_KIND,
@@ -38,6 +30,8 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
       const details = problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
       throw new LabError("the declared scenario does not hold with this lab's addresses", { details });
     }
+    const refused = (await Promise.all(filtersOf(scenario).map(async (f) => [f, await filterProblem(f)] as const))).filter(([, why]) => why);
+    if (refused.length) throw new LabError("tcpdump cannot compile the lab's capture filters", { details: refused.map(([f, why]) => `"${f}": ${why}`) });
     const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => (m.kind === 'conntrack' ? [m.spec.node] : [])))];
     const recorded = await runSteps(ctx, scenario, conntrackNodes);
     const measures = await measureAll(scenario.verdict, recorded, path.dirname(ctx.dir));

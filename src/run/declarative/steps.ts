@@ -70,7 +70,7 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
       case 'capture': {
         const s = step.spec;
         const iface = s.iface ?? towardIface(ctx, s.node, s.toward!);
-        const filter = s.filter ? s.filter.trim().split(/\s+/) : [];
+        const filter = s.filter ? [s.filter.trim()] : [];
         captures.set(s.name, await ctx.capture(s.node, iface, s.name, filter));
         rec.captures[s.name] = { node: s.node, iface, ...(s.filter ? { filter: s.filter } : {}), file: '', captured: null, droppedByKernel: null };
         return;
