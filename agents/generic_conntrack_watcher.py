@@ -13,12 +13,32 @@ import subprocess
 import threading
 import time
 
-from labagent import emit, stop_event
+from labagent import describe, emit, stop_event
 
 LINE = re.compile(r"^\s*\[(\d+\.\d+)\]\s+\[(NEW|UPDATE|DESTROY)\]\s+(.*)$")
 
 
+DECLARATION = {
+    "kind": "conntrack-watcher",
+    "semantics": "Follows the node's conntrack events (conntrack -E), optionally one protocol and one original destination port, until --duration or the end of the steps.",
+    "counters": {
+        "new": "new entries",
+        "update": "updated entries",
+        "destroy": "destroyed entries",
+        "errors": "errors (a list; counted by its length)"
+    },
+    "events": {
+        "ready": "watching",
+        "new": "an entry created (at, entry)",
+        "update": "an entry updated (at, entry)",
+        "destroy": "an entry destroyed (at, entry)",
+        "error": "conntrack failed"
+    }
+}
+
+
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--proto", choices=["tcp", "udp", "icmp"])
     ap.add_argument("--port", type=int, help="original destination port (needs --proto tcp or udp)")

@@ -14,10 +14,32 @@ import argparse
 import socket
 
 from bulkdata import Receiver, pattern, send_stream
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
+
+
+DECLARATION = {
+    "kind": "tcp-bulk-client",
+    "semantics": "One connection to --to:--port. With --mode receive (a download, the default) it reads until the server closes, checking every byte of the --bytes bytes of the stream derived from --seed, and gives up after --stall seconds without data; with --mode send (an upload) it writes --bytes bytes and closes. Its outcome is what the application saw: completed, reset (ECONNRESET), stalled, short (closed early), corrupted, refused or timeout (connect).",
+    "counters": {
+        "bytes": "bytes received (sent, in send mode)",
+        "expectedBytes": "bytes the transfer holds",
+        "completed": "1 when every byte arrived right, else 0",
+        "reset": "1 when the connection was reset",
+        "stalled": "1 when no data came for --stall seconds",
+        "failed": "1 when the transfer did not complete",
+        "longestGapMs": "the longest wait for data",
+        "throughputBps": "bits per second over the transfer"
+    },
+    "events": {
+        "ready": "connected, or not (local)",
+        "progress": "bytes so far and the interval's rate (bps), every --interval",
+        "socket_error": "the error that ended it"
+    }
+}
 
 
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--to", required=True)
     ap.add_argument("--port", type=int, required=True)

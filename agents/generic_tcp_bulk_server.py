@@ -14,10 +14,36 @@ import socket
 import time
 
 from bulkdata import Receiver, pattern, send_stream
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
+
+
+DECLARATION = {
+    "kind": "tcp-bulk-server",
+    "semantics": "Listens on --bind:--port. With --mode send (a download, the default) it writes --bytes bytes of a stream derived from --seed to each connection, then closes its side and waits for the client's; with --mode receive (an upload) it reads --bytes bytes and checks each one. Serves --connections connections, one after another, or until --duration ends.",
+    "counters": {
+        "connections": "connections served",
+        "sent": "bytes written (send mode)",
+        "completed": "connections that completed",
+        "reset": "connections reset (ECONNRESET)",
+        "stalled": "connections stalled (receive mode)",
+        "failed": "connections that did not complete",
+        "errors": "socket errors (a list; counted by its length)",
+        "bytes": "bytes received (receive mode; 0 when sending)",
+        "expectedBytes": "bytes a transfer holds (receive mode)",
+        "longestGapMs": "the longest wait for data (receive mode; 0 when sending)",
+        "throughputBps": "bits per second sent (send mode) or received (receive mode)"
+    },
+    "events": {
+        "ready": "listening (port)",
+        "accepted": "a connection (peer)",
+        "progress": "bytes received so far and the interval's rate (receive mode)",
+        "done": "a connection ended (peer, outcome)"
+    }
+}
 
 
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--bind", default="0.0.0.0")
@@ -32,7 +58,7 @@ def main():
     args = ap.parse_args()
     stop = stop_event()
     buf = pattern(args.seed)
-    st = {"connections": 0, "sent": 0, "errors": [], "outcomes": [], "received": None}
+    st = {"connections": 0, "sent": 0, "errors": [], "outcomes": [], "received": None, "started": time.time()}
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -71,8 +97,11 @@ def main():
     summary = {"connections": st["connections"], "sent": st["sent"], "errors": st["errors"], "outcomes": outcomes}
     summary.update({"completed": outcomes.count("completed"), "reset": outcomes.count("reset"), "stalled": outcomes.count("stalled")})
     summary["failed"] = len(outcomes) - summary["completed"]
+    # Every declared counter is there in both modes: what a sender received is 0 bytes.
+    seconds = time.time() - st["started"]
+    summary.update({"bytes": 0, "expectedBytes": args.bytes, "longestGapMs": 0, "throughputBps": round(st["sent"] * 8 / seconds) if seconds else 0})
     if st["received"]:
-        summary.update({k: v for k, v in st["received"].items() if k not in summary})
+        summary.update({k: v for k, v in st["received"].items() if k not in ("connections", "sent", "errors", "outcomes", "completed", "reset", "stalled", "failed")})
     emit("summary", **summary)
 
 

@@ -10,10 +10,30 @@ import argparse
 import socket
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
+
+
+DECLARATION = {
+    "kind": "tcp-client",
+    "semantics": "One connection to --to:--port; sends --count lines \"<payload> <seq>\" at --rate per second and waits up to --timeout for each echo before sending the next (unlike udp-client). A connection reset ends it.",
+    "counters": {
+        "sent": "lines sent",
+        "received": "echoes received",
+        "errors": "socket errors (a list; counted by its length)",
+        "replySources": "distinct addresses echoes came from"
+    },
+    "events": {
+        "ready": "connected, or not (local)",
+        "send": "a line sent (seq)",
+        "reply": "an echo (seq, source, rttMs)",
+        "no_reply": "no echo within --timeout (seq)",
+        "socket_error": "a socket error (seq, error)"
+    }
+}
 
 
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--to", required=True)
     ap.add_argument("--port", type=int, required=True)

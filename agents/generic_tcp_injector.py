@@ -15,11 +15,29 @@ import argparse
 import socket
 import time
 
-from labagent import emit, errno_name, stop_event
+from labagent import describe, emit, errno_name, stop_event
 from rawtcp import ACK, PSH, build_segment, parse, sender, sniffer
 
 
+DECLARATION = {
+    "kind": "tcp-injector",
+    "semantics": "Runs on one end of a live TCP connection whose local port is --port. It follows the segments this node receives on that port (a raw socket) and, --after seconds after the first one and once the peer has acknowledged --after-bytes, sends --count forged segments to the peer as if from the local socket: seq = the peer's last acknowledgement + --offset (negative: behind it), ack = the peer's next sequence number, --length bytes of payload. Needs CAP_NET_RAW.",
+    "counters": {
+        "seen": "segments received on the port",
+        "injected": "segments forged and sent",
+        "errors": "send errors (a list; counted by its length)"
+    },
+    "events": {
+        "ready": "following the port",
+        "connection": "the connection it follows (peer, local)",
+        "injected": "a forged segment (seq, ack, offset, length, acked, sentAt)",
+        "error": "a send error"
+    }
+}
+
+
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True, help="the local port of the live connection")
     ap.add_argument("--after", type=float, default=1.0, help="seconds after the first segment seen")

@@ -10,10 +10,31 @@ import select
 import socket
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
+
+
+DECLARATION = {
+    "kind": "tcp-server",
+    "semantics": "A TCP line-echo server on --bind:--port: echoes every line back on every connection until --duration or the end of the steps.",
+    "counters": {
+        "accepted": "connections accepted",
+        "received": "lines received",
+        "sent": "lines echoed",
+        "errors": "socket errors (a list; counted by its length)",
+        "peers": "distinct client addresses"
+    },
+    "events": {
+        "ready": "listening (bound)",
+        "accepted": "a connection (peer, local)",
+        "request": "a line (peer, bytes)",
+        "reply": "a line echoed (to, source)",
+        "error": "a socket error (where, error)"
+    }
+}
 
 
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--bind", default="0.0.0.0")

@@ -15,10 +15,30 @@ import select
 import socket
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
+
+
+DECLARATION = {
+    "kind": "udp-client",
+    "semantics": "Sends --count datagrams \"<payload> <seq>\" to --to:--port at --rate per second, without waiting for each echo, and counts the echoes, waiting up to --timeout after the last. --connected uses connect(), so the kernel drops replies from any other source address and answers them with ICMP port unreachable; --sport pins the source port (one conntrack entry for every datagram).",
+    "counters": {
+        "sent": "datagrams sent",
+        "received": "echoes received",
+        "late": "echoes of a datagram already answered, or unknown",
+        "errors": "socket errors (a list; counted by its length)",
+        "replySources": "distinct source addresses echoes came from"
+    },
+    "events": {
+        "ready": "its socket is open (local, to, connected)",
+        "send": "a datagram sent (seq)",
+        "reply": "an echo (seq, source, rttMs)",
+        "socket_error": "a socket error (seq, error)"
+    }
+}
 
 
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--to", required=True)
     ap.add_argument("--port", type=int, required=True)

@@ -12,10 +12,26 @@ import argparse
 import socket
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
+
+
+DECLARATION = {
+    "kind": "udp-flood",
+    "semantics": "Sends datagrams of --size bytes to --to:--port at --rate per second in all, for --duration seconds or --count datagrams, round-robin over --flows sockets (each its own source port, from --sport upwards when given). Each datagram carries \"<flow> <seq>\" so a udp-sink counts what each flow lost.",
+    "counters": {
+        "sent": "datagrams sent",
+        "flows": "flows (sockets) used",
+        "errors": "send errors (a list, the first 20; counted by its length)"
+    },
+    "events": {
+        "ready": "its flows' local addresses",
+        "interval": "datagrams sent per flow in an interval (t, sent)"
+    }
+}
 
 
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--to", required=True)
     ap.add_argument("--port", type=int, required=True)

@@ -15,13 +15,34 @@ import socket
 import struct
 import time
 
-from labagent import emit, errno_name, hostport, stop_event
+from labagent import describe, emit, errno_name, hostport, stop_event
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
 IN_PKTINFO = struct.Struct("=i4s4s")
 
 
+DECLARATION = {
+    "kind": "udp-server",
+    "semantics": "A UDP echo server on --bind:--port. --reply recvfrom answers with plain sendto (the kernel picks the reply's source address by route), pktinfo answers from the address the request was sent to (IP_PKTINFO, as dnsmasq does), none counts requests and never answers. Serves until --duration or the end of the steps.",
+    "counters": {
+        "received": "requests received",
+        "sent": "replies sent",
+        "errors": "socket errors (a list; counted by its length)",
+        "peers": "distinct client addresses",
+        "localAddresses": "distinct addresses requests were sent to (pktinfo)",
+        "replySources": "distinct source addresses replies left from"
+    },
+    "events": {
+        "ready": "listening (bound)",
+        "request": "a request (peer, local, bytes)",
+        "reply": "a reply sent (to, source)",
+        "error": "a socket error (where, error)"
+    }
+}
+
+
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--bind", default="0.0.0.0")

@@ -14,12 +14,30 @@ import socket
 import struct
 import time
 
-from labagent import emit, stop_event
+from labagent import describe, emit, stop_event
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
 
 
+DECLARATION = {
+    "kind": "udp-sink",
+    "semantics": "Receives datagrams on --bind:--port for --duration seconds, never answering, and counts them per --interval, per source and per destination address (IP_PKTINFO). For udp-flood's datagrams it also counts, per source, sequence numbers never seen below the highest one seen (lost) and those seen twice (duplicates).",
+    "counters": {
+        "received": "datagrams received",
+        "sources": "distinct sources (address:port)",
+        "lost": "datagrams missing below each source's highest sequence number",
+        "duplicates": "datagrams seen twice"
+    },
+    "events": {
+        "ready": "listening (port)",
+        "first": "the first datagram of a source",
+        "interval": "counts in an interval by \"source -> destination\""
+    }
+}
+
+
 def main():
+    describe(DECLARATION)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--bind", default="0.0.0.0")

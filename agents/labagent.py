@@ -70,3 +70,10 @@ def read_line(sock, buffer, closed_message):
         buffer += chunk
     line, rest = buffer.split(b"\n", 1)
     return line, rest
+
+
+def describe(declaration):
+    """`<agent> --describe`: print what the agent declares (arguments come from the lab's schema) as JSON and exit."""
+    if "--describe" in sys.argv[1:]:
+        sys.stdout.write(json.dumps(declaration, indent=2) + "\n")
+        sys.exit(0)

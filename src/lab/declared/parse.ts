@@ -18,9 +18,11 @@ import {
   type Measure,
   type Phase,
   type Step,
+  type GenericAgentKind,
   STEP_NAME,
   HEALTHY_MINIMUM,
 } from './spec.js';
+import { undeclaredName } from './agents.js';
 
 export interface RawDeclared {
   params: Record<string, unknown>;
@@ -250,6 +252,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
   const problems: Problem[] = [];
   const captures = new Set<string>();
   const agents = new Set<string>();
+  const agentKinds = new Map<string, GenericAgentKind>();
   const snapshots = new Set<string>();
   const phases = new Set<string>();
   const nodeProblem = (node: string, path: Path) => {
@@ -278,6 +281,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
       case 'agent':
         nodeProblem(step.spec.node, [...at, 'node']);
         unique(agents, step.spec.name, 'agent', [...at, 'name']);
+        agentKinds.set(step.spec.name, step.spec.run);
         break;
       case 'wait':
         if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
@@ -306,7 +310,13 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     const phase = 'phase' in m.spec ? m.spec.phase : undefined;
     if (phase) known(phases, phase, 'a phase', [...at, 'phase']);
     if (m.kind === 'packets') known(captures, m.spec.capture, 'a capture', [...at, 'capture']);
-    if (m.kind === 'agent') known(agents, m.spec.name, 'an agent', [...at, 'name']);
+    if (m.kind === 'agent') {
+      known(agents, m.spec.name, 'an agent', [...at, 'name']);
+      const kind = agentKinds.get(m.spec.name);
+      const [what, name] = 'counter' in m.spec ? (['counter', m.spec.counter] as const) : (['events', m.spec.events] as const);
+      const why = kind && undeclaredName(kind, what, name);
+      if (why) problems.push({ path: [...at, what], message: why });
+    }
     if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'a snapshot', [...at, 'name']);
     if (m.kind === 'conntrack') nodeProblem(m.spec.node, [...at, 'node']);
   };
