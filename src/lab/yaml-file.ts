@@ -50,11 +50,19 @@ export function parseYaml(text: string, shown: string): YamlFile {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    const details = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return `${shown}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
-    });
-    throw new LabError(`${shown} is not valid YAML`, { details });
+    // The first syntax error is the cause; the parser's later ones are mostly what it made of the rest after it.
+    const first = doc.errors[0]!;
+    const pos = first.linePos?.[0];
+    const line = pos ? (text.split('\n')[pos.line - 1] ?? '') : '';
+    const more = doc.errors.length - 1;
+    const details = [
+      `${shown}${pos ? `:${pos.line}:${pos.col}` : ''}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` +
+        (more ? ` (and ${more} more after it, most likely caused by this one)` : ''),
+    ];
+    const hint = /(^|[\s:[{,])\$\{/.test(line.replace(/"[^"]*"|'[^']*'/g, ''))
+      ? 'a ${placeholder} outside quotes starts a YAML mapping: quote it, as in port: "${port}"'
+      : undefined;
+    throw new LabError(`${shown} is not valid YAML`, { details, ...(hint ? { hint } : {}) });
   }
   const at = (range: readonly number[] | null | undefined) => {
     if (!range) return shown;
