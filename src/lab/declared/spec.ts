@@ -63,12 +63,12 @@ export interface Phase {
 export type Measure = { [K in MeasureKind]: { kind: K; spec: z.output<DeclaredSchemas['measures'][K]>; as?: string } }[MeasureKind];
 
 function buildSchemas() {
-  const stepName = z.string().regex(STEP_NAME, 'a name: lowercase letters, digits and "-", starting with a letter');
+  const stepName = z.string().regex(STEP_NAME, 'a name of 1 to 32 lowercase letters, digits and "-", starting with a letter');
   const nodeName = z.string().regex(NODE_NAME, 'a node name');
   const seconds = z.number().min(0).max(3600);
   const ipv4 = z.string().refine((s) => parseIp(s) !== undefined, 'an IPv4 address such as 10.0.1.2');
   const port = z.number().int().min(1).max(65535);
-  const eventName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'an agent event name such as reply');
+  const eventName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'an agent event name of 1 to 32 lowercase letters, digits and "_", such as reply');
 
   // The whole pcap-filter language: it reaches tcpdump as one argument after "--", never through a shell, and
   // run/declarative/filters.ts has tcpdump compile it at lab validate and before a run.
@@ -80,7 +80,7 @@ function buildSchemas() {
 
   const commandToken = z.preprocess(
     (v) => (typeof v === 'number' ? String(v) : v),
-    z.string().regex(COMMAND_TOKEN, 'a command token without spaces or shell characters'),
+    z.string().regex(COMMAND_TOKEN, 'a command token of 1 to 128 characters, without spaces or shell characters'),
   );
   const argv = z
     .array(commandToken)
@@ -88,7 +88,7 @@ function buildSchemas() {
     .refine((a) => (RUN_COMMANDS as readonly string[]).includes(a[0]!), `a command starting with one of: ${RUN_COMMANDS.join(', ')}`)
     .refine((a) => !a.includes('netns'), 'a command that stays in its node ("netns" is not allowed)');
 
-  const payload = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'a payload pattern (letters, digits, " ", "_", ".", ":", "-")');
+  const payload = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'a payload pattern of 1 to 64 characters: letters, digits, " ", "_", ".", ":", "-"');
 
   const bytes = z
     .number()
@@ -210,15 +210,25 @@ function buildSchemas() {
   const measures = {
     packets: z.strictObject({ capture: stepName, filter: tcpdumpFilter.optional(), phase: stepName.optional() }),
     agent: z.union([
-      z.strictObject({ name: stepName, counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, "a counter of the agent's summary such as received") }),
+      z.strictObject({
+        name: stepName,
+        counter: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,40}$/, "a counter of the agent's summary (1 to 41 letters, digits and _) such as received"),
+      }),
       z.strictObject({ name: stepName, events: eventName, phase: stepName.optional() }),
     ]),
     conntrack: z.strictObject({
       node: nodeName,
-      counter: z.string().regex(/^[a-z_]{1,40}$/, 'a conntrack -S counter such as invalid'),
+      counter: z.string().regex(/^[a-z_]{1,40}$/, 'a conntrack -S counter (1 to 40 lowercase letters and _) such as invalid'),
       phase: stepName.optional(),
     }),
-    snapshot: z.strictObject({ name: stepName, matches: z.string().min(1).max(200).refine(isRegex, 'a regular expression') }),
+    snapshot: z.strictObject({
+      name: stepName,
+      matches: z
+        .string()
+        .min(1, 'a regular expression of 1 to 200 characters')
+        .max(200, 'a regular expression of at most 200 characters')
+        .refine(isRegex, 'a regular expression'),
+    }),
   } as const satisfies Record<MeasureKind, z.ZodType>;
   return { agentArgs, steps, measures };
 }
