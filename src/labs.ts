@@ -2,7 +2,7 @@
 import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, parseLabFile as parseWith, type OpenedLab } from './lab/load.js';
 import type { LabFile } from './lab/schema.js';
 import type { ResolvedLab } from './lab/model.js';
-import type { SysctlProvider } from './lab/sysctl-policy.js';
+import type { SysctlScope } from './lab/sysctl-policy.js';
 import { scenarioCatalogue } from './run/catalogue.js';
 
 export { displayPath, locateLab, openLab, openedLabId } from './lab/load.js';
@@ -11,15 +11,15 @@ export { displayPath, locateLab, openLab, openedLabId } from './lab/load.js';
  * `provider` decides which sysctls the lab may set (netns: only per-namespace ones); `kernel` (a Debian series such as
  * 5.10) runs the lab inside a QEMU guest of that kernel, and its id carries it.
  */
-export function loadLab(arg: string, instance?: string, options: { provider?: SysctlProvider; kernel?: string } = {}): ResolvedLab {
+export function loadLab(arg: string, instance?: string, options: { sysctls?: SysctlScope; kernel?: string } = {}): ResolvedLab {
   return loadWith(arg, instance, { catalogue: scenarioCatalogue, ...options });
 }
 
 /** loadLab on a lab opened (found, read and parsed) earlier, e.g. to find its state by its id. */
-export function loadOpenedLab(opened: OpenedLab, options: { provider?: SysctlProvider; kernel?: string } = {}): ResolvedLab {
+export function loadOpenedLab(opened: OpenedLab, options: { sysctls?: SysctlScope; kernel?: string } = {}): ResolvedLab {
   return loadOpenedWith(opened, { catalogue: scenarioCatalogue, ...options });
 }
 
-export function parseLabFile(file: string, provider?: SysctlProvider): LabFile {
-  return parseWith(file, { catalogue: scenarioCatalogue, provider });
+export function parseLabFile(file: string, sysctls?: SysctlScope): LabFile {
+  return parseWith(file, { catalogue: scenarioCatalogue, sysctls });
 }

@@ -13,12 +13,11 @@ export const builder = (y: Argv) =>
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; kernel?: string; cmd?: string[]; '--'?: string[] }>) {
   const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
-  const { defaultProvider, providerOf } = await import('../providers/registry.js');
-  const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
+  const { defaultProvider, providerOf, sysctlScopeOf } = await import('../providers/registry.js');
   const kernel = await singleKernel(argv.kernel);
   const opened = openLab(argv.lab, argv.instance);
   const state = readState(openedLabId(opened, kernel));
-  const lab = loadOpenedLab(opened, { provider: sysctlProviderOf(state?.provider ?? defaultProvider), kernel });
+  const lab = loadOpenedLab(opened, { sysctls: sysctlScopeOf(state?.provider ?? defaultProvider), kernel });
   (await import('../lock.js')).assertNotBeingChanged(lab.id);
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)}`, kind: 'failure' });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);

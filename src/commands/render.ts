@@ -14,9 +14,8 @@ export const builder = (y: Argv) =>
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; provider: string; out: string }>) {
   const { loadLab } = await import('../labs.js');
   const { descriptorOf } = await import('../providers/registry.js');
-  const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
-  const { render } = descriptorOf(argv.provider, 'render');
-  const lab = loadLab(argv.lab, argv.instance, { provider: sysctlProviderOf(argv.provider) });
+  const { render, sysctls } = descriptorOf(argv.provider, 'render');
+  const lab = loadLab(argv.lab, argv.instance, { sysctls });
   const { files, next } = await render!.write(lab, argv, path.resolve(argv.out));
   process.stdout.write(`${files.map((f) => path.relative(process.cwd(), f)).join('\n')}\n${next}\n`);
 }

@@ -62,15 +62,14 @@ export interface ProviderArgs {
  */
 export async function loadWithProvider(labArgValue: string, args: ProviderArgs) {
   const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
-  const { getProvider, providerOf } = await import('../providers/registry.js');
+  const { getProvider, providerOf, sysctlScopeOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
-  const { sysctlProviderOf } = await import('../lab/sysctl-policy.js');
   if (args.kernel && args.provider) assertRunsOtherKernels(args.provider);
   // The provider decides which sysctls the lab may set, so it is found (from a lenient check) before the strict one.
   // The file is read and parsed once; a provider named on the command line is checked before the file, as it always was.
   const opened = args.provider === undefined ? openLab(labArgValue, args.instance) : undefined;
   const state = opened ? readState(openedLabId(opened, args.kernel)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);
-  const lab = loadOpenedLab(opened ?? openLab(labArgValue, args.instance), { provider: sysctlProviderOf(provider.name), kernel: args.kernel });
+  const lab = loadOpenedLab(opened ?? openLab(labArgValue, args.instance), { sysctls: sysctlScopeOf(provider.name), kernel: args.kernel });
   return { lab, provider };
 }

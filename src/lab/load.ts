@@ -12,7 +12,7 @@ import { INSTANCE_NAME } from './names.js';
 import { locateLab } from './locate.js';
 import type { ScenarioCatalogue } from './catalogue.js';
 import { parseYaml, readYamlText, type YamlFile } from './yaml-file.js';
-import type { SysctlProvider } from './sysctl-policy.js';
+import type { SysctlScope } from './sysctl-policy.js';
 
 export { locateLab } from './locate.js';
 
@@ -23,11 +23,12 @@ export function displayPath(file: string): string {
 
 /**
  * How a lab file is checked: the scenario's kind and parameters against the catalogue when one is given (commands load
- * labs through src/labs.ts, which gives the tool's own; without one, the topology only), sysctls against the provider.
+ * labs through src/labs.ts, which gives the tool's own; without one, the topology only), sysctls against the provider's scope.
  */
 export interface LoadOptions {
   catalogue?: ScenarioCatalogue;
-  provider?: SysctlProvider;
+  /** The sysctls the provider's nodes may take (its descriptor's `sysctls`); namespace when not given. */
+  sysctls?: SysctlScope;
   /** A Debian kernel series (5.10): the lab runs inside a QEMU guest of that kernel. */
   kernel?: string;
 }
@@ -87,7 +88,7 @@ function checkInstance(instance: string | undefined): void {
 
 /** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
 export function openedLabId(opened: OpenedLab, kernel?: string): string {
-  return labId(checkLabFile(opened, { provider: 'vagrant' }).name, opened.instance, kernel);
+  return labId(checkLabFile(opened, { sysctls: 'any' }).name, opened.instance, kernel);
 }
 
 export function loadLab(arg: string, instance?: string, options: LoadOptions = {}): ResolvedLab {

@@ -1,9 +1,13 @@
-/** Which sysctls a lab file may set, per provider: on netns only those that stay inside the lab's namespaces. */
+/**
+ * Which sysctls a lab file may set, by scope: each provider's descriptor says which scope its nodes have (netns: only
+ * keys that stay inside the lab's namespaces; ssh: net.* on hosts shared with their owner; vagrant: the VMs are the
+ * lab's own, any key). The lab layer knows scopes, never provider names.
+ */
 import os from 'node:os';
 import { NETNS_SYSCTLS } from './sysctls-netns.js';
 
-export const SYSCTL_PROVIDERS = ['netns', 'ssh', 'vagrant'] as const;
-export type SysctlProvider = (typeof SYSCTL_PROVIDERS)[number];
+export const SYSCTL_SCOPES = ['namespace', 'net', 'any'] as const;
+export type SysctlScope = (typeof SYSCTL_SCOPES)[number];
 
 const IFACE_PART = /^[A-Za-z0-9_-]{1,15}$/;
 
@@ -42,9 +46,9 @@ export function bridgeSysctlsPerNetns(release: string): boolean | undefined {
  * (`kernelRelease`, by default os.release()), or on a --kernel guest, all of which (5.10 and later) keep net.bridge.*
  * per namespace; so only this machine's release decides, and a machine before 5.3 refuses them even for a guest.
  */
-export function sysctlRefusal(key: string, provider: SysctlProvider, kernelRelease: string = os.release()): string | undefined {
-  if (provider === 'vagrant') return undefined; // the VMs are the lab's own machines
-  if (provider === 'ssh') {
+export function sysctlRefusal(key: string, scope: SysctlScope, kernelRelease: string = os.release()): string | undefined {
+  if (scope === 'any') return undefined; // the VMs are the lab's own machines
+  if (scope === 'net') {
     if (key.startsWith('net.')) return undefined;
     return `${key} is not a network setting; on ssh hosts a lab may set net.* sysctls only (the hosts are shared with their owner)`;
   }
@@ -58,8 +62,4 @@ export function sysctlRefusal(key: string, provider: SysctlProvider, kernelRelea
     : `${key} is not a network setting: it is global to the kernel`;
   const allowed = 'per-namespace sysctls (net.ipv4.*, net.ipv6.*, net.netfilter.*, net.bridge.bridge-nf-*, part of net.core.*)';
   return `${why}, so setting it from a lab's namespace would change the whole machine; on netns a lab may set only ${allowed}, or use --provider vagrant`;
-}
-
-export function sysctlProviderOf(providerName: string): SysctlProvider {
-  return (SYSCTL_PROVIDERS as readonly string[]).includes(providerName) ? (providerName as SysctlProvider) : 'netns';
 }

@@ -4,7 +4,7 @@ import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type C
 import type { Problem } from './problems.js';
 import type { ScenarioCatalogue } from './catalogue.js';
 import { problemsFromZod } from './zod-problems.js';
-import { sysctlRefusal, type SysctlProvider } from './sysctl-policy.js';
+import { sysctlRefusal, type SysctlScope } from './sysctl-policy.js';
 
 import { DECLARED_KIND } from './declared/spec.js';
 import { validateDeclared } from './declared/validate.js';
@@ -15,8 +15,8 @@ import { expectationProblems } from './expect.js';
 const BRIDGE_NF_KEY = 'net.bridge.bridge-nf-call-iptables';
 
 /** Without a catalogue, the topology is checked and the scenario's kind and parameters are not; sysctls as netns allows them by default. */
-export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalogue; provider?: SysctlProvider } = {}): Problem[] {
-  const { catalogue, provider = 'netns' } = options;
+export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalogue; sysctls?: SysctlScope } = {}): Problem[] {
+  const { catalogue, sysctls = 'namespace' } = options;
   const problems: Problem[] = [];
   const nodeNames = new Set(Object.keys(lab.nodes));
   const containerOwner = new Map<string, string>();
@@ -143,7 +143,7 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
     }
   }
 
-  problems.push(...bridgeOverlaps(lab, subnets), ...sysctlProblems(lab, provider));
+  problems.push(...bridgeOverlaps(lab, subnets), ...sysctlProblems(lab, sysctls));
 
   const allNames = new Set([...nodeNames, ...containerOwner.keys()]);
   for (const { path, changes } of variantLikes(lab)) {
@@ -204,17 +204,17 @@ function bridgeOverlaps(lab: LabFile, links: Array<{ cidr: Cidr; path: Array<str
   return problems;
 }
 
-function sysctlProblems(lab: LabFile, provider: SysctlProvider): Problem[] {
+function sysctlProblems(lab: LabFile, scope: SysctlScope): Problem[] {
   const problems: Problem[] = [];
   for (const [name, node] of Object.entries(lab.nodes)) {
     for (const key of Object.keys(node.sysctls ?? {})) {
-      const refusal = sysctlRefusal(key, provider);
+      const refusal = sysctlRefusal(key, scope);
       if (refusal) problems.push({ path: ['nodes', name, 'sysctls', key], message: refusal });
     }
   }
   for (const { path, changes } of variantLikes(lab)) {
     changes.forEach((change, i) => {
-      const refusal = 'sysctl' in change ? sysctlRefusal(change.sysctl.key, provider) : undefined;
+      const refusal = 'sysctl' in change ? sysctlRefusal(change.sysctl.key, scope) : undefined;
       if (refusal) problems.push({ path: [...path, 'changes', i, 'sysctl', 'key'], message: refusal });
     });
   }

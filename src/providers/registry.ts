@@ -4,6 +4,7 @@ import type { LabState } from '../state.js';
 import type { ResolvedLab } from '../lab/model.js';
 import type { Provider, ProviderArgs, ProviderCapabilities, ProviderDescriptor, ProviderOption } from './types.js';
 import { trackOpened } from './opened.js';
+import type { SysctlScope } from '../lab/sysctl-policy.js';
 import { netnsDescriptor } from './netns/descriptor.js';
 import { sshDescriptor } from './ssh/descriptor.js';
 import { vagrantDescriptor } from './vagrant/descriptor.js';
@@ -51,6 +52,11 @@ export function descriptorOf(name: string, wanted: 'provider' | 'render' = 'prov
   if (wanted === 'render')
     throw new LabError(`lab render knows the ${renderNames().join(', ')} provider only, not "${name}"`, { hint: `--provider ${renderNames()[0]}` });
   throw new LabError(`unknown provider "${name}"`, { hint: `supported providers: ${providerNames().join(', ')}` });
+}
+
+/** Which sysctls a lab may set on a provider's nodes; an unknown provider is an error, never a fallback. */
+export function sysctlScopeOf(name: string): SysctlScope {
+  return descriptorOf(name).sysctls;
 }
 
 /** Every provider's options, for the commands that take --provider. */

@@ -4,6 +4,7 @@
  * Each provider folder exports one ProviderDescriptor; providers/registry.ts lists them.
  */
 import type { ResolvedLab } from '../lab/model.js';
+import type { SysctlScope } from '../lab/sysctl-policy.js';
 import type { LabState } from '../state.js';
 import type { Transport } from '../transport/types.js';
 import type { Step } from '../ui/steps.js';
@@ -58,6 +59,8 @@ export interface ProviderCapabilities {
  */
 export interface ProviderDescriptor {
   readonly name: string;
+  /** Which sysctls a lab file may set on this provider's nodes (lab/sysctl-policy.ts). */
+  readonly sysctls: SysctlScope;
   /** Options of `lab up`, `lab run` and the other commands that bring a lab up. */
   readonly options: Readonly<Record<string, ProviderOption>>;
   readonly capabilities: ProviderCapabilities;

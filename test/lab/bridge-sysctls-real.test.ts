@@ -29,7 +29,7 @@ testUnless(whyNot(), 'net.bridge.* keys the netns policy allows are per namespac
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     for (const key of keys) {
-      t.is(sysctlRefusal(key, 'netns'), undefined, key);
+      t.is(sysctlRefusal(key, 'namespace'), undefined, key);
       const flipped = before[key] === '1' ? '0' : '1';
       inNs('sysctl', '-qw', `${key}=${flipped}`);
       t.is(inNs('sysctl', '-n', key), flipped, `${key} written in the namespace`);

@@ -34,10 +34,10 @@ test('per-namespace sysctls are told apart from host-wide ones', (t) => {
   for (const key of [...global, 'net.ipv4.conf.eth0']) {
     t.false(isPerNetns(key), key);
   }
-  t.regex(sysctlRefusal('kernel.panic', 'netns')!, /global to the kernel.*whole machine/);
-  t.is(sysctlRefusal('kernel.panic', 'vagrant'), undefined);
-  t.regex(sysctlRefusal('kernel.panic', 'ssh')!, /net\.\* sysctls only/);
-  t.is(sysctlRefusal('net.core.rmem_max', 'ssh'), undefined);
+  t.regex(sysctlRefusal('kernel.panic', 'namespace')!, /global to the kernel.*whole machine/);
+  t.is(sysctlRefusal('kernel.panic', 'any'), undefined);
+  t.regex(sysctlRefusal('kernel.panic', 'net')!, /net\.\* sysctls only/);
+  t.is(sysctlRefusal('net.core.rmem_max', 'net'), undefined);
 });
 
 test('net.bridge.bridge-nf-* are per namespace from Linux 5.3 on: the release of the machine decides', (t) => {
@@ -46,19 +46,19 @@ test('net.bridge.bridge-nf-* are per namespace from Linux 5.3 on: the release of
   t.is(bridgeSysctlsPerNetns('5.2.21'), false);
   t.is(bridgeSysctlsPerNetns('4.19.0-27-amd64'), false);
   t.is(bridgeSysctlsPerNetns('unknown'), undefined);
-  t.is(sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'netns', '5.10.0-32-amd64'), undefined);
+  t.is(sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'namespace', '5.10.0-32-amd64'), undefined);
   t.is(
-    sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'netns', '4.19.0-27-amd64'),
+    sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'namespace', '4.19.0-27-amd64'),
     'net.bridge.bridge-nf-call-iptables is per network namespace only from Linux 5.3 (commit 22567590b2e6, "netfilter: bridge: namespace bridge netfilter sysctls"); this machine runs 4.19.0-27-amd64, where it exists in the root namespace only, so a lab\'s namespace cannot set it; use --provider vagrant',
   );
-  t.is(sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'vagrant', '4.19.0-27-amd64'), undefined);
+  t.is(sysctlRefusal('net.bridge.bridge-nf-call-iptables', 'any', '4.19.0-27-amd64'), undefined);
 });
 
 test('the provider decides: host-wide sysctls load for vagrant, not for netns or ssh', (t) => {
-  t.is(loadLab(hostSysctl, undefined, { provider: 'vagrant' }).name, 'docker-1090');
-  const netns = labError(t, () => loadLab(hostSysctl, undefined, { provider: 'netns' }));
+  t.is(loadLab(hostSysctl, undefined, { sysctls: 'any' }).name, 'docker-1090');
+  const netns = labError(t, () => loadLab(hostSysctl, undefined, { sysctls: 'namespace' }));
   t.is(netns.details.length, 6);
-  const ssh = labError(t, () => loadLab(hostSysctl, undefined, { provider: 'ssh' }));
+  const ssh = labError(t, () => loadLab(hostSysctl, undefined, { sysctls: 'net' }));
   t.deepEqual(
     ssh.details.map((d) => /sysctls\.(\S+):/.exec(d)?.[1]),
     ['kernel.panic', 'vm.drop_caches'],

@@ -35,10 +35,10 @@ const files = [
 test('opened once: the same id and the same lab, or the same errors in the same order, as two reads', (t) => {
   t.true(files.length > 30, `${files.length} files`);
   for (const file of files) {
-    for (const provider of ['netns', 'vagrant'] as const) {
+    for (const sysctls of ['namespace', 'any'] as const) {
       // What labIdOf did: the topology with any sysctl, without the scenario catalogue.
-      const twice = outcome(() => labId(parseLabFile(file, { provider: 'vagrant' }).name, 'x', '5.10'));
-      const strictTwice = outcome(() => loadLab(file, 'x', { provider, kernel: '5.10' }));
+      const twice = outcome(() => labId(parseLabFile(file, { sysctls: 'any' }).name, 'x', '5.10'));
+      const strictTwice = outcome(() => loadLab(file, 'x', { sysctls, kernel: '5.10' }));
       const opened = outcome(() => openLab(file, 'x'));
       if ('error' in opened) {
         t.deepEqual(opened, twice, `${file}: the read fails as the lenient read did`);
@@ -50,9 +50,9 @@ test('opened once: the same id and the same lab, or the same errors in the same 
       // The strict check comes only after the lenient one passed, as before; the lenient one must have changed nothing it sees.
       if ('error' in id) continue;
       t.deepEqual(
-        outcome(() => loadOpenedLab(once, { provider, kernel: '5.10' })),
+        outcome(() => loadOpenedLab(once, { sysctls, kernel: '5.10' })),
         strictTwice,
-        `${file} with ${provider}`,
+        `${file} with sysctls ${sysctls}`,
       );
     }
   }
@@ -63,7 +63,7 @@ test('the strict check uses what was read, not the file again', (t) => {
   const opened = openLab(file);
   t.is(openedLabId(opened), 'opened-once');
   fs.writeFileSync(file, 'not: [a lab');
-  t.is(loadOpenedLab(opened, { provider: 'netns' }).name, 'opened-once');
+  t.is(loadOpenedLab(opened, { sysctls: 'namespace' }).name, 'opened-once');
   t.regex(t.throws(() => loadLab(file))?.message ?? '', /is not valid YAML/);
 });
 

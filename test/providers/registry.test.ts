@@ -15,6 +15,7 @@ import {
   providers,
   providersWith,
   renderNames,
+  sysctlScopeOf,
 } from '../../src/providers/registry.js';
 import type { ProviderDescriptor } from '../../src/providers/types.js';
 import { assertRunsOtherKernels } from '../../src/commands/shared.js';
@@ -83,4 +84,34 @@ test('--kernel with a provider that cannot: the refusal names the providers of t
   const r = await lab(['up', 'docker-1090', '--kernel', '5.10', '--provider', 'ssh', '--instance', 'kref'], envFor(tempHome()));
   t.is(r.code, 2);
   t.is(r.stderr, 'error: --kernel runs the lab with the netns provider inside a guest, not with ssh\n');
+});
+
+test('each provider says which sysctls its nodes take; an unknown provider is an error, never the netns rules', (t) => {
+  t.deepEqual(Object.fromEntries(providers.map((d) => [d.name, d.sysctls])), { netns: 'namespace', ssh: 'net', vagrant: 'any' });
+  const unknown = t.throws(() => sysctlScopeOf('qemu')) as LabError;
+  t.true(unknown instanceof LabError);
+  t.is(unknown.message, 'unknown provider "qemu"');
+  t.regex(unknown.hint ?? '', /netns, ssh, vagrant/);
+});
+
+test('outside src/providers/ no module names a provider: adding one is its folder and a line in the registry', (t) => {
+  const named: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (file !== path.join(root, 'src', 'providers')) walk(file);
+      } else if (/\.c?ts$/.test(entry.name)) {
+        const text = fs.readFileSync(file, 'utf8');
+        for (const name of providerNames()) if (new RegExp(`['"\`]${name}['"\`]`).test(text)) named.push(`${path.relative(root, file)}: '${name}'`);
+      }
+    }
+  };
+  walk(path.join(root, 'src'));
+  // A lab file's own section is called vagrant (its VMs' box, memory), and "netns" is a word of ip's command line.
+  const known = ["src/lab/validate.ts: 'vagrant'", "src/lab/declared/spec.ts: 'netns'", "src/transport/netns.ts: 'netns'"];
+  t.deepEqual(
+    named.filter((n) => !known.includes(n)),
+    [],
+  );
 });

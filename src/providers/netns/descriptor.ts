@@ -5,6 +5,7 @@ const load = async () => (await import('./index.js')).netnsProvider;
 
 export const netnsDescriptor: ProviderDescriptor = {
   name: 'netns',
+  sysctls: 'namespace', // every node is a namespace on this machine: only keys that stay in it
   options: {
     docker: {
       type: 'string',

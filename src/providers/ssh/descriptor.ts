@@ -6,6 +6,7 @@ const load = async (inventory: string | undefined) => (await import('./index.js'
 
 export const sshDescriptor: ProviderDescriptor = {
   name: 'ssh',
+  sysctls: 'net', // the hosts are shared with their owner: network settings only
   options: { inventory: { type: 'string', describe: 'ssh provider: the inventory of existing hosts (YAML)' } },
   // The hosts are given, with their own kernels, and one inventory is one set of hosts: no second copy beside it.
   capabilities: { otherKernels: false, variantCopies: false },

@@ -108,7 +108,7 @@ export function createSshProvider(options: { inventory?: string }): Provider {
     async down(_labId: string, state: LabState | undefined): Promise<DownResult> {
       if (!state?.file || !inventoryFile) return { removed: [] };
       const { loadLab } = await import('../../lab/load.js');
-      const lab = loadLab(state.file, state.instance, { provider: 'ssh' });
+      const lab = loadLab(state.file, state.instance, { sysctls: 'net' });
       const removed: string[] = [];
       for (const n of lab.nodes) {
         try {

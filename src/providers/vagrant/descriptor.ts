@@ -18,6 +18,7 @@ const load = async (options: { box?: string; verbose?: boolean }) => (await impo
 
 export const vagrantDescriptor: ProviderDescriptor = {
   name: 'vagrant',
+  sysctls: 'any', // the VMs are the lab's own machines
   options: {
     box,
     verbose: { type: 'boolean', default: false, describe: "vagrant provider: show Vagrant's own output" },
