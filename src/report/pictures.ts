@@ -1,0 +1,40 @@
+/** What report.md and report.html draw of a run's captures: each variant's packets, phases, marked moments and timelines. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RunResult, VariantResult } from '../run/run-lab.js';
+import { captureRefs, type CaptureFile } from './ladder.js';
+import { readCaptureGroups, type Packet } from './packets.js';
+import { agentLogsOf, buildTimeline, momentsOf, phasesOf, type Moment, type PhaseWindow, type Timeline } from './timeline.js';
+
+export interface VariantPictures {
+  pcaps: CaptureFile[];
+  /** The captures' packets, or why they could not be read. */
+  packets: Packet[] | { problem: unknown };
+  phases: PhaseWindow[];
+  moments: Moment[];
+  /** One per capture point that saw a packet, in the order of the variant's captures. */
+  timelines: Timeline[];
+}
+
+function capturesOf(run: RunResult, v: VariantResult): CaptureFile[] {
+  return ((v.evidence.pcaps as CaptureFile[] | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
+}
+
+/** Every variant's captures read back with one tshark: its start costs more than decoding a run's packets. */
+export async function runPictures(run: RunResult): Promise<VariantPictures[]> {
+  const pcaps = run.variants.map((v) => capturesOf(run, v));
+  let groups: Packet[][] | { problem: unknown };
+  try {
+    groups = await readCaptureGroups(pcaps.map((p) => captureRefs(run.resultsDir, p)));
+  } catch (problem) {
+    groups = { problem };
+  }
+  return run.variants.map((v, i) => {
+    const phases = phasesOf(v.evidence);
+    const packets = Array.isArray(groups) ? groups[i]! : groups;
+    const list = Array.isArray(packets) ? packets : [];
+    const moments = momentsOf(list, phases, agentLogsOf(run.resultsDir, v.evidence));
+    const timelines = pcaps[i]!.map((c) => buildTimeline(path.basename(c.file, '.pcap'), list, phases, moments)).filter((t): t is Timeline => t !== null);
+    return { pcaps: pcaps[i]!, packets, phases, moments, timelines };
+  });
+}
