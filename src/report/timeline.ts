@@ -128,11 +128,12 @@ export function buildTimeline(hop: string, packets: Packet[], phases: PhaseWindo
   const times = [...mine.map((p) => p.t), ...phases.flatMap((p) => [p.start, p.end])];
   const t0 = Math.min(...times);
   const interval = intervalFor(Math.max(...times) - t0 || 0.001);
-  const buckets = Math.floor((Math.max(...times) - t0) / interval) + 1;
+  const buckets = Math.floor((Math.max(...times) - t0) / interval + 1e-9) + 1;
   const byFlow = new Map<string, number[]>();
   for (const p of mine) {
     const counts = byFlow.get(flowOf(p)) ?? new Array<number>(buckets).fill(0);
-    counts[Math.min(buckets - 1, Math.floor((p.t - t0) / interval))]!++;
+    // The epsilon keeps a packet sent exactly on a boundary (100 + 3 × 0.1) out of the interval before it.
+    counts[Math.min(buckets - 1, Math.floor((p.t - t0) / interval + 1e-9))]!++;
     byFlow.set(flowOf(p), counts);
   }
   const all = [...byFlow.entries()].map(([flow, counts]) => ({ flow, counts, total: counts.reduce((a, b) => a + b, 0) })).sort((a, b) => b.total - a.total);
