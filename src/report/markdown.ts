@@ -55,7 +55,7 @@ function expectedDetail(v: VariantResult): string {
 function packetLines(pictures: VariantPictures | undefined): string[] {
   if (!pictures?.timelines.length || !Array.isArray(pictures.packets)) return [];
   const packets = pictures.packets;
-  const every = pictures.timelines.map((tl) => intervalText(tl.interval)).join(', ');
+  const every = [...new Set(pictures.timelines.map((tl) => intervalText(tl.interval)))].join(', ');
   return [
     `### Flows${pictures.phases.length ? ' per phase' : ''} (report.html draws them per ${every})`,
     '',

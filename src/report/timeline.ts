@@ -69,7 +69,7 @@ export function momentsOf(packets: Packet[], phases: PhaseWindow[], agentLogs: A
     const before = new Set(sorted.filter((p) => p.t < phase.start && p.proto === 'udp').map((p) => `${p.hop}|${flowOf(p)}`));
     const stale = sorted.find((p) => p.t >= phase.start && p.t < phase.end && before.has(`${p.hop}|${flowOf(p)}`));
     if (stale && !moments.some((m) => m.t === stale.t))
-      moments.push({ t: stale.t, label: `${phase.name}: a datagram of an earlier flow (${stale.dst}, ${stale.hop})` });
+      moments.push({ t: stale.t, label: `${phase.name}: first datagram of an earlier flow, still to ${stale.dst} (${stale.hop})` });
   }
   for (const log of agentLogs) moments.push(...agentMoments(log.name, log.file));
   return moments.sort((a, b) => a.t - b.t);
@@ -180,7 +180,9 @@ export function timelineSvg(tl: Timeline): string {
   const momentsTop = bottom + 34;
   const legendTop = momentsTop + (Math.max(-1, ...momentRows) + 1) * 14 + 10;
   const height = legendTop + tl.flows.length * 16 + 10;
-  const max = Math.max(1, ...tl.flows.flatMap((f) => f.counts));
+  // Stacked: each flow's band sits on the ones before it, so flows with the same counts stay visible.
+  const below = tl.flows.map((_, i) => Array.from({ length: tl.buckets }, (_, b) => tl.flows.slice(0, i).reduce((sum, f) => sum + f.counts[b]!, 0)));
+  const max = Math.max(1, ...Array.from({ length: tl.buckets }, (_, b) => tl.flows.reduce((sum, f) => sum + f.counts[b]!, 0)));
   const y = (count: number) => bottom - (count / max) * plotH;
   const body: string[] = [];
   tl.phases.forEach((p, i) => {
@@ -194,31 +196,32 @@ export function timelineSvg(tl: Timeline): string {
   body.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#444"/>`);
   body.push(text(left - 6, top + 10, String(max), 'text-anchor="end" font-size="10"'));
   body.push(text(left - 6, bottom, '0', 'text-anchor="end" font-size="10"'));
-  const ticks = 5;
-  for (let i = 0; i <= ticks; i++) {
-    const t = (span * i) / ticks;
-    body.push(
-      text(
-        left + (width * i) / ticks,
-        bottom + 14,
-        `+${t < 10 ? t.toFixed(2) : t.toFixed(0)} s`,
-        `text-anchor="${i === 0 ? 'start' : i === ticks ? 'end' : 'middle'}" font-size="10"`,
-      ),
-    );
+  // Ticks at a readable step, about five of them.
+  const tick = intervalFor(span, 6);
+  for (let t = 0; t <= span + 1e-9; t += tick) {
+    const anchor = t === 0 ? 'start' : x(tl.t0 + t) > left + width - 20 ? 'end' : 'middle';
+    body.push(`<line x1="${x(tl.t0 + t).toFixed(1)}" y1="${bottom}" x2="${x(tl.t0 + t).toFixed(1)}" y2="${bottom + 4}" stroke="#444"/>`);
+    body.push(text(x(tl.t0 + t), bottom + 14, `+${Number(t.toFixed(3))} s`, `text-anchor="${anchor}" font-size="10"`));
   }
-  body.push(text(left, bottom + 28, `packets per ${intervalText(tl.interval)} at ${tl.hop} (peak ${max})`, 'font-size="10" fill="#555"'));
+  body.push(text(left, bottom + 28, `packets per ${intervalText(tl.interval)} at ${tl.hop}, flows stacked (peak ${max})`, 'font-size="10" fill="#555"'));
   tl.flows.forEach((f, i) => {
-    const points = f.counts.flatMap((c, b) => [
-      `${x(tl.t0 + b * tl.interval).toFixed(1)},${y(c).toFixed(1)}`,
-      `${x(tl.t0 + (b + 1) * tl.interval).toFixed(1)},${y(c).toFixed(1)}`,
-    ]);
+    const step = (values: number[]) =>
+      values.flatMap((c, b) => [
+        `${x(tl.t0 + b * tl.interval).toFixed(1)},${y(c).toFixed(1)}`,
+        `${x(tl.t0 + (b + 1) * tl.interval).toFixed(1)},${y(c).toFixed(1)}`,
+      ]);
+    const upper = step(f.counts.map((c, b) => c + below[i]![b]!));
+    const lower = step(below[i]!).reverse();
     body.push(
-      `<polyline class="flow" points="${points.join(' ')}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"><title>${esc(`${f.flow}: ${f.total} packets`)}</title></polyline>`,
+      `<polygon class="flow" points="${[...upper, ...lower].join(' ')}" fill="${COLORS[i % COLORS.length]}" fill-opacity="0.55" stroke="${COLORS[i % COLORS.length]}" stroke-width="1"><title>${esc(`${f.flow}: ${f.total} packets`)}</title></polygon>`,
     );
     const ly = legendTop + i * 16;
     body.push(`<rect x="${left}" y="${ly - 9}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>`);
     body.push(text(left + 16, ly, `${f.flow}: ${f.total} packets`, 'class="legend" font-size="11"'));
   });
+  // The phase edges again over the flows, which cover the shading where the traffic is dense.
+  for (const t of [...new Set(tl.phases.flatMap((p) => [p.start, p.end]))])
+    body.push(`<line class="phase-edge" x1="${x(t).toFixed(1)}" y1="${top}" x2="${x(t).toFixed(1)}" y2="${bottom}" stroke="#4a5568" stroke-dasharray="3,2"/>`);
   momentLabels.forEach((l, i) => {
     const mx = x(l.m.t);
     body.push(

@@ -76,7 +76,7 @@ test('marked moments: a datagram of an earlier UDP flow after a phase began, the
   const moments = momentsOf(flood, phases);
   t.is(moments.length, 1);
   t.is(moments[0]!.t, flood[30]!.t);
-  t.regex(moments[0]!.label, /^after: a datagram of an earlier flow \(10\.0\.1\.1, gw\)$/);
+  t.regex(moments[0]!.label, /^after: first datagram of an earlier flow, still to 10\.0\.1\.1 \(gw\)$/);
   const moved = [...flood.slice(0, 30), ...flood.slice(60)];
   t.deepEqual(momentsOf(moved, phases), [], 'the workaround: the flow after the change is a new one');
   const rst = { ...udp(101, '10.0.1.1', 7), proto: 'tcp' as const, flags: 'RST|ACK' };
@@ -119,13 +119,13 @@ test('the timeline SVG shades and labels each phase and marks the moment; report
   t.regex(svg, /class="phase-label"[^>]*>before</);
   t.regex(svg, /class="phase-label"[^>]*>after</);
   t.is(svg.match(/<line class="moment"/g)?.length, 1);
-  t.is(svg.match(/<polyline class="flow"/g)?.length, 2);
+  t.is(svg.match(/<polygon class="flow"/g)?.length, 2);
   t.notRegex(svg, /<script/);
   const md = timelineLines(tl, flood).join('\n');
   t.regex(md, /\| flow \| before \| after \|/);
   t.regex(md, /\| UDP 10\.0\.0\.2 → 10\.0\.1\.1:8125 \| 30 \| 30 \|/);
   t.regex(md, /\| UDP 10\.0\.0\.2 → 10\.0\.2\.2:8125 \| 0 \| 5 \|/);
-  t.regex(md, /- \+3\.000 s: after: a datagram of an earlier flow/);
+  t.regex(md, /- \+3\.000 s: after: first datagram of an earlier flow/);
 });
 
 test('IP fragments are decoded as fragments: id, offset, more-fragments, ports only on the first', async (t) => {
