@@ -56,10 +56,13 @@ function packetLines(pictures: VariantPictures | undefined): string[] {
   if (!pictures?.timelines.length || !Array.isArray(pictures.packets)) return [];
   const packets = pictures.packets;
   const every = [...new Set(pictures.timelines.map((tl) => intervalText(tl.interval)))].join(', ');
+  const t0 = Math.min(...pictures.timelines.map((tl) => tl.t0));
+  const moments = pictures.moments.map((m) => `- +${(m.t - t0).toFixed(3)} s: ${m.label}`);
   return [
     `### Flows${pictures.phases.length ? ' per phase' : ''} (report.html draws them per ${every})`,
     '',
     ...pictures.timelines.flatMap((tl) => timelineLines(tl, packets)),
+    ...(moments.length ? ['Marked moments:', '', ...moments, ''] : []),
   ];
 }
 

@@ -94,7 +94,7 @@ function agentMoments(name: string, file: string): Moment[] {
     if (typeof event.event !== 'string' || typeof event.t !== 'number' || !AGENT_FAILURES.has(event.event) || seen.has(event.event)) continue;
     seen.add(event.event);
     const why = typeof event.error === 'string' ? `: ${event.error}` : typeof event.errno === 'string' ? `: ${event.errno}` : '';
-    out.push({ t: event.t, label: `${name} ${event.event}${why}`.slice(0, 80) });
+    out.push({ t: event.t, label: `${name}: ${event.event}${why}`.slice(0, 80) });
   }
   return out;
 }
@@ -232,13 +232,13 @@ export function timelineSvg(tl: Timeline): string {
   return svgDoc(left + width + 210, height, body, `flow timeline: ${tl.hop}`);
 }
 
-/** The compact text version: per capture point, per flow, the packets in each phase (and outside every phase). */
+/** The compact text version: per capture point, per flow, the packets in each phase (and outside every phase); report.md lists the moments once. */
 export function timelineLines(tl: Timeline, packets: Packet[]): string[] {
   const mine = packets.filter((p) => p.hop === tl.hop);
-  const columns = [...tl.phases.map((p) => p.name), ...(mine.some((p) => phaseAt(tl.phases, p.t) === null) ? ['outside phases'] : [])];
+  const outside = tl.phases.length ? 'outside phases' : 'packets';
+  const columns = [...tl.phases.map((p) => p.name), ...(mine.some((p) => phaseAt(tl.phases, p.t) === null) ? [outside] : [])];
   const lines = [`Packets at \`${tl.hop}\` (${mine.length}):`, '', `| flow | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---:|').join('')}`];
-  const count = (match: (p: Packet) => boolean) =>
-    columns.map((c) => mine.filter((p) => match(p) && (phaseAt(tl.phases, p.t) ?? 'outside phases') === c).length);
+  const count = (match: (p: Packet) => boolean) => columns.map((c) => mine.filter((p) => match(p) && (phaseAt(tl.phases, p.t) ?? outside) === c).length);
   const totals = new Map<string, number>();
   mine.forEach((p) => totals.set(flowOf(p), (totals.get(flowOf(p)) ?? 0) + 1));
   const flows = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([f]) => f);
@@ -246,6 +246,5 @@ export function timelineLines(tl: Timeline, packets: Packet[]): string[] {
   for (const flow of shown) lines.push(`| ${flow} | ${count((p) => flowOf(p) === flow).join(' | ')} |`);
   const rest = new Set(flows.slice(shown.length));
   if (rest.size) lines.push(`| ${rest.size} other flows | ${count((p) => rest.has(flowOf(p))).join(' | ')} |`);
-  if (tl.moments.length) lines.push('', ...tl.moments.map((m) => `- +${(m.t - tl.t0).toFixed(3)} s: ${m.label}`));
   return [...lines, ''];
 }

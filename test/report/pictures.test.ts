@@ -21,7 +21,8 @@ test('report.md counts each flow per phase and names the marked moment', async (
   t.regex(keep, /\| flow \| before \| move \| after \|/);
   t.regex(keep, /\| UDP 10\.41\.1\.2 → 10\.41\.2\.2:8125 \| 100 \| 0 \| 100 \|/, 'the flood kept going to the old backend after the move');
   t.regex(keep, /\| UDP 10\.41\.1\.2 → 10\.41\.2\.2 \(fragments\) \| 100 \| 0 \| 100 \|/);
-  t.regex(keep, /after: first datagram of an earlier flow, still to 10\.41\.2\.2 \(to-old\)/);
+  t.regex(keep, /Marked moments:\n\n- \+1\.\d{3} s: after: first datagram of an earlier flow, still to 10\.41\.2\.2 \(to-old\)\n/);
+  t.is(keep.split('earlier flow').length, 2, 'the moment is listed once');
   const fixed = md.slice(md.indexOf('## Variant `delete-entry`'));
   t.regex(fixed, /\| UDP 10\.41\.1\.2 → 10\.41\.3\.2:8125 \| 0 \| 0 \| 100 \|/, 'the workaround: after the move the flood went to the new backend');
   t.notRegex(fixed, /earlier flow/, 'no moment marked where nothing went wrong');
