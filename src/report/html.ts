@@ -65,6 +65,12 @@ function variantHtml(lab: ResolvedLab, v: VariantResult, pictures: VariantPictur
     for (const tl of timelines)
       out.push(`<div class="diagram timeline" data-hop="${esc(tl.hop)}" data-interval="${esc(intervalText(tl.interval))}">${timelineSvg(tl)}</div>`);
   }
+  if (pictures.throughput) {
+    out.push(
+      `<h3>Throughput</h3><p>What the agents reported while they transferred${phases.length ? ', the phases shaded' : ''}${moments.length ? ', marked moments in red' : ''}.</p>`,
+      `<div class="diagram timeline throughput">${timelineSvg(pictures.throughput)}</div>`,
+    );
+  }
   let ladder: ReturnType<typeof ladderFor> = null;
   try {
     if (!Array.isArray(packets)) throw packets.problem;

@@ -8,6 +8,7 @@ import { kernelLabel } from '../run/kernel-version.js';
 import { mechanismText, outcomeText, verdictText } from './facets.js';
 import type { VariantPictures } from './pictures.js';
 import { intervalText, timelineLines } from './timeline.js';
+import { throughputLines } from './throughput.js';
 
 export function renderMarkdown(lab: ResolvedLab, run: RunResult, pictures?: VariantPictures[]): string {
   const lines: string[] = [];
@@ -53,7 +54,9 @@ function expectedDetail(v: VariantResult): string {
 
 /** Per capture point, per flow, the packets of each phase, and the marked moments: the timeline in words. */
 function packetLines(pictures: VariantPictures | undefined): string[] {
-  if (!pictures?.timelines.length || !Array.isArray(pictures.packets)) return [];
+  if (!pictures) return [];
+  const throughput = throughputLines(pictures.progress, pictures.phases);
+  if (!pictures.timelines.length || !Array.isArray(pictures.packets)) return throughput.length ? ['### Throughput', '', ...throughput] : [];
   const packets = pictures.packets;
   const every = [...new Set(pictures.timelines.map((tl) => intervalText(tl.interval)))].join(', ');
   const t0 = Math.min(...pictures.timelines.map((tl) => tl.t0));
@@ -63,6 +66,7 @@ function packetLines(pictures: VariantPictures | undefined): string[] {
     '',
     ...pictures.timelines.flatMap((tl) => timelineLines(tl, packets)),
     ...(moments.length ? ['Marked moments:', '', ...moments, ''] : []),
+    ...throughput,
   ];
 }
 

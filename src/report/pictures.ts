@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
 import { captureRefs, type CaptureFile } from './ladder.js';
 import { readCaptureGroups, type Packet } from './packets.js';
+import { nodeWindow } from '../run/declarative/measure.js';
+import type { Recorded } from '../run/declarative/steps.js';
+import { progressOf, throughputTimeline, type Progress } from './throughput.js';
 import { agentLogsOf, buildTimeline, momentsOf, phasesOf, type Moment, type PhaseWindow, type Timeline } from './timeline.js';
 
 export interface VariantPictures {
@@ -14,10 +17,27 @@ export interface VariantPictures {
   moments: Moment[];
   /** One per capture point that saw a packet, in the order of the variant's captures. */
   timelines: Timeline[];
+  /** The agents that reported progress (bulk transfers), and their throughput over time. */
+  progress: Array<{ name: string; progress: Progress[] }>;
+  throughput: Timeline | null;
 }
 
 function capturesOf(run: RunResult, v: VariantResult): CaptureFile[] {
   return ((v.evidence.pcaps as CaptureFile[] | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
+}
+
+/**
+ * The phase windows in the clock of the node that captured a file (packets carry its clock, the windows this machine's),
+ * as the declared measures place them; a window that cannot be placed is drawn in this machine's clock.
+ */
+function capturePhases(v: VariantResult, file: string, phases: PhaseWindow[]): PhaseWindow[] {
+  const recorded = v.evidence.recorded as Recorded | undefined;
+  const node = Object.values(recorded?.captures ?? {}).find((c) => c.file === file)?.node;
+  if (!recorded || !node) return phases;
+  return phases.map((p) => {
+    const placed = nodeWindow(recorded, node, p);
+    return 'missing' in placed ? p : placed;
+  });
 }
 
 /** Every variant's captures read back with one tshark: its start costs more than decoding a run's packets. */
@@ -34,7 +54,11 @@ export async function runPictures(run: RunResult): Promise<VariantPictures[]> {
     const packets = Array.isArray(groups) ? groups[i]! : groups;
     const list = Array.isArray(packets) ? packets : [];
     const moments = momentsOf(list, phases, agentLogsOf(run.resultsDir, v.evidence));
-    const timelines = pcaps[i]!.map((c) => buildTimeline(path.basename(c.file, '.pcap'), list, phases, moments)).filter((t): t is Timeline => t !== null);
-    return { pcaps: pcaps[i]!, packets, phases, moments, timelines };
+    const timelines = pcaps[i]!.map((c) => buildTimeline(path.basename(c.file, '.pcap'), list, capturePhases(v, c.file, phases), moments)).filter(
+      (t): t is Timeline => t !== null,
+    );
+    const progress = agentLogsOf(run.resultsDir, v.evidence).map((a) => ({ name: a.name, progress: progressOf(a.file) }));
+    const throughput = throughputTimeline(progress, phases, moments);
+    return { pcaps: pcaps[i]!, packets, phases, moments, timelines, progress, throughput };
   });
 }

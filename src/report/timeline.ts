@@ -109,6 +109,8 @@ export interface FlowSeries {
   flow: string;
   total: number;
   counts: number[];
+  /** The legend's words for the series; "<total> packets" when not given. */
+  note?: string;
 }
 
 export interface Timeline {
@@ -119,6 +121,8 @@ export interface Timeline {
   flows: FlowSeries[];
   phases: PhaseWindow[];
   moments: Moment[];
+  /** What the picture counts, under its axis; packets per interval at the capture point when not given. */
+  caption?: string;
 }
 
 /** Packets of one capture point counted per interval and flow; the busiest flows each get a line, the rest one line. */
@@ -203,7 +207,9 @@ export function timelineSvg(tl: Timeline): string {
     body.push(`<line x1="${x(tl.t0 + t).toFixed(1)}" y1="${bottom}" x2="${x(tl.t0 + t).toFixed(1)}" y2="${bottom + 4}" stroke="#444"/>`);
     body.push(text(x(tl.t0 + t), bottom + 14, `+${Number(t.toFixed(3))} s`, `text-anchor="${anchor}" font-size="10"`));
   }
-  body.push(text(left, bottom + 28, `packets per ${intervalText(tl.interval)} at ${tl.hop}, flows stacked (peak ${max})`, 'font-size="10" fill="#555"'));
+  body.push(
+    text(left, bottom + 28, tl.caption ?? `packets per ${intervalText(tl.interval)} at ${tl.hop}, flows stacked (peak ${max})`, 'font-size="10" fill="#555"'),
+  );
   tl.flows.forEach((f, i) => {
     const step = (values: number[]) =>
       values.flatMap((c, b) => [
@@ -213,11 +219,11 @@ export function timelineSvg(tl: Timeline): string {
     const upper = step(f.counts.map((c, b) => c + below[i]![b]!));
     const lower = step(below[i]!).reverse();
     body.push(
-      `<polygon class="flow" points="${[...upper, ...lower].join(' ')}" fill="${COLORS[i % COLORS.length]}" fill-opacity="0.55" stroke="${COLORS[i % COLORS.length]}" stroke-width="1"><title>${esc(`${f.flow}: ${f.total} packets`)}</title></polygon>`,
+      `<polygon class="flow" points="${[...upper, ...lower].join(' ')}" fill="${COLORS[i % COLORS.length]}" fill-opacity="0.55" stroke="${COLORS[i % COLORS.length]}" stroke-width="1"><title>${esc(`${f.flow}: ${f.note ?? `${f.total} packets`}`)}</title></polygon>`,
     );
     const ly = legendTop + i * 16;
     body.push(`<rect x="${left}" y="${ly - 9}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>`);
-    body.push(text(left + 16, ly, `${f.flow}: ${f.total} packets`, 'class="legend" font-size="11"'));
+    body.push(text(left + 16, ly, `${f.flow}: ${f.note ?? `${f.total} packets`}`, 'class="legend" font-size="11"'));
   });
   // The phase edges again over the flows, which cover the shading where the traffic is dense.
   for (const t of [...new Set(tl.phases.flatMap((p) => [p.start, p.end]))])

@@ -1,9 +1,12 @@
 /** The flow timeline's bucketing, the ladder's choice of rows around phases and moments, and IP fragments decoded. */
 import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { readPackets, type Packet } from '../../src/run/pcap.js';
 import { correlate, label, ladderRows } from '../../src/report/packets.js';
 import { buildTimeline, flowOf, intervalFor, momentsOf, phasesOf, timelineLines, timelineSvg } from '../../src/report/timeline.js';
+import { progressOf, throughputLines, throughputTimeline } from '../../src/report/throughput.js';
 import { root } from '../helpers/cli.js';
 
 function udp(t: number, dst: string, id: number, hop = 'gw'): Packet {
@@ -154,4 +157,42 @@ test('IP fragments are decoded as fragments: id, offset, more-fragments, ports o
   t.false(packets.map((p) => label(p)).some((l) => l.includes(':0')));
   t.is(flowOf(packets[2]!), 'UDP 10.40.0.2 → 10.40.1.1 (fragments)');
   t.is(correlate(packets).length, 4, 'fragments of one datagram are separate rows');
+});
+
+test('throughput: each progress report drawn over the time it covers, per phase means in report.md', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-throughput-'));
+  const log = path.join(dir, 'client.jsonl');
+  const events = [
+    { event: 'ready', t: 100 },
+    ...[100.5, 101, 101.5, 102, 102.5, 103].map((at, i) => ({ event: 'progress', t: at, bytes: i * 1e6, bps: at <= 101.5 ? 100e6 : 20e6 })),
+    { event: 'summary', t: 103.1 },
+  ];
+  fs.writeFileSync(log, `${events.map((e) => JSON.stringify(e)).join('\n')}\nnot json\n`);
+  const progress = progressOf(log);
+  t.is(progress.length, 6);
+  t.deepEqual(progressOf(path.join(dir, 'missing.jsonl')), []);
+  const slow = [
+    { name: 'fast', start: 100, end: 101.5 },
+    { name: 'slow', start: 101.5, end: 103 },
+  ];
+  const tl = throughputTimeline(
+    [
+      { name: 'client', progress },
+      { name: 'idle', progress: [] },
+    ],
+    slow,
+    [],
+  )!;
+  t.is(tl.flows.length, 1, 'an agent without progress reports has no series');
+  t.is(tl.t0, 100);
+  t.is(tl.interval, 0.05);
+  const at = (time: number) => tl.flows[0]!.counts[Math.floor((time - tl.t0) / tl.interval)];
+  t.is(at(100.2), 100, 'the first report covers the typical gap before it');
+  t.is(at(101.7), 20);
+  t.is(tl.flows[0]!.note, 'peak 100 Mbit/s, 6 reports');
+  t.is(throughputTimeline([], slow, []), null);
+  const md = throughputLines([{ name: 'client', progress }], slow).join('\n');
+  t.regex(md, /\| agent \| fast \| slow \|/);
+  t.regex(md, /\| client \| 100\.0 \| 20\.0 \|/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
