@@ -8,6 +8,8 @@ import { esc, svgDoc, text } from './svg.js';
 export interface CaptureFile {
   /** Path relative to the run folder. */
   file: string;
+  /** Packets the capture holds, as its evidence counts them. */
+  captured?: number | null;
 }
 
 const LANE_W = 170;

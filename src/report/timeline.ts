@@ -123,6 +123,8 @@ export interface Timeline {
   moments: Moment[];
   /** What the picture counts, under its axis; packets per interval at the capture point when not given. */
   caption?: string;
+  /** Packets the capture holds when more than were read (the report reads the first of a large capture). */
+  captured?: number;
 }
 
 /** Packets of one capture point counted per interval and flow; the busiest flows each get a line, the rest one line. */
@@ -208,7 +210,12 @@ export function timelineSvg(tl: Timeline): string {
     body.push(text(x(tl.t0 + t), bottom + 14, `+${Number(t.toFixed(3))} s`, `text-anchor="${anchor}" font-size="10"`));
   }
   body.push(
-    text(left, bottom + 28, tl.caption ?? `packets per ${intervalText(tl.interval)} at ${tl.hop}, flows stacked (peak ${max})`, 'font-size="10" fill="#555"'),
+    text(
+      left,
+      bottom + 28,
+      tl.caption ?? `packets per ${intervalText(tl.interval)} at ${tl.hop}, flows stacked (peak ${max})${readOf(tl)}`,
+      'font-size="10" fill="#555"',
+    ),
   );
   tl.flows.forEach((f, i) => {
     const step = (values: number[]) =>
@@ -238,12 +245,23 @@ export function timelineSvg(tl: Timeline): string {
   return svgDoc(left + width + 210, height, body, `flow timeline: ${tl.hop}`);
 }
 
+/** "; the first N of M captured" when the report read only the first packets of a large capture. */
+function readOf(tl: Timeline): string {
+  const read = tl.flows.reduce((sum, f) => sum + f.total, 0);
+  return tl.captured !== undefined && tl.captured > read ? `; the first ${read} of ${tl.captured} captured packets` : '';
+}
+
 /** The compact text version: per capture point, per flow, the packets in each phase (and outside every phase); report.md lists the moments once. */
 export function timelineLines(tl: Timeline, packets: Packet[]): string[] {
   const mine = packets.filter((p) => p.hop === tl.hop);
   const outside = tl.phases.length ? 'outside phases' : 'packets';
   const columns = [...tl.phases.map((p) => p.name), ...(mine.some((p) => phaseAt(tl.phases, p.t) === null) ? [outside] : [])];
-  const lines = [`Packets at \`${tl.hop}\` (${mine.length}):`, '', `| flow | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---:|').join('')}`];
+  const lines = [
+    `Packets at \`${tl.hop}\` (${mine.length}${readOf(tl)}):`,
+    '',
+    `| flow | ${columns.join(' | ')} |`,
+    `|---|${columns.map(() => '---:|').join('')}`,
+  ];
   const count = (match: (p: Packet) => boolean) => columns.map((c) => mine.filter((p) => match(p) && (phaseAt(tl.phases, p.t) ?? outside) === c).length);
   const totals = new Map<string, number>();
   mine.forEach((p) => totals.set(flowOf(p), (totals.get(flowOf(p)) ?? 0) + 1));

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readPackets, type Packet } from '../../src/run/pcap.js';
 import { correlate, label, ladderRows } from '../../src/report/packets.js';
-import { buildTimeline, flowOf, intervalFor, momentsOf, phasesOf, timelineLines, timelineSvg } from '../../src/report/timeline.js';
+import { agentLogsOf, buildTimeline, flowOf, intervalFor, momentsOf, phasesOf, timelineLines, timelineSvg } from '../../src/report/timeline.js';
 import { progressOf, throughputLines, throughputTimeline } from '../../src/report/throughput.js';
 import { root } from '../helpers/cli.js';
 
@@ -195,4 +195,26 @@ test('throughput: each progress report drawn over the time it covers, per phase 
   t.regex(md, /\| agent \| fast \| slow \|/);
   t.regex(md, /\| client \| 100\.0 \| 20\.0 \|/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("agents' failure events are marked moments, once per kind; a capture read in part says so", (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-moments-'));
+  const log = path.join(dir, 'client.jsonl');
+  const lines = [
+    { event: 'send', t: 101 },
+    { event: 'socket_error', t: 101.5, error: 'ECONNREFUSED' },
+    { event: 'socket_error', t: 101.6, error: 'ECONNREFUSED' },
+    { event: 'no_reply', t: 102 },
+  ];
+  fs.writeFileSync(log, lines.map((l) => JSON.stringify(l)).join('\n'));
+  const moments = momentsOf([], [], agentLogsOf(dir, { agentLogs: ['client.jsonl', 42] }));
+  t.deepEqual(moments, [
+    { t: 101.5, label: 'client: socket_error: ECONNREFUSED' },
+    { t: 102, label: 'client: no_reply' },
+  ]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const tl = { ...buildTimeline('gw', flood, phases, [])!, captured: 1000 };
+  t.regex(timelineSvg(tl), /; the first 65 of 1000 captured packets</);
+  t.regex(timelineLines(tl, flood)[0]!, /^Packets at `gw` \(65; the first 65 of 1000 captured packets\):$/);
+  t.notRegex(timelineSvg({ ...tl, captured: 65 }), /captured packets/);
 });
