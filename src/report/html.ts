@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
 import { topologySvg } from './topology.js';
-import { captureRefs, ladderFor, type CaptureFile } from './ladder.js';
-import { readCaptureGroups, type Packet } from './packets.js';
+import { ladderFor } from './ladder.js';
+import { runPictures, type VariantPictures } from './pictures.js';
+import { intervalText, timelineSvg } from './timeline.js';
 import { esc } from './svg.js';
 import { expectedCell } from './markdown.js';
 import { checkOf, kernelToMatch } from '../run/expect.js';
@@ -21,7 +22,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
 code{background:#f2f2f2;padding:1px 3px}`;
 
-export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<string> {
+export async function renderHtml(lab: ResolvedLab, run: RunResult, pictures?: VariantPictures[]): Promise<string> {
   const parts: string[] = [];
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(`${lab.name}: ${run.runId}`)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>${esc(lab.name)}: ${esc(lab.title)}</h1>`);
@@ -40,31 +41,14 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult): Promise<stri
   }
   parts.push('</table>');
   parts.push(`<h2>Topology</h2><div class="diagram" id="topology">${topologySvg(lab)}</div>`);
-  // Every variant's captures are read back with one tshark: its start costs more than decoding a run's packets.
-  const pcaps = run.variants.map((v) => capturesOf(run, v));
-  const packets = readCaptureGroups(pcaps.map((p) => captureRefs(run.resultsDir, p)));
-  packets.catch(() => undefined); // each variant shows the failure
-  parts.push(
-    ...(await Promise.all(
-      run.variants.map(async (v, i) =>
-        variantHtml(
-          lab,
-          v,
-          pcaps[i]!,
-          packets.then((all) => all[i]!),
-        ),
-      ),
-    )),
-  );
+  const drawn = pictures ?? (await runPictures(run));
+  parts.push(...run.variants.map((v, i) => variantHtml(lab, v, drawn[i]!)));
   parts.push('</body></html>');
   return parts.join('\n');
 }
 
-function capturesOf(run: RunResult, v: VariantResult): CaptureFile[] {
-  return ((v.evidence.pcaps as CaptureFile[] | undefined) ?? []).filter((p) => fs.existsSync(path.join(run.resultsDir, p.file)));
-}
-
-async function variantHtml(lab: ResolvedLab, v: VariantResult, pcaps: CaptureFile[], packets: Promise<Packet[]>): Promise<string> {
+function variantHtml(lab: ResolvedLab, v: VariantResult, pictures: VariantPictures): string {
+  const { pcaps, packets, phases, moments, timelines } = pictures;
   const out = [
     `<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${esc(verdictText(v))}</span></h2>`,
     `<p>${esc(v.description.trim())}</p>`,
@@ -74,15 +58,33 @@ async function variantHtml(lab: ResolvedLab, v: VariantResult, pcaps: CaptureFil
   if (v.outcome) out.push(`<p class="outcome"><b>Outcome</b>: ${esc(outcomeText(v.outcome))}</p>`);
   if (v.mechanism) out.push(`<p class="mechanism"><b>Mechanism</b>: ${esc(mechanismText(v.mechanism))}</p>`);
   out.push(`<p>Decided by: ${v.decidedBy.map((d) => `<code>${esc(d)}</code>`).join(', ')}</p>`);
+  if (timelines.length) {
+    const shaded = phases.length ? `, the phases (${phases.map((p) => p.name).join(', ')}) shaded` : '';
+    const marked = moments.length ? `, marked moments in red` : '';
+    out.push(`<h3>Flow timeline</h3><p>Packets per interval at each capture point, one line per flow${shaded}${marked}.</p>`);
+    for (const tl of timelines)
+      out.push(`<div class="diagram timeline" data-hop="${esc(tl.hop)}" data-interval="${esc(intervalText(tl.interval))}">${timelineSvg(tl)}</div>`);
+  }
+  if (pictures.throughput) {
+    out.push(
+      `<h3>Throughput</h3><p>What the agents reported while they transferred${phases.length ? ', the phases shaded' : ''}${moments.length ? ', marked moments in red' : ''}.</p>`,
+      `<div class="diagram timeline throughput">${timelineSvg(pictures.throughput)}</div>`,
+    );
+  }
   let ladder: ReturnType<typeof ladderFor> = null;
   try {
-    ladder = pcaps.length ? ladderFor(lab, v.name, pcaps, await packets) : null;
+    if (!Array.isArray(packets)) throw packets.problem;
+    ladder = pcaps.length ? ladderFor(lab, v.name, pcaps, packets, phases, moments) : null;
   } catch (error) {
     out.push(`<p><i>No packet ladder: ${esc(error instanceof LabError ? `${error.message} (${error.hint ?? ''})` : String(error))}</i></p>`);
   }
   if (ladder) {
+    const kept =
+      ladder.shown < ladder.packets
+        ? ` (the first and last of each phase, those around each marked moment, handshakes, resets, ICMP errors, marked segments and what led to a reset; "… N packets …" stands for those left out)`
+        : '';
     out.push(
-      `<h3>Packet ladder</h3><p>${ladder.shown} of ${ladder.packets} captured packets (handshakes, resets, ICMP errors, marked segments and what led to a reset); arrows join the sightings of one packet at each capture point, with the addresses translated on the way.</p>`,
+      `<h3>Packet ladder</h3><p>${ladder.shown} of ${ladder.packets} captured packets${kept}; arrows join the sightings of one packet at each capture point, with the addresses translated on the way.</p>`,
     );
     out.push(`<div class="diagram ladder">${ladder.svg}</div>`);
   }
@@ -91,8 +93,8 @@ async function variantHtml(lab: ResolvedLab, v: VariantResult, pcaps: CaptureFil
   return out.join('\n');
 }
 
-export async function writeHtml(lab: ResolvedLab, run: RunResult): Promise<string> {
+export async function writeHtml(lab: ResolvedLab, run: RunResult, pictures?: VariantPictures[]): Promise<string> {
   const file = path.join(run.resultsDir, 'report.html');
-  fs.writeFileSync(file, await renderHtml(lab, run));
+  fs.writeFileSync(file, await renderHtml(lab, run, pictures));
   return file;
 }

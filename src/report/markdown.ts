@@ -6,8 +6,11 @@ import type { RunResult, VariantResult } from '../run/run-lab.js';
 import { checkOf, expectationLine, expectedVerdictText, kernelToMatch } from '../run/expect.js';
 import { kernelLabel } from '../run/kernel-version.js';
 import { mechanismText, outcomeText, verdictText } from './facets.js';
+import type { VariantPictures } from './pictures.js';
+import { intervalText, timelineLines } from './timeline.js';
+import { throughputLines } from './throughput.js';
 
-export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
+export function renderMarkdown(lab: ResolvedLab, run: RunResult, pictures?: VariantPictures[]): string {
   const lines: string[] = [];
   lines.push(`# ${lab.name}: ${lab.title}`, '');
   lines.push(
@@ -20,7 +23,7 @@ export function renderMarkdown(lab: ResolvedLab, run: RunResult): string {
   const kernel = kernelToMatch(run);
   for (const v of run.variants) lines.push(`| ${v.name} | **${verdictText(v)}** | ${escapeCell(expectedCell(v, kernel))} | ${escapeCell(v.reason)} |`);
   lines.push('', '## Topology', '', ...topologyLines(lab), '');
-  for (const v of run.variants) lines.push(...variantSection(v, kernel));
+  run.variants.forEach((v, i) => lines.push(...variantSection(v, kernel, pictures?.[i])));
   return `${lines.join('\n')}\n`;
 }
 
@@ -49,7 +52,25 @@ function expectedDetail(v: VariantResult): string {
   return checkOf(v) === 'differs' ? ` <${v.expected.source}>` : ` (${v.expected.why} <${v.expected.source}>)`;
 }
 
-function variantSection(v: VariantResult, kernel: string): string[] {
+/** Per capture point, per flow, the packets of each phase, and the marked moments: the timeline in words. */
+function packetLines(pictures: VariantPictures | undefined): string[] {
+  if (!pictures) return [];
+  const throughput = throughputLines(pictures.progress, pictures.phases);
+  if (!pictures.timelines.length || !Array.isArray(pictures.packets)) return throughput.length ? ['### Throughput', '', ...throughput] : [];
+  const packets = pictures.packets;
+  const every = [...new Set(pictures.timelines.map((tl) => intervalText(tl.interval)))].join(', ');
+  const t0 = Math.min(...pictures.timelines.map((tl) => tl.t0));
+  const moments = pictures.moments.map((m) => `- +${(m.t - t0).toFixed(3)} s: ${m.label}`);
+  return [
+    `### Flows${pictures.phases.length ? ' per phase' : ''} (report.html draws them per ${every})`,
+    '',
+    ...pictures.timelines.flatMap((tl) => timelineLines(tl, packets)),
+    ...(moments.length ? ['Marked moments:', '', ...moments, ''] : []),
+    ...throughput,
+  ];
+}
+
+function variantSection(v: VariantResult, kernel: string, pictures?: VariantPictures): string[] {
   const lines = [`## Variant \`${v.name}\`: ${verdictText(v)}`, '', v.description.trim(), ''];
   if (v.changes.length) lines.push('Changes applied for this variant:', '', ...v.changes.map((c) => `- \`${c}\``), '');
   lines.push(`**Verdict:** ${verdictText(v)}. ${v.reason}`, '');
@@ -57,6 +78,7 @@ function variantSection(v: VariantResult, kernel: string): string[] {
   if (v.mechanism) lines.push(`**Mechanism:** ${mechanismText(v.mechanism)}`, '');
   lines.push(`Decided by: ${v.decidedBy.map((d) => `\`${d}\``).join(', ')}`, '');
   lines.push(`**Expected:** ${expectedCell(v, kernel)}${expectedDetail(v)}`, '');
+  lines.push(...packetLines(pictures));
   const files = collectFiles(v.evidence);
   if (files.length) lines.push('Artifacts:', '', ...files.map((f) => `- [${f}](${f})`), '');
   lines.push('<details><summary>Evidence</summary>', '', '```json', JSON.stringify(v.evidence, null, 2), '```', '', '</details>', '');
@@ -74,8 +96,8 @@ function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function writeMarkdown(lab: ResolvedLab, run: RunResult): string {
+export function writeMarkdown(lab: ResolvedLab, run: RunResult, pictures?: VariantPictures[]): string {
   const file = path.join(run.resultsDir, 'report.md');
-  fs.writeFileSync(file, renderMarkdown(lab, run));
+  fs.writeFileSync(file, renderMarkdown(lab, run, pictures));
   return file;
 }

@@ -7,6 +7,7 @@ import { writeHtml } from './html.js';
 import { writeLabJson, writeVerdictJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { writeMarkdown } from './markdown.js';
+import { runPictures } from './pictures.js';
 
 /** Everything a finished run writes; JUnit XML too when asked (--junit). */
 export async function writeRunReports(lab: ResolvedLab, run: RunResult, options: { junit?: string | undefined } = {}) {
@@ -19,7 +20,9 @@ export async function writeRunReports(lab: ResolvedLab, run: RunResult, options:
 
 /** The reports a person reads, from a run (just finished, or read back from its folder by `lab report`). */
 export async function writeReports(lab: ResolvedLab, run: RunResult): Promise<{ markdown: string; html: string }> {
-  const markdown = writeMarkdown(lab, run);
-  const html = await writeHtml(lab, run);
+  // The captures are read once for both.
+  const pictures = await runPictures(run);
+  const markdown = writeMarkdown(lab, run, pictures);
+  const html = await writeHtml(lab, run, pictures);
   return { markdown, html };
 }

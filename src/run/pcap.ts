@@ -131,6 +131,8 @@ export interface Packet {
   len: number;
   tos: number;
   icmp: string | null;
+  /** An IP fragment (its own packet: the report never reassembles): byte offset and the more-fragments flag. */
+  fragment: { offset: number; more: boolean } | null;
 }
 
 const FIELDS = [
@@ -150,6 +152,8 @@ const FIELDS = [
   'udp.length',
   'icmp.type',
   'icmp.code',
+  'ip.flags.mf',
+  'ip.frag_offset',
 ];
 
 /** Packets of one capture; a file tshark cannot read gives none. */
@@ -215,7 +219,24 @@ async function readMerged(groups: CaptureRef[][], limit: number): Promise<Packet
 
 function tsharkFields(file: string, limit: number, first: string[]): string[] {
   const fields = [...first, ...FIELDS];
-  return ['tshark', '-n', '-r', file, '-c', String(limit), '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])];
+  // Without reassembly each fragment is dissected as itself: the first shows its UDP or TCP header, the others only IP.
+  return [
+    'tshark',
+    '-n',
+    '-o',
+    'ip.defragment:FALSE',
+    '-r',
+    file,
+    '-c',
+    String(limit),
+    '-T',
+    'fields',
+    '-E',
+    'separator=,',
+    '-E',
+    'occurrence=f',
+    ...fields.flatMap((f) => ['-e', f]),
+  ];
 }
 
 function rows(stdout: string): string[][] {
@@ -226,10 +247,17 @@ function rows(stdout: string): string[][] {
 }
 
 function packetOf(fields: string[], hop: string): Packet[] {
-  const [t, id, src, dst, proto, ds, tsp, tdp, tflags, tseq, tlen, usp, udp, ulen, itype, icode] = fields;
+  const [t, id, src, dst, proto, ds, tsp, tdp, tflags, tseq, tlen, usp, udp, ulen, itype, icode, mf, offset] = fields;
   if (!src || !dst) return [];
   const p = Number(proto);
   const kind = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : 'other';
+  const more = mf === '1' || mf === 'True';
+  // tshark 4.0 gives the header's field (8-byte units), the byte offset is eight times it.
+  const fragment = more || Number(offset || 0) > 0 ? { offset: Number(offset || 0) * 8, more } : null;
+  // A fragment after the first carries no transport header: no ports, flags or length of its own.
+  const port = (value: string | undefined) => (value ? Number(value) : null);
+  const sport = kind === 'tcp' ? port(tsp) : kind === 'udp' ? port(usp) : null;
+  const dport = kind === 'tcp' ? port(tdp) : kind === 'udp' ? port(udp) : null;
   return [
     {
       t: Number(t),
@@ -238,13 +266,14 @@ function packetOf(fields: string[], hop: string): Packet[] {
       src,
       dst,
       proto: kind,
-      sport: kind === 'tcp' ? Number(tsp) : kind === 'udp' ? Number(usp) : null,
-      dport: kind === 'tcp' ? Number(tdp) : kind === 'udp' ? Number(udp) : null,
-      flags: kind === 'tcp' ? tcpFlags(Number(tflags)) : '',
+      sport,
+      dport,
+      flags: kind === 'tcp' && tflags ? tcpFlags(Number(tflags)) : '',
       seq: kind === 'tcp' && tseq ? Number(tseq) : null,
-      len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' ? Number(ulen || 0) - 8 : 0,
+      len: kind === 'tcp' ? Number(tlen || 0) : kind === 'udp' && ulen ? Number(ulen) - 8 : 0,
       tos: (Number(ds || 0) >> 2) << 2,
-      icmp: kind === 'icmp' ? icmpName(Number(itype), Number(icode)) : null,
+      icmp: kind === 'icmp' && itype ? icmpName(Number(itype), Number(icode)) : null,
+      fragment,
     },
   ];
 }
