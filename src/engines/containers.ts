@@ -8,6 +8,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { runCommand } from '../transport/process.js';
 import { docker, type DaemonRecord } from './daemon.js';
+import { parseIp } from '../lab/ip.js';
 
 export const IMAGE = 'lab-busybox:local';
 
@@ -96,12 +97,12 @@ export async function containerCommand(record: DaemonRecord, action: 'stop' | 's
 /**
  * `docker rm -f` of the old container, then `docker run` of the new one with the same published ports. The default bridge
  * takes no --ip (user-specified addresses are for user-defined networks only) and hands out its lowest free address, which
- * is the one just freed: for a new address, a placeholder container holds the old one while the new one starts (what
+ * is the one just freed: for a new address above it, a placeholder container holds the old one while the new one starts (what
  * another container starting in between does on a busy host), then goes. The new address is checked against `address`.
  */
 export async function replaceContainer(record: DaemonRecord, old: string, spec: ContainerSpec, oldAddress: string): Promise<RunningContainer> {
   await docker(record, ['rm', '--force', old]);
-  const hold = spec.address !== oldAddress ? `${spec.name}-hold`.slice(0, 40) : undefined;
+  const hold = parseIp(spec.address)! > parseIp(oldAddress)! ? `${spec.name}-hold`.slice(0, 40) : undefined;
   if (hold) await docker(record, runArgv({ name: hold, address: oldAddress, publish: [] }));
   try {
     return await runContainer(record, spec);

@@ -10,8 +10,10 @@
  * nat POSTROUTING self-MASQUERADE, filter DOCKER ACCEPT), ends its docker-proxy (or port holder) processes, kills the
  * container's processes and takes its veth down; a start puts them back (dockerd appends them: -A); a replace is a stop,
  * a new namespace under the same lab name with a new veth and address, and the rules and proxies for the new address.
- * Like 20.10, and unlike Engine 23+ (moby/moby#44742), the imitation does NOT delete conntrack entries of the published
- * UDP port when the container goes: a flow that keeps its source port keeps its old DNAT binding.
+ * Conntrack, as 20.10 does: when a container goes, the entries NATed to its address are deleted (libnetwork's
+ * clearEndpointConnections, drivers/bridge, long before Engine 23); the entries of its published UDP ports are NOT
+ * (Engine 23+ deletes those too, when a port is mapped and unmapped: moby/moby#44742, clearConntrackEntries). So an
+ * entry made while no DNAT rule existed (datagrams in the gap of a replacement) outlives the new rule here, as on 20.10.
  *
  * Each container's current name, address and whether it runs are kept in the lab's state (resources.containers), so
  * `restoreContainers` can put the lab back as it was brought up at a variant's end, and `lab down` removes everything
@@ -182,6 +184,8 @@ async function onImitation(lab: ResolvedLab, host: ResolvedNode, req: ContainerR
   };
   const stop = async (ip: string) => {
     await rules('-D', ip);
+    // libnetwork's clearEndpointConnections (drivers/bridge, 20.10 too): the entries NATed to the container's address go.
+    for (const side of ['--orig-dst', '--reply-src']) await run(['ip', 'netns', 'exec', hostNs, 'conntrack', '-D', side, ip], false);
     const services = servicesOf(lab, host, req.container, ip).map((s) => `${s.argv.join('\0')}\0`);
     await killIn(hostNs, (cmdline) => services.includes(cmdline));
     await killIn(ns, () => true);
