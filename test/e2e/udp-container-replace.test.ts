@@ -1,0 +1,31 @@
+/**
+ * udp-container-replace for real: a `container` step replaces a container under a live UDP flow, every variant as the
+ * lab file expects on this kernel (--check), on the imitation and, when its engine is cached, on a real Docker 26.1
+ * (whose verdicts differ by design: Engine 23+ deletes the published port's conntrack entries, moby/moby#44742).
+ * Nothing of the lab, of its replaced containers or of the engine outlives `lab down`.
+ */
+import { cachedEngine } from '../../src/engines/cache.js';
+import { envFor, lab, tempHome } from '../helpers/cli.js';
+import { assertGone, cannotRunHere, runPinned, testUnless } from '../helpers/e2e.js';
+
+const NAME = 'udp-container-replace';
+
+testUnless(cannotRunHere(), `lab run ${NAME} --check: every variant as expected, the lab restored and gone after`, async (t) => {
+  const { json } = await runPinned(t, NAME, 'e2e');
+  for (const v of json.variants) t.not(v.verdict, 'INCONCLUSIVE', `${v.name}: ${v.reason}`);
+  t.is(json.variants.find((v) => v.name === 'as-is')?.verdict, 'REPRODUCED');
+  await assertGone(t, NAME, 'e2e');
+});
+
+const ENGINE = '26.1';
+const noEngine = cannotRunHere() ?? (cachedEngine(ENGINE) ? undefined : `Docker ${ENGINE} is not cached (node bin/lab.cjs engines --fetch ${ENGINE})`);
+
+testUnless(noEngine, `lab run ${NAME} --docker ${ENGINE}: the engine deletes the port's entries, the flow reaches the new container`, async (t) => {
+  const env = envFor(tempHome());
+  t.teardown(async () => void (await lab(['down', NAME, '--instance', 'e2e-eng'], env)));
+  const result = await lab(['run', NAME, '--instance', 'e2e-eng', '--docker', ENGINE, '--json'], env);
+  const json = JSON.parse(result.stdout) as { engine?: string; variants: Array<{ name: string; verdict: string; reason: string }> };
+  t.regex(json.engine ?? '', /Docker 26\.1/);
+  for (const v of json.variants) t.is(v.verdict, 'NOT_REPRODUCED', `${v.name}: ${v.reason}`);
+  await assertGone(t, NAME, 'e2e-eng');
+});
