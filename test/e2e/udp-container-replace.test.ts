@@ -23,9 +23,17 @@ const noEngine = cannotRunHere() ?? (cachedEngine(ENGINE) ? undefined : `Docker 
 testUnless(noEngine, `lab run ${NAME} --docker ${ENGINE}: the engine deletes the port's entries, the flow reaches the new container`, async (t) => {
   const env = envFor(tempHome());
   t.teardown(async () => void (await lab(['down', NAME, '--instance', 'e2e-eng'], env)));
-  const result = await lab(['run', NAME, '--instance', 'e2e-eng', '--docker', ENGINE, '--json'], env);
-  const json = JSON.parse(result.stdout) as { engine?: string; variants: Array<{ name: string; verdict: string; reason: string }> };
+  const result = await lab(['run', NAME, '--instance', 'e2e-eng', '--docker', ENGINE, '--json', '--check'], env);
+  const json = JSON.parse(result.stdout) as {
+    engine?: string;
+    variants: Array<{ name: string; verdict: string; reason: string; matchesExpected: boolean | null; expected: { docker?: string } | null }>;
+  };
   t.regex(json.engine ?? '', /Docker 26\.1/);
-  for (const v of json.variants) t.is(v.verdict, 'NOT_REPRODUCED', `${v.name}: ${v.reason}`);
+  for (const v of json.variants) {
+    t.is(v.verdict, 'NOT_REPRODUCED', `${v.name}: ${v.reason}`);
+    t.true(v.matchesExpected, `${v.name}: as the lab file expects on Docker ${ENGINE}`);
+  }
+  t.is(json.variants.find((v) => v.name === 'as-is')?.expected?.docker, '>=23');
+  t.is(result.code, 0, result.stderr.slice(-1000));
   await assertGone(t, NAME, 'e2e-eng');
 });
