@@ -4,8 +4,10 @@
  * (whose verdicts differ by design: Engine 23+ deletes the published port's conntrack entries, moby/moby#44742).
  * Nothing of the lab, of its replaced containers or of the engine outlives `lab down`.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { cachedEngine } from '../../src/engines/cache.js';
-import { envFor, lab, tempHome } from '../helpers/cli.js';
+import { envFor, lab, root, tempHome } from '../helpers/cli.js';
 import { assertGone, cannotRunHere, runPinned, testUnless } from '../helpers/e2e.js';
 
 const NAME = 'udp-container-replace';
@@ -41,3 +43,29 @@ testUnless(noEngine, `lab run ${NAME} --docker ${ENGINE}: the engine deletes the
   t.is(result.code, 0, result.stderr.slice(-1000));
   await assertGone(t, NAME, 'e2');
 });
+
+const CYCLE = path.join(root, 'test', 'fixtures', 'declarative', 'container-cycle');
+
+for (const engine of ['emulated', ENGINE])
+  testUnless(
+    engine === 'emulated' ? cannotRunHere() : noEngine,
+    `container steps stop, start and restart on ${engine}: rules gone, back, port works`,
+    async (t) => {
+      const env = envFor(tempHome('l'));
+      const instance = engine === 'emulated' ? 'e3' : 'e4';
+      t.teardown(async () => void (await lab(['down', 'container-cycle', '--instance', instance], env)));
+      const result = await lab(['run', CYCLE, '--instance', instance, '--docker', engine, '--json', '--check'], env);
+      t.is(result.code, 0, result.stderr.slice(-1500));
+      const json = JSON.parse(result.stdout) as { resultsDir: string; variants: Array<{ name: string; verdict: string }> };
+      t.is(json.variants[0]?.verdict, 'NOT_REPRODUCED');
+      const rules = (name: string) =>
+        fs
+          .readFileSync(path.join(json.resultsDir, 'cycle', 'snapshots', `${name}.txt`), 'utf8')
+          .split('\n')
+          .filter((l) => /dport 8125/.test(l));
+      t.deepEqual(rules('rules-stopped'), [], 'a stopped container has no published-port rules');
+      t.is(rules('rules-restarted').length, 3, 'DNAT, MASQUERADE and ACCEPT are back after the restart');
+      t.true(rules('rules-restarted').some((l) => l.includes('DNAT --to-destination 172.17.0.2:8125')));
+      await assertGone(t, 'container-cycle', instance);
+    },
+  );
