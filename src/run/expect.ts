@@ -109,9 +109,10 @@ export function expectationLine(check: ExpectationCheck, verdict: VerdictValue, 
   const { expected } = check;
   const result = checkOf(check);
   if (!expected) return `unchecked: no expectation for ${kernel}`;
-  if (result === 'differs') return `DIFFERS from expected ${expectedVerdictText(expected)} on ${expected.kernel}: ${expected.why}`;
-  if (result === 'unchecked') return `unchecked: expected unknown on ${expected.kernel}: ${expected.why}`;
-  return `as expected on ${expected.kernel} (${verdict})`;
+  const on = expected.docker === undefined ? expected.kernel : `${expected.kernel} with Docker ${expected.docker}`;
+  if (result === 'differs') return `DIFFERS from expected ${expectedVerdictText(expected)} on ${on}: ${expected.why}`;
+  if (result === 'unchecked') return `unchecked: expected unknown on ${on}: ${expected.why}`;
+  return `as expected on ${on} (${verdict})`;
 }
 
 /** Whether `lab run --check` passes (the rules are in this file's header). */

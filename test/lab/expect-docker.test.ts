@@ -1,7 +1,7 @@
 /** `docker:` in expect entries: which engines an entry covers, matched against the run's engine, and overlaps refused. */
 import test from 'ava';
 import { dockerMatches, expectationFor, expectationProblems, parseDockerSelector, type Expectation } from '../../src/lab/expect.js';
-import { checkExpectation } from '../../src/run/expect.js';
+import { checkExpectation, expectationLine } from '../../src/run/expect.js';
 
 const EMULATED = 'emulated on dhost';
 const D2010 = "Docker 20.10.24+dfsg1 (real dockerd, Debian's 20.10) on dhost";
@@ -45,7 +45,9 @@ test('the expectation of a run is the entry for its kernel and engine; the check
   const lab = { variants: [{ name: 'as-is', expect: entries }] };
   t.deepEqual(checkExpectation(lab, 'as-is', '6.18.44', { verdict: 'NOT_REPRODUCED' }, D261).matchesExpected, true);
   t.deepEqual(checkExpectation(lab, 'as-is', '6.18.44', { verdict: 'NOT_REPRODUCED' }, EMULATED).matchesExpected, false);
-  t.is(checkExpectation(lab, 'as-is', '6.18.44', { verdict: 'REPRODUCED' }, D2010).expected?.docker, '<23');
+  const check = checkExpectation(lab, 'as-is', '6.18.44', { verdict: 'REPRODUCED' }, D2010);
+  t.is(check.expected?.docker, '<23');
+  t.is(expectationLine(check, 'REPRODUCED', '6.18.44'), 'as expected on * with Docker <23 (REPRODUCED)');
 });
 
 test('entries overlap only where both their kernels and their engines do', (t) => {
