@@ -8,6 +8,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { runCommand } from '../transport/process.js';
 import { docker, type DaemonRecord } from './daemon.js';
+import { parseIp } from '../lab/ip.js';
 
 export const IMAGE = 'lab-busybox:local';
 
@@ -70,13 +71,42 @@ export function runArgv(spec: ContainerSpec): string[] {
 
 export async function runContainer(record: DaemonRecord, spec: ContainerSpec): Promise<RunningContainer> {
   const id = (await docker(record, runArgv(spec))).stdout.trim();
-  const shown = await docker(record, ['inspect', '--format', '{{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id]);
-  const [pid, address] = shown.stdout.trim().split(' ');
+  const { pid, address } = await inspectContainer(record, id);
   if (address !== spec.address) {
     throw new LabError(`Docker ${record.series} gave container ${spec.name} the address ${address ?? 'none'}, not the lab's ${spec.address}`, {
       hint: 'on a real engine the default bridge hands out addresses in the order containers start: leave containers[].address out, or list them in that order',
       kind: 'failure',
     });
   }
-  return { name: spec.name, id, pid: Number(pid), address };
+  return { name: spec.name, id, pid, address };
+}
+
+/** The process and bridge address of a container (by name or id); pid 0 and no address when it is stopped. */
+export async function inspectContainer(record: DaemonRecord, container: string): Promise<{ pid: number; address: string }> {
+  const shown = await docker(record, ['inspect', '--format', '{{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container]);
+  const [pid, address] = shown.stdout.trim().split(' ');
+  return { pid: Number(pid), address: address ?? '' };
+}
+
+/** `docker stop|start|restart <name>`: the engine's own lifecycle commands; the container's state after them. */
+export async function containerCommand(record: DaemonRecord, action: 'stop' | 'start' | 'restart', name: string): Promise<{ pid: number; address: string }> {
+  await docker(record, action === 'start' ? ['start', name] : [action, '--time', '1', name]);
+  return inspectContainer(record, name);
+}
+
+/**
+ * `docker rm -f` of the old container, then `docker run` of the new one with the same published ports. The default bridge
+ * takes no --ip (user-specified addresses are for user-defined networks only) and hands out its lowest free address, which
+ * is the one just freed: for a new address above it, a placeholder container holds the old one while the new one starts (what
+ * another container starting in between does on a busy host), then goes. The new address is checked against `address`.
+ */
+export async function replaceContainer(record: DaemonRecord, old: string, spec: ContainerSpec, oldAddress: string): Promise<RunningContainer> {
+  await docker(record, ['rm', '--force', old]);
+  const hold = parseIp(spec.address)! > parseIp(oldAddress)! ? `${spec.name}-hold`.slice(0, 40) : undefined;
+  if (hold) await docker(record, runArgv({ name: hold, address: oldAddress, publish: [] }));
+  try {
+    return await runContainer(record, spec);
+  } finally {
+    if (hold) await docker(record, ['rm', '--force', hold]);
+  }
 }

@@ -32,6 +32,8 @@ export interface Expectation {
   why: string;
   source: string;
   measured?: string;
+  /** The Docker engines this entry covers: "emulated", or a version range of a real engine (">=23", "20.10"); absent: any. */
+  docker?: string;
 }
 
 const VERSION = /^(\d{1,4})\.(\d{1,4})(?:\.(\d{1,6}))?/;
@@ -112,13 +114,59 @@ function isEmpty(range: KernelRange): boolean {
   return c > 0 || (c === 0 && !(range.low.inclusive && range.high.inclusive));
 }
 
-/** The entry whose range holds this kernel, or null when none does (or the kernel has no version). */
-export function expectationFor<E extends { kernel: string }>(entries: readonly E[], kernel: string): E | null {
+export const dockerRule =
+  'emulated (the imitation), or a real engine\'s version range: "20.10" (that series), or comparators >=, >, <=, < joined by ",", e.g. ">=23"';
+
+/** A `docker:` selector of an expectation: the imitation, or a range of real engine versions; a message when it is wrong. */
+export type DockerSelector = { emulated: true } | { emulated: false; range: KernelRange };
+
+export function parseDockerSelector(text: string): DockerSelector | string {
+  const trimmed = text.trim();
+  if (trimmed === 'emulated') return { emulated: true };
+  if (trimmed === '*') return `"*" is every engine: leave docker out instead`;
+  // Engine majors have no minor in ranges people write (">=23"): read them as major.0.
+  const range = parseKernelRange(trimmed.replace(/(^|,|[<>]=?)\s*(\d{1,4})(?=$|,)/g, '$1$2.0'));
+  return typeof range === 'string' ? range.replace('kernel version', 'engine version') : { emulated: false, range: { ...range, text: trimmed } };
+}
+
+/**
+ * The engines of a run, from its `engine` text ("emulated on dhost", "Docker 26.1.5+dfsg1 (real dockerd, ...) on dhost",
+ * joined by "; " for several docker hosts): "emulated" or a version for each; empty for a lab without a docker host.
+ */
+export function enginesOfRun(engine: string | undefined): Array<'emulated' | KernelVersion> {
+  if (!engine) return [];
+  return engine.split('; ').flatMap((part): Array<'emulated' | KernelVersion> => {
+    if (part.startsWith('emulated')) return ['emulated'];
+    const version = /^Docker (\d+\.\d+(?:\.\d+)?)/.exec(part)?.[1];
+    return version ? [parseKernelVersion(version)!] : [];
+  });
+}
+
+/** Whether every docker host of the run runs an engine the selector covers (an absent selector covers any run). */
+export function dockerMatches(selector: string | undefined, engine: string | undefined): boolean {
+  if (selector === undefined) return true;
+  const parsed = parseDockerSelector(selector);
+  const engines = enginesOfRun(engine);
+  if (typeof parsed === 'string' || engines.length === 0) return false;
+  return engines.every((e) => (parsed.emulated ? e === 'emulated' : e !== 'emulated' && rangeContains(parsed.range, e)));
+}
+
+function dockerOverlap(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  const x = parseDockerSelector(a);
+  const y = parseDockerSelector(b);
+  if (typeof x === 'string' || typeof y === 'string') return false;
+  if (x.emulated || y.emulated) return x.emulated === y.emulated;
+  return rangesOverlap(x.range, y.range);
+}
+
+/** The entry whose ranges hold this kernel (and the run's engine), or null when none does (or the kernel has no version). */
+export function expectationFor<E extends { kernel: string; docker?: string }>(entries: readonly E[], kernel: string, engine?: string): E | null {
   const version = parseKernelVersion(kernel);
   if (!version) return null;
   for (const entry of entries) {
     const range = parseKernelRange(entry.kernel);
-    if (typeof range !== 'string' && rangeContains(range, version)) return entry;
+    if (typeof range !== 'string' && rangeContains(range, version) && dockerMatches(entry.docker, engine)) return entry;
   }
   return null;
 }
@@ -126,16 +174,21 @@ export function expectationFor<E extends { kernel: string }>(entries: readonly E
 /** Problems of one variant's list: index, field and message, for the validator to place. */
 export function expectationProblems(entries: readonly Expectation[]): Array<{ index: number; field: keyof Expectation; message: string }> {
   const problems: Array<{ index: number; field: keyof Expectation; message: string }> = [];
-  const ranges: Array<{ index: number; range: KernelRange }> = [];
+  const ranges: Array<{ index: number; range: KernelRange; docker?: string }> = [];
   entries.forEach((entry, index) => {
     const kind = inconclusiveProblem(entry);
     if (kind) problems.push({ index, field: 'inconclusive', message: kind });
     const range = parseKernelRange(entry.kernel);
     if (typeof range === 'string') return; // the schema already reported it
-    const clash = ranges.find((r) => rangesOverlap(r.range, range));
-    const message = clash && `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation`;
+    const clash = ranges.find((r) => rangesOverlap(r.range, range) && dockerOverlap(r.docker, entry.docker));
+    const engines = (d: string | undefined) => (d === undefined ? 'any engine' : `docker "${d}"`);
+    const message =
+      clash &&
+      (entry.docker === undefined && clash.docker === undefined
+        ? `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation`
+        : `kernel "${range.text}" with ${engines(entry.docker)} overlaps "${clash.range.text}" with ${engines(clash.docker)} of entry [${clash.index}]; give each kernel and engine one expectation`);
     if (message) problems.push({ index, field: 'kernel', message });
-    ranges.push({ index, range });
+    ranges.push({ index, range, ...(entry.docker !== undefined ? { docker: entry.docker } : {}) });
   });
   return problems;
 }

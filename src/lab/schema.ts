@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
 import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';
-import { EXPECTABLE_INCONCLUSIVE, VERDICTS_EXPECTED, parseKernelRange, rangeRule } from './expect.js';
+import { EXPECTABLE_INCONCLUSIVE, VERDICTS_EXPECTED, dockerRule, parseDockerSelector, parseKernelRange, rangeRule } from './expect.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
 const nodeName = z.string().regex(NODE_NAME, `a node name: ${nameRules.node}`);
@@ -163,6 +163,11 @@ export const expectationSchema = z
       .refine((s) => /^https:\/\/\S+$/.test(s) && URL.canParse(s), 'an https URL')
       .describe('an https URL showing it: a kernel commit, an upstream thread, or a run log published upstream'),
     measured: text.optional().describe('optional: the runs it was seen in, e.g. "6.18.44 netns 10/10"'),
+    docker: z
+      .string()
+      .refine((s) => typeof parseDockerSelector(s) !== 'string', dockerRule)
+      .optional()
+      .describe('optional: the Docker engines this entry covers: "emulated", or a real engine\'s versions (">=23", "20.10"); absent: any'),
   })
   .describe('one expectation of a variant');
 

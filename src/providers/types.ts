@@ -30,6 +30,12 @@ export interface Provider {
   engine?(lab: ResolvedLab): string | undefined;
   /** Says so when a real Docker daemon of the lab is no longer running (killed, crashed); undefined while all run. */
   engineLost?(lab: ResolvedLab): Promise<string | undefined>;
+  /**
+   * A declared `container` step on a docker host: the real engine's own commands, or on the imitation what dockerd does to
+   * its rules and processes. `restore` puts every container of the lab back as it was brought up (a variant's end).
+   */
+  container?(lab: ResolvedLab, request: ContainerRequest): Promise<ContainerOutcome>;
+  restoreContainers?(lab: ResolvedLab): Promise<string[]>;
   /** Free-form facts for `lab status`. */
   describe(state: LabState): Promise<string[]>;
 }
@@ -77,4 +83,21 @@ export interface ProviderDescriptor {
   };
   /** `lab down` when the state is gone: removes whatever carries the lab's names, and says what it removed. */
   leftovers?(labId: string): Promise<string[]>;
+}
+
+export interface ContainerRequest {
+  host: string;
+  /** The lab's node name of the container (its namespace keeps this name across a replacement). */
+  container: string;
+  action: 'stop' | 'start' | 'restart' | 'replace';
+  with?: { name?: string; address?: string };
+}
+
+export interface ContainerOutcome {
+  /** What was done, one command or action a line, for the run's record. */
+  done: string[];
+  /** The container's Docker name and address afterwards, and whether it runs. */
+  name: string;
+  address: string;
+  running: boolean;
 }

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import { nodeByName, primaryAddress } from '../lab/model.js';
-import type { Provider } from '../providers/types.js';
+import type { ContainerOutcome, ContainerRequest, Provider } from '../providers/types.js';
+import { LabError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import { AgentRun, deployAgent } from './agent.js';
 import { Capture } from './capture.js';
@@ -131,6 +132,18 @@ export class ScenarioContext {
       pcaps: pcaps.map((p) => ({ file: this.relative(p.file), captured: p.captured, droppedByKernel: p.droppedByKernel })),
       agentLogs: this.agents.map((a) => this.relative(a.logFile)),
     };
+  }
+
+  /** A container step on a docker host (stop, start, restart, replace), done by the provider. */
+  async container(request: ContainerRequest): Promise<ContainerOutcome> {
+    if (!this.provider.container)
+      throw new LabError(`the ${this.provider.name} provider has no container steps`, { hint: 'run the lab with the netns provider' });
+    return this.provider.container(this.lab, request);
+  }
+
+  /** Every container a step moved, back as the lab brought it up; what was done. */
+  async restoreContainers(): Promise<string[]> {
+    return (await this.provider.restoreContainers?.(this.lab)) ?? [];
   }
 
   writeArtifact(name: string, content: string): string {

@@ -31,6 +31,8 @@ export interface ExpectedVerdict {
   why: string;
   source: string;
   measured?: string;
+  /** The engines the entry covers, when it names them (docker: in the lab file). */
+  docker?: string;
 }
 
 /** What is needed of the lab: its variants' expectations (a ResolvedLab, or lab.json of a saved run). */
@@ -58,11 +60,11 @@ export function kernelToMatch(run: { kernel: string; kernelVersion?: string }): 
   return run.kernelVersion ?? run.kernel;
 }
 
-export function checkExpectation(lab: LabExpectations, variant: string, kernel: string, outcome: CheckedOutcome): ExpectationCheck {
+export function checkExpectation(lab: LabExpectations, variant: string, kernel: string, outcome: CheckedOutcome, engine?: string): ExpectationCheck {
   const entries = lab.variants.find((v) => v.name === variant)?.expect ?? [];
-  const entry = expectationFor(entries, kernel);
+  const entry = expectationFor(entries, kernel, engine);
   if (!entry) return { expected: null, matchesExpected: null };
-  const { why, source, measured, inconclusive } = entry;
+  const { why, source, measured, inconclusive, docker } = entry;
   const expected: ExpectedVerdict = {
     verdict: entry.verdict,
     ...(inconclusive ? { inconclusive } : {}),
@@ -70,6 +72,7 @@ export function checkExpectation(lab: LabExpectations, variant: string, kernel: 
     why,
     source,
     ...(measured ? { measured } : {}),
+    ...(docker !== undefined ? { docker } : {}),
   };
   if (entry.verdict === 'unknown') return { expected, matchesExpected: null };
   return { expected, matchesExpected: outcomeMatches(expected, outcome) };
@@ -83,12 +86,12 @@ function outcomeMatches(expected: ExpectedVerdict, outcome: CheckedOutcome): boo
 }
 
 /** The run with every variant's expectation check added (a copy; the run itself is left as it was). */
-export function withExpectations<R extends { kernel: string; kernelVersion?: string; variants: Array<{ name: string } & CheckedOutcome> }>(
+export function withExpectations<R extends { kernel: string; kernelVersion?: string; engine?: string; variants: Array<{ name: string } & CheckedOutcome> }>(
   lab: LabExpectations,
   run: R,
 ): R & { variants: Array<R['variants'][number] & ExpectationCheck> } {
   const kernel = kernelToMatch(run);
-  return { ...run, variants: run.variants.map((v) => ({ ...v, ...checkExpectation(lab, v.name, kernel, v) })) };
+  return { ...run, variants: run.variants.map((v) => ({ ...v, ...checkExpectation(lab, v.name, kernel, v, run.engine) })) };
 }
 
 /** `matches`, `differs` or `unchecked` (also a variant never checked at all). */
@@ -106,9 +109,10 @@ export function expectationLine(check: ExpectationCheck, verdict: VerdictValue, 
   const { expected } = check;
   const result = checkOf(check);
   if (!expected) return `unchecked: no expectation for ${kernel}`;
-  if (result === 'differs') return `DIFFERS from expected ${expectedVerdictText(expected)} on ${expected.kernel}: ${expected.why}`;
-  if (result === 'unchecked') return `unchecked: expected unknown on ${expected.kernel}: ${expected.why}`;
-  return `as expected on ${expected.kernel} (${verdict})`;
+  const on = expected.docker === undefined ? expected.kernel : `${expected.kernel} with Docker ${expected.docker}`;
+  if (result === 'differs') return `DIFFERS from expected ${expectedVerdictText(expected)} on ${on}: ${expected.why}`;
+  if (result === 'unchecked') return `unchecked: expected unknown on ${on}: ${expected.why}`;
+  return `as expected on ${on} (${verdict})`;
 }
 
 /** Whether `lab run --check` passes (the rules are in this file's header). */

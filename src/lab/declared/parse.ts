@@ -23,6 +23,7 @@ import {
   HEALTHY_MINIMUM,
 } from './spec.js';
 import { undeclaredName } from './agents.js';
+import { cidrSize, contains, parseCidr, parseIp } from '../ip.js';
 
 export interface RawDeclared {
   params: Record<string, unknown>;
@@ -36,6 +37,15 @@ export interface DeclaredTopology {
   linked: Array<[string, string]>;
   /** ${<node>.address} values: real addresses at run time, a documentation address at validation. */
   addresses: Record<string, string>;
+  /** Docker hosts by node: their containers, bridge subnet and the addresses in use on it (absent where the lab is not resolved). */
+  docker?: Record<string, DockerHostTopology>;
+}
+
+export interface DockerHostTopology {
+  containers: string[];
+  subnet: string;
+  /** The bridge's gateway and every container's address. */
+  taken: string[];
 }
 
 export function parseDeclared(
@@ -255,6 +265,8 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
   const agentKinds = new Map<string, GenericAgentKind>();
   const snapshots = new Set<string>();
   const phases = new Set<string>();
+  // Addresses in use on each docker host's bridge, as earlier replace steps leave them.
+  const taken = new Map(Object.entries(topo.docker ?? {}).map(([host, d]) => [host, new Set(d.taken)]));
   const nodeProblem = (node: string, path: Path) => {
     if (!topo.nodes.includes(node)) problems.push({ path, message: `found "${node}", expected a node or container of this lab: ${topo.nodes.join(', ')}` });
   };
@@ -297,6 +309,10 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
         if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
         else known(captures, step.spec.capture, 'a capture', [...at, 'capture']);
         break;
+      case 'container':
+        nodeProblem(step.spec.node, [...at, 'node']);
+        problems.push(...containerProblems(step.spec, topo, taken, at));
+        break;
     }
   };
   scenario.steps.forEach((item, i) => {
@@ -337,4 +353,32 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+type ContainerSpec = z.output<DeclaredSchemas['steps']['container']>;
+
+/** The container is one of the host's, and a replacement's new address is free on the host's bridge (and then taken). */
+function containerProblems(spec: ContainerSpec, topo: DeclaredTopology, taken: Map<string, Set<string>>, at: Path): Problem[] {
+  if (!topo.nodes.includes(spec.node) || !topo.docker) return [];
+  const host = topo.docker[spec.node];
+  if (!host) {
+    const hosts = Object.keys(topo.docker).join(', ') || '(none)';
+    return [{ path: [...at, 'node'], message: `found "${spec.node}", expected a docker host of this lab: ${hosts}` }];
+  }
+  if (!host.containers.includes(spec.name)) {
+    return [{ path: [...at, 'name'], message: `found "${spec.name}", expected a container of ${spec.node}: ${host.containers.join(', ') || '(none)'}` }];
+  }
+  const address = spec.with?.address;
+  if (address === undefined) return [];
+  const subnet = parseCidr(host.subnet)!;
+  const ip = parseIp(address)!;
+  if (!contains(subnet, ip) || ip === subnet.network || ip === subnet.network + cidrSize(subnet) - 1) {
+    return [{ path: [...at, 'with', 'address'], message: `found ${address}, expected a host address inside ${spec.node}'s bridge subnet ${host.subnet}` }];
+  }
+  const used = taken.get(spec.node)!;
+  if (used.has(address)) {
+    return [{ path: [...at, 'with', 'address'], message: `found ${address}, which is already in use on ${spec.node}'s bridge (${[...used].join(', ')})` }];
+  }
+  used.add(address);
+  return [];
 }

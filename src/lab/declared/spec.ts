@@ -41,7 +41,10 @@ export const SNAPSHOTS = {
   routes: ['ip', 'route'],
 } as const;
 
-export const STEP_KINDS = ['capture', 'agent', 'wait', 'run', 'snapshot', 'stop'] as const;
+export const STEP_KINDS = ['capture', 'agent', 'wait', 'run', 'snapshot', 'stop', 'container'] as const;
+/** What a `container` step does to a container of a docker host, as `docker stop|start|restart` and `docker rm -f` + `docker run` would. */
+export const CONTAINER_ACTIONS = ['stop', 'start', 'restart', 'replace'] as const;
+export type ContainerAction = (typeof CONTAINER_ACTIONS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
 export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot'] as const;
 export type MeasureKind = (typeof MEASURE_KINDS)[number];
@@ -206,6 +209,22 @@ function buildSchemas() {
     run: z.strictObject({ node: nodeName, argv, undo: argv.optional(), mayFail: z.boolean().default(false) }),
     snapshot: z.strictObject({ name: stepName, node: nodeName, of: z.enum(Object.keys(SNAPSHOTS) as [keyof typeof SNAPSHOTS]) }),
     stop: z.union([z.strictObject({ agent: stepName }), z.strictObject({ capture: stepName })]),
+    container: z
+      .strictObject({
+        node: nodeName,
+        name: nodeName,
+        do: z.enum(CONTAINER_ACTIONS),
+        with: z
+          .strictObject({
+            name: z
+              .string()
+              .regex(/^[a-z][a-z0-9-]{1,31}$/, 'a container name of 2 to 32 lowercase letters, digits and "-", starting with a letter')
+              .optional(),
+            address: ipv4.optional(),
+          })
+          .optional(),
+      })
+      .refine((c) => c.do === 'replace' || c.with === undefined, 'with (a new name or address) only for do: replace'),
   } as const satisfies Record<StepKind, z.ZodType>;
   const measures = {
     packets: z.strictObject({ capture: stepName, filter: tcpdumpFilter.optional(), phase: stepName.optional() }),

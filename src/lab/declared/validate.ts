@@ -19,6 +19,12 @@ export function validateDeclared(lab: LabFile, names: string[]): Problem[] {
     nodes: names,
     linked: lab.links.map((l) => l.endpoints),
     addresses: Object.fromEntries(names.map((n) => [n, SOME_ADDRESS])),
+    // Which addresses a docker host's bridge hands out is decided at resolve time: a run checks that a new one is free.
+    docker: Object.fromEntries(
+      Object.entries(lab.nodes)
+        .filter(([, n]) => n.profile === 'docker-host')
+        .map(([name, n]) => [name, { containers: Object.keys(n.containers ?? {}), subnet: n.docker?.subnet ?? '172.17.0.0/16', taken: [] }]),
+    ),
   };
   const problems = parseDeclared(raw, params, topo).problems;
   const seen = new Set(problems.map((p) => `${p.path.join('.')}|${p.message}`));

@@ -16,6 +16,7 @@ import type { DownResult, Provider } from '../types.js';
 import { namespaceOf, namespacePrefix } from './names.js';
 import { planLab } from './plan.js';
 import { applySteps } from './apply.js';
+import { containerStep, restoreContainers } from './container-lifecycle.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
@@ -58,6 +59,10 @@ export const netnsProvider: Provider = {
   },
 
   engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id)),
+
+  container: (lab, request) => containerStep(lab, request, runnerOf(lab.id)),
+
+  restoreContainers: (lab) => restoreContainers(lab, runnerOf(lab.id)),
 
   transport(lab: ResolvedLab, node: string) {
     if (!lab.nodes.some((n) => n.name === node)) {
@@ -179,7 +184,7 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
 }
 
 /** Commands of a lab on another kernel run in its guest; a rootless lab's inside its holder's namespaces; a root lab's as they are. */
-function runnerOf(labId: string): Runner {
+export function runnerOf(labId: string): Runner {
   const state = readState(labId);
   if (guestOf(state)) return guestRunnerOf(labId);
   const pid = state?.resources.holderPid as number | undefined;

@@ -124,7 +124,7 @@ export function dockerProxies(lab: ResolvedLab, dockerProxyPath: string): Planne
 let portHolder: string | undefined;
 
 /** With the userland proxy off dockerd still binds each published port itself, a socket it never reads (port-holder.py). */
-function portHolders(lab: ResolvedLab): PlannedService[] {
+export function portHolders(lab: ResolvedLab): PlannedService[] {
   return lab.nodes.flatMap((n) =>
     n.docker && !n.docker.userlandProxy
       ? n.docker.publish.map((p) => {

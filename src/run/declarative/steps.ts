@@ -46,6 +46,7 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
   const agents = new Map<string, AgentRun>();
   const captures = new Map<string, Capture>();
   const undo: Array<() => Promise<void>> = [];
+  let restoring = false;
   const stats = async (point: string) => {
     for (const node of conntrackNodes) {
       const out = await ctx.transport(node).exec(['conntrack', '-S'], { check: false });
@@ -114,6 +115,19 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
         rec.snapshots[s.name] = { node: s.node, argv, file: ctx.relative(file), exitCode: out.exitCode };
         return;
       }
+      case 'container': {
+        const s = step.spec;
+        const request = { host: s.node, container: s.name, action: s.do, ...(s.with ? { with: s.with } : {}) };
+        if (!restoring) {
+          restoring = true;
+          undo.push(async () => void rec.commands.push(containerRecord(s.node, ['container', 'restore'], await ctx.restoreContainers())));
+        }
+        const outcome = await ctx.container(request);
+        const shown = ['container', s.do, s.name, ...(s.with?.name ? [`name=${s.with.name}`] : []), ...(s.with?.address ? [`address=${s.with.address}`] : [])];
+        const state = `${outcome.name} ${outcome.running ? 'running' : 'stopped'} at ${outcome.address}`;
+        rec.commands.push(containerRecord(s.node, shown, [...outcome.done, `# ${state}`]));
+        return;
+      }
       case 'stop':
         if ('agent' in step.spec) {
           if (!agents.has(step.spec.agent)) throw new LabError(`stop: agent "${step.spec.agent}" was not started`);
@@ -147,6 +161,10 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
     for (const u of undo.reverse()) await u();
   }
   return rec;
+}
+
+function containerRecord(node: string, argv: string[], done: string[]): Recorded['commands'][number] {
+  return { node, argv, exitCode: 0, output: done.join('\n').slice(0, 4000) };
 }
 
 /** Nodes whose timestamps a phase may be compared with: those that capture or run agents. */
