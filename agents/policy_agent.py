@@ -44,8 +44,12 @@ def set_elements(table, name):
 
 
 def kernel_flows(port):
-    """5-tuples (client ip:port > server ip:port) of the kernel's conntrack entries for the policed port."""
+    """5-tuples (client ip:port > server ip:port) of the kernel's conntrack entries for the policed port; None when
+    conntrack -L failed (an empty table and a failed dump are not the same)."""
     res = subprocess.run(["conntrack", "-L", "-p", "tcp", "--dport", str(port)], capture_output=True, text=True)
+    if res.returncode != 0:
+        emit("conntrack_failed", exitCode=res.returncode, stderr=res.stderr.strip()[-200:])
+        return None
     flows = set()
     for line in res.stdout.splitlines():
         parts = [kv for kv in line.split() if "=" in kv]
@@ -94,6 +98,7 @@ def main():
     missed_before = set()
     deletions = []
     reported_denied = {}
+    conntrack_failures = 0
     while not stop.is_set() and time.time() - started < args.duration:
         cycle_start = started + cycle * args.cleanup_period
         while time.time() < cycle_start and not stop.is_set():
@@ -101,6 +106,11 @@ def main():
         if stop.is_set():
             break
         snapshot = kernel_flows(p)
+        if snapshot is None:
+            # Without a snapshot every entry would look stale: skip the walk, as the agent must.
+            conntrack_failures += 1
+            cycle += 1
+            continue
         entries = [k for k, _ in set_elements(t, "allowed")]
         emit("cleanup_start", cycle=cycle, snapshotSize=len(snapshot), mapSize=len(entries), snapshot=sorted(snapshot))
         missed_now = set()
@@ -114,7 +124,9 @@ def main():
                 src, dst = entry.split(">")
                 (sip, sport), (dip, dport) = src.rsplit(":", 1), dst.rsplit(":", 1)
                 res = subprocess.run(["nft", "delete", "element", "inet", t, "allowed", "{ %s . %s . %s . %s }" % (sip, sport, dip, dport)], capture_output=True, text=True)
-                live = entry in kernel_flows(p)
+                flows = kernel_flows(p)
+                conntrack_failures += flows is None
+                live = flows is not None and entry in flows
                 rec = {"tuple": entry, "cycle": cycle, "reason": "missing" if args.algorithm == "immediate-delete" else "missing twice", "kernelHadFlowAtDeletion": live, "ok": res.returncode == 0}
                 deletions.append(dict(rec, t=time.time()))
                 emit("deleted", **rec)
@@ -131,7 +143,8 @@ def main():
 
     denied = [{"tuple": k, "packets": n} for k, n in set_elements(t, "denied") if n]
     subprocess.run(["nft", "delete", "table", "inet", t], capture_output=True)
-    emit("summary", algorithm=args.algorithm, cycles=cycle, deletions=deletions, deniedFlows=denied, deniedPackets=sum(d["packets"] for d in denied))
+    emit("summary", algorithm=args.algorithm, cycles=cycle, deletions=deletions, deniedFlows=denied, deniedPackets=sum(d["packets"] for d in denied),
+         conntrackFailures=conntrack_failures)
 
 
 if __name__ == "__main__":

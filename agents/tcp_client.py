@@ -4,7 +4,11 @@ report how the connection ended from the client's own point of view: intact, res
 
 With --echoes-after-go N the client ends, intact, as soon as N more lines have come back after
 SIGUSR1 (the run sends it once the server has forged its segment): the talk lasts as long as the
-evidence needs, and --duration only caps it when no signal comes."""
+evidence needs, and --duration only caps it when no signal comes.
+
+With --pause-after N the client goes quiet once N lines have come back (0: right after connecting,
+as `nc` does in Kubernetes' e2e test for issue 74839), reports "idle", and sends nothing more
+until SIGUSR1 (or --duration): the server forges while nothing is in flight."""
 import argparse
 import errno
 import signal
@@ -23,10 +27,11 @@ def main():
     ap.add_argument("--reply-timeout", type=float, default=3.0, help="seconds without an echo that count as a timeout")
     ap.add_argument("--connect-timeout", type=float, default=5.0)
     ap.add_argument("--echoes-after-go", type=int, default=0, help="end intact after this many echoes following SIGUSR1 (0: talk for --duration)")
+    ap.add_argument("--pause-after", type=int, default=-1, help="go quiet after this many echoes until SIGUSR1 (-1: never)")
     args = ap.parse_args()
 
     stopping = stop_event()
-    go = {"t": None, "echoes": 0}
+    go = {"t": None, "echoes": 0, "idleAt": None}
 
     def on_go(signum, frame):
         go["t"] = go["t"] or time.time()
@@ -48,6 +53,12 @@ def main():
         sock.settimeout(args.reply_timeout)
         buffer = b""
         while time.time() - started < args.duration and not stopping.is_set():
+            if echoed == args.pause_after and go["idleAt"] is None:
+                go["idleAt"] = time.time()
+                emit("idle", sent=sent, echoed=echoed)
+                while go["t"] is None and time.time() - started < args.duration and not stopping.is_set():
+                    time.sleep(0.01)
+                continue
             line = ("ping %d\n" % sent).encode()
             went_at = time.time()
             sock.sendall(line)
@@ -79,7 +90,8 @@ def main():
     emit("summary", outcome=outcome, error=error, local=local, sent=sent, echoed=echoed, lastEchoT=last_echo,
          durationS=round(time.time() - started, 3),
          longestEchoWaitMs=round(longest_wait * 1000, 1) if longest_wait is not None else None,
-         goAfterS=round(go["t"] - started, 3) if go["t"] else None, echoesAfterGo=go["echoes"])
+         goAfterS=round(go["t"] - started, 3) if go["t"] else None, echoesAfterGo=go["echoes"],
+         idleForS=round(go["t"] - go["idleAt"], 3) if go["t"] and go["idleAt"] else None)
 
 
 if __name__ == "__main__":

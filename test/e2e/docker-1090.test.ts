@@ -1,12 +1,13 @@
 /**
  * docker-1090 for real on network namespaces: every variant the lab file declares (whatever they are) gives the
- * verdict its expectation names for this kernel, and the machine is left exactly as it was.
+ * verdict its expectation names for this kernel, decided by what the client saw, and the machine is left exactly as it was.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { envFor, lab, tempHome } from '../helpers/cli.js';
 import { assertGone, cannotRunHere, runPinned, testUnless } from '../helpers/e2e.js';
 import { namespacesWithPrefix, processesMatching, rootSnapshot } from '../helpers/host.js';
+import type { OowEvidence } from '../../src/run/scenarios/oow-rst-judge.js';
 
 const home = tempHome();
 const env = envFor(home);
@@ -16,6 +17,13 @@ testUnless(cannotRunHere(), 'lab run docker-1090 --check: every variant as expec
   const { json } = await runPinned(t, 'docker-1090', 'e2e', env);
   t.is(json.provider, 'netns');
   for (const v of json.variants) {
+    // Outcome first: REPRODUCED only when the application itself failed, NOT_REPRODUCED only when it got every echo.
+    const e = v.evidence as unknown as OowEvidence;
+    const outcome = e.client.ok ? e.client.value.outcome : null;
+    if (v.verdict === 'REPRODUCED') t.true(outcome === 'reset' || outcome === 'timeout', `${v.name}: REPRODUCED with a client outcome "${outcome}"`);
+    if (v.verdict === 'NOT_REPRODUCED') t.is(outcome, 'intact', `${v.name}: NOT_REPRODUCED with a client outcome "${outcome}"`);
+    const forged = e.server.ok ? e.server.value.forged : null;
+    if (forged?.when === 'idle') t.true(forged.ackCurrent, `${v.name}: the idle forge carried the client's current ack`);
     t.true(fs.existsSync(path.join(json.resultsDir, v.name, 'agents', 'server.jsonl')), `${v.name}: the server agent's log is kept`);
     t.regex(fs.readFileSync(path.join(json.resultsDir, 'report.md'), 'utf8'), new RegExp(`## Variant \`${v.name}\``));
   }

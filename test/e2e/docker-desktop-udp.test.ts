@@ -10,6 +10,7 @@ interface Phase {
   udpSent: number | null;
   udpReceived: number | null;
   binding: Record<string, { pre: boolean; during: boolean; post: boolean }>;
+  captured: { onBridge: number; onSwitch: number | null };
   snapshots: string[];
 }
 
@@ -28,6 +29,7 @@ testUnless(cannotRunHere({ dockerProxy: true }), title, async (t) => {
     t.true(p.binding['desktop']!.pre, `${p.label}: the forwarder's UDP binding exists before the phase`);
     for (const s of p.snapshots) t.true(fs.existsSync(path.join(json.resultsDir, 'sequence', s)), s);
     t.true((p.udpSent ?? 0) > 0, `${p.label}: the server sent UDP`);
+    t.true(p.captured.onBridge >= (p.udpReceived ?? 0), `${p.label}: the bridge capture holds every datagram the app received`);
   }
   const proper = phases.filter((p) => p.label.startsWith('PROPER'));
   t.true(
@@ -35,8 +37,11 @@ testUnless(cannotRunHere({ dockerProxy: true }), title, async (t) => {
     'PROPER phases receive through the forwarder, the VM and the DNAT',
   );
   if (v!.verdict === 'REPRODUCED') t.is(phases[3]!.udpReceived, 0);
-  if (v!.verdict === 'INCONCLUSIVE')
+  const saved = JSON.parse(fs.readFileSync(path.join(json.resultsDir, 'sequence', 'evidence.json'), 'utf8')) as { inconclusive?: string };
+  if (v!.verdict === 'INCONCLUSIVE') {
     t.regex(v!.reason, /cannot observe the report's mechanism.*not emulated/s, 'the reason says what was and was not emulated');
+    t.is(saved.inconclusive, 'emulation-gap');
+  }
   if (v!.verdict === 'NOT_REPRODUCED') t.true(phases.some((p) => Object.values(p.binding).every((b) => b.post)) || (phases[3]!.udpReceived ?? 0) > 0);
   await assertGone(t, 'docker-desktop-udp', 'e2e');
   t.deepEqual(

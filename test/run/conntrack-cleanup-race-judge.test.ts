@@ -1,37 +1,96 @@
-/** npa-conntrack-race: verdicts of a recorded run on 6.18, and the judge's answer to missing summaries. */
+/** npa-conntrack-race: verdicts of recorded runs on 6.18, the capture read again, and the judge's answer to failed or conflicting evidence. */
 import test from 'ava';
-import { conntrackCleanupRaceScenario as s, type RaceEvidence as Evidence } from '../../src/run/scenarios/conntrack-cleanup-race.js';
-import { recorded } from './recorded.js';
+import { conntrackCleanupRaceScenario as s, wireFlow, type RaceEvidence as Evidence } from '../../src/run/scenarios/conntrack-cleanup-race.js';
+import { readSegments } from '../../src/run/pcap.js';
+import { recorded, recordedFile } from './recorded.js';
 
 const p = s.params.parse({ client: 'client', server: 'server' });
 const miss = recorded<Evidence>('npa-conntrack-race', 'consecutive-miss');
 const immediate = recorded<Evidence>('npa-conntrack-race', 'immediate-delete');
 const missed = recorded<Evidence>('npa-conntrack-race', 'immediate-delete-window-missed');
+const judge = (e: Evidence) => s.judge(e, p);
+const TUPLE = '10.40.1.1:40000>10.40.2.2:9100';
 
 test('recorded verdicts are what the judge gives today', (t) => {
-  for (const r of [miss, immediate, missed]) t.is(s.judge(r.evidence, p).verdict, r.verdict);
+  for (const r of [miss, immediate]) t.is(judge(r.evidence).verdict, r.verdict);
 });
 
-test('immediate-delete: live reused flows deleted from an old snapshot, their replies denied: REPRODUCED', (t) => {
-  const v = s.judge(immediate.evidence, p);
+test('the wire counts in evidence.json are what the recorded captures hold', async (t) => {
+  for (const [variant, r] of [
+    ['immediate-delete', immediate],
+    ['consecutive-miss', miss],
+  ] as const) {
+    const read = await readSegments(recordedFile('npa-conntrack-race', variant, 'pcap/server-eth0.pcap'), 'tcp port 9100');
+    if (!read.ok) return t.fail(read.problem);
+    for (const [tuple, flow] of Object.entries(r.evidence.onWire!)) t.deepEqual(wireFlow(read.segments, tuple), flow, `${variant} ${tuple}`);
+  }
+});
+
+test('immediate-delete: live reused flows deleted from an old snapshot, their replies denied, the connections failed: REPRODUCED', (t) => {
+  const v = judge(immediate.evidence);
   t.is(v.verdict, 'REPRODUCED');
+  t.is(v.outcome?.seen, true);
+  t.is(v.mechanism?.seen, true);
   t.regex(v.reason, /deleted 5 entries of live, reused flows/);
+  t.regex(v.reason, /5 pings unanswered on the wire\); wave 2: 0\/5 connections ok/);
 });
 
-test('immediate-delete whose second wave came after the walk started deleting is INCONCLUSIVE', (t) => {
-  t.regex(s.judge(missed.evidence, p).reason, /race window was not hit cleanly/);
-});
-
-test('consecutive-miss: tuples reused inside the walk, nothing deleted or denied: NOT_REPRODUCED', (t) => {
-  const v = s.judge(miss.evidence, p);
+test('consecutive-miss: tuples reused inside the walk, nothing deleted or denied, every echo on the wire: NOT_REPRODUCED', (t) => {
+  const v = judge(miss.evidence);
   t.is(v.verdict, 'NOT_REPRODUCED');
+  t.is(v.outcome?.seen, false);
   t.regex(v.reason, /no live entry was deleted and no reply was denied/);
 });
 
+test('a live entry deleted and denied while every connection completed is NOT_REPRODUCED, and says so', (t) => {
+  const e = miss.evidence;
+  const v = judge({ ...e, liveFlowsDeleted: [{ tuple: TUPLE, cycle: 1, t: 0 }], deniedFlows: [{ flow: '10.40.1.1:40001>10.40.2.2:9100', packets: 2 }] });
+  t.is(v.verdict, 'NOT_REPRODUCED');
+  t.regex(v.reason, /deleted 1 live entries and 2 reply packets were denied, but every wave-2 connection completed/);
+});
+
+test('failed connections that were not denied are INCONCLUSIVE, not REPRODUCED', (t) => {
+  const e = immediate.evidence;
+  t.is(judge({ ...e, deniedFlows: [] }).verdict, 'INCONCLUSIVE');
+});
+
+test('the agents and the capture must agree', (t) => {
+  const e = immediate.evidence;
+  const echoes = judge({ ...e, onWire: { ...e.onWire!, [TUPLE]: { ...e.onWire![TUPLE]!, echoes: 0 } } });
+  t.is(echoes.inconclusive, 'evidence-conflict');
+  t.regex(echoes.reason, /counted 2 echoes, the capture shows 0/);
+  const answered = judge({ ...e, onWire: { ...e.onWire!, [TUPLE]: { ...e.onWire![TUPLE]!, pings: 2 } } });
+  t.is(answered.inconclusive, 'evidence-conflict');
+  t.regex(answered.reason, /every ping answered/);
+  const noSyn = judge({ ...miss.evidence, onWire: { ...miss.evidence.onWire!, [TUPLE]: { ...miss.evidence.onWire![TUPLE]!, syns: 0 } } });
+  t.is(noSyn.inconclusive, 'evidence-conflict');
+});
+
+test('a failing conntrack -L is INCONCLUSIVE, never "expired" or "missing"', (t) => {
+  const agent = judge({ ...miss.evidence, agentConntrackFailures: 1 });
+  t.is(agent.verdict, 'INCONCLUSIVE');
+  t.regex(agent.reason, /conntrack -L failed 1 time\(s\) in the policy agent/);
+  t.is(judge({ ...miss.evidence, conntrackListFailures: 3 }).verdict, 'INCONCLUSIVE');
+  const { agentConntrackFailures: _a, ...unrecorded } = miss.evidence;
+  t.is(judge(unrecorded as Evidence).verdict, 'INCONCLUSIVE', 'evidence from before the failures were counted');
+  t.is(judge({ ...miss.evidence, timing: { ...miss.evidence.timing, wave1EntriesExpiredAt: null } }).verdict, 'INCONCLUSIVE');
+});
+
+test('an unreadable or missing capture is INCONCLUSIVE', (t) => {
+  t.is(judge({ ...miss.evidence, captureProblems: ['capture cannot be read'] }).verdict, 'INCONCLUSIVE');
+  const { onWire: _w, ...uncaptured } = miss.evidence;
+  t.regex(judge(uncaptured as Evidence).reason, /not captured/);
+});
+
+test('immediate-delete whose second wave came after the walk started deleting is INCONCLUSIVE', (t) => {
+  const counted = { ...missed.evidence, agentConntrackFailures: 0, conntrackListFailures: 0 };
+  t.regex(judge(counted).reason, /race window was not hit cleanly/);
+});
+
 test('a missing policy-agent summary is INCONCLUSIVE, not "no deletions"', (t) => {
-  const v = s.judge({ ...immediate.evidence, summaryProblems: ['the policy agent produced no summary'] }, p);
+  const v = judge({ ...immediate.evidence, summaryProblems: ['the policy agent produced no summary'] });
   t.is(v.verdict, 'INCONCLUSIVE');
   t.regex(v.reason, /policy agent produced no summary/);
   const { summaryProblems: _dropped, ...without } = miss.evidence;
-  t.is(s.judge(without as Evidence, p).verdict, 'INCONCLUSIVE', 'evidence from before summaries were checked');
+  t.is(judge(without as Evidence).verdict, 'INCONCLUSIVE', 'evidence from before summaries were checked');
 });

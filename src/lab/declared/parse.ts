@@ -19,6 +19,7 @@ import {
   type Phase,
   type Step,
   STEP_NAME,
+  HEALTHY_MINIMUM,
 } from './spec.js';
 
 export interface RawDeclared {
@@ -120,15 +121,22 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
   return [{ kind, spec, ...(when ? { when: when as Record<string, string> } : {}) } as Step];
 }
 
+const VERDICT_KEYS = ['reproduced', 'notReproduced', 'failure', 'mechanism'];
+
 function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredScenario['verdict'] | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'expected a mapping with reproduced and notReproduced' });
     return undefined;
   }
   for (const k of Object.keys(raw)) {
-    const message = `unknown key "${k}" (expected one of: reproduced, notReproduced)`;
-    if (k !== 'reproduced' && k !== 'notReproduced') problems.push({ path: [...path, k], message });
+    const message = `unknown key "${k}" (expected one of: ${VERDICT_KEYS.join(', ')})`;
+    if (!VERDICT_KEYS.includes(k)) problems.push({ path: [...path, k], message });
   }
+  const failure =
+    raw.failure === undefined
+      ? undefined
+      : words(raw.failure, [...path, 'failure'], problems, 'the failure the application sees, e.g. "replies never reach the client"');
+  const mechanism = raw.mechanism === undefined ? undefined : parseMechanism(raw.mechanism, [...path, 'mechanism'], problems);
   const reproduced = conditions(raw.reproduced, [...path, 'reproduced'], problems);
   const nr = raw.notReproduced;
   if (!isObject(nr)) {
@@ -142,8 +150,39 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
   const when = conditions(nr.when, [...path, 'notReproduced', 'when'], problems);
   const needsHealthy = 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }';
   const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, needsHealthy);
-  if (!reproduced || !when || !healthy) return undefined;
-  return { reproduced, notReproduced: when, healthy };
+  healthy?.forEach((c, i) => positiveEvidence(c, [...path, 'notReproduced', 'healthy', i], problems));
+  if (!reproduced || !when || !healthy || (raw.failure !== undefined && !failure) || (raw.mechanism !== undefined && !mechanism)) return undefined;
+  return { reproduced, notReproduced: when, healthy, ...(failure ? { failure } : {}), ...(mechanism ? { mechanism } : {}) };
+}
+
+/** A healthy condition must require a count above 0: "atLeast: 0" or "atMost: 5" hold when nothing flowed. */
+function positiveEvidence(c: Condition, path: Path, problems: Problem[]): void {
+  const rule = HEALTHY_MINIMUM[c.op];
+  const hint =
+    'a healthy condition must require positive evidence, a count above 0: atLeast or equals a number above 0, above a number of 0 or more, or atLeast, equals or above another measure';
+  if (!rule) problems.push({ path: [...path, c.op], message: `found ${c.op}, which holds when nothing flowed: ${hint}` });
+  else if (typeof c.than === 'number' && (rule.strict ? c.than <= rule.min : c.than < rule.min)) {
+    problems.push({ path: [...path, c.op], message: `found ${c.op}: ${c.than}, which holds when nothing flowed: ${hint}` });
+  }
+}
+
+function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: string; when: Condition[] } | undefined {
+  if (!isObject(raw)) {
+    problems.push({ path, message: 'expected a mapping with name (the mechanism, in words) and when (the conditions that show it)' });
+    return undefined;
+  }
+  for (const k of Object.keys(raw)) {
+    if (k !== 'name' && k !== 'when') problems.push({ path: [...path, k], message: `unknown key "${k}" (expected one of: name, when)` });
+  }
+  const name = words(raw.name, [...path, 'name'], problems, 'the mechanism, e.g. "replies leave from docker0\'s address"');
+  const when = conditions(raw.when, [...path, 'when'], problems);
+  return name && when ? { name, when } : undefined;
+}
+
+function words(raw: unknown, path: Path, problems: Problem[], what: string): string | undefined {
+  if (typeof raw === 'string' && raw.trim().length > 0 && raw.length <= 200) return raw.trim();
+  problems.push({ path, message: `expected a short text (1 to 200 characters): ${what}` });
+  return undefined;
 }
 
 function conditions(raw: unknown, path: Path, problems: Problem[], why = 'expected a non-empty list of conditions'): Condition[] | undefined {
@@ -275,6 +314,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     [scenario.verdict.reproduced, [...base, 'verdict', 'reproduced']],
     [scenario.verdict.notReproduced, [...base, 'verdict', 'notReproduced', 'when']],
     [scenario.verdict.healthy, [...base, 'verdict', 'notReproduced', 'healthy']],
+    [scenario.verdict.mechanism?.when ?? [], [...base, 'verdict', 'mechanism', 'when']],
   ];
   for (const [conds, path] of rules) {
     conds.forEach((c, i) => {

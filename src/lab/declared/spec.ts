@@ -186,9 +186,20 @@ export interface Condition {
 export interface VerdictRules {
   reproduced: Condition[];
   notReproduced: Condition[];
-  /** Positive evidence that the application's traffic flowed: NOT_REPRODUCED needs it. */
+  /** Positive evidence that the application's traffic flowed: NOT_REPRODUCED needs it; each condition requires a count above 0. */
   healthy: Condition[];
+  /** The application's failure in the lab's words ("replies never reach the client"): the verdict's outcome facet. */
+  failure?: string;
+  /** The mechanism behind the failure and the conditions that show it: corroboration, never the verdict. */
+  mechanism?: { name: string; when: Condition[] };
 }
+
+/** Comparisons a healthy condition may use against a number, and the smallest number each accepts: all require a count above 0. */
+export const HEALTHY_MINIMUM: Partial<Record<Comparator, { min: number; strict: boolean }>> = {
+  atLeast: { min: 0, strict: true },
+  equals: { min: 0, strict: true },
+  above: { min: 0, strict: false },
+};
 
 export interface DeclaredScenario {
   steps: Array<Step | Phase>;

@@ -35,7 +35,7 @@ export function measureLabel(m: Measure): string {
 }
 
 export function conditionMeasures(rules: VerdictRules): Measure[] {
-  const all: Condition[] = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy];
+  const all: Condition[] = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy, ...(rules.mechanism?.when ?? [])];
   return all.flatMap((c) => (typeof c.than === 'number' ? [c.measure] : [c.measure, c.than]));
 }
 
@@ -57,8 +57,11 @@ async function measure(m: Measure, rec: Recorded, root: string): Promise<Result>
   const phase = 'phase' in m.spec && m.spec.phase ? rec.phases.find((p) => p.name === (m.spec as { phase: string }).phase) : undefined;
   if ('phase' in m.spec && m.spec.phase && !phase) return { value: null, missing: `phase ${m.spec.phase} did not complete` };
   switch (m.kind) {
-    case 'packets':
-      return countPackets(rec, m.spec.capture, m.spec.filter, phase, root);
+    case 'packets': {
+      const window = phase && nodeWindow(rec, rec.captures[m.spec.capture]?.node, phase);
+      if (window && 'missing' in window) return { value: null, missing: window.missing };
+      return countPackets(rec, m.spec.capture, m.spec.filter, window, root);
+    }
     case 'agent': {
       const agent = rec.agents[m.spec.name];
       if (!agent) return { value: null, missing: `agent ${m.spec.name} did not run` };
@@ -71,8 +74,10 @@ async function measure(m: Measure, rec: Recorded, root: string): Promise<Result>
       }
       const events = readEvents(path.join(root, agent.log));
       if (!events) return { value: null, missing: `the log of agent ${m.spec.name} is unreadable` };
+      const window = phase && nodeWindow(rec, agent.node, phase);
+      if (window && 'missing' in window) return { value: null, missing: window.missing };
       const name = m.spec.events;
-      return { value: events.filter((e) => e.event === name && inWindow(e.t, phase)).length };
+      return { value: events.filter((e) => e.event === name && inWindow(e.t, window)).length };
     }
     case 'conntrack': {
       const points = phase ? [`${phase.name}:start`, `${phase.name}:end`] : ['start', 'end'];
@@ -107,6 +112,23 @@ async function countPackets(rec: Recorded, name: string, filter: string | undefi
   if (out.exitCode !== 0) return { value: null, missing: `tcpdump cannot read ${cap.file}: ${out.stderr.trim().split('\n').at(-1)}` };
   const lines = out.stdout.split('\n').filter((l) => /^\d+\.\d+ /.test(l));
   return { value: lines.filter((l) => inWindow(Number(l.split(' ')[0]), phase)).length };
+}
+
+/**
+ * A phase window in a node's clock: shifted by the node's measured offset. An offset within half the round trip of its
+ * reading, or under CLOCK_TOLERANCE_S, cannot be told from 0 and is not applied: nodes on this machine's kernel (netns,
+ * containers) share its clock, and starting `date` on a loaded machine alone skews a reading by milliseconds. Runs
+ * recorded before clocks were read keep this machine's windows.
+ */
+export const CLOCK_TOLERANCE_S = 0.05;
+
+export function nodeWindow(rec: Recorded, node: string | undefined, phase: PhaseWindow): PhaseWindow | { missing: string } {
+  if (!rec.clocks || !node) return phase;
+  const clock = rec.clocks[node];
+  if (!clock) return { missing: `the clock of ${node} was not read, so phase ${phase.name} cannot be placed in its timestamps` };
+  if ('problem' in clock) return { missing: clock.problem };
+  if (Math.abs(clock.offset) <= Math.max(clock.roundTrip / 2, CLOCK_TOLERANCE_S)) return phase;
+  return { name: phase.name, start: phase.start + clock.offset, end: phase.end + clock.offset };
 }
 
 function inWindow(t: number, phase: PhaseWindow | undefined): boolean {

@@ -61,7 +61,12 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
     const decided = judgeRules(rules, measures);
     const timeouts = (evidence.recorded as { timeouts?: string[] } | undefined)?.timeouts ?? [];
     if (timeouts.length) {
-      return verdict('INCONCLUSIVE', `${timeouts.join('; ')}; the rules alone would say ${decided.verdict}: ${decided.reason}`, ['timeouts']);
+      const v = verdict('INCONCLUSIVE', `${timeouts.join('; ')}; the rules alone would say ${decided.verdict}: ${decided.reason}`, ['timeouts']);
+      return {
+        ...v,
+        ...(decided.outcome ? { outcome: { ...decided.outcome, seen: null } } : {}),
+        ...(decided.mechanism ? { mechanism: decided.mechanism } : {}),
+      };
     }
     return decided;
   },

@@ -27,6 +27,18 @@ export interface Recorded {
   timeouts?: string[];
   /** conntrack -S per node, at "start", "end" and "<phase>:start" / "<phase>:end". */
   conntrack: Record<string, Record<string, ConntrackStats>>;
+  /**
+   * Each capturing or agent node's clock against this machine's, measured at the start of the run: phase windows are
+   * this machine's times, packets and agent events carry the node's. Missing for a node whose clock could not be read.
+   */
+  clocks?: Record<string, ClockOffset | { problem: string }>;
+}
+
+export interface ClockOffset {
+  /** Seconds the node's clock is ahead of this machine's (node time minus the midpoint of the round trip). */
+  offset: number;
+  /** The round trip of the reading: the offset is known to within half of it. */
+  roundTrip: number;
 }
 
 export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario, conntrackNodes: string[]): Promise<Recorded> {
@@ -114,6 +126,7 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
   };
 
   try {
+    rec.clocks = await readClocks(ctx, clockNodes(scenario));
     await stats('start');
     for (const item of scenario.steps) {
       if (!('phase' in item)) {
@@ -134,6 +147,28 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
     for (const u of undo.reverse()) await u();
   }
   return rec;
+}
+
+/** Nodes whose timestamps a phase may be compared with: those that capture or run agents. */
+function clockNodes(scenario: DeclaredScenario): string[] {
+  const steps = scenario.steps.flatMap((item) => ('phase' in item ? item.steps : [item]));
+  return [...new Set(steps.flatMap((s) => (s.kind === 'capture' || s.kind === 'agent' ? [s.spec.node] : [])))];
+}
+
+/** `date +%s.%N` on each node through its transport; the node's time is taken to be read at the round trip's midpoint. */
+export async function readClocks(ctx: ScenarioContext, nodes: string[]): Promise<Record<string, ClockOffset | { problem: string }>> {
+  const out: Record<string, ClockOffset | { problem: string }> = {};
+  for (const node of nodes) {
+    const before = Date.now() / 1000;
+    const r = await ctx.transport(node).exec(['date', '+%s.%N'], { check: false });
+    const after = Date.now() / 1000;
+    const nodeTime = Number(r.stdout.trim());
+    out[node] =
+      r.exitCode === 0 && Number.isFinite(nodeTime) && /^\d+\.\d+$/.test(r.stdout.trim())
+        ? { offset: nodeTime - (before + after) / 2, roundTrip: after - before }
+        : { problem: `the clock of ${node} could not be read (date +%s.%N: exit ${r.exitCode}, "${r.stdout.trim().slice(0, 40)}")` };
+  }
+  return out;
 }
 
 /** { count: 5, connected: true } -> --count 5 --connected ; values were checked against the agent's schema. */

@@ -8,16 +8,20 @@
  */
 import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
-import { verdict } from '../verdict.js';
 import { parseSummary } from '../summary.js';
 import type { ScenarioContext } from '../context.js';
 import type { AgentRun } from '../agent.js';
 import type { Transport } from '../../transport/types.js';
+import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
+import { judgeRace, type Connection, type Deletion, type RaceEvidence, type WaveResult, type WireFlow } from './conntrack-cleanup-race-judge.js';
+
+export type { RaceEvidence } from './conntrack-cleanup-race-judge.js';
 
 const policySummarySchema = z.object({
   cycles: z.number().int(),
   deletions: z.array(z.object({ tuple: z.string(), cycle: z.number().int(), t: z.number(), kernelHadFlowAtDeletion: z.boolean() }).passthrough()),
   deniedFlows: z.array(z.object({ tuple: z.string(), packets: z.number().int() })),
+  conntrackFailures: z.number().int(),
 });
 const waveSummarySchema = z.object({
   attempts: z.number().int(),
@@ -40,43 +44,6 @@ const paramsSchema = z.strictObject({
 });
 
 type Params = z.output<typeof paramsSchema>;
-
-interface Connection {
-  tuple: string | null;
-  ok: boolean;
-  error: string | null;
-  connectedT: number | null;
-  failedT: number | null;
-}
-
-interface Deletion {
-  tuple: string;
-  cycle: number;
-  kernelHadFlowAtDeletion: boolean;
-  t: number;
-}
-
-export interface RaceEvidence {
-  kernel: string;
-  /** Agent summaries that are missing or do not parse; any one makes the run INCONCLUSIVE. */
-  summaryProblems?: string[];
-  algorithm: string;
-  timing: {
-    staleEntriesAtTrigger: number;
-    wave2ConnectedFrom: number | null;
-    wave2ConnectedUntil: number | null;
-    triggerSnapshotAt: number;
-    firstDeletionOfTriggerCycle: number | null;
-    [key: string]: unknown;
-  };
-  wave1: ReturnType<typeof summarize>;
-  wave2: ReturnType<typeof summarize>;
-  deletions: Deletion[];
-  liveFlowsDeleted: Array<{ tuple: string; cycle: number; t: number }>;
-  deniedFlows: Array<{ flow: string; packets: number }>;
-  cycles: number | null;
-  agentLogs: string[];
-}
 
 const TIMEOUTS = [
   'nf_conntrack_tcp_timeout_close',
@@ -112,46 +79,24 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
       const waves = await reuseTuplesDuringCleanup(ctx, params, agent);
       await agent.stop();
       await echo.stop();
-      return { kernel: await ctx.kernel(params.server), ...raceEvidence(params, agent, waves), agentLogs: ctx.artifacts([]).agentLogs };
+      const reader = new CaptureReader();
+      const segments = await reader.segments(waves.pcap.file, `tcp port ${params.port}`);
+      const evidence = raceEvidence(params, agent, waves);
+      const tuples = (evidence.wave2.connections ?? []).flatMap((c) => (c.tuple ? [c.tuple] : []));
+      return {
+        kernel: await ctx.kernel(params.server),
+        ...evidence,
+        conntrackListFailures: waves.listFailures,
+        captureProblems: reader.problems,
+        onWire: Object.fromEntries(tuples.map((t) => [t, wireFlow(segments, t)])),
+        ...ctx.artifacts([waves.pcap]),
+      };
     } finally {
       for (const [name, value] of saved) await serverT.exec(['sysctl', '-qw', `${name}=${value}`], { check: false });
     }
   },
 
-  judge(evidence) {
-    const problems = evidence.summaryProblems ?? ['the evidence lists no agent summaries'];
-    if (problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['summaryProblems']);
-    const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
-    if (wave1.attempts === 0 || wave1.ok < wave1.attempts)
-      return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
-    if (timing.staleEntriesAtTrigger <= 0)
-      return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
-    if (timing.wave2ConnectedFrom === null) return verdict('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
-    if (timing.firstDeletionOfTriggerCycle !== null && timing.wave2ConnectedUntil! > timing.firstDeletionOfTriggerCycle) {
-      return verdict('INCONCLUSIVE', 'wave 2 connected after the cleanup walk had started deleting, so the race window was not hit cleanly', ['timing']);
-    }
-    const deniedLive = denied.filter((d) => d.packets > 0 && live.some((l) => l.tuple === d.flow));
-    const packets = denied.reduce((n, d) => n + d.packets, 0);
-    if (deniedLive.length > 0) {
-      return verdict(
-        'REPRODUCED',
-        `the cleanup deleted ${live.length} entries of live, reused flows from a snapshot taken before they existed, and the datapath then denied ${deniedLive.length} of them (${packets} reply packets dropped); wave 2: ${wave2.ok}/${wave2.attempts} connections ok`,
-        ['liveFlowsDeleted', 'deniedFlows', 'wave2'],
-      );
-    }
-    if (packets === 0 && live.length === 0 && wave2.ok === wave2.attempts) {
-      return verdict(
-        'NOT_REPRODUCED',
-        `wave 2 reused ${wave2.attempts} 5-tuples inside the cleanup walk, no live entry was deleted and no reply was denied; ${wave2.ok}/${wave2.attempts} connections ok`,
-        ['liveFlowsDeleted', 'deniedFlows', 'wave2'],
-      );
-    }
-    return verdict(
-      'INCONCLUSIVE',
-      `${live.length} live entries deleted, ${packets} packets denied, ${wave2.ok}/${wave2.attempts} wave-2 connections ok: the evidence does not tell one story`,
-      ['liveFlowsDeleted', 'deniedFlows', 'wave2'],
-    );
-  },
+  judge: (evidence) => judgeRace(evidence),
 };
 
 /** Short TCP close timeouts on the server, so wave 1's entries leave the kernel table before wave 2 reuses their tuples. */
@@ -192,14 +137,18 @@ async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, ag
   const wave1 = await wave('wave1', 1);
   await wave1.finish(30_000);
   const wave1Done = Date.now() / 1000;
-  const listFlows = () => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false }).then((r) => r.stdout);
-  const expiredAt = await waitForExpiry(listFlows, ctx.address(params.client), 15_000);
+  // Started after wave 1 (the waves share their 5-tuples) and well before wave 2's go: tcpdump takes a while to listen.
+  const iface = ctx.node(params.server).interfaces[0]!.name;
+  const capture = await ctx.capture(params.server, iface, `${params.server}-${iface}`, [`tcp port ${params.port}`]);
+  const listFlows = () => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false });
+  const { expiredAt, listFailures } = await waitForExpiry(listFlows, ctx.address(params.client), 15_000);
   const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
   wave2.go();
   await wave2.finish((params.cleanupPeriodS + 30) * 1000);
+  const pcap = await capture.stop();
   const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
   await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
-  return { wave1, wave2, trigger, expiredAt };
+  return { wave1, wave2, trigger, expiredAt, listFailures, pcap };
 }
 
 function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType<typeof reuseTuplesDuringCleanup>>) {
@@ -209,7 +158,7 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
     parseSummary('wave1', waveSummarySchema, wave1.summary()),
     parseSummary('wave2', waveSummarySchema, wave2.summary()),
   ] as const;
-  type PolicySummary = { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number };
+  type PolicySummary = { deletions: Deletion[]; deniedFlows: Array<{ tuple: string; packets: number }>; cycles: number; conntrackFailures: number };
   const summary = parsed[0].ok ? (parsed[0].value as PolicySummary) : undefined;
   const w1 = parsed[1].ok ? (wave1.summary() as { connections?: Connection[] }) : undefined;
   const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
@@ -238,13 +187,8 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
     // The denied set is keyed like the allowed one: client address . port . server address . port.
     deniedFlows: (summary?.deniedFlows ?? []).map((d) => ({ flow: d.tuple, packets: d.packets })),
     cycles: summary?.cycles ?? null,
+    agentConntrackFailures: summary?.conntrackFailures ?? null,
   };
-}
-
-interface WaveResult {
-  attempts: number;
-  ok: number;
-  failed: Array<{ tuple: string | null; error: string | null; t: number | null }>;
 }
 
 function summarize(connections: Connection[] | undefined): WaveResult {
@@ -253,14 +197,33 @@ function summarize(connections: Connection[] | undefined): WaveResult {
     attempts: list.length,
     ok: list.filter((c) => c.ok).length,
     failed: list.filter((c) => !c.ok).map((c) => ({ tuple: c.tuple, error: c.error, t: c.failedT })),
+    connections: list.map((c) => ({ tuple: c.tuple, ok: c.ok, echoes: c.echoes ?? null })),
   };
 }
 
-async function waitForExpiry(list: () => Promise<string>, clientAddr: string, timeoutMs: number): Promise<number | null> {
+/** One wave-2 flow on the server's link: "10.40.1.1:40000>10.40.2.2:9100" is client 10.40.1.1.40000, server 10.40.2.2.9100. */
+export function wireFlow(segments: TcpSegment[], tuple: string): WireFlow {
+  const [client, server] = tuple.split('>').map((end) => end.replace(/:(\d+)$/, '.$1'));
+  const ofFlow = segments.filter((s) => (s.src === client && s.dst === server) || (s.src === server && s.dst === client));
+  const unique = (from: string) => new Set(ofFlow.filter((s) => s.src === from && hasPayload(s)).map((s) => s.seq)).size;
+  const pingSegments = ofFlow.filter((s) => s.src === client && hasPayload(s)).length;
+  return {
+    syns: ofFlow.filter((s) => s.src === client && s.flags === 'S').length,
+    pings: unique(client!),
+    echoes: unique(server!),
+    retransmittedPings: pingSegments - unique(client!),
+  };
+}
+
+/** The moment conntrack -L on the server no longer lists the client's flows; a failing conntrack -L is counted, never read as "expired". */
+async function waitForExpiry(list: () => Promise<{ exitCode: number; stdout: string }>, clientAddr: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
+  let listFailures = 0;
   while (Date.now() < deadline) {
-    if (!(await list()).includes(`src=${clientAddr} `)) return Date.now() / 1000;
+    const out = await list();
+    if (out.exitCode !== 0) listFailures++;
+    else if (!out.stdout.includes(`src=${clientAddr} `)) return { expiredAt: Date.now() / 1000, listFailures };
     await new Promise((r) => setTimeout(r, 100));
   }
-  return null;
+  return { expiredAt: null, listFailures };
 }

@@ -1,6 +1,6 @@
 /** taskcluster-reset: the summaries, the evidence and the verdict of a late-segments run. */
 import * as z from 'zod';
-import { verdict, type Verdict } from '../verdict.js';
+import { verdict, type InconclusiveKind, type MechanismFacet, type Verdict } from '../verdict.js';
 import type { Parsed } from '../summary.js';
 import type { TcpSegment } from '../pcap.js';
 
@@ -32,6 +32,10 @@ export interface LateRsts {
   beforeFirstInjection: number;
   /** Of the client host's RSTs, how many reached the server's link. */
   reachedServer: number;
+  /** Every RST from the client's end on the server's link: what the server agent's own count must match. */
+  atServer: number;
+  /** RSTs from the server's end forwarded to the container on the bridge: what the client's ECONNRESET must match. */
+  toContainer: number;
 }
 
 /** Pure: split the client end's RSTs by who sent them and when. Segments are this connection's, on each link. */
@@ -41,11 +45,14 @@ export function classifyRsts(injectedSeqs: number[], uplink: TcpSegment[], bridg
   const containerRsts = bridge.filter((s) => s.dst === serverEnd && s.flags.includes('R'));
   const fromContainer = (r: TcpSegment) => containerRsts.some((c) => c.seq === r.seq);
   const hostRsts = rstsUp.filter((r) => !fromContainer(r) && firstInjected !== undefined && r.t >= firstInjected.t);
+  const serverRsts = atServer.filter((s) => s.src !== serverEnd && s.flags.includes('R'));
   return {
     fromClientHostAfterInjection: hostRsts.map((s) => s.line),
     fromContainer: containerRsts.length,
     beforeFirstInjection: rstsUp.filter((r) => !firstInjected || r.t < firstInjected.t).length,
-    reachedServer: atServer.filter((s) => s.src !== serverEnd && s.flags.includes('R') && hostRsts.some((h) => h.seq === s.seq)).length,
+    reachedServer: serverRsts.filter((s) => hostRsts.some((h) => h.seq === s.seq)).length,
+    atServer: serverRsts.length,
+    toContainer: bridge.filter((s) => s.src === serverEnd && s.flags.includes('R')).length,
   };
 }
 
@@ -62,6 +69,14 @@ export interface LateEvidence {
   agentLogs: string[];
 }
 
+export const LATE_FAILURE = 'the download fails: ECONNRESET, or a stall on segments held at the client host';
+const MECHANISM = 'the client host answers late segments with a RST of its own (INVALID, not de-NATed)';
+
+/**
+ * Outcome first: the client's summary says whether the download failed (ECONNRESET, a stall) or completed with the right
+ * sha256; the captures say whether the client host sent RSTs after late segments (the mechanism). A RST without the
+ * failure is NOT_REPRODUCED; the failure without this lab's mechanism, or agents and captures that disagree, INCONCLUSIVE.
+ */
 export function judgeLate(e: LateEvidence): Verdict {
   if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
   if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
@@ -75,26 +90,56 @@ export function judgeLate(e: LateEvidence): Verdict {
   if (injected.seenOnClientUplink === 0) {
     return verdict('INCONCLUSIVE', 'none of the injected late segments was seen arriving on the client host', ['injected.seenOnClientUplink']);
   }
-  const stopped = `the download stopped at byte ${client.stoppedAt} of ${client.expectedBytes} (${client.error ?? 'closed'})`;
-  const got = client.completed ? 'the download completed with the right sha256' : stopped;
+  if (typeof rst.atServer !== 'number' || typeof rst.toContainer !== 'number') {
+    return verdict('INCONCLUSIVE', "the captures' RST counts at the server and toward the container were not recorded", ['rst']);
+  }
+  if (rst.seenByServerAgent !== rst.atServer) {
+    const why = `the server agent saw ${rst.seenByServerAgent} RST(s) from the client's end, the capture on the server's link ${rst.atServer}`;
+    return verdict('INCONCLUSIVE', `${why}: agent and capture disagree`, ['rst.seenByServerAgent', 'rst.atServer'], 'evidence-conflict');
+  }
   const hostRsts = rst.fromClientHostAfterInjection.length;
   const others = `${rst.fromContainer} from the container, ${rst.beforeFirstInjection} before the first injection, not counted`;
   const reached = `${injected.forwardedToContainer}/${injected.seenOnClientUplink} late segments reached the container`;
-  if (hostRsts > 0) {
-    const answered = `the client host answered late segments with ${hostRsts} RST(s), ${rst.reachedServer} reached the server`;
-    return verdict('REPRODUCED', `${answered} (${reached}, ${invalid}; ${others}); ${got}`, [
-      'rst.fromClientHostAfterInjection',
-      'injected',
-      'conntrack.invalidDelta',
-      'client.completed',
-    ]);
+  const held = injected.seenOnClientUplink - injected.forwardedToContainer;
+  const mechanism = (seen: boolean, detail: string): MechanismFacet => ({ name: MECHANISM, seen, detail });
+  const answered = `the client host answered late segments with ${hostRsts} RST(s), ${rst.reachedServer} reached the server`;
+  const rstDetail = hostRsts > 0 ? answered : 'no RST from the client host after a late segment';
+  const stopped = `the download stopped at byte ${client.stoppedAt} of ${client.expectedBytes} (${client.error ?? 'closed'})`;
+  const facts = `${reached}, ${invalid}; ${others}`;
+  const decide = (value: Verdict['verdict'], reason: string, decidedBy: string[], seen: boolean | null, kind?: InconclusiveKind): Verdict => ({
+    ...verdict(value, reason, decidedBy, kind),
+    outcome: { failure: LATE_FAILURE, seen, detail: client.completed ? 'the download completed with the right sha256' : stopped },
+    mechanism: mechanism(hostRsts > 0, rstDetail),
+  });
+
+  if (client.completed) {
+    if (client.bytesReceived <= 0) return decide('INCONCLUSIVE', 'the client reports a completed download of no bytes', ['client.bytesReceived'], null);
+    const by = ['client.completed', 'rst.fromClientHostAfterInjection', 'injected'];
+    if (hostRsts > 0) {
+      return decide('NOT_REPRODUCED', `${answered}, but the download completed with the right sha256 (${facts})`, by, false);
+    }
+    const fine = `${injected.seenOnClientUplink} late segments reached the client host and no RST came from it`;
+    return decide('NOT_REPRODUCED', `${fine} (${facts}); the download completed with the right sha256`, by, false);
   }
-  if (!client.completed && client.error === 'timeout') {
-    const why = `stall, not reset: no RST from the client host, yet ${got} (${reached}, ${invalid})`;
-    return verdict('REPRODUCED', why, ['client.completed', 'client.error', 'rst', 'injected']);
+  if (client.error === 'ECONNRESET') {
+    if (rst.toContainer === 0) {
+      const why = `the client reports ECONNRESET, but no RST from the server's end reached the container on the bridge (${stopped})`;
+      return decide('INCONCLUSIVE', why, ['client.error', 'rst.toContainer'], true, 'evidence-conflict');
+    }
+    if (hostRsts === 0) {
+      const why = `${stopped}, but no RST came from the client host after a late segment: the reset is not this lab's mechanism (${facts})`;
+      return decide('INCONCLUSIVE', why, ['client.error', 'rst.fromClientHostAfterInjection'], true);
+    }
+    const by = ['client.error', 'rst.fromClientHostAfterInjection', 'rst.toContainer', 'injected', 'conntrack.invalidDelta'];
+    return decide('REPRODUCED', `${stopped}: ${answered}, ${rst.toContainer} RST(s) reached the container (${facts})`, by, true);
   }
-  if (!client.completed) return verdict('INCONCLUSIVE', `no RST from the client host after an injected segment, yet ${got} (${others})`, ['client', 'rst']);
-  if (client.bytesReceived <= 0) return verdict('INCONCLUSIVE', 'the client reports a completed download of no bytes', ['client.bytesReceived']);
-  const fine = `${injected.seenOnClientUplink} late segments reached the client host and no RST came from it`;
-  return verdict('NOT_REPRODUCED', `${fine} (${reached}, ${invalid}; ${others}); ${got}`, ['rst.fromClientHostAfterInjection', 'injected', 'client.completed']);
+  if (client.error === 'timeout') {
+    if (held <= 0) {
+      const why = `${stopped}, but every late segment that reached the client host was forwarded to the container: nothing shows segments held on this path (${facts})`;
+      return decide('INCONCLUSIVE', why, ['client.error', 'injected'], true);
+    }
+    const why = `stall, not reset: ${stopped}; ${held} late segment(s) reached the client host and were not forwarded to the container (${facts}; ${rstDetail})`;
+    return decide('REPRODUCED', why, ['client.error', 'injected.forwardedToContainer', 'rst'], true);
+  }
+  return decide('INCONCLUSIVE', `${stopped}: neither a reset nor a stall (${rstDetail}; ${others})`, ['client'], true);
 }

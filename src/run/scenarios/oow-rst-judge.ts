@@ -1,15 +1,32 @@
-/** docker-1090: the evidence a run of oow-rst collects, its agents' summaries, and the verdict that follows from it. */
+/**
+ * docker-1090: the evidence a run of oow-rst collects, its agents' summaries, and the verdict that follows from it.
+ * Outcome first: the verdict follows what the application saw (reset, stall, or every echo back); the mechanism (a
+ * RST from the client host's own stack, segments held back) explains it and never decides it alone. Every clause of a
+ * reason is built from a field of the evidence that shows it.
+ */
 import * as z from 'zod';
-import { verdict, type Verdict } from '../verdict.js';
+import { verdict, type InconclusiveKind, type MechanismFacet, type OutcomeFacet, type Verdict } from '../verdict.js';
 import type { Parsed } from '../summary.js';
-import type { ClientHostPath } from './oow-rst-path.js';
+import type { ClientHostPath, HostRst, RstAtServer } from './oow-rst-path.js';
 
 export const serverSummarySchema = z.object({
   established: z.boolean(),
   peer: z.string().nullable(),
   local: z.string().nullable(),
   forged: z
-    .object({ seq: z.number().int(), baseSeq: z.number().int(), offset: z.number().int(), placement: z.enum(['ahead', 'behind']), length: z.number().int() })
+    .object({
+      seq: z.number().int(),
+      baseSeq: z.number().int(),
+      offset: z.number().int(),
+      placement: z.enum(['ahead', 'behind']),
+      length: z.number().int(),
+      ack: z.number().int().optional(),
+      when: z.enum(['idle', 'in-flight']).optional(),
+      /** The client's next sequence number as the server had received it when it forged. */
+      receivedNext: z.number().int().nullable().optional(),
+      /** Idle forge: the client had acknowledged every echo and every line had arrived (null: in flight). */
+      ackCurrent: z.boolean().nullable().optional(),
+    })
     .nullable(),
   rstsAfterForge: z.number().int(),
   firstRstMsAfterForge: z.number().nullable(),
@@ -40,40 +57,24 @@ export interface OowEvidence {
    */
   clientTcpRmem?: string | null;
   clientPlacement: string;
-  trigger: { placement: 'ahead' | 'behind'; offset: number; bytes: number };
-  /** The waits this run used (the lab's, scaled by the nodes' slowdown); absent in runs recorded before they were reported. */
-  waits?: { slowdown: number; forgeAfterS: number; talkForS: number; stallAfterS: number; lingerS: number; echoesAfterForge: number };
+  trigger: { placement: 'ahead' | 'behind'; offset: number; bytes: number; when?: 'idle' | 'in-flight' };
+  /** The waits this run used (the lab's, scaled by the nodes' slowdown). */
+  waits?: Record<string, number>;
   server: Parsed<ServerSummary>;
   client: Parsed<ClientSummary>;
   /** Problems reading the captures; any one makes the run INCONCLUSIVE. */
   captureProblems: string[];
-  rstAtServer: { fromAgent: number | null; fromPcap: number | null; firstMsAfterForge: number | null; packets: string[] };
+  rstAtServer: { fromAgent: number | null; fromPcap: number | null; firstMsAfterForge: number | null; packets: string[]; atServer?: RstAtServer[] };
   clientHostPath: ClientHostPath | null;
   conntrack: { node: string; invalidBefore: number | null; invalidAfter: number | null; invalidDelta: number | null };
   pcaps: Array<{ file: string; captured: number | null; droppedByKernel: number | null }>;
   agentLogs: string[];
 }
 
-function forgedFate(path: ClientHostPath): string {
-  if (path.forgedForwardedToContainer === false) return 'the forged segment was not forwarded to the container';
-  const where = path.forgedForwardedToContainer ? 'was de-NATed and forwarded to the container' : 'reached the client';
-  const a = path.clientAnswerToForged;
-  if (!a) return `the forged segment ${where}, which did not answer it`;
-  const kind = a.duplicateAck ? 'a duplicate ACK' : a.line.includes('Flags [R') ? 'a RST' : 'an ACK';
-  return `the forged segment ${where}, which answered with ${kind}${a.dsackOfForged ? ' with a D-SACK of the forged bytes' : ''}`;
-}
+export const DEFAULT_FAILURE = "the container's connection is reset or stalls";
 
-/** Which segment the client host's RST answered, and what that says about conntrack. */
-export function rstMechanism(path: ClientHostPath): string {
-  const answered = path.rstAnsweredSegment;
-  if (!answered) return 'no server segment precedes the RST in the client host capture';
-  if (answered.isForgedSegment && path.forgedForwardedToContainer !== true) {
-    return "the RST answered the forged segment itself: it was INVALID, skipped the de-NAT and the client host's own stack answered it";
-  }
-  if (answered.isForgedSegment) return 'the RST followed the forged segment, although that segment was also forwarded to the container';
-  const lost = answered.forwardedToContainer === false ? ' that was INVALID and not forwarded to the container (no de-NAT), so' : ' that';
-  return `${forgedFate(path)}, and moved conntrack's window; the RST answered a later, legitimate server segment${lost} the client host's own stack answered`;
-}
+export const MECHANISM =
+  "a server segment conntrack marks INVALID skips the de-NAT: the client host's own stack answers it with a RST, or a rule holds it back";
 
 /**
  * Server data segments that must reach the client after the forged one before "the connection survived" holds. Every
@@ -82,7 +83,154 @@ export function rstMechanism(path: ClientHostPath): string {
  */
 export const MIN_DELIVERED_AFTER_FORGED = 2;
 
-export function judgeOow(e: OowEvidence): Verdict {
+/** "segment 5:12" for data, "pure ACK (ack 9)" for a segment without data, as tcpdump printed it. */
+const segment = (line: string) => {
+  const data = /seq (\d+:\d+)/.exec(line)?.[1];
+  return data ? `segment ${data}` : `pure ACK (ack ${/ack (\d+)/.exec(line)?.[1] ?? '?'})`;
+};
+
+function forgedFate(path: ClientHostPath): string {
+  if (path.forgedForwardedToContainer === false) return 'the forged segment never reached the container';
+  const where = path.forgedForwardedToContainer ? 'was de-NATed and reached the container' : 'reached the client';
+  const a = path.clientAnswerToForged;
+  if (!a) return `the forged segment ${where}, which did not answer it`;
+  const kind = a.duplicateAck ? 'a duplicate ACK' : a.line.includes('Flags [R') ? 'a RST' : 'an ACK';
+  return `the forged segment ${where}, which answered with ${kind}${a.dsackOfForged ? ' with a D-SACK of the forged bytes' : ''}`;
+}
+
+/** The forged segment passed conntrack, and a later legitimate one did not: shown, not assumed. */
+function windowMoved(path: ClientHostPath, invalidDelta: number | null): boolean {
+  return path.forgedForwardedToContainer === true && Boolean(path.laterRealSegmentNotForwarded) && (invalidDelta ?? 0) > 0;
+}
+
+function movedWindow(path: ClientHostPath): string {
+  return (
+    `${forgedFate(path)}; the server's real ${segment(path.laterRealSegmentNotForwarded!)} after it did not reach the container: ` +
+    'conntrack accepted the forged segment, moved its window and judged the real one INVALID'
+  );
+}
+
+/** What the client host's RST answered, matched by its sequence number to the answered segment's ack. */
+function rstAnswered(rst: HostRst, path: ClientHostPath, invalidDelta: number | null): string {
+  const a = rst.answered;
+  if (!a) return `the client host's own stack sent a RST (seq ${rst.seq}) that answers no server segment it received (none carries ack ${rst.seq})`;
+  if (a.isForgedSegment) {
+    const answeredIt = `the client host's own stack answered it with a RST (seq ${rst.seq}, the forged segment's ack)`;
+    // INVALID is shown by the missing de-NAT: the segment reached the host, not the container.
+    if (a.forwardedToContainer === false) return `the forged segment was INVALID: it never reached the container (no de-NAT), and ${answeredIt}`;
+    return `the forged segment reached the client host: ${answeredIt}`;
+  }
+  const real = `the client host's own stack answered the server's real ${segment(a.line)} with a RST (seq ${rst.seq}, that segment's ack)`;
+  const notForwarded = a.forwardedToContainer === false ? ', a segment that never reached the container' : '';
+  return windowMoved(path, invalidDelta) ? `${movedWindow(path)}; ${real}${notForwarded}` : `${real}${notForwarded}`;
+}
+
+/** What the server's TCP made of that RST (RFC 5961 section 3.2), from the server's capture. */
+function serverTook(rst: HostRst, atServer: RstAtServer[] | undefined): { text: string; fate: RstAtServer['fate'] | 'absent' } {
+  const there = atServer?.find((r) => r.seq === rst.seq);
+  if (!there) return { text: 'the server-link capture does not show it arriving', fate: 'absent' };
+  const expected = there.serverExpected;
+  switch (there.fate) {
+    case 'accepted':
+      return { text: `the server accepted it: ${rst.seq} was the next sequence number it expected`, fate: there.fate };
+    case 'below-window':
+      return {
+        text: `its sequence number ${rst.seq} was below ${expected}, the next one the server expected: outside the server's window, so the server ignored it`,
+        fate: there.fate,
+      };
+    case 'not-exact':
+      return {
+        text: `its sequence number ${rst.seq} was not ${expected}, the next one the server expected, so the server did not reset (RFC 5961)`,
+        fate: there.fate,
+      };
+    default:
+      return { text: 'the server-link capture does not show what the server expected', fate: there.fate };
+  }
+}
+
+interface Read {
+  facet: OutcomeFacet;
+  kind?: InconclusiveKind;
+  decidedBy: string[];
+}
+
+function outcomeOf(e: OowEvidence, server: ServerSummary, client: ClientSummary, path: ClientHostPath, failure: string): Read {
+  const echoes = `client ${client.echoed}/${client.sent} echoes`;
+  const serverReset = server.connectionEnd === 'reset';
+  const toClient = path.rstsToClient ?? [];
+  const at = path.forgedForwardedToContainer === null ? 'the client' : 'the container';
+  const facet = (seen: boolean | null, detail: string) => ({ failure, seen, detail });
+  if (client.outcome === 'reset') {
+    const shown = [
+      ...(toClient.length > 0 ? [`a RST from the server's end reached ${at}`] : []),
+      ...(serverReset ? ["the server's own socket was reset"] : []),
+    ];
+    if (shown.length === 0) {
+      const detail = `the client reports a reset (${client.error ?? 'no error'}) but no RST reached ${at} in the capture and the server's socket was not reset`;
+      return { facet: facet(null, detail), kind: 'evidence-conflict', decidedBy: ['client.outcome', 'clientHostPath.rstsToClient', 'server.connectionEnd'] };
+    }
+    const detail = `the connection was reset: the client got ${client.error ?? 'a reset'} (${echoes}); ${shown.join(' and ')}`;
+    return { facet: facet(true, detail), decidedBy: ['client.outcome', 'clientHostPath.rstsToClient', 'server.connectionEnd'] };
+  }
+  if (client.outcome === 'timeout') {
+    const held = path.serverDataSegmentsNotForwardedToContainer;
+    const decidedBy = ['client.outcome', 'clientHostPath.serverDataSegmentsNotForwardedToContainer', 'server.connectionEnd'];
+    if (held && held.length > 0) {
+      const retried = path.mostRetriedHeldSegment;
+      const resent = retried && retried.times > 1 ? ` (one of them sent ${retried.times} times over ${retried.overMs} ms: the server's retransmissions)` : '';
+      const detail = `stall, not reset: the client timed out (${echoes}) while ${held.length} server segment(s) never reached the container${resent}`;
+      return { facet: facet(true, detail), decidedBy };
+    }
+    if (serverReset) return { facet: facet(true, `stall, not reset: the client timed out (${echoes}) after the server's socket had been reset`), decidedBy };
+    // Every server segment reached the container: it was slow (a stall threshold too short for this machine), not held.
+    const detail = `the client timed out (${echoes}), but every server data segment on the client host's uplink reached the container: slow, not stalled`;
+    return { facet: facet(null, detail), kind: held ? 'evidence-conflict' : 'evidence-missing', decidedBy };
+  }
+  if (client.outcome !== 'intact') {
+    const detail = `the client's connection ended as "${client.outcome ?? 'unknown'}" (${client.error ?? 'no error'})`;
+    return { facet: facet(null, detail), kind: client.outcome === 'error' ? 'error' : 'evidence-missing', decidedBy: ['client.outcome'] };
+  }
+  const decidedBy = ['client', 'server.bytesEchoedAfterForge', 'clientHostPath.serverDataDeliveredAfterForged'];
+  const delivered = path.serverDataDeliveredAfterForged;
+  const flowed = client.echoed === client.sent && (server.bytesEchoedAfterForge ?? 0) > 0 && delivered >= MIN_DELIVERED_AFTER_FORGED;
+  if (!flowed) {
+    const seen = `${echoes}, ${server.bytesEchoedAfterForge ?? 0} bytes echoed and ${delivered} server data segments delivered after it (${MIN_DELIVERED_AFTER_FORGED} needed)`;
+    return { facet: facet(null, `no proof the connection carried data after the forged segment (${seen})`), kind: 'evidence-missing', decidedBy };
+  }
+  const detail = `the connection survived: every echo came back (${echoes}), ${server.bytesEchoedAfterForge} bytes echoed after the forged segment and ${delivered} server data segments delivered after it`;
+  return { facet: facet(false, detail), decidedBy };
+}
+
+interface Mechanism {
+  facet: MechanismFacet;
+  invalid: string;
+  rst: HostRst | null;
+  fate: RstAtServer['fate'] | 'absent' | null;
+}
+
+function mechanismOf(e: OowEvidence, path: ClientHostPath): Mechanism {
+  const delta = e.conntrack.invalidDelta;
+  const invalid = delta === null ? 'conntrack invalid counter unavailable' : `conntrack invalid +${delta} on the client host`;
+  const rst = path.hostRsts?.[0] ?? null;
+  if (rst) {
+    const took = serverTook(rst, e.rstAtServer.atServer);
+    return { facet: { name: MECHANISM, seen: true, detail: `${rstAnswered(rst, path, delta)}; ${took.text} (${invalid})` }, invalid, rst, fate: took.fate };
+  }
+  const held = path.serverDataSegmentsNotForwardedToContainer ?? [];
+  if (held.length > 0) {
+    const how = windowMoved(path, delta) ? movedWindow(path) : forgedFate(path);
+    const detail = `${held.length} real server segment(s) were held back on the client host, neither de-NATed nor answered by its stack; ${how} (${invalid})`;
+    return { facet: { name: MECHANISM, seen: true, detail }, invalid, rst: null, fate: null };
+  }
+  if (path.forgedForwardedToContainer === null) {
+    const detail = `no NAT on the path: ${forgedFate(path)}; no RST from the client host (${invalid})`;
+    return { facet: { name: MECHANISM, seen: false, detail }, invalid, rst: null, fate: null };
+  }
+  const detail = `no RST from the client host's own stack and every real server data segment reached the container; ${forgedFate(path)} (${invalid})`;
+  return { facet: { name: MECHANISM, seen: false, detail }, invalid, rst: null, fate: null };
+}
+
+export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict {
   if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
   if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
   if (e.captureProblems.length > 0) return verdict('INCONCLUSIVE', e.captureProblems.join('; '), ['captureProblems']);
@@ -95,60 +243,33 @@ export function judgeOow(e: OowEvidence): Verdict {
     return verdict('INCONCLUSIVE', 'the forged segment was not seen arriving on the client host, so nothing was tested', ['clientHostPath.forgedSeenOnUplink']);
   }
   const rst = e.rstAtServer;
-  const agentSaw = (rst.fromAgent ?? 0) > 0;
-  const pcapSaw = (rst.fromPcap ?? 0) > 0;
-  if (agentSaw !== pcapSaw) {
+  if ((rst.fromAgent ?? 0) > 0 !== (rst.fromPcap ?? 0) > 0) {
     const counts = `the server agent counted ${rst.fromAgent} RST(s) after the forged segment but the server-link capture shows ${rst.fromPcap}`;
-    return verdict('INCONCLUSIVE', counts, ['rstAtServer']);
+    return verdict('INCONCLUSIVE', counts, ['rstAtServer'], 'evidence-conflict');
   }
-  const delta = e.conntrack.invalidDelta;
-  const invalid = delta === null ? 'conntrack invalid counter unavailable' : `conntrack invalid +${delta} on the client host`;
-  const echoes = `client ${client.echoed}/${client.sent} echoes`;
-  if (agentSaw) {
-    return verdict(
-      'REPRODUCED',
-      `the client host reset the connection ${rst.firstMsAfterForge} ms after the forged segment: ${rstMechanism(path)} ` +
-        `(${invalid}; client outcome ${client.outcome})`,
-      ['rstAtServer', 'clientHostPath', 'conntrack.invalidDelta', 'client.outcome'],
-    );
+  const outcome = outcomeOf(e, server, client, path, failure);
+  const mechanism = mechanismOf(e, path);
+  const facets = { outcome: outcome.facet, mechanism: mechanism.facet };
+  const decidedBy = [...outcome.decidedBy, 'clientHostPath', 'rstAtServer', 'conntrack.invalidDelta'];
+  if (outcome.facet.seen === true) {
+    const how = mechanism.facet.seen ? mechanism.facet.detail : `the report's mechanism was not seen: ${mechanism.facet.detail}`;
+    return { ...verdict('REPRODUCED', `${outcome.facet.detail}; ${how}`, decidedBy), ...facets };
   }
-  const held = path.serverDataSegmentsNotForwardedToContainer?.length ?? 0;
-  if (client.outcome === 'timeout' && path.serverDataSegmentsNotForwardedToContainer?.length === 0) {
-    // Every server segment reached the container: it was slow (a stall threshold too short for this machine), not held.
-    const why = `the client timed out (${echoes}), but every server data segment on the client host's uplink reached the container: slow, not stalled`;
-    return verdict('INCONCLUSIVE', why, ['client.outcome', 'clientHostPath.serverDataSegmentsNotForwardedToContainer']);
+  if (outcome.facet.seen === null) {
+    return { ...verdict('INCONCLUSIVE', `${outcome.facet.detail}; ${mechanism.facet.detail}`, decidedBy, outcome.kind), ...facets };
   }
-  if (client.outcome === 'timeout') {
-    const retried = path.mostRetriedHeldSegment;
-    const resent = retried && retried.times > 1 ? ` (one of them sent ${retried.times} times over ${retried.overMs} ms: the server's retransmissions)` : '';
-    const dropped = held > 0 ? `; ${held} server segment(s) never reached the container${resent}` : '';
-    const died = `no RST reached the server, but the connection died, the client timed out (${echoes})${dropped}`;
-    return verdict('REPRODUCED', `stall, not reset: ${died}; ${forgedFate(path)} (${invalid})`, [
-      'client.outcome',
-      'rstAtServer',
-      'clientHostPath',
-      'conntrack.invalidDelta',
-    ]);
+  if (mechanism.rst && mechanism.fate === 'accepted') {
+    const why = `the server accepted the client host's RST, yet ${outcome.facet.detail}: the evidence contradicts itself (${mechanism.facet.detail})`;
+    return { ...verdict('INCONCLUSIVE', why, decidedBy, 'evidence-conflict'), ...facets };
   }
-  if (client.outcome !== 'intact') {
-    const ended = `"${client.outcome ?? 'unknown'}" (${client.error ?? 'no error'})`;
-    const why = `no RST from the client host reached the server, but the client's connection ended as ${ended}`;
-    return verdict('INCONCLUSIVE', why, ['rstAtServer', 'client.outcome']);
+  if (mechanism.rst) {
+    const took = serverTook(mechanism.rst, e.rstAtServer.atServer).text;
+    const answered = rstAnswered(mechanism.rst, path, e.conntrack.invalidDelta);
+    const why = `the client host emitted a RST, but ${took}; ${outcome.facet.detail} (${answered}; ${mechanism.invalid})`;
+    return { ...verdict('NOT_REPRODUCED', why, decidedBy), ...facets };
   }
-  const flowed = client.echoed === client.sent && (server.bytesEchoedAfterForge ?? 0) > 0 && path.serverDataDeliveredAfterForged >= MIN_DELIVERED_AFTER_FORGED;
-  if (!flowed) {
-    const delivered = `${path.serverDataDeliveredAfterForged} server data segments delivered after it (${MIN_DELIVERED_AFTER_FORGED} needed)`;
-    const seen = `${echoes}, ${server.bytesEchoedAfterForge ?? 0} bytes echoed and ${delivered}`;
-    return verdict('INCONCLUSIVE', `no RST, but no proof the connection carried data after the forged segment (${seen})`, [
-      'client',
-      'server.bytesEchoedAfterForge',
-      'clientHostPath.serverDataDeliveredAfterForged',
-    ]);
+  if (mechanism.facet.seen) {
+    return { ...verdict('NOT_REPRODUCED', `${outcome.facet.detail}, although ${mechanism.facet.detail}`, decidedBy), ...facets };
   }
-  return verdict(
-    'NOT_REPRODUCED',
-    `the connection survived: ${forgedFate(path)}; no RST, ${server.bytesEchoedAfterForge} bytes echoed after it and ` +
-      `${path.serverDataDeliveredAfterForged} server data segments delivered (${echoes}, ${invalid})`,
-    ['rstAtServer', 'client', 'server.bytesEchoedAfterForge', 'clientHostPath', 'conntrack.invalidDelta'],
-  );
+  return { ...verdict('NOT_REPRODUCED', `${outcome.facet.detail}; ${mechanism.facet.detail}`, decidedBy), ...facets };
 }

@@ -27,7 +27,32 @@ const paramsSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(100000),
   forgeBytes: z.number().int().min(1).max(1400).default(10),
-  forgeAfterS: z.number().min(0).max(30).default(0.3).describe('seconds after the handshake to forge'),
+  forgeWhen: z
+    .enum(['idle', 'in-flight'])
+    .default('idle')
+    .describe(
+      "idle: the client goes quiet and the server forges with the client's current ack, as Kubernetes' regression server does; " +
+        'in-flight: the server forges as a client line arrives, with the ack from before it (a late segment)',
+    ),
+  echoesBeforeForge: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(1)
+    .describe("idle: lines echoed before the client goes quiet (0: none, as `nc` in Kubernetes' e2e test); in-flight: the forge rides on the next line"),
+  forgeAfterS: z
+    .number()
+    .min(0)
+    .max(30)
+    .default(0)
+    .describe('in-flight only: the forge rides on the first line from echoesBeforeForge on that arrives this many seconds after the handshake'),
+  failure: z
+    .string()
+    .min(1)
+    .max(300)
+    .default("the container's connection is reset or stalls")
+    .describe('the failure the application sees when the bug bites, named in the verdict'),
   talkForS: z.number().min(1).max(120).default(5).describe('seconds the client talks at most; it ends sooner once echoesAfterForge are back'),
   echoesAfterForge: z
     .number()
@@ -70,7 +95,7 @@ async function startCaptures(ctx: ScenarioContext, params: Params, where: Placem
 export function waitsOf(params: Params, slowdown: number) {
   return {
     slowdown,
-    forgeAfterS: params.forgeAfterS * slowdown,
+    settleS: IDLE_SETTLE_S * slowdown,
     talkForS: params.talkForS * slowdown,
     stallAfterS: params.stallAfterS * slowdown,
     lingerS: params.lingerS * slowdown,
@@ -80,12 +105,26 @@ export function waitsOf(params: Params, slowdown: number) {
 
 export type Waits = ReturnType<typeof waitsOf>;
 
-/** Tell the client the forged segment has left the server, so it counts its last echoes from now; nothing to do if it never leaves. */
-async function goOnceForged(server: AgentRun, client: AgentRun, waits: Waits): Promise<void> {
+/**
+ * Idle forge: how long the server waits at most, once told to forge, for the client's delayed ACK of its last echo
+ * (40 to 200 ms on Linux) so that the forged segment carries the current ack.
+ */
+const IDLE_SETTLE_S = 0.5;
+
+/**
+ * Idle: once the client reports it went quiet, the server forges; in flight the server forges by itself. Then the
+ * client is told to go on and counts its last echoes from there. Missing events leave the judge to say what is missing.
+ */
+async function forgeThenGo(params: Params, server: AgentRun, client: AgentRun, waits: Waits): Promise<void> {
+  const within = (waits.talkForS + 5) * 1000;
   try {
-    await server.waitFor('forged', (waits.talkForS + 5) * 1000);
+    if (params.forgeWhen === 'idle') {
+      await client.waitFor('idle', within);
+      server.go();
+    }
+    await server.waitFor('forged', within);
   } catch {
-    return; // the server ended or never forged: the client talks for talkForS and the judge says what is missing
+    // the server ended or never forged: the client goes on (or talks for talkForS) and the judge says what is missing
   }
   if (client.running) client.go();
 }
@@ -100,8 +139,14 @@ async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
     String(params.forgeOffset),
     '--payload-bytes',
     String(params.forgeBytes),
+    '--forge-when',
+    params.forgeWhen,
+    '--forge-at-line',
+    String(params.echoesBeforeForge),
     '--forge-after',
-    String(waits.forgeAfterS),
+    String(params.forgeAfterS * waits.slowdown),
+    '--settle',
+    String(waits.settleS),
     '--linger',
     String(waits.lingerS),
     '--duration',
@@ -120,8 +165,10 @@ async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
     String(waits.stallAfterS),
     '--echoes-after-go',
     String(waits.echoesAfterForge),
+    '--pause-after',
+    String(params.forgeWhen === 'idle' ? params.echoesBeforeForge : -1),
   ]);
-  const going = goOnceForged(server, client, waits);
+  const going = forgeThenGo(params, server, client, waits);
   await client.finish((waits.talkForS + waits.stallAfterS + 10) * 1000);
   // The server ends by itself lingerS after its connection ends; a stalled connection never ends, so it is stopped then.
   await server.finish((waits.lingerS + 0.5 * waits.slowdown) * 1000);
@@ -176,7 +223,7 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
       kernel,
       clientTcpRmem: /^\d+\s+\d+\s+\d+\s*$/.test(rmem) ? rmem.trim().replace(/\s+/g, ' ') : null,
       clientPlacement: where.bridge ? `container ${params.client} behind ${where.clientHost}'s Docker NAT` : `directly on ${params.client}, no NAT`,
-      trigger: { placement: params.forgePlacement, offset: params.forgeOffset, bytes: params.forgeBytes },
+      trigger: { placement: params.forgePlacement, offset: params.forgeOffset, bytes: params.forgeBytes, when: params.forgeWhen },
       waits,
       server: summaries.server,
       client: summaries.client,
@@ -186,6 +233,7 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
         fromPcap: seen ? seen.rsts.length : null,
         firstMsAfterForge: server?.firstRstMsAfterForge ?? null,
         packets: (seen?.rsts ?? []).slice(0, 5).map((s) => s.line),
+        atServer: (seen?.rsts ?? []).slice(0, 5),
       },
       clientHostPath: seen?.path ?? null,
       conntrack: invalidCounters(where.clientHost, before, after),
@@ -193,5 +241,5 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
     };
   },
 
-  judge: (evidence) => judgeOow(evidence),
+  judge: (evidence, params) => judgeOow(evidence, params.failure),
 };

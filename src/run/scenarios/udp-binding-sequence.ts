@@ -7,7 +7,10 @@
  */
 import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
-import { verdict } from '../verdict.js';
+import { CaptureReader } from '../pcap.js';
+import { judgeSequence, type Moment, type PhaseEvidence, type SequenceEvidence } from './udp-binding-sequence-judge.js';
+
+export type { SequenceEvidence } from './udp-binding-sequence-judge.js';
 import type { ScenarioContext } from '../context.js';
 import type { AgentRun } from '../agent.js';
 import { parseSummary } from '../summary.js';
@@ -33,27 +36,6 @@ const paramsSchema = z.strictObject({
 });
 
 type Params = z.output<typeof paramsSchema>;
-type Moment = 'pre' | 'during' | 'post';
-
-interface PhaseEvidence {
-  label: string;
-  closeOrder: 'proper' | 'buggy';
-  udpSent: number | null;
-  udpReceived: number | null;
-  tcpConnected: boolean | null;
-  /** Whether a UDP socket is bound to the published port, per side, per moment. */
-  binding: Record<string, Record<Moment, boolean>>;
-  snapshots: string[];
-}
-
-export interface SequenceEvidence {
-  kernel: string;
-  emulated: string;
-  notEmulated: string;
-  phases: PhaseEvidence[];
-  pcaps: Array<{ file: string; captured: number | null; droppedByKernel: number | null }>;
-}
-
 /** The binding that counts is the forwarder's: a UDP socket on the published port owned by docker-proxy, not any socket on that port. */
 export function forwarderBinding(ssLine: string, port: number): boolean {
   return ssLine.startsWith('udp') && new RegExp(`:${port}\\s`).test(ssLine) && ssLine.includes('(("docker-proxy"');
@@ -86,10 +68,8 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
     const sides = [...new Set([host, vm])];
     const bridge = ctx.node(vm).docker!.bridge;
     await ctx.capture(vm, bridge, `${vm}-${bridge}`, [`udp port ${params.udpPort}`]);
-    if (hostNode.desktop) {
-      const iface = hostNode.desktop.switchIface;
-      await ctx.capture(host, iface, `${host}-${iface}`, [`udp port ${params.udpPort} or tcp port ${params.tcpPort}`]);
-    }
+    const switchIface = hostNode.desktop?.switchIface;
+    if (switchIface) await ctx.capture(host, switchIface, `${host}-${switchIface}`, [`udp port ${params.udpPort} or tcp port ${params.tcpPort}`]);
     const server = await ctx.startAgent(host, 'server', 'dual_server.py', [
       '--tcp-port',
       String(params.tcpPort),
@@ -103,60 +83,34 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
       String(params.phases.length * (params.runSeconds + 15) + 30),
     ]);
     const phases: PhaseEvidence[] = [];
-    for (const phase of params.phases) phases.push(await runPhase(ctx, params, { server, serverAddr, sides, vm }, phase, phases.length + 1));
+    const snapshotProblems: string[] = [];
+    for (const phase of params.phases) phases.push(await runPhase(ctx, params, { server, serverAddr, sides, vm, snapshotProblems }, phase, phases.length + 1));
     await server.stop();
     const pcaps = await ctx.stopCaptures();
+    const reader = new CaptureReader();
+    for (const [i, phase] of phases.entries()) {
+      const count = async (file: string) => (await reader.lines(file, `udp and dst port ${params.udpPort} and ${sessionFilter(i + 1)}`)).length;
+      phase.captured = { onBridge: await count(pcaps[0]!.file), onSwitch: switchIface ? await count(pcaps[1]!.file) : null };
+    }
     return {
       kernel: await ctx.kernel(vm),
       emulated: hostNode.desktop
         ? `host side ${host} with a userland port forwarder (docker-proxy) on udp/${params.udpPort}, a NATed switch to the VM ${vm}, ` +
           `Docker's DNAT rules and docker-proxy inside the VM, container ${params.app}`
         : `a plain Docker host ${vm} with Docker's DNAT rules and docker-proxy`,
-      notEmulated:
-        "Docker Desktop's own Windows-side forwarding (com.docker.backend/vpnkit) and the Hyper-V switch: " +
-        'docker-proxy and a Linux bridge-free veth switch stand in for them',
+      notEmulated: hostNode.desktop
+        ? "Docker Desktop's own Windows-side forwarding (com.docker.backend/vpnkit) and the Hyper-V switch: " +
+          'docker-proxy and a Linux bridge-free veth switch stand in for them'
+        : 'nothing: the path is a plain Docker host with its own parts',
+      standIn: Boolean(hostNode.desktop),
+      captureProblems: reader.problems,
+      snapshotProblems,
       phases,
       pcaps: ctx.artifacts(pcaps).pcaps,
     };
   },
 
-  judge(evidence) {
-    const phases = evidence.phases;
-    if (!phases?.length) return verdict('INCONCLUSIVE', 'no phase ran', ['phases']);
-    const unmeasured = phases.filter((p) => p.udpReceived === null || p.udpSent === null);
-    if (unmeasured.length > 0) {
-      const labels = unmeasured.map((p) => p.label).join(', ');
-      return verdict('INCONCLUSIVE', `the app or server reported no UDP counts for ${labels}`, ['phases.udpReceived', 'phases.udpSent']);
-    }
-    const proper = phases.filter((p) => p.closeOrder === 'proper');
-    const buggy = phases.filter((p) => p.closeOrder === 'buggy');
-    if (proper.length === 0 || proper.some((p) => !p.udpReceived)) {
-      const got = proper.map((p) => `${p.label} ${p.udpReceived}`).join(', ') || 'none ran';
-      return verdict('INCONCLUSIVE', `no PROPER phase shows UDP arriving (${got}), so the forwarding path itself is not shown to work`, ['phases.udpReceived']);
-    }
-    const [first, second] = buggy;
-    if (!first || !second) return verdict('INCONCLUSIVE', 'the sequence needs two BUGGY phases', ['phases']);
-    const sides = Object.keys(first.binding);
-    const emulation = `emulated: ${evidence.emulated}; not emulated: ${evidence.notEmulated}`;
-    const lostAfterFirst = sides.filter((s) => first.binding[s]!.pre && !first.binding[s]!.post);
-    const counts = phases.map((p) => `${p.label} ${p.udpReceived}/${p.udpSent}`).join(', ');
-    if (lostAfterFirst.length > 0 && second.udpReceived === 0) {
-      const lost = `docker-proxy's UDP binding on ${lostAfterFirst.join(', ')} disappeared after ${first.label}`;
-      return verdict('REPRODUCED', `${lost} and ${second.label} received nothing while PROPER phases received (${counts}); ${emulation}`, [
-        'phases.binding',
-        'phases.udpReceived',
-      ]);
-    }
-    const keptAll = (s: string) => phases.every((p) => p.binding[s]!.post);
-    const keptOrLost = (s: string) => (keptAll(s) ? "kept docker-proxy's binding through every phase" : "lost docker-proxy's binding at some point");
-    const kept = sides.map((s) => `${s} ${keptOrLost(s)}`).join('; ');
-    return verdict(
-      'INCONCLUSIVE',
-      "the lab cannot observe the report's mechanism: it lives in Docker Desktop's own forwarder, which is not emulated here. " +
-        `What the emulation showed: ${kept}; UDP received per phase: ${counts}. ${emulation}`,
-      ['phases.binding', 'phases.udpReceived', 'notEmulated'],
-    );
-  },
+  judge: (evidence) => judgeSequence(evidence),
 };
 
 const appSummarySchema = z.object({ udpReceived: z.number().int(), tcpConnected: z.boolean() });
@@ -166,19 +120,36 @@ interface Sequence {
   serverAddr: string;
   sides: string[];
   vm: string;
+  snapshotProblems: string[];
+}
+
+/** The datagrams of one TCP session: dual_server.py writes "udp <session> <n>\n". */
+export function sessionFilter(session: number): string {
+  const bytes = [...`udp ${session} `].map((c, i) => `udp[${8 + i}:1] = 0x${c.charCodeAt(0).toString(16)}`);
+  return `( ${bytes.join(' and ')} )`;
+}
+
+/** A snapshot kept as a file, with its exit status: a command that failed says nothing about the binding. */
+async function snapshot(ctx: ScenarioContext, seq: Sequence, node: string, label: string, argv: string[]): Promise<string | null> {
+  const out = await ctx.transport(node).exec(argv, { check: false });
+  const text = out.stdout + (out.stderr ? `\n# stderr\n${out.stderr}` : '');
+  ctx.writeArtifact(`snapshots/${label}.txt`, `# ${node}: ${argv.join(' ')} (exit ${out.exitCode})\n${text}`);
+  if (out.exitCode === 0) return out.stdout;
+  seq.snapshotProblems.push(`${node}: ${argv.join(' ')} exited with ${out.exitCode} (snapshots/${label}.txt)`);
+  return null;
 }
 
 /** ss, conntrack and the DOCKER nat chain on each side; the binding that counts is docker-proxy's. */
 async function snapshotSides(ctx: ScenarioContext, params: Params, seq: Sequence, label: string, moment: Moment) {
   const files: string[] = [];
-  const binding: Record<string, boolean> = {};
+  const binding: Record<string, boolean | null> = {};
   for (const side of seq.sides) {
-    const ss = await ctx.snapshot(side, `${label}-${moment}-${side}-ss`, ['ss', '-tulpn']);
+    const ss = await snapshot(ctx, seq, side, `${label}-${moment}-${side}-ss`, ['ss', '-tulpn']);
     files.push(`snapshots/${label}-${moment}-${side}-ss.txt`);
-    binding[side] = ss.split('\n').some((l) => forwarderBinding(l, params.udpPort));
+    binding[side] = ss === null ? null : ss.split('\n').some((l) => forwarderBinding(l, params.udpPort));
   }
-  await ctx.snapshot(seq.vm, `${label}-${moment}-${seq.vm}-conntrack-udp`, ['conntrack', '-L', '-p', 'udp']);
-  await ctx.snapshot(seq.vm, `${label}-${moment}-${seq.vm}-nat-DOCKER`, ['iptables', '-t', 'nat', '-S', 'DOCKER']);
+  await snapshot(ctx, seq, seq.vm, `${label}-${moment}-${seq.vm}-conntrack-udp`, ['conntrack', '-L', '-p', 'udp']);
+  await snapshot(ctx, seq, seq.vm, `${label}-${moment}-${seq.vm}-nat-DOCKER`, ['iptables', '-t', 'nat', '-S', 'DOCKER']);
   files.push(`snapshots/${label}-${moment}-${seq.vm}-conntrack-udp.txt`, `snapshots/${label}-${moment}-${seq.vm}-nat-DOCKER.txt`);
   return { binding, files };
 }

@@ -6,8 +6,8 @@
  */
 import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
-import { verdict } from '../verdict.js';
-import { CaptureReader } from '../pcap.js';
+import { verdict, type InconclusiveKind, type Verdict, type VerdictValue } from '../verdict.js';
+import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 
 const paramsSchema = z.strictObject({
@@ -84,12 +84,8 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
     await server.stop();
     const pcap = await capture.stop();
 
-    const clientAddr = ctx.address(params.client);
     const reader = new CaptureReader();
-    const lines = (filter: string) => reader.lines(pcap.file, filter);
-    const replies = proto === 'udp' ? await lines(`udp and src port ${params.port} and dst host ${clientAddr}`) : [];
-    const replySources = [...new Set(replies.map((l) => / IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1]).filter((s): s is string => Boolean(s)))];
-    const unreachable = await lines(`icmp and src host ${clientAddr} and icmp[icmptype] == icmp-unreach`);
+    const onBridge = await readBridge(reader, pcap.file, { proto, port: params.port, client: ctx.address(params.client), target });
     const summary = parseSummary('client', clientSummarySchema, client.summary());
     const serverSummary = server.summary() ?? null;
     return {
@@ -100,50 +96,76 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
       clientProblem: summary.ok ? null : summary.problem,
       server: serverSummary,
       captureProblems: reader.problems,
-      onBridge: {
-        replies: replies.length,
-        replySources,
-        wrongSourceReplies: replies.filter((l) => !l.includes(` IP ${target}.`)).length,
-        icmpPortUnreachableFromClient: unreachable.length,
-        samples: [...replies.slice(0, 3), ...unreachable.slice(0, 3)],
-      },
+      onBridge,
       pcaps: [{ file: ctx.relative(pcap.file), captured: pcap.captured, droppedByKernel: pcap.droppedByKernel }],
       agentLogs: ['server', 'client'].map((l) => ctx.relative(`${ctx.dir}/agents/${l}.jsonl`)),
     };
   },
 
-  judge(evidence, params) {
-    const { client, onBridge: bridge, target } = evidence;
-    if (!client) return verdict('INCONCLUSIVE', evidence.clientProblem ?? 'the client agent produced no summary', ['client']);
-    if (client.sent === 0) return verdict('INCONCLUSIVE', 'the client sent nothing', ['client.sent']);
-    const problems = evidence.captureProblems ?? [];
-    if (params.mode !== 'tcp' && problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['captureProblems']);
-    const got = `${client.received}/${client.sent} replies reached the client`;
-    if (params.mode === 'tcp') {
-      return client.received === client.sent
-        ? verdict('NOT_REPRODUCED', `over TCP ${got}`, ['client.received'])
-        : verdict('INCONCLUSIVE', `over TCP only ${got}; TCP replies always come from the connected address, so something else failed`, [
-            'client.received',
-            'client.errors',
-          ]);
-    }
-    if (bridge.replies === 0) return verdict('INCONCLUSIVE', `no reply from the server crossed ${'docker0'} at all (${got})`, ['onBridge.replies']);
-    if (bridge.wrongSourceReplies > 0 && client.received < client.sent) {
-      return verdict(
-        'REPRODUCED',
-        `${bridge.wrongSourceReplies} of ${bridge.replies} replies left the host from ${bridge.replySources.filter((s) => s !== target).join(', ')} instead of ${target}; ${got} and the client answered ${bridge.icmpPortUnreachableFromClient} with ICMP port unreachable`,
-        ['onBridge.replySources', 'client.received', 'onBridge.icmpPortUnreachableFromClient'],
-      );
-    }
-    if (bridge.wrongSourceReplies === 0 && client.received === client.sent) {
-      return verdict('NOT_REPRODUCED', `every reply came from ${target}, the address the client wrote to; ${got}`, [
-        'onBridge.replySources',
-        'client.received',
-      ]);
-    }
-    return verdict('INCONCLUSIVE', `replies from ${bridge.replySources.join(', ')} with ${got}: the capture and the client do not tell one story`, [
-      'onBridge',
-      'client',
-    ]);
-  },
+  judge: (evidence, params) => judgeReplies(evidence, params.mode),
 };
+
+/** The replies toward the client on the bridge and their sources, and the client's ICMP errors, read back from the capture. */
+export async function readBridge(reader: CaptureReader, file: string, at: { proto: 'udp' | 'tcp'; port: number; client: string; target: string }) {
+  const toClient = `${at.proto} and src port ${at.port} and dst host ${at.client}`;
+  // TCP: the echoed lines, one segment each (counted once: a retransmission is the same reply); UDP: every datagram.
+  const replies = at.proto === 'udp' ? await reader.lines(file, toClient) : uniqueBySeq(await reader.segments(file, toClient)).map((s) => s.line);
+  const replySources = [...new Set(replies.map((l) => / IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1]).filter((s): s is string => Boolean(s)))];
+  const unreachable = await reader.lines(file, `icmp and src host ${at.client} and icmp[icmptype] == icmp-unreach`);
+  return {
+    replies: replies.length,
+    replySources,
+    wrongSourceReplies: replies.filter((l) => !l.includes(` IP ${at.target}.`)).length,
+    icmpPortUnreachableFromClient: unreachable.length,
+    samples: [...replies.slice(0, 3), ...unreachable.slice(0, 3)],
+  };
+}
+
+function uniqueBySeq(segments: TcpSegment[]): TcpSegment[] {
+  const seen = new Set<number>();
+  return segments.filter((s) => hasPayload(s) && !seen.has(s.seq!) && seen.add(s.seq!));
+}
+
+export const REPLY_FAILURE =
+  "replies not received: they leave the host from another address than the one the client wrote to, and the client's socket refuses them (ICMP port unreachable)";
+
+/**
+ * Outcome first: the client's count of replies says whether the application failed; the capture on the bridge says from
+ * which address the replies left (the mechanism) and must agree with the client: every reply from the right address
+ * reached the client, and none from another one did.
+ */
+export function judgeReplies(evidence: ReplyEvidence, mode: string): Verdict {
+  const { client, onBridge: bridge, target } = evidence;
+  if (!client) return verdict('INCONCLUSIVE', evidence.clientProblem ?? 'the client agent produced no summary', ['client']);
+  if (client.sent === 0) return verdict('INCONCLUSIVE', 'the client sent nothing', ['client.sent']);
+  const problems = evidence.captureProblems ?? [];
+  if (problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['captureProblems']);
+  const over = mode === 'tcp' ? 'over TCP, ' : '';
+  const got = `${over}${client.received}/${client.sent} replies reached the client`;
+  const wrong = bridge.wrongSourceReplies;
+  const fromTarget = bridge.replies - wrong;
+  const others = bridge.replySources.filter((s) => s !== target).join(', ');
+  const mechanismDetail =
+    wrong > 0
+      ? `${wrong} of ${bridge.replies} replies left the host from ${others} instead of ${target}; the client answered ${bridge.icmpPortUnreachableFromClient} with ICMP port unreachable`
+      : `all ${bridge.replies} replies on the bridge came from ${target}`;
+  const decide = (value: VerdictValue, reason: string, decidedBy: string[], kind?: InconclusiveKind): Verdict => ({
+    ...verdict(value, reason, decidedBy, kind),
+    outcome: { failure: REPLY_FAILURE, seen: client.received < client.sent, detail: got },
+    mechanism: { name: 'replies leave from the address of the route (docker0), not the one the client wrote to', seen: wrong > 0, detail: mechanismDetail },
+  });
+  if (bridge.replies === 0) return decide('INCONCLUSIVE', `no reply from the server crossed the bridge at all (${got})`, ['onBridge.replies']);
+  if (fromTarget !== client.received) {
+    const why = `the capture shows ${fromTarget} replies from ${target} toward the client, the client counts ${client.received}: agent and capture disagree`;
+    return decide('INCONCLUSIVE', why, ['onBridge.replies', 'client.received'], 'evidence-conflict');
+  }
+  if (client.received < client.sent) {
+    if (wrong > 0)
+      return decide('REPRODUCED', `${got}: ${mechanismDetail}`, ['client.received', 'onBridge.replySources', 'onBridge.icmpPortUnreachableFromClient']);
+    return decide('INCONCLUSIVE', `${got}, yet no reply left from another address: the replies were lost for another reason`, ['client.received', 'onBridge']);
+  }
+  if (wrong > 0) {
+    return decide('NOT_REPRODUCED', `${wrong} replies left from ${others}, but ${got}`, ['client.received', 'onBridge.replySources']);
+  }
+  return decide('NOT_REPRODUCED', `${got}, every one from ${target}, the address the client wrote to`, ['client.received', 'onBridge.replySources']);
+}
