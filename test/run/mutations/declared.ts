@@ -5,10 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { conditionMeasures, measureAll, type Measured } from '../../../src/run/declarative/measure.js';
-import { declaredScenario } from '../../../src/run/declarative/scenario.js';
+import { declaredScenario, declaredTopology } from '../../../src/run/declarative/scenario.js';
 import type { Recorded } from '../../../src/run/declarative/steps.js';
 import type { VerdictRules } from '../../../src/lab/declared/spec.js';
+import { parseDeclared } from '../../../src/lab/declared/parse.js';
+import { splitDeclared } from '../../../src/lab/declared/validate.js';
+import { loadLab } from '../../../src/lab/load.js';
+import type { ResolvedLab } from '../../../src/lab/model.js';
 import type { VerdictValue } from '../../../src/run/verdict.js';
 import type { Base, Kind, Perturbation, Scratch, Subject } from './harness.js';
 import { clone, emptyPcap, foreignPcap, shiftLog, shiftPcap } from './faults.js';
@@ -26,13 +31,24 @@ export interface DeclaredRun {
   root: string;
 }
 
-export function declaredBases(runs: string): Array<Base<DeclaredRun>> {
+/** The rules of a variant as the lab file says them today (a run judges with these, not with those saved in an older run). */
+export function currentRules(lab: ResolvedLab, variant: string): VerdictRules {
+  const v = lab.variants.find((x) => x.name === variant);
+  if (!v) throw new Error(`internal: ${lab.name} has no variant ${variant}`);
+  const { raw, params } = splitDeclared(v.params);
+  const { scenario, problems } = parseDeclared(raw, params, declaredTopology(lab));
+  if (!scenario) throw new Error(`internal: ${lab.name}/${variant}: ${problems.map((p) => p.message).join('; ')}`);
+  return scenario.verdict;
+}
+
+export function declaredBases(lab: ResolvedLab, runs: string): Array<Base<DeclaredRun>> {
   return fs
     .readdirSync(runs)
     .filter((v) => fs.existsSync(path.join(runs, v, 'evidence.json')))
     .map((variant) => {
       const saved = JSON.parse(fs.readFileSync(path.join(runs, variant, 'evidence.json'), 'utf8')) as { verdict: VerdictValue; evidence: DeclaredEvidence };
-      return { variant, evidence: { evidence: saved.evidence, root: runs }, stored: saved.verdict };
+      const evidence = { ...saved.evidence, rules: currentRules(lab, variant) };
+      return { variant, evidence: { evidence, root: runs }, stored: saved.verdict };
     });
 }
 
@@ -157,47 +173,93 @@ function agentPerturbations(bases: Array<Base<DeclaredRun>>): Array<Perturbation
   });
 }
 
-/** Node timestamps (pcaps, agent logs) against the controller's phase marks: all nodes at once, or one node alone. */
+const nodesOf = (r: Recorded) => [...new Set([...Object.values(r.captures), ...Object.values(r.agents)].map((x) => x.node))];
+const signed = (secs: number) => `${secs > 0 ? '+' : ''}${secs} s`;
+
+/** A node's clock `secs` ahead: its pcaps' and agent logs' timestamps move, the controller's phase marks do not. */
+function shiftNode(r: Recorded, file: (relative: string) => string, node: string, secs: number): void {
+  for (const c of Object.values(r.captures)) if (c.node === node && fs.existsSync(file(c.file))) shiftPcap(file(c.file), file(c.file), secs);
+  for (const a of Object.values(r.agents)) if (a.node === node) shiftLog(file(a.log), file(a.log), secs);
+}
+
+/**
+ * What the run records of each node's clock, in three cases: it read the offset (`date` on the node: a run since clocks
+ * were read), the reading failed, or the run predates clock readings (no `clocks` at all, as in the older recordings).
+ */
+type ClockRecord = 'measured' | 'unreadable' | 'not recorded';
+function clocks(r: Recorded, offsets: Record<string, number>, how: ClockRecord): void {
+  if (how === 'not recorded') return void delete r.clocks;
+  r.clocks = Object.fromEntries(
+    nodesOf(r).map((n) => [
+      n,
+      how === 'unreadable' && offsets[n] !== undefined
+        ? { problem: `the clock of ${n} could not be read (date +%s.%N: exit 1, "")` }
+        : { offset: offsets[n] ?? 0, roundTrip: 0.002 },
+    ]),
+  );
+}
+
+/** Node timestamps (pcaps, agent logs) against the controller's phase marks: every node at once, or one node alone. */
 function skewPerturbations(bases: Array<Base<DeclaredRun>>): Array<Perturbation<DeclaredRun>> {
   const phased = (b: Base<DeclaredRun>) => rules(b).phased;
-  const allNodes = [-30, -2, 2, 30].map((secs): Perturbation<DeclaredRun> => ({
-    kind: 'clock-skew',
-    name: `every node's clock ${secs > 0 ? '+' : ''}${secs} s off the controller's phase marks`,
-    applies: phased,
-    apply: (b, s) => inCopy(b, s, (r) => void (r.phases = r.phases.map((p) => ({ ...p, start: p.start - secs, end: p.end - secs })))),
-  }));
-  const nodes = [...new Set(bases.flatMap((b) => [...Object.values(rec(b).captures), ...Object.values(rec(b).agents)].map((x) => x.node)))];
-  const oneNode = nodes.flatMap((node) =>
-    [-2, -0.5, 0.5, 2].map((secs): Perturbation<DeclaredRun> => ({
+  const HOW: ClockRecord[] = ['measured', 'unreadable', 'not recorded'];
+  const allNodes = [-30, -2, 2, 30].flatMap((secs) =>
+    HOW.map((how): Perturbation<DeclaredRun> => ({
       kind: 'clock-skew',
-      name: `node ${node}'s clock ${secs > 0 ? '+' : ''}${secs} s off (its pcaps and agent logs)`,
-      applies: (b) => phased(b) && [...Object.values(rec(b).captures), ...Object.values(rec(b).agents)].some((x) => x.node === node),
+      name: `every node's clock ${signed(secs)} off the controller's phase marks (offsets ${how})`,
+      applies: phased,
       apply: (b, s) =>
         inCopy(b, s, (r, file) => {
-          for (const c of Object.values(r.captures)) if (c.node === node && fs.existsSync(file(c.file))) shiftPcap(file(c.file), file(c.file), secs);
-          for (const a of Object.values(r.agents)) if (a.node === node) shiftLog(file(a.log), file(a.log), secs);
+          for (const node of nodesOf(r)) shiftNode(r, file, node, secs);
+          clocks(r, Object.fromEntries(nodesOf(r).map((n) => [n, secs])), how);
         }),
     })),
+  );
+  const nodes = [...new Set(bases.flatMap((b) => nodesOf(rec(b))))];
+  const oneNode = nodes.flatMap((node) =>
+    [-2, -0.5, 0.5, 2].flatMap((secs) =>
+      HOW.map((how): Perturbation<DeclaredRun> => ({
+        kind: 'clock-skew',
+        name: `node ${node}'s clock ${signed(secs)} off (its pcaps and agent logs; offsets ${how})`,
+        applies: (b) => phased(b) && nodesOf(rec(b)).includes(node),
+        apply: (b, s) =>
+          inCopy(b, s, (r, file) => {
+            shiftNode(r, file, node, secs);
+            clocks(r, { [node]: secs }, how);
+          }),
+      })),
+    ),
   );
   return [...allNodes, ...oneNode];
 }
 
-export function declaredSubject(
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+/** A declared lab's subject: its recorded runs (test/fixtures/declarative/runs/<lab>), judged with the lab file's rules. */
+export function declaredSubject(lab: string, extra: Array<Perturbation<DeclaredRun>>, knownDefects: Record<string, string> = {}): Subject<DeclaredRun> {
+  const bases = declaredBases(loadLab(path.join(repository, 'labs', lab)), path.join(repository, 'test', 'fixtures', 'declarative', 'runs', lab));
+  return declaredSubjectFrom(lab, bases, extra, knownDefects);
+}
+
+/** The declared perturbations of the given bases; `skew: false` where the phase windows are not a run's own marks. */
+export function declaredSubjectFrom(
   lab: string,
-  runs: string,
+  bases: Array<Base<DeclaredRun>>,
   extra: Array<Perturbation<DeclaredRun>>,
   knownDefects: Record<string, string> = {},
+  { skew = true } = {},
 ): Subject<DeclaredRun> {
-  const bases = declaredBases(runs);
   return {
     lab,
     bases,
     judge: judgeDeclared,
-    rederive: async (b) => ({
-      ...b.evidence,
-      evidence: { ...b.evidence.evidence, measures: await measureAll(b.evidence.evidence.rules, rec(b), b.evidence.root) },
-    }),
-    perturbations: [...capturePerturbations(bases), ...snapshotPerturbations(bases), ...agentPerturbations(bases), ...skewPerturbations(bases), ...extra],
+    perturbations: [
+      ...capturePerturbations(bases),
+      ...snapshotPerturbations(bases),
+      ...agentPerturbations(bases),
+      ...(skew ? skewPerturbations(bases) : []),
+      ...extra,
+    ],
     knownDefects,
   };
 }

@@ -1,130 +1,107 @@
 /**
- * docker-1090-declared: no run of it is recorded (test/fixtures/declarative/runs has none), so its bases are synthetic:
- * the numbers its rules count, taken from the coded docker-1090 recording of the same variant (same topology, same
- * +100000 trigger): injected = the server forged its segment, RSTs at the server = the server capture's count after it,
- * the client's received/sent = its echoes. The stored verdict is the lab file's expectation for that kernel. The
- * perturbations act on those numbers, through the lab file's own rules and the rule engine.
+ * docker-1090-declared: no run of it is recorded (test/fixtures/declarative/runs has none), so its bases are synthetic,
+ * made from the coded docker-1090 recordings on 6.18 of the same variants (same topology, addresses and +100000
+ * trigger): their real pcaps stand in for the declared captures (server-eth0 for at-server, client-eth0 for at-uplink,
+ * client-docker0 for at-docker0) and are counted by the rule engine itself; the agents' summaries are the coded ones
+ * mapped onto the generic agents' fields (injected: the server forged its segment; the client's sent, received =
+ * echoed, errors = its error when reset). Phase "injected" spans the whole capture. The stored verdict is the lab
+ * file's expectation for that kernel. The declared perturbations then act on these artifacts like on a recorded run.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLab } from '../../../src/lab/load.js';
-import { parseDeclared } from '../../../src/lab/declared/parse.js';
-import { splitDeclared } from '../../../src/lab/declared/validate.js';
-import type { Measure, VerdictRules } from '../../../src/lab/declared/spec.js';
 import { expectationFor } from '../../../src/lab/expect.js';
-import { conditionMeasures, measureId, measureLabel, type Measured } from '../../../src/run/declarative/measure.js';
-import { declaredScenario, declaredTopology } from '../../../src/run/declarative/scenario.js';
+import type { Recorded } from '../../../src/run/declarative/steps.js';
 import type { OowEvidence } from '../../../src/run/scenarios/oow-rst-judge.js';
 import type { VerdictValue } from '../../../src/run/verdict.js';
-import { recorded } from '../recorded.js';
-import { knownDefect, type Base, type Kind, type Perturbation, type Subject } from './harness.js';
+import { recorded, recordedDir } from '../recorded.js';
+import { knownDefect, type Base, type Perturbation } from './harness.js';
+import { currentRules, declaredSubjectFrom, inCopy, type DeclaredRun } from './declared.js';
 
 const LAB = 'docker-1090-declared';
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const lab = loadLab(path.join(root, 'labs', LAB));
+const CODED = 'docker-1090-6.18';
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const lab = loadLab(path.join(repository, 'labs', LAB));
 
-interface Numbers {
-  rules: VerdictRules;
-  measures: Record<string, Measured>;
-}
+const CAPTURES = { 'at-server': ['server', 'server-eth0'], 'at-uplink': ['client', 'client-eth0'], 'at-docker0': ['client', 'client-docker0'] } as const;
 
-type Role = 'injected' | 'rsts' | 'received' | 'sent';
-
-/** Which of the coded run's numbers a measure of the lab's rules counts. */
-function roleOf(m: Measure): Role {
-  if (m.kind === 'packets') return 'rsts';
-  if (m.kind === 'agent' && 'counter' in m.spec && m.spec.name === 'injector') return 'injected';
-  if (m.kind === 'agent' && 'counter' in m.spec && m.spec.name === 'client') return m.spec.counter === 'sent' ? 'sent' : 'received';
-  throw new Error(`internal: ${LAB}'s rules count ${measureLabel(m)}, which the coded recording has no number for`);
-}
-
-const rolesOf = (rules: VerdictRules) => new Map(conditionMeasures(rules).map((m) => [measureId(m), { m, role: roleOf(m) }]));
-
-function numbersFor(variant: string): Base<Numbers> {
-  const v = lab.variants.find((x) => x.name === variant)!;
-  const { raw, params } = splitDeclared(v.params);
-  const { scenario, problems } = parseDeclared(raw, params, declaredTopology(lab));
-  if (!scenario) throw new Error(`internal: ${LAB}/${variant}: ${problems.map((p) => p.message).join('; ')}`);
-  const coded = recorded<OowEvidence>('docker-1090', variant).evidence;
-  if (!coded.server.ok || !coded.client.ok) throw new Error(`internal: docker-1090/${variant} summaries parse`);
-  const value: Record<Role, number> = {
-    injected: coded.server.value.forged ? 1 : 0,
-    rsts: coded.rstAtServer.fromPcap ?? 0,
-    received: coded.client.value.echoed,
-    sent: coded.client.value.sent,
+function base(variant: string): Base<DeclaredRun> | null {
+  const coded = recorded<OowEvidence>(CODED, variant);
+  const e = coded.evidence;
+  // Every declared capture needs its stand-in: the coded no-nat run has no docker0 capture (its client is on the host).
+  const pcap = (file: string) => path.join(recordedDir(CODED, variant), 'pcap', `${file}.pcap`);
+  if (!e.server.ok || !e.client.ok || !Object.values(CAPTURES).every(([, file]) => fs.existsSync(pcap(file)))) return null;
+  const client = e.client.value;
+  const summary = (fields: Record<string, unknown>) => ({ event: 'summary', t: 0, ...fields });
+  const captures = Object.fromEntries(
+    Object.entries(CAPTURES).map(([name, [node, file]]) => {
+      const listed = e.pcaps.find((p) => p.file.endsWith(`/${file}.pcap`));
+      return [name, { node, iface: file.split('-')[1]!, file: `${variant}/pcap/${file}.pcap`, captured: listed?.captured ?? null, droppedByKernel: 0 }];
+    }),
+  );
+  const rec: Recorded = {
+    phases: [{ name: 'injected', start: 0, end: 4e9 }],
+    agents: {
+      server: { node: 'server', log: `${variant}/agents/server.jsonl`, summary: summary({ connected: true }) },
+      injector: { node: 'server', log: `${variant}/agents/server.jsonl`, summary: summary({ injected: e.server.value.forged ? 1 : 0, errors: [] }) },
+      client: {
+        node: 'app',
+        log: `${variant}/agents/client.jsonl`,
+        summary: summary({ sent: client.sent, received: client.echoed, errors: client.outcome === 'reset' ? [client.error ?? 'ECONNRESET'] : [] }),
+      },
+    },
+    captures,
+    snapshots: {},
+    commands: [],
+    conntrack: {},
   };
-  const measures = Object.fromEntries([...rolesOf(scenario.verdict)].map(([id, { m, role }]) => [id, { label: measureLabel(m), value: value[role] }]));
-  const expected = expectationFor(v.expect, coded.kernel)?.verdict;
+  const expected = lab.variants.find((v) => v.name === variant)?.expect;
   return {
     variant,
-    evidence: { rules: scenario.verdict, measures },
-    stored: (expected ?? 'unknown') as VerdictValue,
-    synthetic: `the numbers of the coded docker-1090/${variant} recording (kernel ${coded.kernel}), counted as ${LAB}'s rules count them`,
+    evidence: { evidence: { rules: currentRules(lab, variant), recorded: rec, measures: {} }, root: recordedDir(CODED, '') },
+    stored: (expectationFor(expected ?? [], e.kernel)?.verdict ?? 'unknown') as VerdictValue,
+    synthetic: `the artifacts of the coded ${CODED}/${variant} recording (kernel ${e.kernel}), as ${LAB}'s captures and generic agents`,
   };
 }
 
-const bases = ['baseline', 'drop-invalid', 'be-liberal', 'no-nat'].map(numbersFor);
+const bases = lab.variants.flatMap((v) =>
+  fs.existsSync(path.join(recordedDir(CODED, v.name), 'evidence.json')) ? [base(v.name)].filter((b) => b !== null) : [],
+);
 
-const setRole = (b: Base<Numbers>, role: Role, to: (n: Record<Role, number>) => number): Numbers => {
-  const roles = rolesOf(b.evidence.rules);
-  const now = Object.fromEntries([...roles].map(([id, { role: r }]) => [r, b.evidence.measures[id]!.value!])) as Record<Role, number>;
-  const measures = Object.fromEntries(Object.entries(b.evidence.measures).map(([id, m]) => [id, roles.get(id)!.role === role ? { ...m, value: to(now) } : m]));
-  return { ...b.evidence, measures };
-};
+const clientSummary = (r: Recorded) => r.agents.client!.summary as unknown as { sent: number; received: number; errors: string[] };
+const reset = (b: Base<DeclaredRun>) => clientSummary(b.evidence.evidence.recorded).errors.length > 0;
+const hostRsts = (variant: string) => (recorded<OowEvidence>(CODED, variant).evidence.clientHostPath?.hostRsts ?? []).length;
 
-const MISSING: Record<Role, { kind: Kind; why: string }> = {
-  injected: { kind: 'agent-crashed', why: 'agent injector wrote no summary' },
-  rsts: { kind: 'capture-dropped', why: 'capture at-server has no pcap file' },
-  received: { kind: 'agent-crashed', why: 'agent client wrote no summary' },
-  sent: { kind: 'agent-crashed', why: 'agent client wrote no summary' },
-};
-
-const missing: Array<Perturbation<Numbers>> = (Object.keys(MISSING) as Role[]).map((role) => ({
-  kind: MISSING[role].kind,
-  name: `the ${role} count missing (${MISSING[role].why})`,
-  applies: () => true,
-  apply: (b) => {
-    const roles = rolesOf(b.evidence.rules);
-    const measures = Object.fromEntries(
-      Object.entries(b.evidence.measures).map(([id, m]) => [
-        id,
-        roles.get(id)!.role === role ? { label: m.label, value: null, missing: MISSING[role].why } : m,
-      ]),
-    );
-    return { ...b.evidence, measures };
-  },
-}));
-
-const stories: Array<Perturbation<Numbers>> = [
+const stories: Array<Perturbation<DeclaredRun>> = [
   {
     kind: 'mechanism-without-failure',
-    name: 'a RST from the client host reached the server, the client got every echo',
-    applies: () => true,
-    apply: (b) => ({
-      ...b.evidence,
-      measures: setRole({ ...b, evidence: setRole(b, 'rsts', (n) => Math.max(1, n.rsts)) }, 'received', (n) => n.sent).measures,
-    }),
+    name: "the client host's RSTs on the uplink as recorded, the client intact with every echo",
+    applies: (b) => hostRsts(b.variant) > 0,
+    apply: (b, s) =>
+      inCopy(b, s, (r) => {
+        const c = clientSummary(r);
+        Object.assign(c, { received: c.sent, errors: [] });
+      }),
   },
   {
-    kind: 'failure-without-mechanism',
-    name: 'no RST, the client got no echo',
-    applies: () => true,
-    apply: (b) => ({ ...b.evidence, measures: setRole({ ...b, evidence: setRole(b, 'rsts', () => 0) }, 'received', () => 0).measures }),
+    kind: 'agent-capture-disagree',
+    name: 'the client reports a reset (ECONNRESET) that no capture shows',
+    applies: (b) => !reset(b) && hostRsts(b.variant) === 0,
+    apply: (b, s) => inCopy(b, s, (r) => void (clientSummary(r).errors = ['ECONNRESET'])),
   },
 ];
 
-export const docker1090Declared: Subject<Numbers> = {
-  lab: LAB,
+// Phase "injected" spans the whole capture here (the coded run marked no phases): shifting clocks would test nothing.
+export const docker1090Declared = declaredSubjectFrom(
+  LAB,
   bases,
-  judge: (e) => declaredScenario.judge({ rules: e.rules, measures: e.measures }, {}),
-  perturbations: [...missing, ...stories],
-  knownDefects: {
-    // The lab's REPRODUCED rule is "injected >= 1 and a RST at the server >= 1", with no condition on the client.
-    ...knownDefect(
-      LAB,
-      ['baseline', 'drop-invalid', 'be-liberal', 'no-nat'],
-      'a RST from the client host reached the server, the client got every echo',
-      'labs/docker-1090-declared rules: REPRODUCED on a RST alone, the client outcome is not a condition',
-    ),
+  stories,
+  {
+    // measure.ts counts the packets of a valid pcap with no packet as 0: an emptied docker0 capture reads as "the
+    // container sent no RST", an emptied uplink capture as "the client host sent none", and the rules decide on it.
+    ...knownDefect(LAB, ['baseline', 'be-liberal'], 'capture at-docker0 emptied', 'rule engine: an empty capture counts as 0 packets, not as missing evidence'),
+    ...knownDefect(LAB, ['be-liberal'], 'capture at-uplink emptied', 'rule engine: an empty capture counts as 0 packets, not as missing evidence'),
   },
-};
+  { skew: false },
+);

@@ -16,12 +16,32 @@ import { clone, corruptions, emptyPcap, foreignPcap, missingPcap } from './fault
 const LAB = 'docker-1090';
 const PORT = 9000;
 const params = oowRstScenario.params.parse({ client: 'app', server: 'server' });
-const variants = fs.readdirSync(recordedDir(LAB, '')).filter((v) => fs.existsSync(recordedFile(LAB, v, 'evidence.json')));
+/**
+ * Every recording: one folder per kernel (docker-1090-6.18, -6.1, -5.10), and the first ones (docker-1090, 6.18 before
+ * the per-kernel folders). A base's variant is "<kernel>/<variant>", "first/<variant>" for the first folder.
+ */
+const RECORDINGS = fs
+  .readdirSync(recordedDir('', ''))
+  .filter((d) => d === LAB || d.startsWith(`${LAB}-`))
+  .sort();
+const FIRST = 'first';
+const labelOf = (dir: string) => (dir === LAB ? FIRST : dir.slice(LAB.length + 1));
+const where = (variant: string) => {
+  const [kernel, name] = variant.split('/');
+  return { dir: kernel === FIRST ? LAB : `${LAB}-${kernel}`, name: name! };
+};
+const artifact = (variant: string, file: string) => recordedFile(where(variant).dir, where(variant).name, file);
 
-const bases: Array<Base<OowEvidence>> = variants.map((variant) => {
-  const r = recorded<OowEvidence>(LAB, variant);
-  return { variant, evidence: r.evidence, stored: r.verdict };
-});
+const recordings: Array<Base<OowEvidence>> = RECORDINGS.flatMap((dir) =>
+  fs
+    .readdirSync(recordedDir(dir, ''))
+    .filter((v) => fs.existsSync(recordedFile(dir, v, 'evidence.json')))
+    .map((name) => {
+      const r = recorded<OowEvidence>(dir, name);
+      const before = dir === LAB ? { analysedBefore: 'recorded before the held segments left out the forged one' } : {};
+      return { variant: `${labelOf(dir)}/${name}`, evidence: r.evidence, stored: r.verdict, ...before };
+    }),
+);
 
 const CAPTURES = ['server-eth0', 'client-eth0', 'client-docker0'] as const;
 type CaptureName = (typeof CAPTURES)[number];
@@ -37,7 +57,7 @@ export async function reanalyse(b: Base<OowEvidence>, replace: Partial<Record<Ca
   if (!e.server.ok || !e.server.value.forged) throw new Error(`internal: ${b.variant} has no forged segment to analyse`);
   const server = e.server.value;
   const forged = server.forged!;
-  const file = (name: CaptureName) => replace[name] ?? recordedFile(LAB, b.variant, `pcap/${name}.pcap`);
+  const file = (name: CaptureName) => replace[name] ?? artifact(b.variant, `pcap/${name}.pcap`);
   const reader = new CaptureReader();
   const [peerIp, peerPort] = server.peer!.split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${PORT}`;
@@ -52,11 +72,16 @@ export async function reanalyse(b: Base<OowEvidence>, replace: Partial<Record<Ca
   return {
     ...e,
     captureProblems: reader.problems,
-    rstAtServer: { ...e.rstAtServer, fromPcap: rsts.length, packets: rsts.slice(0, 5).map((s) => s.line) },
+    rstAtServer: { ...e.rstAtServer, fromPcap: rsts.length, packets: rsts.slice(0, 5).map((s) => s.line), atServer: rsts.slice(0, 5) },
     clientHostPath: clientHostPath({ forged, serverEnd, uplink, inner: natBetween ? docker0 : uplink, natBetween }),
     pcaps: e.pcaps.map((p) => (emptied.some((n) => p.file.endsWith(`/${n}.pcap`)) ? { ...p, captured: 0 } : p)),
   };
 }
+
+/** Every recording, its capture-derived fields computed again from its pcaps as run() does today (as the judge's tests do). */
+const bases: Array<Base<OowEvidence>> = await Promise.all(
+  recordings.map(async (b) => (b.evidence.server.ok && b.evidence.server.value.forged ? { ...b, evidence: await reanalyse(b), recorded: b.evidence } : b)),
+);
 
 const rstRecorded = (b: Base<OowEvidence>) => (b.evidence.rstAtServer.fromPcap ?? 0) > 0;
 const clientOf = (e: OowEvidence) => {
@@ -73,7 +98,7 @@ const capturePerturbations: Array<Perturbation<OowEvidence>> = CAPTURES.flatMap(
     kind: 'capture-empty',
     name: `${name}.pcap emptied`,
     applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: emptyPcap(recordedFile(LAB, b.variant, `pcap/${name}.pcap`), s.dir) }),
+    apply: (b, s) => reanalyse(b, { [name]: emptyPcap(artifact(b.variant, `pcap/${name}.pcap`), s.dir) }),
   },
   {
     kind: 'capture-dropped',
@@ -129,7 +154,12 @@ const mechanismWithoutFailure: Array<Perturbation<OowEvidence>> = [
   {
     kind: 'mechanism-without-failure',
     name: 'a RST from the client host reached the server (agent and capture agree), the client intact with every echo',
-    applies: (b) => b.evidence.client.ok && b.evidence.server.ok && b.evidence.clientHostPath !== null,
+    // Not where the recording already is one (5.10 behind-in-flight: a RST the server ignored, every echo back).
+    applies: (b) =>
+      b.evidence.client.ok &&
+      b.evidence.server.ok &&
+      b.evidence.clientHostPath !== null &&
+      !(rstRecorded(b) && clientOf(b.evidence).outcome === 'intact' && clientOf(b.evidence).echoed === clientOf(b.evidence).sent),
     apply: (b) => {
       const e = INTACT(b.evidence);
       const n = Math.max(1, e.rstAtServer.fromPcap ?? 0);
@@ -208,31 +238,30 @@ export const docker1090: Subject<OowEvidence> = {
   lab: LAB,
   bases,
   judge: (e) => oowRstScenario.judge(e, params),
+  rederive: (b) => reanalyse({ ...b, evidence: b.recorded ?? b.evidence }),
   perturbations: [...capturePerturbations, ...disagreements, ...mechanismWithoutFailure, ...crashes, ...sideEvidence, ...unparsable],
-  rederive: (b) => reanalyse(b),
   knownDefects: {
-    // judgeOow returns REPRODUCED whenever the server agent saw a RST after the forged segment, whatever the client's outcome.
+    // The judge never checks that a capture saw the connection at all. rstsAtServerAfterForged returns [] when the forged
+    // segment is not in the server's capture, so an empty one counts "0 RSTs at the server" and agrees with an agent
+    // that saw none; an empty docker0 capture reads as "nothing reached the container", and the verdict still stands.
     ...knownDefect(
       LAB,
-      ['ahead-far', 'ahead-far-drop-invalid', 'baseline', 'be-liberal', 'drop-invalid', 'no-nat', 'upstream-trigger'],
-      'a RST from the client host reached the server (agent and capture agree), the client intact with every echo',
-      'judgeOow: a RST seen by the server agent is REPRODUCED whatever the client outcome (mechanism decides, not the application)',
-    ),
-    // rstsAtServerAfterForged returns [] when the forged segment is not in the capture, so an empty server capture counts
-    // "0 RSTs", which agrees with an agent that saw none: a capture that saw nothing of the connection passes as evidence.
-    ...knownDefect(
-      LAB,
-      ['ahead-far-drop-invalid', 'be-liberal', 'drop-invalid', 'no-nat', 'upstream-trigger'],
+      [
+        ...['5.10/ahead-far-drop-invalid', '5.10/be-liberal', '5.10/drop-invalid', '5.10/no-nat'],
+        ...['6.18/ahead-far-drop-invalid', '6.18/be-liberal', '6.18/behind-in-flight', '6.18/drop-invalid', '6.18/no-nat', '6.18/upstream-trigger'],
+        ...['first/ahead-far-drop-invalid', 'first/be-liberal', 'first/drop-invalid', 'first/no-nat', 'first/upstream-trigger'],
+      ],
       'server-eth0.pcap emptied',
-      'judgeOow: an empty server capture counts as "no RST at the server" (fromPcap 0) instead of missing evidence',
+      'oow-rst judge: an empty server capture passes as "no RST at the server", not as missing evidence',
     ),
-    // An empty bridge capture reads as "nothing reached the container": forgedForwardedToContainer false, every server
-    // segment held back; the judge decides on it (and a reset client keeps it REPRODUCED).
     ...knownDefect(
       LAB,
-      ['ahead-far', 'baseline', 'drop-invalid'],
+      [
+        ...['5.10/ahead-far', '5.10/baseline', '5.10/upstream-trigger', '6.1/baseline'],
+        ...['6.18/ahead-far', '6.18/baseline', '6.18/drop-invalid', 'first/ahead-far', 'first/baseline', 'first/drop-invalid'],
+      ],
       'client-docker0.pcap emptied',
-      'judgeOow: an empty docker0 capture reads as "no segment reached the container" and still decides the verdict',
+      'oow-rst judge: an empty docker0 capture passes as "nothing reached the container", not as missing evidence',
     ),
   },
 };

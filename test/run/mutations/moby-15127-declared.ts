@@ -1,11 +1,8 @@
 /** moby-15127-declared: the declared perturbations of every recorded variant, and the client and docker0's capture telling different stories. */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Perturbation } from './harness.js';
 import { declaredSubject, inCopy, type DeclaredRun } from './declared.js';
 
 const LAB = 'moby-15127-declared';
-const runs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'test', 'fixtures', 'declarative', 'runs', LAB);
 
 const client = (run: DeclaredRun) => run.evidence.recorded.agents.client?.summary as { sent: number; received: number } | null | undefined;
 
@@ -24,4 +21,4 @@ const stories: Array<Perturbation<DeclaredRun>> = [
   },
 ];
 
-export const moby15127Declared = declaredSubject(LAB, runs, stories);
+export const moby15127Declared = declaredSubject(LAB, stories);

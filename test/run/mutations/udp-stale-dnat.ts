@@ -4,13 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { knownDefect, type Perturbation } from './harness.js';
 import { declaredSubject, inCopy, type DeclaredRun } from './declared.js';
 import type { Base } from './harness.js';
 
 const LAB = 'udp-stale-dnat';
-const runs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'test', 'fixtures', 'declarative', 'runs', LAB);
 
 const after = (b: Base<DeclaredRun>) => b.evidence.evidence.recorded.phases.find((p) => p.name === 'after')!;
 const newLog = (b: Base<DeclaredRun>) => b.evidence.evidence.recorded.agents.new!.log;
@@ -61,7 +59,7 @@ const stories: Array<Perturbation<DeclaredRun>> = [
   },
 ];
 
-export const udpStaleDnat = declaredSubject(LAB, runs, stories, {
+export const udpStaleDnat = declaredSubject(LAB, stories, {
   // measure.ts counts the packets of a valid pcap with no packet as 0: an emptied capture reads as a link that carried
   // nothing, and "0 datagrams to the old backend after the move" decides NOT_REPRODUCED.
   ...Object.assign(
