@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { conditionMeasures, measureAll, type Measured } from '../../../src/run/declarative/measure.js';
-import { declaredScenario, declaredTopology } from '../../../src/run/declarative/scenario.js';
+import { declaredScenario } from '../../../src/run/declarative/scenario.js';
+import { declaredTopology } from '../../../src/run/declarative/topology.js';
 import type { Recorded } from '../../../src/run/declarative/steps.js';
 import type { VerdictRules } from '../../../src/lab/declared/spec.js';
 import { parseDeclared } from '../../../src/lab/declared/parse.js';
@@ -32,11 +33,11 @@ export interface DeclaredRun {
 }
 
 /** The rules of a variant as the lab file says them today (a run judges with these, not with those saved in an older run). */
-export function currentRules(lab: ResolvedLab, variant: string): VerdictRules {
+export function currentRules(lab: ResolvedLab, variant: string, overrides: Record<string, unknown> = {}): VerdictRules {
   const v = lab.variants.find((x) => x.name === variant);
   if (!v) throw new Error(`internal: ${lab.name} has no variant ${variant}`);
   const { raw, params } = splitDeclared(v.params);
-  const { scenario, problems } = parseDeclared(raw, params, declaredTopology(lab));
+  const { scenario, problems } = parseDeclared(raw, { ...params, ...overrides }, declaredTopology(lab));
   if (!scenario) throw new Error(`internal: ${lab.name}/${variant}: ${problems.map((p) => p.message).join('; ')}`);
   return scenario.verdict;
 }
