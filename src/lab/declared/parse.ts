@@ -17,7 +17,9 @@ import {
   type DeclaredScenario,
   type Measure,
   type Phase,
+  type Rule,
   type Step,
+  type VerdictRules,
   type GenericAgentKind,
   STEP_NAME,
   HEALTHY_MINIMUM,
@@ -125,6 +127,37 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
 
 const VERDICT_KEYS = ['reproduced', 'notReproduced', 'failure', 'mechanism'];
 
+/**
+ * The verdict rules of a coded scenario's lab file (scenario.verdict): the same language, over the numbers the scenario
+ * computes. `names` are those it declares (Scenario.measureNames); any other measure kind is refused.
+ */
+export function parseCodedVerdict(raw: unknown, names: string[], path: Path = ['scenario', 'verdict']): { rules?: VerdictRules; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const rules = parseVerdict(raw, path, problems);
+  if (!rules) return { problems };
+  const lists: Array<[Rule[], Path]> = [
+    [rules.reproduced, [...path, 'reproduced']],
+    [rules.notReproduced, [...path, 'notReproduced', 'when']],
+    [rules.healthy, [...path, 'notReproduced', 'healthy']],
+    [rules.mechanism?.when ?? [], [...path, 'mechanism', 'when']],
+  ];
+  const known = names.join(', ') || '(none)';
+  for (const [list, at] of lists) {
+    list.forEach((rule, i) => {
+      const conds = 'anyOf' in rule ? rule.anyOf.map((c, j) => [c, [...at, i, 'anyOf', j]] as const) : [[rule, [...at, i]] as const];
+      for (const [c, p] of conds) {
+        for (const [m, mp] of [[c.measure, p], ...(typeof c.than === 'number' ? [] : [[c.than, [...p, c.op]] as const])] as const) {
+          if (m.kind !== 'measure')
+            problems.push({ path: [...mp, m.kind], message: `found ${m.kind}, expected measure: a coded scenario's rules use its own measures: ${known}` });
+          else if (!names.includes(m.spec))
+            problems.push({ path: [...mp, 'measure'], message: `found "${m.spec}", expected one of the scenario's measures: ${known}` });
+        }
+      }
+    });
+  }
+  return problems.length ? { problems } : { rules, problems };
+}
+
 function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredScenario['verdict'] | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'expected a mapping with reproduced and notReproduced' });
@@ -139,7 +172,7 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
       ? undefined
       : words(raw.failure, [...path, 'failure'], problems, 'the failure the application sees, e.g. "replies never reach the client"');
   const mechanism = raw.mechanism === undefined ? undefined : parseMechanism(raw.mechanism, [...path, 'mechanism'], problems);
-  const reproduced = conditions(raw.reproduced, [...path, 'reproduced'], problems);
+  const reproduced = rulesList(raw.reproduced, [...path, 'reproduced'], problems);
   const nr = raw.notReproduced;
   if (!isObject(nr)) {
     const message = 'expected a mapping with when (the bug did not happen) and healthy (evidence that traffic flowed)';
@@ -149,7 +182,7 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
   for (const k of Object.keys(nr)) {
     if (k !== 'when' && k !== 'healthy') problems.push({ path: [...path, 'notReproduced', k], message: `unknown key "${k}" (expected one of: when, healthy)` });
   }
-  const when = conditions(nr.when, [...path, 'notReproduced', 'when'], problems);
+  const when = rulesList(nr.when, [...path, 'notReproduced', 'when'], problems);
   const needsHealthy = 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }';
   const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, needsHealthy);
   healthy?.forEach((c, i) => positiveEvidence(c, [...path, 'notReproduced', 'healthy', i], problems));
@@ -168,7 +201,7 @@ function positiveEvidence(c: Condition, path: Path, problems: Problem[]): void {
   }
 }
 
-function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: string; when: Condition[] } | undefined {
+function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: string; when: Rule[] } | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'expected a mapping with name (the mechanism, in words) and when (the conditions that show it)' });
     return undefined;
@@ -177,7 +210,7 @@ function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: 
     if (k !== 'name' && k !== 'when') problems.push({ path: [...path, k], message: `unknown key "${k}" (expected one of: name, when)` });
   }
   const name = words(raw.name, [...path, 'name'], problems, 'the mechanism, e.g. "replies leave from docker0\'s address"');
-  const when = conditions(raw.when, [...path, 'when'], problems);
+  const when = rulesList(raw.when, [...path, 'when'], problems);
   return name && when ? { name, when } : undefined;
 }
 
@@ -194,6 +227,30 @@ function conditions(raw: unknown, path: Path, problems: Problem[], why = 'expect
   }
   const out: Condition[] = [];
   raw.forEach((c, i) => {
+    const cond = parseCondition(c, [...path, i], problems);
+    if (cond) out.push(cond);
+  });
+  return out.length === raw.length ? out : undefined;
+}
+
+/** Conditions that must all hold, each a condition or `{ anyOf: [conditions] }` (healthy evidence takes no anyOf). */
+function rulesList(raw: unknown, path: Path, problems: Problem[]): Rule[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    const why = 'expected a non-empty list of conditions';
+    problems.push({ path, message: raw === undefined ? `missing: ${why}` : why });
+    return undefined;
+  }
+  const out: Rule[] = [];
+  raw.forEach((c, i) => {
+    if (isObject(c) && 'anyOf' in c) {
+      const extra = Object.keys(c).filter((k) => k !== 'anyOf');
+      for (const k of extra) problems.push({ path: [...path, i, k], message: `unknown key "${k}" (anyOf stands alone: { anyOf: [conditions] })` });
+      const any = Array.isArray(c.anyOf) && c.anyOf.length < 2 ? undefined : conditions(c.anyOf, [...path, i, 'anyOf'], problems);
+      if (Array.isArray(c.anyOf) && c.anyOf.length < 2)
+        problems.push({ path: [...path, i, 'anyOf'], message: 'expected a list of at least 2 conditions, any of which holds' });
+      if (any && !extra.length) out.push({ anyOf: any });
+      return;
+    }
     const cond = parseCondition(c, [...path, i], problems);
     if (cond) out.push(cond);
   });
@@ -307,7 +364,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
   });
   const checkMeasure = (m: Measure, path: Path) => {
     const at = [...path, m.kind];
-    const phase = 'phase' in m.spec ? m.spec.phase : undefined;
+    const phase = typeof m.spec === 'object' && 'phase' in m.spec ? m.spec.phase : undefined;
     if (phase) known(phases, phase, 'a phase', [...at, 'phase']);
     if (m.kind === 'packets') known(captures, m.spec.capture, 'a capture', [...at, 'capture']);
     if (m.kind === 'agent') {
@@ -319,17 +376,25 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     }
     if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'a snapshot', [...at, 'name']);
     if (m.kind === 'conntrack') nodeProblem(m.spec.node, [...at, 'node']);
+    if (m.kind === 'measure')
+      problems.push({
+        path: at,
+        message: `found measure "${m.spec}": only a coded scenario computes named measures; a declared lab counts packets, agent, conntrack or snapshot`,
+      });
   };
-  const rules: Array<[Condition[], Path]> = [
+  const rules: Array<[Rule[], Path]> = [
     [scenario.verdict.reproduced, [...base, 'verdict', 'reproduced']],
     [scenario.verdict.notReproduced, [...base, 'verdict', 'notReproduced', 'when']],
     [scenario.verdict.healthy, [...base, 'verdict', 'notReproduced', 'healthy']],
     [scenario.verdict.mechanism?.when ?? [], [...base, 'verdict', 'mechanism', 'when']],
   ];
-  for (const [conds, path] of rules) {
-    conds.forEach((c, i) => {
-      checkMeasure(c.measure, [...path, i]);
-      if (typeof c.than !== 'number') checkMeasure(c.than, [...path, i, c.op]);
+  for (const [list, path] of rules) {
+    list.forEach((rule, i) => {
+      const conds = 'anyOf' in rule ? rule.anyOf.map((c, j) => [c, [...path, i, 'anyOf', j]] as const) : [[rule, [...path, i]] as const];
+      for (const [c, p] of conds) {
+        checkMeasure(c.measure, p);
+        if (typeof c.than !== 'number') checkMeasure(c.than, [...p, c.op]);
+      }
     });
   }
   return problems;

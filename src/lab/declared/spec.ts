@@ -43,7 +43,9 @@ export const SNAPSHOTS = {
 
 export const STEP_KINDS = ['capture', 'agent', 'wait', 'run', 'snapshot', 'stop'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
-export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot'] as const;
+/** `measure` names a number a coded scenario computes from its evidence (Scenario.measures); declared labs have none. */
+export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot', 'measure'] as const;
+export const SCENARIO_MEASURE_NAME = /^[a-z][A-Za-z0-9]{0,40}$/;
 export type MeasureKind = (typeof MEASURE_KINDS)[number];
 
 export type DeclaredSchemas = ReturnType<typeof buildSchemas>;
@@ -229,6 +231,7 @@ function buildSchemas() {
         .max(200, 'a regular expression of at most 200 characters')
         .refine(isRegex, 'a regular expression'),
     }),
+    measure: z.string().regex(SCENARIO_MEASURE_NAME, "the name of a number the lab's coded scenario computes, such as clientReset"),
   } as const satisfies Record<MeasureKind, z.ZodType>;
   return { agentArgs, steps, measures };
 }
@@ -241,15 +244,26 @@ export interface Condition {
   than: number | Measure;
 }
 
+/** Holds when any of its conditions holds: `{ anyOf: [condition, ...] }`, in reproduced, notReproduced.when and mechanism.when. */
+export interface AnyOf {
+  anyOf: Condition[];
+}
+export type Rule = Condition | AnyOf;
+
+/** The plain conditions of a list of rules, anyOf flattened. */
+export function plainConditions(rules: Rule[]): Condition[] {
+  return rules.flatMap((r) => ('anyOf' in r ? r.anyOf : [r]));
+}
+
 export interface VerdictRules {
-  reproduced: Condition[];
-  notReproduced: Condition[];
+  reproduced: Rule[];
+  notReproduced: Rule[];
   /** Positive evidence that the application's traffic flowed: NOT_REPRODUCED needs it; each condition requires a count above 0. */
   healthy: Condition[];
   /** The application's failure in the lab's words ("replies never reach the client"): the verdict's outcome facet. */
   failure?: string;
   /** The mechanism behind the failure and the conditions that show it: corroboration, never the verdict. */
-  mechanism?: { name: string; when: Condition[] };
+  mechanism?: { name: string; when: Rule[] };
 }
 
 /** Comparisons a healthy condition may use against a number, and the smallest number each accepts: all require a count above 0. */

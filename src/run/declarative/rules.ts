@@ -3,7 +3,7 @@
  * evidence anywhere in the rules, both rules holding, or neither holding is INCONCLUSIVE. The reason
  * is generated from the conditions and their numbers.
  */
-import { COMPARATORS, type Condition, type VerdictRules } from '../../lab/declared/spec.js';
+import { COMPARATORS, type Condition, type Rule, type VerdictRules } from '../../lab/declared/spec.js';
 import { verdict, type MechanismFacet, type OutcomeFacet, type Verdict } from '../verdict.js';
 import { measureId, measureLabel, type Measured } from './measure.js';
 
@@ -71,7 +71,19 @@ function decideRules(rules: VerdictRules, measures: Record<string, Measured>): V
 
 const texts = (cs: Checked[]) => cs.map((c) => c.text).join('; ');
 
-function checker(measures: Record<string, Measured>) {
+function checker(measures: Record<string, Measured>): (r: Rule) => Checked {
+  const one = conditionChecker(measures);
+  return (r: Rule): Checked => {
+    if (!('anyOf' in r)) return one(r);
+    const each = r.anyOf.map(one);
+    const held = each.filter((c) => c.holds);
+    const ids = [...new Set(each.flatMap((c) => c.ids))];
+    // A holding anyOf cites what held; a failing one, every alternative and why each failed.
+    return held.length ? { holds: true, text: texts(held), ids } : { holds: false, text: `none of: ${each.map((c) => c.text).join(' or ')}`, ids };
+  };
+}
+
+function conditionChecker(measures: Record<string, Measured>) {
   return (c: Condition): Checked => {
     // Labels come from the condition: two conditions may count the same thing under different words.
     const lhs = { value: measures[measureId(c.measure)]!.value, label: measureLabel(c.measure) };
@@ -84,8 +96,9 @@ function checker(measures: Record<string, Measured>) {
   };
 }
 
-function sides(c: Condition): string[] {
-  return typeof c.than === 'number' ? [measureId(c.measure)] : [measureId(c.measure), measureId(c.than)];
+function sides(r: Rule): string[] {
+  if ('anyOf' in r) return r.anyOf.flatMap(sides);
+  return typeof r.than === 'number' ? [measureId(r.measure)] : [measureId(r.measure), measureId(r.than)];
 }
 
 export function compare(a: number, op: keyof typeof COMPARATORS, b: number): boolean {
