@@ -126,5 +126,6 @@ test("the judge's own words become the facets' detail when the rules agree with 
   t.is(v.verdict, 'REPRODUCED');
   t.regex(v.reason, /client timed out waiting for an echo \(1 = yes\)/);
   t.regex(v.outcome!.detail, /stall, not reset: the client timed out/);
+  t.regex(v.reason, /^1 client timed out waiting for an echo \(1 = yes\) \(stall, not reset: the client timed out/);
   t.regex(v.mechanism!.detail, /real server segment\(s\) were held back on the client host/);
 });

@@ -38,5 +38,8 @@ export function judgeCoded(scenario: AnyScenario, rules: VerdictRules, evidence:
   const outcome = decided.outcome && own.outcome?.seen === decided.outcome.seen ? { ...decided.outcome, detail: own.outcome.detail } : decided.outcome;
   const mechanism =
     decided.mechanism && own.mechanism?.seen === decided.mechanism.seen ? { ...decided.mechanism, detail: own.mechanism.detail } : decided.mechanism;
-  return { ...decided, ...(outcome ? { outcome } : {}), ...(mechanism ? { mechanism } : {}), measures };
+  // The rules' words say why this verdict; the judge's, when its facets agree, what the evidence shows.
+  const story = [outcome !== decided.outcome && outcome?.detail, mechanism !== decided.mechanism && mechanism?.detail].filter(Boolean);
+  const reason = story.length ? `${decided.reason} (${story.join('; ')})` : decided.reason;
+  return { ...decided, reason, ...(outcome ? { outcome } : {}), ...(mechanism ? { mechanism } : {}), measures };
 }
