@@ -142,3 +142,61 @@ test('a declared lab cannot name a coded measure: it computes none', (t) => {
     JSON.stringify(problems),
   );
 });
+
+test('allOf inside anyOf: an alternative of several conditions, each judged, and the reason groups them', (t) => {
+  const hostRsts = named('hostRsts', 'host RSTs');
+  const held = named('held', 'segments held');
+  const grouped: VerdictRules = {
+    reproduced: [
+      { anyOf: [{ allOf: [cond(reset, 'equals', 1), cond(hostRsts, 'above', 0)] }, { allOf: [cond(timedOut, 'equals', 1), cond(held, 'above', 0)] }] },
+    ],
+    notReproduced: [cond(intact, 'equals', 1)],
+    healthy: [cond(echoed, 'above', 0)],
+  };
+  const n = (r: number, h: number, to: number, held: number) => numbers({ clientReset: r, hostRsts: h, clientTimedOut: to, held, clientIntact: 0, echoed: 1 });
+  t.is(judgeRules(grouped, n(1, 2, 0, 0)).reason, '(1 reset and 2 host RSTs)');
+  t.is(judgeRules(grouped, n(0, 0, 1, 3)).verdict, 'REPRODUCED');
+  const resetWithoutRst = judgeRules(grouped, n(1, 0, 0, 3));
+  t.is(resetWithoutRst.verdict, 'INCONCLUSIVE', 'a reset without host RSTs is neither alternative, however many segments were held');
+  t.regex(resetWithoutRst.reason, /none of: \(1 reset and 0 host RSTs, needed more than 0\) or \(0 timed out, needed exactly 1 and 3 segments held\)/);
+  const parsed = parseCodedVerdict(
+    {
+      ...raw,
+      reproduced: [
+        {
+          anyOf: [
+            {
+              allOf: [
+                { measure: 'clientReset', equals: 1 },
+                { measure: 'echoed', above: 0 },
+              ],
+            },
+            { measure: 'clientTimedOut', equals: 1 },
+          ],
+        },
+      ],
+    },
+    NAMES,
+  );
+  t.deepEqual(parsed.problems, []);
+  const bad = parseCodedVerdict(
+    {
+      ...raw,
+      reproduced: [
+        {
+          anyOf: [
+            {
+              allOf: [
+                { measure: 'clientReset', equals: 1 },
+                { measure: 'nope', above: 0 },
+              ],
+            },
+            { measure: 'clientTimedOut', equals: 1 },
+          ],
+        },
+      ],
+    },
+    NAMES,
+  );
+  t.deepEqual(bad.problems[0]!.path, ['scenario', 'verdict', 'reproduced', 0, 'anyOf', 0, 'allOf', 1, 'measure']);
+});

@@ -20,6 +20,7 @@ import {
   type Rule,
   type Step,
   type VerdictRules,
+  conditionsAt,
   type GenericAgentKind,
   STEP_NAME,
   HEALTHY_MINIMUM,
@@ -143,17 +144,14 @@ export function parseCodedVerdict(raw: unknown, names: string[], path: Path = ['
   ];
   const known = names.join(', ') || '(none)';
   for (const [list, at] of lists) {
-    list.forEach((rule, i) => {
-      const conds = 'anyOf' in rule ? rule.anyOf.map((c, j) => [c, [...at, i, 'anyOf', j]] as const) : [[rule, [...at, i]] as const];
-      for (const [c, p] of conds) {
-        for (const [m, mp] of [[c.measure, p], ...(typeof c.than === 'number' ? [] : [[c.than, [...p, c.op]] as const])] as const) {
-          if (m.kind !== 'measure')
-            problems.push({ path: [...mp, m.kind], message: `found ${m.kind}, expected measure: a coded scenario's rules use its own measures: ${known}` });
-          else if (!names.includes(m.spec))
-            problems.push({ path: [...mp, 'measure'], message: `found "${m.spec}", expected one of the scenario's measures: ${known}` });
-        }
+    for (const [c, p] of conditionsAt(list, at)) {
+      for (const [m, mp] of [[c.measure, p], ...(typeof c.than === 'number' ? [] : [[c.than, [...p, c.op]] as const])] as const) {
+        if (m.kind !== 'measure')
+          problems.push({ path: [...mp, m.kind], message: `found ${m.kind}, expected measure: a coded scenario's rules use its own measures: ${known}` });
+        else if (!names.includes(m.spec))
+          problems.push({ path: [...mp, 'measure'], message: `found "${m.spec}", expected one of the scenario's measures: ${known}` });
       }
-    });
+    }
   }
   return problems.length ? { problems } : { rules, problems };
 }
@@ -233,28 +231,32 @@ function conditions(raw: unknown, path: Path, problems: Problem[], why = 'expect
   return out.length === raw.length ? out : undefined;
 }
 
-/** Conditions that must all hold, each a condition or `{ anyOf: [conditions] }` (healthy evidence takes no anyOf). */
+/** Conditions that must all hold, each a condition, `{ anyOf: [rules] }` or `{ allOf: [rules] }` (healthy evidence takes neither). */
 function rulesList(raw: unknown, path: Path, problems: Problem[]): Rule[] | undefined {
   if (!Array.isArray(raw) || raw.length === 0) {
     const why = 'expected a non-empty list of conditions';
     problems.push({ path, message: raw === undefined ? `missing: ${why}` : why });
     return undefined;
   }
-  const out: Rule[] = [];
-  raw.forEach((c, i) => {
-    if (isObject(c) && 'anyOf' in c) {
-      const extra = Object.keys(c).filter((k) => k !== 'anyOf');
-      for (const k of extra) problems.push({ path: [...path, i, k], message: `unknown key "${k}" (anyOf stands alone: { anyOf: [conditions] })` });
-      const any = Array.isArray(c.anyOf) && c.anyOf.length < 2 ? undefined : conditions(c.anyOf, [...path, i, 'anyOf'], problems);
-      if (Array.isArray(c.anyOf) && c.anyOf.length < 2)
-        problems.push({ path: [...path, i, 'anyOf'], message: 'expected a list of at least 2 conditions, any of which holds' });
-      if (any && !extra.length) out.push({ anyOf: any });
-      return;
-    }
-    const cond = parseCondition(c, [...path, i], problems);
-    if (cond) out.push(cond);
-  });
-  return out.length === raw.length ? out : undefined;
+  const out = raw.map((c, i) => parseRule(c, [...path, i], problems));
+  return out.every((r): r is Rule => r !== undefined) ? out : undefined;
+}
+
+const GROUPS = { anyOf: 'any of which holds', allOf: 'all of which hold' } as const;
+
+function parseRule(raw: unknown, path: Path, problems: Problem[]): Rule | undefined {
+  const key = isObject(raw) ? (Object.keys(GROUPS) as Array<keyof typeof GROUPS>).find((k) => k in raw) : undefined;
+  if (!key || !isObject(raw)) return parseCondition(raw, path, problems);
+  const extra = Object.keys(raw).filter((k) => k !== key);
+  for (const k of extra) problems.push({ path: [...path, k], message: `unknown key "${k}" (${key} stands alone: { ${key}: [conditions] })` });
+  const list = raw[key];
+  if (!Array.isArray(list) || list.length < 2) {
+    problems.push({ path: [...path, key], message: `expected a list of at least 2 conditions, ${GROUPS[key]}` });
+    return undefined;
+  }
+  const parts = rulesList(list, [...path, key], problems);
+  if (!parts || extra.length) return undefined;
+  return key === 'anyOf' ? { anyOf: parts } : { allOf: parts };
 }
 
 function parseCondition(raw: unknown, path: Path, problems: Problem[]): Condition | undefined {
@@ -389,13 +391,10 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     [scenario.verdict.mechanism?.when ?? [], [...base, 'verdict', 'mechanism', 'when']],
   ];
   for (const [list, path] of rules) {
-    list.forEach((rule, i) => {
-      const conds = 'anyOf' in rule ? rule.anyOf.map((c, j) => [c, [...path, i, 'anyOf', j]] as const) : [[rule, [...path, i]] as const];
-      for (const [c, p] of conds) {
-        checkMeasure(c.measure, p);
-        if (typeof c.than !== 'number') checkMeasure(c.than, [...p, c.op]);
-      }
-    });
+    for (const [c, p] of conditionsAt(list, path)) {
+      checkMeasure(c.measure, p);
+      if (typeof c.than !== 'number') checkMeasure(c.than, [...p, c.op]);
+    }
   }
   return problems;
 }

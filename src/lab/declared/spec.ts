@@ -244,15 +244,39 @@ export interface Condition {
   than: number | Measure;
 }
 
-/** Holds when any of its conditions holds: `{ anyOf: [condition, ...] }`, in reproduced, notReproduced.when and mechanism.when. */
+/**
+ * Holds when any of its rules holds: `{ anyOf: [rule, ...] }`; `{ allOf: [rule, ...] }` when every one does (an
+ * alternative of several conditions). In reproduced, notReproduced.when and mechanism.when, never in healthy.
+ */
 export interface AnyOf {
-  anyOf: Condition[];
+  anyOf: Rule[];
 }
-export type Rule = Condition | AnyOf;
+export interface AllOf {
+  allOf: Rule[];
+}
+export type Rule = Condition | AnyOf | AllOf;
 
-/** The plain conditions of a list of rules, anyOf flattened. */
+/** The alternatives of anyOf or the parts of allOf; undefined for a plain condition. */
+export function ruleParts(r: Rule): { key: 'anyOf' | 'allOf'; parts: Rule[] } | undefined {
+  if ('anyOf' in r) return { key: 'anyOf', parts: r.anyOf };
+  if ('allOf' in r) return { key: 'allOf', parts: r.allOf };
+  return undefined;
+}
+
+/** The plain conditions of a list of rules, anyOf and allOf flattened. */
 export function plainConditions(rules: Rule[]): Condition[] {
-  return rules.flatMap((r) => ('anyOf' in r ? r.anyOf : [r]));
+  return rules.flatMap((r) => {
+    const group = ruleParts(r);
+    return group ? plainConditions(group.parts) : [r as Condition];
+  });
+}
+
+/** Every plain condition with its path into the lab file, below `base`. */
+export function conditionsAt(rules: Rule[], base: ReadonlyArray<string | number>): Array<[Condition, Array<string | number>]> {
+  return rules.flatMap((r, i) => {
+    const group = ruleParts(r);
+    return group ? conditionsAt(group.parts, [...base, i, group.key]) : [[r as Condition, [...base, i]] as [Condition, Array<string | number>]];
+  });
 }
 
 export interface VerdictRules {
