@@ -59,7 +59,7 @@ function compare(t: import('ava').ExecutionContext, e: ReplyEvidence, mode: stri
   const expected = brief(coded);
   // Past the preconditions, an INCONCLUSIVE judge may still say whether the failure was seen; the rules' outcome follows their verdict.
   if (coded.verdict === 'INCONCLUSIVE' && !s.rules!.preconditions(e, params(mode)) && coded.outcome && coded.outcome.seen !== null) {
-    t.is(ruled.outcome.seen, null, `${what}: the rules' outcome follows their INCONCLUSIVE`);
+    t.is(ruled.outcome?.seen, null, `${what}: the rules' outcome follows their INCONCLUSIVE`);
     expected.outcome = null;
   }
   t.deepEqual(brief(ruled), expected, `${what}: rules ${ruled.verdict} (${ruled.reason}); judge ${coded.verdict} (${coded.reason})`);
