@@ -212,9 +212,14 @@ function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: 
   return name && when ? { name, when } : undefined;
 }
 
+/** Words a reason or a report repeats: 1 to 200 characters on one line, not blank. */
+function oneLine(raw: unknown): raw is string {
+  return typeof raw === 'string' && raw.trim().length > 0 && raw.length <= 200 && !/[\x00-\x1f\x7f]/.test(raw);
+}
+
 function words(raw: unknown, path: Path, problems: Problem[], what: string): string | undefined {
-  if (typeof raw === 'string' && raw.trim().length > 0 && raw.length <= 200) return raw.trim();
-  problems.push({ path, message: `expected a short text (1 to 200 characters): ${what}` });
+  if (oneLine(raw)) return raw.trim();
+  problems.push({ path, message: `expected a short text on one line (1 to 200 characters): ${what}` });
   return undefined;
 }
 
@@ -273,8 +278,11 @@ function parseCondition(raw: unknown, path: Path, problems: Problem[]): Conditio
     problems.push({ path, message: `expected exactly one comparison (${comparators.join(', ')}), found ${ops.length}` });
     return undefined;
   }
-  if (raw.as !== undefined && (typeof raw.as !== 'string' || raw.as.length > 200)) {
-    problems.push({ path: [...path, 'as'], message: 'expected a short text naming what is counted, e.g. "replies reached the client"' });
+  if (raw.as !== undefined && !oneLine(raw.as)) {
+    problems.push({
+      path: [...path, 'as'],
+      message: 'expected a short text on one line (1 to 200 characters) naming what is counted, e.g. "replies reached the client"',
+    });
   }
   const measure = parseMeasure(raw, path, problems);
   const op = ops[0]!;
