@@ -214,6 +214,7 @@ function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: 
 
 /** Words a reason or a report repeats: 1 to 200 characters on one line, not blank. */
 function oneLine(raw: unknown): raw is string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
   return typeof raw === 'string' && raw.trim().length > 0 && raw.length <= 200 && !/[\x00-\x1f\x7f]/.test(raw);
 }
 
