@@ -129,3 +129,12 @@ test("the judge's own words become the facets' detail when the rules agree with 
   t.regex(v.reason, /^1 client timed out waiting for an echo \(1 = yes\) \(stall, not reset: the client timed out/);
   t.regex(v.mechanism!.detail, /real server segment\(s\) were held back on the client host/);
 });
+
+test('lab show prints the rules of a coded lab, the preconditions before them, and every measure the scenario computes', async (t) => {
+  const { lab } = await import('../helpers/cli.js');
+  const shown = await lab(['show', 'docker-1090']);
+  t.is(shown.code, 0, shown.stderr);
+  t.regex(shown.stdout, /verdict \(after the scenario's preconditions, checked in code: any failing one is INCONCLUSIVE\):/);
+  t.regex(shown.stdout, /reproduced:\n\s+- anyOf:\n\s+- measure: clientReset\n\s+equals: 1/);
+  for (const name of Object.keys(oowRstScenario.rules!.measures)) t.regex(shown.stdout, new RegExp(`^    ${name}: `, 'm'), name);
+});
