@@ -182,7 +182,8 @@ export const LATE_MEASURES = {
 
 export function lateMeasures(e: LateEvidence): Record<keyof typeof LATE_MEASURES, ScenarioMeasure> {
   const c = e.client.ok ? e.client.value : undefined;
-  const noClient = { value: null, missing: e.client.ok ? 'the client summary' : e.client.problem };
+  // Used only when the summary is missing or does not parse: its problem is why the number is missing.
+  const noClient = { value: null, missing: e.client.ok ? 'unused' : e.client.problem };
   const rst = e.rst;
   const noRst = { value: null, missing: 'no late segment was injected, so no RST was classified' };
   const flag = (b: boolean) => ({ value: b ? 1 : 0 });

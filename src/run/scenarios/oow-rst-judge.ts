@@ -341,8 +341,9 @@ export function oowMeasures(e: OowEvidence): Record<OowMeasureName, NamedMeasure
   const client = e.client.ok ? e.client.value : undefined;
   const server = e.server.ok ? e.server.value : undefined;
   const path = e.clientHostPath;
-  const noClient = { value: null, missing: e.client.ok ? '' : e.client.problem };
-  const noServer = { value: null, missing: e.server.ok ? '' : e.server.problem };
+  // Used only when the summary is missing or does not parse: its problem is why the number is missing.
+  const noClient = { value: null, missing: e.client.ok ? 'unused' : e.client.problem };
+  const noServer = { value: null, missing: e.server.ok ? 'unused' : e.server.problem };
   const noPath = { value: null, missing: 'the captures show no path through the client host (the segment was not forged)' };
   const flag = (b: boolean) => ({ value: b ? 1 : 0 });
   const rsts = path?.hostRsts;
