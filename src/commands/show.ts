@@ -9,7 +9,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
   const { loadLab } = await import('../labs.js');
   const { describeTopology, expectationTable } = await import('../report/console.js');
   const { getScenario } = await import('../run/scenarios/registry.js');
-  const { describeDeclared } = await import('../run/declarative/describe.js');
+  const { describeCodedRules, describeDeclared } = await import('../run/declarative/describe.js');
   const lab = loadLab(argv.lab);
   const scenario = getScenario(lab.scenario.kind);
   const out = [
@@ -25,6 +25,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
     ...(scenario.kind === 'declared'
       ? describeDeclared(lab.scenario.params)
       : Object.entries(lab.scenario.params).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)),
+    ...(lab.scenario.verdict !== undefined && scenario.rules ? describeCodedRules(lab.scenario.verdict, scenario.rules.measures) : []),
     '',
     'variants:',
     ...lab.variants.flatMap((v) => [

@@ -12,6 +12,8 @@ export interface CataloguedScenario {
   nodeRefs(params: unknown): Array<{ param: string; node: string }>;
   /** Extra checks against the resolved topology (e.g. "client must be a container"). */
   check?(params: unknown, lab: ResolvedLab): string[];
+  /** The measures a lab file's verdict rules may name (name: what it counts); absent when the scenario computes none. */
+  rules?: { measures: Record<string, string> };
 }
 
 export interface ScenarioCatalogue {

@@ -119,7 +119,8 @@ export interface ResolvedLab {
   dir: string;
   nodes: ResolvedNode[];
   links: ResolvedLink[];
-  scenario: { kind: string; params: Record<string, unknown> };
+  /** verdict: a coded scenario's rules as the lab file wrote them (run/declarative/coded.ts parses them). */
+  scenario: { kind: string; params: Record<string, unknown>; verdict?: unknown };
   variants: ResolvedVariant[];
   /** Only when the lab file says how its VMs are built. */
   vagrant?: VagrantSettings;

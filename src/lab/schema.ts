@@ -229,6 +229,8 @@ export const vagrantSchema = z.strictObject({
 const codedScenarioSchema = z.strictObject({
   kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a scenario kind'),
   params: z.record(z.string(), z.unknown()).default({}),
+  /** Verdict rules over the measures the scenario computes (src/lab/declared/parse.ts, parseCodedVerdict). */
+  verdict: z.record(z.string(), z.unknown()).optional(),
 });
 
 /**

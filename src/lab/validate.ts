@@ -8,6 +8,7 @@ import { sysctlRefusal, type SysctlScope } from './sysctl-policy.js';
 
 import { DECLARED_KIND } from './declared/spec.js';
 import { validateDeclared } from './declared/validate.js';
+import { parseCodedVerdict } from './declared/parse.js';
 import { expandVariants } from './combinations.js';
 import { expectationProblems } from './expect.js';
 
@@ -242,6 +243,15 @@ function validateScenario(lab: LabFile, allNames: Set<string>, catalogue: Scenar
         problems.push({ path: [...base, ref.param], message: `found "${ref.node}", expected a node or container of this lab: ${[...allNames].join(', ')}` });
     }
   };
+  if ('verdict' in lab.scenario && lab.scenario.verdict !== undefined) {
+    const names = Object.keys(scenario.rules?.measures ?? {});
+    if (!scenario.rules)
+      problems.push({
+        path: ['scenario', 'verdict'],
+        message: `scenario ${lab.scenario.kind} computes no measures, so its verdict is its judge's: remove verdict`,
+      });
+    else problems.push(...parseCodedVerdict(lab.scenario.verdict, names).problems);
+  }
   check(lab.scenario.params, ['scenario', 'params']);
   for (const { path, params } of variantLikes(lab)) {
     const own = new Set(Object.keys(params));

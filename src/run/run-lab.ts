@@ -5,6 +5,7 @@ import type { ResolvedLab, ResolvedVariant } from '../lab/model.js';
 import type { Provider } from '../providers/types.js';
 import { LabError } from '../errors.js';
 import { getScenario } from './scenarios/registry.js';
+import { codedRules, judgeCoded } from './declarative/coded.js';
 import { ScenarioContext } from './context.js';
 import { applyChange, type AppliedChange } from './changes.js';
 import { slots } from './slots.js';
@@ -210,7 +211,7 @@ export async function runVariant(
     ? verdict('INCONCLUSIVE', `no verdict from this run: ${engineLost}`, ['error'], 'error')
     : error
       ? verdict('INCONCLUSIVE', `the scenario failed before its evidence was complete: ${error.split('\n')[0]}`, ['error'], 'error')
-      : scenario.judge(evidence, params);
+      : judgeVariant(scenario, lab, evidence, params);
   const result: VariantResult = {
     name: variant.name,
     description: variant.description,
@@ -222,6 +223,15 @@ export async function runVariant(
   };
   fs.writeFileSync(path.join(dir, 'evidence.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** The lab file's verdict rules when it has them (the measures they compared join the evidence), else the scenario's judge. */
+function judgeVariant(scenario: ReturnType<typeof getScenario>, lab: ResolvedLab, evidence: Evidence, params: unknown): Verdict {
+  const rules = codedRules(scenario, lab.scenario.verdict);
+  if (!rules) return scenario.judge(evidence, params);
+  const { measures, ...decided } = judgeCoded(scenario, rules, evidence, params);
+  evidence.ruleMeasures = measures;
+  return decided;
 }
 
 /** Variants must not inherit each other's connections: empty every node's conntrack table first. */

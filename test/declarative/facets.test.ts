@@ -8,7 +8,7 @@ import path from 'node:path';
 import { root } from '../helpers/cli.js';
 import { judgeRules, UNNAMED_FAILURE } from '../../src/run/declarative/rules.js';
 import { measureAll, measureId, nodeWindow, type Measured } from '../../src/run/declarative/measure.js';
-import type { Condition, Measure, VerdictRules } from '../../src/lab/declared/spec.js';
+import { plainConditions, type Condition, type Measure, type VerdictRules } from '../../src/lab/declared/spec.js';
 import type { Recorded } from '../../src/run/declarative/steps.js';
 
 const received: Measure = { kind: 'agent', spec: { name: 'client', counter: 'received' }, as: 'replies reached the client' };
@@ -86,7 +86,9 @@ test("recorded udp-stale-dnat: shifting the gateway's clock moves its events out
   const saved = JSON.parse(fs.readFileSync(path.join(dir, 'keep-entry', 'evidence.json'), 'utf8'));
   const recorded = saved.evidence.recorded as Recorded;
   // The lab's own condition: datagrams still went to the old backend after the move.
-  const toNew = (saved.evidence.rules as VerdictRules).reproduced.find((c) => c.measure.kind === 'packets' && c.measure.spec.capture === 'to-old')!.measure;
+  const toNew = plainConditions((saved.evidence.rules as VerdictRules).reproduced).find(
+    (c) => c.measure.kind === 'packets' && c.measure.spec.capture === 'to-old',
+  )!.measure;
   const r: VerdictRules = { reproduced: [cond(toNew, 'atLeast', 1)], notReproduced: [cond(toNew, 'equals', 0)], healthy: [cond(toNew, 'atLeast', 1)] };
   const count = async (clocks: Recorded['clocks']) => (await measureAll(r, { ...recorded, clocks }, dir))[measureId(toNew)]!;
   const node = recorded.captures['to-old']!.node;

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { root } from '../helpers/cli.js';
-import { loadLabText } from '../../src/lab/load.js';
+import { loadLabText, type LoadOptions } from '../../src/lab/load.js';
+import { scenarioCatalogue } from '../../src/run/catalogue.js';
 import { LabError } from '../../src/errors.js';
 import { planLab, type NetnsPlan } from '../../src/providers/netns/plan.js';
 import { NETNS_SYSCTLS } from '../../src/lab/sysctls-netns.js';
@@ -153,9 +154,9 @@ function setIn(obj: any, p: Array<string | number>, value: unknown, mode: 'set' 
 }
 
 /** What a bad lab file must give: a LabError, exit 2, naming the file; each detail located at a line when it has one. */
-function rejectsCleanly(text: string, instance?: string): 'valid' | 'rejected' {
+function rejectsCleanly(text: string, instance?: string, options: LoadOptions = {}): 'valid' | 'rejected' {
   try {
-    planLab(loadLabText(file, text, instance));
+    planLab(loadLabText(file, text, instance, options));
     return 'valid';
   } catch (error) {
     if (!(error instanceof LabError)) throw new Error(`not a LabError: ${(error as Error)?.stack ?? String(error)}`);
@@ -168,8 +169,12 @@ function rejectsCleanly(text: string, instance?: string): 'valid' | 'rejected' {
   }
 }
 
+const inVerdict = (p: Array<string | number>) => p[0] === 'scenario' && p[1] === 'verdict';
+
+// The rejection rate below was measured on the topology, variants and params; the verdict rules (where deleting an `as`
+// or a mechanism leaves a valid file) have their own property after this one.
 test('generated invalid lab files (hostile values anywhere) give exit 2 with file and line, never a crash', (t) => {
-  const basePaths = paths(base).filter((p) => p.length > 0);
+  const basePaths = paths(base).filter((p) => p.length > 0 && !inVerdict(p));
   const outcomes = { valid: 0, rejected: 0 };
   const mutation = fc.tuple(fc.constantFrom(...basePaths), hostileValue, fc.constantFrom('set', 'set', 'delete', 'add'));
   fc.assert(
@@ -187,6 +192,29 @@ test('generated invalid lab files (hostile values anywhere) give exit 2 with fil
     params(700),
   );
   t.true(outcomes.rejected >= 600, JSON.stringify(outcomes));
+});
+
+test('hostile values in the verdict rules give exit 2 with file and line, never a crash', (t) => {
+  const verdictPaths = paths(base).filter((p) => inVerdict(p) && p.length > 2);
+  t.true(verdictPaths.length > 20, `${verdictPaths.length} paths in docker-1090's verdict rules`);
+  const outcomes = { valid: 0, rejected: 0 };
+  const mutation = fc.tuple(fc.constantFrom(...verdictPaths), hostileValue, fc.constantFrom('set', 'set', 'delete', 'add'));
+  fc.assert(
+    fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+      const lab = structuredClone(base);
+      for (const [p, value, mode] of mutations) {
+        try {
+          setIn(lab, p, value, mode as 'set' | 'delete' | 'add');
+        } catch {
+          // the path went away with an earlier mutation
+        }
+      }
+      // With the scenarios' catalogue: a coded scenario's rules are checked against the measures it computes.
+      outcomes[rejectsCleanly(stringify(lab), undefined, { catalogue: scenarioCatalogue })]++;
+    }),
+    params(300),
+  );
+  t.true(outcomes.rejected >= 150, JSON.stringify(outcomes));
 });
 
 test('mangled lab file text (bytes inserted, cut, aliases, nesting) gives exit 2 with file and line, never a crash', (t) => {

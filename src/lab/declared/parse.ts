@@ -17,7 +17,10 @@ import {
   type DeclaredScenario,
   type Measure,
   type Phase,
+  type Rule,
   type Step,
+  type VerdictRules,
+  conditionsAt,
   type GenericAgentKind,
   STEP_NAME,
   HEALTHY_MINIMUM,
@@ -135,6 +138,34 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
 
 const VERDICT_KEYS = ['reproduced', 'notReproduced', 'failure', 'mechanism'];
 
+/**
+ * The verdict rules of a coded scenario's lab file (scenario.verdict): the same language, over the numbers the scenario
+ * computes. `names` are those it declares (Scenario.measureNames); any other measure kind is refused.
+ */
+export function parseCodedVerdict(raw: unknown, names: string[], path: Path = ['scenario', 'verdict']): { rules?: VerdictRules; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const rules = parseVerdict(raw, path, problems);
+  if (!rules) return { problems };
+  const lists: Array<[Rule[], Path]> = [
+    [rules.reproduced, [...path, 'reproduced']],
+    [rules.notReproduced, [...path, 'notReproduced', 'when']],
+    [rules.healthy, [...path, 'notReproduced', 'healthy']],
+    [rules.mechanism?.when ?? [], [...path, 'mechanism', 'when']],
+  ];
+  const known = names.join(', ') || '(none)';
+  for (const [list, at] of lists) {
+    for (const [c, p] of conditionsAt(list, at)) {
+      for (const [m, mp] of [[c.measure, p], ...(typeof c.than === 'number' ? [] : [[c.than, [...p, c.op]] as const])] as const) {
+        if (m.kind !== 'measure')
+          problems.push({ path: [...mp, m.kind], message: `found ${m.kind}, expected measure: a coded scenario's rules use its own measures: ${known}` });
+        else if (!names.includes(m.spec))
+          problems.push({ path: [...mp, 'measure'], message: `found "${m.spec}", expected one of the scenario's measures: ${known}` });
+      }
+    }
+  }
+  return problems.length ? { problems } : { rules, problems };
+}
+
 function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredScenario['verdict'] | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'expected a mapping with reproduced and notReproduced' });
@@ -149,7 +180,7 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
       ? undefined
       : words(raw.failure, [...path, 'failure'], problems, 'the failure the application sees, e.g. "replies never reach the client"');
   const mechanism = raw.mechanism === undefined ? undefined : parseMechanism(raw.mechanism, [...path, 'mechanism'], problems);
-  const reproduced = conditions(raw.reproduced, [...path, 'reproduced'], problems);
+  const reproduced = rulesList(raw.reproduced, [...path, 'reproduced'], problems);
   const nr = raw.notReproduced;
   if (!isObject(nr)) {
     const message = 'expected a mapping with when (the bug did not happen) and healthy (evidence that traffic flowed)';
@@ -159,7 +190,7 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
   for (const k of Object.keys(nr)) {
     if (k !== 'when' && k !== 'healthy') problems.push({ path: [...path, 'notReproduced', k], message: `unknown key "${k}" (expected one of: when, healthy)` });
   }
-  const when = conditions(nr.when, [...path, 'notReproduced', 'when'], problems);
+  const when = rulesList(nr.when, [...path, 'notReproduced', 'when'], problems);
   const needsHealthy = 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }';
   const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, needsHealthy);
   healthy?.forEach((c, i) => positiveEvidence(c, [...path, 'notReproduced', 'healthy', i], problems));
@@ -178,7 +209,7 @@ function positiveEvidence(c: Condition, path: Path, problems: Problem[]): void {
   }
 }
 
-function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: string; when: Condition[] } | undefined {
+function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: string; when: Rule[] } | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'expected a mapping with name (the mechanism, in words) and when (the conditions that show it)' });
     return undefined;
@@ -187,13 +218,19 @@ function parseMechanism(raw: unknown, path: Path, problems: Problem[]): { name: 
     if (k !== 'name' && k !== 'when') problems.push({ path: [...path, k], message: `unknown key "${k}" (expected one of: name, when)` });
   }
   const name = words(raw.name, [...path, 'name'], problems, 'the mechanism, e.g. "replies leave from docker0\'s address"');
-  const when = conditions(raw.when, [...path, 'when'], problems);
+  const when = rulesList(raw.when, [...path, 'when'], problems);
   return name && when ? { name, when } : undefined;
 }
 
+/** Words a reason or a report repeats: 1 to 200 characters on one line, not blank. */
+function oneLine(raw: unknown): raw is string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  return typeof raw === 'string' && raw.trim().length > 0 && raw.length <= 200 && !/[\x00-\x1f\x7f]/.test(raw);
+}
+
 function words(raw: unknown, path: Path, problems: Problem[], what: string): string | undefined {
-  if (typeof raw === 'string' && raw.trim().length > 0 && raw.length <= 200) return raw.trim();
-  problems.push({ path, message: `expected a short text (1 to 200 characters): ${what}` });
+  if (oneLine(raw)) return raw.trim();
+  problems.push({ path, message: `expected a short text on one line (1 to 200 characters): ${what}` });
   return undefined;
 }
 
@@ -210,6 +247,34 @@ function conditions(raw: unknown, path: Path, problems: Problem[], why = 'expect
   return out.length === raw.length ? out : undefined;
 }
 
+/** Conditions that must all hold, each a condition, `{ anyOf: [rules] }` or `{ allOf: [rules] }` (healthy evidence takes neither). */
+function rulesList(raw: unknown, path: Path, problems: Problem[]): Rule[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    const why = 'expected a non-empty list of conditions';
+    problems.push({ path, message: raw === undefined ? `missing: ${why}` : why });
+    return undefined;
+  }
+  const out = raw.map((c, i) => parseRule(c, [...path, i], problems));
+  return out.every((r): r is Rule => r !== undefined) ? out : undefined;
+}
+
+const GROUPS = { anyOf: 'any of which holds', allOf: 'all of which hold' } as const;
+
+function parseRule(raw: unknown, path: Path, problems: Problem[]): Rule | undefined {
+  const key = isObject(raw) ? (Object.keys(GROUPS) as Array<keyof typeof GROUPS>).find((k) => k in raw) : undefined;
+  if (!key || !isObject(raw)) return parseCondition(raw, path, problems);
+  const extra = Object.keys(raw).filter((k) => k !== key);
+  for (const k of extra) problems.push({ path: [...path, k], message: `unknown key "${k}" (${key} stands alone: { ${key}: [conditions] })` });
+  const list = raw[key];
+  if (!Array.isArray(list) || list.length < 2) {
+    problems.push({ path: [...path, key], message: `expected a list of at least 2 conditions, ${GROUPS[key]}` });
+    return undefined;
+  }
+  const parts = rulesList(list, [...path, key], problems);
+  if (!parts || extra.length) return undefined;
+  return key === 'anyOf' ? { anyOf: parts } : { allOf: parts };
+}
+
 function parseCondition(raw: unknown, path: Path, problems: Problem[]): Condition | undefined {
   const comparators = Object.keys(COMPARATORS);
   if (!isObject(raw)) {
@@ -224,8 +289,11 @@ function parseCondition(raw: unknown, path: Path, problems: Problem[]): Conditio
     problems.push({ path, message: `expected exactly one comparison (${comparators.join(', ')}), found ${ops.length}` });
     return undefined;
   }
-  if (raw.as !== undefined && (typeof raw.as !== 'string' || raw.as.length > 200)) {
-    problems.push({ path: [...path, 'as'], message: 'expected a short text naming what is counted, e.g. "replies reached the client"' });
+  if (raw.as !== undefined && !oneLine(raw.as)) {
+    problems.push({
+      path: [...path, 'as'],
+      message: 'expected a short text on one line (1 to 200 characters) naming what is counted, e.g. "replies reached the client"',
+    });
   }
   const measure = parseMeasure(raw, path, problems);
   const op = ops[0]!;
@@ -323,7 +391,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
   });
   const checkMeasure = (m: Measure, path: Path) => {
     const at = [...path, m.kind];
-    const phase = 'phase' in m.spec ? m.spec.phase : undefined;
+    const phase = typeof m.spec === 'object' && 'phase' in m.spec ? m.spec.phase : undefined;
     if (phase) known(phases, phase, 'a phase', [...at, 'phase']);
     if (m.kind === 'packets') known(captures, m.spec.capture, 'a capture', [...at, 'capture']);
     if (m.kind === 'agent') {
@@ -335,18 +403,23 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     }
     if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'a snapshot', [...at, 'name']);
     if (m.kind === 'conntrack') nodeProblem(m.spec.node, [...at, 'node']);
+    if (m.kind === 'measure')
+      problems.push({
+        path: at,
+        message: `found measure "${m.spec}": only a coded scenario computes named measures; a declared lab counts packets, agent, conntrack or snapshot`,
+      });
   };
-  const rules: Array<[Condition[], Path]> = [
+  const rules: Array<[Rule[], Path]> = [
     [scenario.verdict.reproduced, [...base, 'verdict', 'reproduced']],
     [scenario.verdict.notReproduced, [...base, 'verdict', 'notReproduced', 'when']],
     [scenario.verdict.healthy, [...base, 'verdict', 'notReproduced', 'healthy']],
     [scenario.verdict.mechanism?.when ?? [], [...base, 'verdict', 'mechanism', 'when']],
   ];
-  for (const [conds, path] of rules) {
-    conds.forEach((c, i) => {
-      checkMeasure(c.measure, [...path, i]);
-      if (typeof c.than !== 'number') checkMeasure(c.than, [...path, i, c.op]);
-    });
+  for (const [list, path] of rules) {
+    for (const [c, p] of conditionsAt(list, path)) {
+      checkMeasure(c.measure, p);
+      if (typeof c.than !== 'number') checkMeasure(c.than, [...p, c.op]);
+    }
   }
   return problems;
 }

@@ -46,7 +46,9 @@ export const STEP_KINDS = ['capture', 'agent', 'wait', 'run', 'snapshot', 'stop'
 export const CONTAINER_ACTIONS = ['stop', 'start', 'restart', 'replace'] as const;
 export type ContainerAction = (typeof CONTAINER_ACTIONS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot'] as const;
+/** `measure` names a number a coded scenario computes from its evidence (Scenario.measures); declared labs have none. */
+export const MEASURE_KINDS = ['packets', 'agent', 'conntrack', 'snapshot', 'measure'] as const;
+export const SCENARIO_MEASURE_NAME = /^[a-z][A-Za-z0-9]{0,40}$/;
 export type MeasureKind = (typeof MEASURE_KINDS)[number];
 
 export type DeclaredSchemas = ReturnType<typeof buildSchemas>;
@@ -248,6 +250,7 @@ function buildSchemas() {
         .max(200, 'a regular expression of at most 200 characters')
         .refine(isRegex, 'a regular expression'),
     }),
+    measure: z.string().regex(SCENARIO_MEASURE_NAME, "the name of a number the lab's coded scenario computes, such as clientReset"),
   } as const satisfies Record<MeasureKind, z.ZodType>;
   return { agentArgs, steps, measures };
 }
@@ -260,15 +263,50 @@ export interface Condition {
   than: number | Measure;
 }
 
+/**
+ * Holds when any of its rules holds: `{ anyOf: [rule, ...] }`; `{ allOf: [rule, ...] }` when every one does (an
+ * alternative of several conditions). In reproduced, notReproduced.when and mechanism.when, never in healthy.
+ */
+export interface AnyOf {
+  anyOf: Rule[];
+}
+export interface AllOf {
+  allOf: Rule[];
+}
+export type Rule = Condition | AnyOf | AllOf;
+
+/** The alternatives of anyOf or the parts of allOf; undefined for a plain condition. */
+export function ruleParts(r: Rule): { key: 'anyOf' | 'allOf'; parts: Rule[] } | undefined {
+  if ('anyOf' in r) return { key: 'anyOf', parts: r.anyOf };
+  if ('allOf' in r) return { key: 'allOf', parts: r.allOf };
+  return undefined;
+}
+
+/** The plain conditions of a list of rules, anyOf and allOf flattened. */
+export function plainConditions(rules: Rule[]): Condition[] {
+  return rules.flatMap((r) => {
+    const group = ruleParts(r);
+    return group ? plainConditions(group.parts) : [r as Condition];
+  });
+}
+
+/** Every plain condition with its path into the lab file, below `base`. */
+export function conditionsAt(rules: Rule[], base: ReadonlyArray<string | number>): Array<[Condition, Array<string | number>]> {
+  return rules.flatMap((r, i) => {
+    const group = ruleParts(r);
+    return group ? conditionsAt(group.parts, [...base, i, group.key]) : [[r as Condition, [...base, i]] as [Condition, Array<string | number>]];
+  });
+}
+
 export interface VerdictRules {
-  reproduced: Condition[];
-  notReproduced: Condition[];
+  reproduced: Rule[];
+  notReproduced: Rule[];
   /** Positive evidence that the application's traffic flowed: NOT_REPRODUCED needs it; each condition requires a count above 0. */
   healthy: Condition[];
   /** The application's failure in the lab's words ("replies never reach the client"): the verdict's outcome facet. */
   failure?: string;
   /** The mechanism behind the failure and the conditions that show it: corroboration, never the verdict. */
-  mechanism?: { name: string; when: Condition[] };
+  mechanism?: { name: string; when: Rule[] };
 }
 
 /** Comparisons a healthy condition may use against a number, and the smallest number each accepts: all require a count above 0. */

@@ -12,15 +12,31 @@ export function describeDeclared(scenarioParams: Record<string, unknown>): strin
     }
     return [`${indent}- ${flat(s)}`];
   };
-  const verdict = raw.verdict as Record<string, unknown>;
   return [
     ...Object.entries(params).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     '  steps:',
     ...raw.steps.flatMap((s) => step(s, '    ')),
     '  verdict:',
-    ...stringify(verdict, { lineWidth: 0 })
-      .trimEnd()
-      .split('\n')
-      .map((l) => `    ${l}`),
+    ...asYaml(raw.verdict),
   ];
+}
+
+/**
+ * `lab show` of a coded scenario whose lab file carries verdict rules: the rules as written, after the scenario's
+ * preconditions, and the measures they may name with what each counts.
+ */
+export function describeCodedRules(verdict: unknown, measures: Record<string, string>): string[] {
+  return [
+    "  verdict (after the scenario's preconditions, checked in code: any failing one is INCONCLUSIVE):",
+    ...asYaml(verdict),
+    '  measures:',
+    ...Object.entries(measures).map(([name, what]) => `    ${name}: ${what}`),
+  ];
+}
+
+function asYaml(v: unknown): string[] {
+  return stringify(v, { lineWidth: 0 })
+    .trimEnd()
+    .split('\n')
+    .map((l) => `    ${l}`);
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readPacketTimes } from '../pcap.js';
-import type { Condition, Measure, VerdictRules } from '../../lab/declared/spec.js';
+import { plainConditions, type Measure, type VerdictRules } from '../../lab/declared/spec.js';
 import type { PhaseWindow, Recorded } from './steps.js';
 
 export interface Measured {
@@ -21,6 +21,7 @@ export function measureId(m: Measure): string {
 
 export function measureLabel(m: Measure): string {
   if (m.as) return m.as;
+  if (m.kind === 'measure') return m.spec;
   const inPhase = 'phase' in m.spec && m.spec.phase ? ` in phase ${m.spec.phase}` : '';
   switch (m.kind) {
     case 'packets':
@@ -35,7 +36,7 @@ export function measureLabel(m: Measure): string {
 }
 
 export function conditionMeasures(rules: VerdictRules): Measure[] {
-  const all: Condition[] = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy, ...(rules.mechanism?.when ?? [])];
+  const all = plainConditions([...rules.reproduced, ...rules.notReproduced, ...rules.healthy, ...(rules.mechanism?.when ?? [])]);
   return all.flatMap((c) => (typeof c.than === 'number' ? [c.measure] : [c.measure, c.than]));
 }
 
@@ -54,6 +55,7 @@ export async function measureAll(rules: VerdictRules, rec: Recorded, root: strin
 type Result = { value: number } | { value: null; missing: string };
 
 async function measure(m: Measure, rec: Recorded, root: string): Promise<Result> {
+  if (m.kind === 'measure') return { value: null, missing: `${m.spec} is a coded scenario's measure, and this scenario is declared` };
   const phase = 'phase' in m.spec && m.spec.phase ? rec.phases.find((p) => p.name === (m.spec as { phase: string }).phase) : undefined;
   if ('phase' in m.spec && m.spec.phase && !phase) return { value: null, missing: `phase ${m.spec.phase} did not complete` };
   switch (m.kind) {

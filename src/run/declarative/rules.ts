@@ -3,7 +3,7 @@
  * evidence anywhere in the rules, both rules holding, or neither holding is INCONCLUSIVE. The reason
  * is generated from the conditions and their numbers.
  */
-import { COMPARATORS, type Condition, type VerdictRules } from '../../lab/declared/spec.js';
+import { COMPARATORS, ruleParts, type Condition, type Rule, type VerdictRules } from '../../lab/declared/spec.js';
 import { verdict, type MechanismFacet, type OutcomeFacet, type Verdict } from '../verdict.js';
 import { measureId, measureLabel, type Measured } from './measure.js';
 
@@ -71,7 +71,26 @@ function decideRules(rules: VerdictRules, measures: Record<string, Measured>): V
 
 const texts = (cs: Checked[]) => cs.map((c) => c.text).join('; ');
 
-function checker(measures: Record<string, Measured>) {
+function checker(measures: Record<string, Measured>): (r: Rule) => Checked {
+  const one = conditionChecker(measures);
+  const check = (r: Rule, nested = false): Checked => {
+    const group = ruleParts(r);
+    if (!group) return one(r as Condition);
+    const each = group.parts.map((p) => check(p, true));
+    const ids = [...new Set(each.flatMap((c) => c.ids))];
+    if (group.key === 'allOf') {
+      const holds = each.every((c) => c.holds);
+      const text = each.map((c) => c.text).join(' and ');
+      return { holds, text: nested ? `(${text})` : text, ids };
+    }
+    const held = each.filter((c) => c.holds);
+    // A holding anyOf cites what held; a failing one, every alternative and why each failed.
+    return held.length ? { holds: true, text: texts(held), ids } : { holds: false, text: `none of: ${each.map((c) => c.text).join(' or ')}`, ids };
+  };
+  return (r: Rule) => check(r);
+}
+
+function conditionChecker(measures: Record<string, Measured>) {
   return (c: Condition): Checked => {
     // Labels come from the condition: two conditions may count the same thing under different words.
     const lhs = { value: measures[measureId(c.measure)]!.value, label: measureLabel(c.measure) };
@@ -84,7 +103,10 @@ function checker(measures: Record<string, Measured>) {
   };
 }
 
-function sides(c: Condition): string[] {
+function sides(r: Rule): string[] {
+  const group = ruleParts(r);
+  if (group) return group.parts.flatMap(sides);
+  const c = r as Condition;
   return typeof c.than === 'number' ? [measureId(c.measure)] : [measureId(c.measure), measureId(c.than)];
 }
 

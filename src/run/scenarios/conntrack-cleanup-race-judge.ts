@@ -3,7 +3,8 @@
  * wave-2 connection fails); the mechanism is the cleanup deleting a live flow's entry from an old snapshot and the
  * datapath denying its replies. The capture on the server's link must agree with the agents' counts.
  */
-import { verdict, type InconclusiveKind, type Verdict, type VerdictValue } from '../verdict.js';
+import { verdict, type InconclusiveKind, type MechanismFacet, type OutcomeFacet, type Verdict, type VerdictValue } from '../verdict.js';
+import type { ScenarioMeasure } from './types.js';
 
 export interface Connection {
   tuple: string | null;
@@ -69,53 +70,10 @@ export const RACE_FAILURE = 'a live, reused flow is denied: its replies are drop
 const MECHANISM = "the cleanup deletes a live flow's entry from a snapshot taken before the flow existed, and the datapath denies its replies";
 
 export function judgeRace(evidence: RaceEvidence): Verdict {
-  const problems = evidence.summaryProblems ?? ['the evidence lists no agent summaries'];
-  if (problems.length > 0) return verdict('INCONCLUSIVE', problems.join('; '), ['summaryProblems']);
-  const agentFailures = evidence.agentConntrackFailures;
-  const listFailures = evidence.conntrackListFailures;
-  if (typeof agentFailures !== 'number' || typeof listFailures !== 'number') {
-    return verdict('INCONCLUSIVE', "the run does not say whether conntrack -L worked (the agent's or the scenario's count is missing)", [
-      'agentConntrackFailures',
-    ]);
-  }
-  if (agentFailures + listFailures > 0) {
-    const why = `conntrack -L failed ${agentFailures} time(s) in the policy agent and ${listFailures} time(s) while waiting for wave 1's entries to expire: a failed dump says nothing about the table`;
-    return verdict('INCONCLUSIVE', why, ['agentConntrackFailures', 'conntrackListFailures']);
-  }
-  const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
-  if (wave1.attempts === 0 || wave1.ok < wave1.attempts)
-    return verdict('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
-  if (timing.wave1EntriesExpiredAt === null)
-    return verdict('INCONCLUSIVE', "wave 1's entries never left the kernel's conntrack table, so no tuple was reused after expiry", [
-      'timing.wave1EntriesExpiredAt',
-    ]);
-  if (timing.staleEntriesAtTrigger <= 0)
-    return verdict('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
-  if (timing.wave2ConnectedFrom === null) return verdict('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
-  if (timing.firstDeletionOfTriggerCycle !== null && timing.wave2ConnectedUntil! > timing.firstDeletionOfTriggerCycle) {
-    return verdict('INCONCLUSIVE', 'wave 2 connected after the cleanup walk had started deleting, so the race window was not hit cleanly', ['timing']);
-  }
-  if ((evidence.captureProblems ?? []).length > 0) return verdict('INCONCLUSIVE', evidence.captureProblems!.join('; '), ['captureProblems']);
-  const onWire = evidence.onWire;
-  const connections = wave2.connections;
-  if (!onWire || !connections) return verdict('INCONCLUSIVE', "wave 2's flows were not captured on the server's link", ['onWire']);
-
-  const deniedLive = denied.filter((d) => d.packets > 0 && live.some((l) => l.tuple === d.flow));
-  const packets = denied.reduce((n, d) => n + d.packets, 0);
-  const conflicts = connections.flatMap((c) => {
-    const wire = c.tuple ? onWire[c.tuple] : undefined;
-    if (!c.tuple) return [];
-    if (!wire || wire.syns === 0) return [`${c.tuple}: the client connected, the capture shows no SYN`];
-    // The client reads each echo before its next ping: at most one echo is on the wire that the client did not count.
-    if (c.echoes !== null && (wire.echoes < c.echoes || wire.echoes > c.echoes + 1))
-      return [`${c.tuple}: the client counted ${c.echoes} echoes, the capture shows ${wire.echoes}`];
-    if (deniedLive.some((d) => d.flow === c.tuple) && wire.pings <= wire.echoes)
-      return [`${c.tuple}: the agent counted denied replies, yet the capture shows every ping answered (${wire.pings} pings, ${wire.echoes} echoes)`];
-    return [];
-  });
-  if (conflicts.length > 0)
-    return verdict('INCONCLUSIVE', `agents and capture disagree: ${conflicts.join('; ')}`, ['wave2', 'onWire', 'deniedFlows'], 'evidence-conflict');
-
+  const checked = integrity(evidence);
+  if ('verdict' in checked) return checked.verdict;
+  const { wave2 } = evidence;
+  const { deniedLive, packets, live, onWire } = checked;
   const failed = wave2.failed;
   const got = `wave 2: ${wave2.ok}/${wave2.attempts} connections ok`;
   const unanswered = Object.values(onWire).reduce((n, w) => n + Math.max(0, w.pings - w.echoes), 0);
@@ -160,4 +118,103 @@ export function judgeRace(evidence: RaceEvidence): Verdict {
     `wave 2 reused ${wave2.attempts} 5-tuples inside the cleanup walk, no live entry was deleted and no reply was denied; ${got}, every echo seen on the wire`,
     ['liveFlowsDeleted', 'deniedFlows', 'wave2', 'onWire'],
   );
+}
+
+type Checked =
+  | { verdict: Verdict }
+  | { deniedLive: Array<{ flow: string; packets: number }>; packets: number; live: RaceEvidence['liveFlowsDeleted']; onWire: Record<string, WireFlow> };
+const done = (...args: Parameters<typeof verdict>): Checked => ({ verdict: verdict(...args) });
+
+/**
+ * Agent summaries read, conntrack -L never failing, wave 1 clean and expired, stale entries at the trigger, wave 2
+ * connected before the cleanup deleted, wave 2 captured, and agents and capture agreeing: the preconditions of both
+ * the judge and the lab file's rules.
+ */
+function integrity(evidence: RaceEvidence): Checked {
+  const problems = evidence.summaryProblems ?? ['the evidence lists no agent summaries'];
+  if (problems.length > 0) return done('INCONCLUSIVE', problems.join('; '), ['summaryProblems']);
+  const agentFailures = evidence.agentConntrackFailures;
+  const listFailures = evidence.conntrackListFailures;
+  if (typeof agentFailures !== 'number' || typeof listFailures !== 'number') {
+    return done('INCONCLUSIVE', "the run does not say whether conntrack -L worked (the agent's or the scenario's count is missing)", [
+      'agentConntrackFailures',
+    ]);
+  }
+  if (agentFailures + listFailures > 0) {
+    const why = `conntrack -L failed ${agentFailures} time(s) in the policy agent and ${listFailures} time(s) while waiting for wave 1's entries to expire: a failed dump says nothing about the table`;
+    return done('INCONCLUSIVE', why, ['agentConntrackFailures', 'conntrackListFailures']);
+  }
+  const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
+  if (wave1.attempts === 0 || wave1.ok < wave1.attempts)
+    return done('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
+  if (timing.wave1EntriesExpiredAt === null)
+    return done('INCONCLUSIVE', "wave 1's entries never left the kernel's conntrack table, so no tuple was reused after expiry", [
+      'timing.wave1EntriesExpiredAt',
+    ]);
+  if (timing.staleEntriesAtTrigger <= 0)
+    return done('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
+  if (timing.wave2ConnectedFrom === null) return done('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
+  if (timing.firstDeletionOfTriggerCycle !== null && timing.wave2ConnectedUntil! > timing.firstDeletionOfTriggerCycle) {
+    return done('INCONCLUSIVE', 'wave 2 connected after the cleanup walk had started deleting, so the race window was not hit cleanly', ['timing']);
+  }
+  if ((evidence.captureProblems ?? []).length > 0) return done('INCONCLUSIVE', evidence.captureProblems!.join('; '), ['captureProblems']);
+  const onWire = evidence.onWire;
+  const connections = wave2.connections;
+  if (!onWire || !connections) return done('INCONCLUSIVE', "wave 2's flows were not captured on the server's link", ['onWire']);
+
+  const deniedLive = denied.filter((d) => d.packets > 0 && live.some((l) => l.tuple === d.flow));
+  const packets = denied.reduce((n, d) => n + d.packets, 0);
+  const conflicts = connections.flatMap((c) => {
+    const wire = c.tuple ? onWire[c.tuple] : undefined;
+    if (!c.tuple) return [];
+    if (!wire || wire.syns === 0) return [`${c.tuple}: the client connected, the capture shows no SYN`];
+    // The client reads each echo before its next ping: at most one echo is on the wire that the client did not count.
+    if (c.echoes !== null && (wire.echoes < c.echoes || wire.echoes > c.echoes + 1))
+      return [`${c.tuple}: the client counted ${c.echoes} echoes, the capture shows ${wire.echoes}`];
+    if (deniedLive.some((d) => d.flow === c.tuple) && wire.pings <= wire.echoes)
+      return [`${c.tuple}: the agent counted denied replies, yet the capture shows every ping answered (${wire.pings} pings, ${wire.echoes} echoes)`];
+    return [];
+  });
+  if (conflicts.length > 0)
+    return done('INCONCLUSIVE', `agents and capture disagree: ${conflicts.join('; ')}`, ['wave2', 'onWire', 'deniedFlows'], 'evidence-conflict');
+
+  return { deniedLive, packets, live, onWire };
+}
+
+export function racePreconditions(evidence: RaceEvidence): Verdict | undefined {
+  const checked = integrity(evidence);
+  return 'verdict' in checked ? checked.verdict : undefined;
+}
+
+export const RACE_MEASURES = {
+  wave2Attempts: 'wave-2 connections attempted (each reusing a 5-tuple of wave 1)',
+  wave2Ok: 'wave-2 connections that completed',
+  wave2NotOk: 'wave-2 connections that did not complete',
+  wave2Failed: 'wave-2 connections the client reports failed',
+  failedFlowsNotDenied: 'failed wave-2 connections with no live entry deleted and denied (failed for another reason)',
+  liveFlowsDenied: 'live, reused flows whose entry the cleanup deleted and whose replies the datapath denied',
+  liveEntriesDeleted: 'entries of live flows the cleanup deleted',
+  replyPacketsDenied: 'reply packets the datapath denied',
+} as const;
+
+export function raceMeasures(evidence: RaceEvidence): Record<keyof typeof RACE_MEASURES, ScenarioMeasure> {
+  const { wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
+  const deniedLive = denied.filter((d) => d.packets > 0 && live.some((l) => l.tuple === d.flow));
+  return {
+    wave2Attempts: { value: wave2.attempts },
+    wave2Ok: { value: wave2.ok },
+    wave2NotOk: { value: wave2.attempts - wave2.ok },
+    wave2Failed: { value: wave2.failed.length },
+    failedFlowsNotDenied: { value: wave2.failed.filter((f) => !deniedLive.some((d) => d.flow === f.tuple)).length },
+    liveFlowsDenied: { value: deniedLive.length },
+    liveEntriesDeleted: { value: live.length },
+    replyPacketsDenied: { value: denied.reduce((n, d) => n + d.packets, 0) },
+  };
+}
+
+/** The judge's own words for the facets (they follow the rules' reason when the facets agree). */
+export function raceDetails(evidence: RaceEvidence): { outcome?: OutcomeFacet; mechanism?: MechanismFacet } {
+  if (racePreconditions(evidence)) return {};
+  const v = judgeRace(evidence);
+  return { ...(v.outcome ? { outcome: v.outcome } : {}), ...(v.mechanism ? { mechanism: v.mechanism } : {}) };
 }

@@ -13,7 +13,18 @@ import type { ScenarioContext } from '../context.js';
 import type { AgentRun } from '../agent.js';
 import type { Transport } from '../../transport/types.js';
 import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
-import { judgeRace, type Connection, type Deletion, type RaceEvidence, type WaveResult, type WireFlow } from './conntrack-cleanup-race-judge.js';
+import {
+  judgeRace,
+  RACE_MEASURES,
+  raceDetails,
+  raceMeasures,
+  racePreconditions,
+  type Connection,
+  type Deletion,
+  type RaceEvidence,
+  type WaveResult,
+  type WireFlow,
+} from './conntrack-cleanup-race-judge.js';
 
 export type { RaceEvidence } from './conntrack-cleanup-race-judge.js';
 
@@ -97,6 +108,12 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
   },
 
   judge: (evidence) => judgeRace(evidence),
+  rules: {
+    measures: RACE_MEASURES,
+    measure: (evidence) => raceMeasures(evidence),
+    preconditions: (evidence) => racePreconditions(evidence),
+    details: (evidence) => raceDetails(evidence),
+  },
 };
 
 /** Short TCP close timeouts on the server, so wave 1's entries leave the kernel table before wave 2 reuses their tuples. */

@@ -1,6 +1,7 @@
 /** taskcluster-reset: the summaries, the evidence and the verdict of a late-segments run. */
 import * as z from 'zod';
-import { verdict, type InconclusiveKind, type MechanismFacet, type Verdict } from '../verdict.js';
+import { verdict, type InconclusiveKind, type MechanismFacet, type OutcomeFacet, type Verdict } from '../verdict.js';
+import type { ScenarioMeasure } from './types.js';
 import type { Parsed } from '../summary.js';
 import type { TcpSegment } from '../pcap.js';
 
@@ -78,25 +79,12 @@ const MECHANISM = 'the client host answers late segments with a RST of its own (
  * failure is NOT_REPRODUCED; the failure without this lab's mechanism, or agents and captures that disagree, INCONCLUSIVE.
  */
 export function judgeLate(e: LateEvidence): Verdict {
-  if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
-  if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
-  if (e.captureProblems.length > 0) return verdict('INCONCLUSIVE', e.captureProblems.join('; '), ['captureProblems']);
-  const client = e.client.value;
-  const { injected, rst } = e;
+  const failed = integrity(e);
+  if (failed) return failed;
+  const client = (e.client as { value: ClientSummary }).value;
+  const { injected } = e;
+  const rst = e.rst!;
   const invalid = e.conntrack.invalidDelta === null ? 'conntrack counters unavailable' : `conntrack invalid +${e.conntrack.invalidDelta}`;
-  if (injected.sent === 0 || !rst) {
-    return verdict('INCONCLUSIVE', 'no late segment was injected (the transfer ended before the first injection point?)', ['injected.sent']);
-  }
-  if (injected.seenOnClientUplink === 0) {
-    return verdict('INCONCLUSIVE', 'none of the injected late segments was seen arriving on the client host', ['injected.seenOnClientUplink']);
-  }
-  if (typeof rst.atServer !== 'number' || typeof rst.toContainer !== 'number') {
-    return verdict('INCONCLUSIVE', "the captures' RST counts at the server and toward the container were not recorded", ['rst']);
-  }
-  if (rst.seenByServerAgent !== rst.atServer) {
-    const why = `the server agent saw ${rst.seenByServerAgent} RST(s) from the client's end, the capture on the server's link ${rst.atServer}`;
-    return verdict('INCONCLUSIVE', `${why}: agent and capture disagree`, ['rst.seenByServerAgent', 'rst.atServer'], 'evidence-conflict');
-  }
   const hostRsts = rst.fromClientHostAfterInjection.length;
   const others = `${rst.fromContainer} from the container, ${rst.beforeFirstInjection} before the first injection, not counted`;
   const reached = `${injected.forwardedToContainer}/${injected.seenOnClientUplink} late segments reached the container`;
@@ -142,4 +130,84 @@ export function judgeLate(e: LateEvidence): Verdict {
     return decide('REPRODUCED', why, ['client.error', 'injected.forwardedToContainer', 'rst'], true);
   }
   return decide('INCONCLUSIVE', `${stopped}: neither a reset nor a stall (${rstDetail}; ${others})`, ['client'], true);
+}
+
+/** Agents reported, captures read, late segments sent and seen, the RST counts recorded and agent and capture agreeing. */
+function integrity(e: LateEvidence): Verdict | undefined {
+  if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
+  if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
+  if (e.captureProblems.length > 0) return verdict('INCONCLUSIVE', e.captureProblems.join('; '), ['captureProblems']);
+  const { injected, rst } = e;
+  if (injected.sent === 0 || !rst) {
+    return verdict('INCONCLUSIVE', 'no late segment was injected (the transfer ended before the first injection point?)', ['injected.sent']);
+  }
+  if (injected.seenOnClientUplink === 0) {
+    return verdict('INCONCLUSIVE', 'none of the injected late segments was seen arriving on the client host', ['injected.seenOnClientUplink']);
+  }
+  if (typeof rst.atServer !== 'number' || typeof rst.toContainer !== 'number') {
+    return verdict('INCONCLUSIVE', "the captures' RST counts at the server and toward the container were not recorded", ['rst']);
+  }
+  if (rst.seenByServerAgent !== rst.atServer) {
+    const why = `the server agent saw ${rst.seenByServerAgent} RST(s) from the client's end, the capture on the server's link ${rst.atServer}`;
+    return verdict('INCONCLUSIVE', `${why}: agent and capture disagree`, ['rst.seenByServerAgent', 'rst.atServer'], 'evidence-conflict');
+  }
+  return undefined;
+}
+
+const isReset = (c: ClientSummary) => !c.completed && c.error === 'ECONNRESET';
+
+/**
+ * What must hold before taskcluster-reset's rules judge a run: the integrity checks above, and a reset the client
+ * reports shown by a RST from the server's end reaching the container on the bridge (else agent and capture disagree).
+ */
+export function latePreconditions(e: LateEvidence): Verdict | undefined {
+  const failed = integrity(e);
+  if (failed) return failed;
+  const client = (e.client as { value: ClientSummary }).value;
+  return isReset(client) && e.rst!.toContainer === 0 ? judgeLate(e) : undefined;
+}
+
+export const LATE_MEASURES = {
+  clientCompleted: '1 when the download completed with the right sha256, else 0',
+  clientReset: '1 when the download ended with ECONNRESET, else 0',
+  clientTimedOut: '1 when the download stalled (no byte within the stall time), else 0',
+  clientBytesReceived: 'bytes the client received',
+  hostRstsAfterLateSegments: "RSTs the client host's own stack sent after the first late segment (not the container's)",
+  hostRstsThatReachedServer: "of those, the ones on the server's link",
+  rstsToContainer: "RSTs from the server's end forwarded to the container on the bridge",
+  lateSegmentsSeenOnClientHost: "late segments seen arriving on the client host's uplink",
+  lateSegmentsHeld: 'late segments that reached the client host and were not forwarded to the container',
+  conntrackInvalidDelta: "the change of conntrack's invalid counter on the client host during the run",
+} as const;
+
+export function lateMeasures(e: LateEvidence): Record<keyof typeof LATE_MEASURES, ScenarioMeasure> {
+  const c = e.client.ok ? e.client.value : undefined;
+  // Used only when the summary is missing or does not parse: its problem is why the number is missing.
+  const noClient = { value: null, missing: e.client.ok ? 'unused' : e.client.problem };
+  const rst = e.rst;
+  const noRst = { value: null, missing: 'no late segment was injected, so no RST was classified' };
+  const flag = (b: boolean) => ({ value: b ? 1 : 0 });
+  const { injected } = e;
+  return {
+    clientCompleted: c ? flag(c.completed) : noClient,
+    clientReset: c ? flag(isReset(c)) : noClient,
+    clientTimedOut: c ? flag(!c.completed && c.error === 'timeout') : noClient,
+    clientBytesReceived: c ? { value: c.bytesReceived } : noClient,
+    hostRstsAfterLateSegments: rst ? { value: rst.fromClientHostAfterInjection.length } : noRst,
+    hostRstsThatReachedServer: rst ? { value: rst.reachedServer } : noRst,
+    rstsToContainer: rst && typeof rst.toContainer === 'number' ? { value: rst.toContainer } : noRst,
+    lateSegmentsSeenOnClientHost: { value: injected.seenOnClientUplink },
+    lateSegmentsHeld: { value: injected.seenOnClientUplink - injected.forwardedToContainer },
+    conntrackInvalidDelta:
+      e.conntrack.invalidDelta === null
+        ? { value: null, missing: "conntrack's invalid counter on the client host was not read" }
+        : { value: e.conntrack.invalidDelta },
+  };
+}
+
+/** The judge's own words for the facets (they follow the rules' reason when the facets agree). */
+export function lateDetails(e: LateEvidence): { outcome?: OutcomeFacet; mechanism?: MechanismFacet } {
+  if (integrity(e)) return {};
+  const v = judgeLate(e);
+  return { ...(v.outcome ? { outcome: v.outcome } : {}), ...(v.mechanism ? { mechanism: v.mechanism } : {}) };
 }

@@ -11,7 +11,17 @@ import type { ScenarioContext } from '../context.js';
 import { invalidCounters } from '../conntrack.js';
 import { CaptureReader, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
-import { classifyRsts, clientSummarySchema, judgeLate, serverSummarySchema, type LateEvidence } from './late-segments-judge.js';
+import {
+  classifyRsts,
+  clientSummarySchema,
+  judgeLate,
+  LATE_MEASURES,
+  lateDetails,
+  lateMeasures,
+  latePreconditions,
+  serverSummarySchema,
+  type LateEvidence,
+} from './late-segments-judge.js';
 
 const paramsSchema = z.strictObject({
   client: z.string().describe('the container that downloads'),
@@ -89,6 +99,12 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
   },
 
   judge: (evidence) => judgeLate(evidence),
+  rules: {
+    measures: LATE_MEASURES,
+    measure: (evidence) => lateMeasures(evidence),
+    preconditions: (evidence) => latePreconditions(evidence),
+    details: (evidence) => lateDetails(evidence),
+  },
 };
 
 async function download(ctx: ScenarioContext, params: Params) {

@@ -230,12 +230,20 @@ function mechanismOf(e: OowEvidence, path: ClientHostPath): Mechanism {
   return { facet: { name: MECHANISM, seen: false, detail }, invalid, rst: null, fate: null };
 }
 
-export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict {
+type Checked = { verdict: Verdict } | { server: ServerSummary; client: ClientSummary; path: ClientHostPath };
+
+/** The checks before any judging: both agents reported, the captures read, the forged segment seen, agent and capture agree. */
+function integrity(e: OowEvidence): Checked {
+  const v = integrityVerdict(e);
+  if (v) return { verdict: v };
+  return { server: (e.server as { value: ServerSummary }).value, client: (e.client as { value: ClientSummary }).value, path: e.clientHostPath! };
+}
+
+function integrityVerdict(e: OowEvidence): Verdict | undefined {
   if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
   if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
   if (e.captureProblems.length > 0) return verdict('INCONCLUSIVE', e.captureProblems.join('; '), ['captureProblems']);
   const server = e.server.value;
-  const client = e.client.value;
   const path = e.clientHostPath;
   if (!server.established) return verdict('INCONCLUSIVE', 'the client never established its connection to the server', ['server.established']);
   if (!server.forged || !path) return verdict('INCONCLUSIVE', 'the connection ended before the segment could be forged', ['server.forged']);
@@ -247,6 +255,13 @@ export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Ver
     const counts = `the server agent counted ${rst.fromAgent} RST(s) after the forged segment but the server-link capture shows ${rst.fromPcap}`;
     return verdict('INCONCLUSIVE', counts, ['rstAtServer'], 'evidence-conflict');
   }
+  return undefined;
+}
+
+export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict {
+  const checked = integrity(e);
+  if ('verdict' in checked) return checked.verdict;
+  const { server, client, path } = checked;
   const outcome = outcomeOf(e, server, client, path, failure);
   const mechanism = mechanismOf(e, path);
   const facets = { outcome: outcome.facet, mechanism: mechanism.facet };
@@ -272,4 +287,96 @@ export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Ver
     return { ...verdict('NOT_REPRODUCED', `${outcome.facet.detail}, although ${mechanism.facet.detail}`, decidedBy), ...facets };
   }
   return { ...verdict('NOT_REPRODUCED', `${outcome.facet.detail}; ${mechanism.facet.detail}`, decidedBy), ...facets };
+}
+
+/**
+ * What must hold before a lab file's verdict rules judge a run (run/declarative/coded.ts): the integrity checks above,
+ * and an application outcome the captures corroborate. A reset the client reports must show as a RST in the capture
+ * or a reset server socket; a time-out as server segments held back on the client host or a reset server socket (else
+ * the connection was slow, not stalled); an outcome other than intact, reset or timeout decides nothing; a RST the
+ * server accepted on a connection that carried on contradicts itself. Each failing one is INCONCLUSIVE with its kind.
+ * An intact connection without proof that data flowed after the forged segment is left to the rules (neither holds).
+ */
+export function oowPreconditions(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict | undefined {
+  const checked = integrity(e);
+  if ('verdict' in checked) return checked.verdict;
+  const { server, client, path } = checked;
+  const outcome = outcomeOf(e, server, client, path, failure);
+  const mechanism = mechanismOf(e, path);
+  const facets = { outcome: outcome.facet, mechanism: mechanism.facet };
+  const decidedBy = [...outcome.decidedBy, 'clientHostPath', 'rstAtServer', 'conntrack.invalidDelta'];
+  if (outcome.facet.seen === null && client.outcome !== 'intact') {
+    return { ...verdict('INCONCLUSIVE', `${outcome.facet.detail}; ${mechanism.facet.detail}`, decidedBy, outcome.kind), ...facets };
+  }
+  if (outcome.facet.seen === false && mechanism.rst && mechanism.fate === 'accepted') {
+    const why = `the server accepted the client host's RST, yet ${outcome.facet.detail}: the evidence contradicts itself (${mechanism.facet.detail})`;
+    return { ...verdict('INCONCLUSIVE', why, decidedBy, 'evidence-conflict'), ...facets };
+  }
+  return undefined;
+}
+
+/** The numbers oow-rst's rules may compare, by name, with what each counts. */
+export const OOW_MEASURES = {
+  clientReset: "1 when the client's connection was reset (ECONNRESET), else 0",
+  clientTimedOut: '1 when the client waited stallAfterS for an echo in vain, else 0',
+  clientIntact: "1 when the client's connection ended intact, else 0",
+  clientEchoesMissing: 'lines the client sent whose echo never came back',
+  serverBytesEchoedAfterForge: 'bytes the server echoed after it forged the segment',
+  serverDataDeliveredAfterForged: "the server's data segments that reached the container (or the client) after the forged one",
+  serverSegmentsHeld: "real server data segments on the client host's uplink that never reached the container (0 without NAT)",
+  hostRsts: "RSTs the client host's own stack sent (not forwarded from the container)",
+  hostRstsTheServerAccepted: "the client host's RSTs whose sequence number was the next one the server expected",
+  rstsAtServerAfterForge: "RSTs on the server's link after the forged segment, in the server's capture",
+  conntrackInvalidDelta: "the change of conntrack's invalid counter on the client host during the run",
+} as const;
+
+export type OowMeasureName = keyof typeof OOW_MEASURES;
+export interface NamedMeasure {
+  value: number | null;
+  missing?: string;
+  label?: string;
+}
+
+export function oowMeasures(e: OowEvidence): Record<OowMeasureName, NamedMeasure> {
+  const client = e.client.ok ? e.client.value : undefined;
+  const server = e.server.ok ? e.server.value : undefined;
+  const path = e.clientHostPath;
+  // Used only when the summary is missing or does not parse: its problem is why the number is missing.
+  const noClient = { value: null, missing: e.client.ok ? 'unused' : e.client.problem };
+  const noServer = { value: null, missing: e.server.ok ? 'unused' : e.server.problem };
+  const noPath = { value: null, missing: 'the captures show no path through the client host (the segment was not forged)' };
+  const flag = (b: boolean) => ({ value: b ? 1 : 0 });
+  const rsts = path?.hostRsts;
+  const noRsts = { value: null, missing: "this run was recorded before the client host's RSTs were matched to segments" };
+  return {
+    clientReset: client ? flag(client.outcome === 'reset') : noClient,
+    clientTimedOut: client ? flag(client.outcome === 'timeout') : noClient,
+    clientIntact: client ? flag(client.outcome === 'intact') : noClient,
+    clientEchoesMissing: client ? { value: client.sent - client.echoed } : noClient,
+    serverBytesEchoedAfterForge: !server
+      ? noServer
+      : server.bytesEchoedAfterForge === null
+        ? { value: null, missing: 'the server did not count the bytes it echoed after the forge' }
+        : { value: server.bytesEchoedAfterForge },
+    serverDataDeliveredAfterForged: path ? { value: path.serverDataDeliveredAfterForged } : noPath,
+    serverSegmentsHeld: path ? { value: path.serverDataSegmentsNotForwardedToContainer?.length ?? 0 } : noPath,
+    hostRsts: !path ? noPath : rsts ? { value: rsts.length } : noRsts,
+    hostRstsTheServerAccepted: !path
+      ? noPath
+      : rsts
+        ? { value: rsts.filter((r) => e.rstAtServer.atServer?.find((a) => a.seq === r.seq)?.fate === 'accepted').length }
+        : noRsts,
+    rstsAtServerAfterForge: e.rstAtServer.fromPcap === null ? { value: null, missing: "the server's capture was not read" } : { value: e.rstAtServer.fromPcap },
+    conntrackInvalidDelta:
+      e.conntrack.invalidDelta === null
+        ? { value: null, missing: "conntrack's invalid counter on the client host was not read" }
+        : { value: e.conntrack.invalidDelta },
+  };
+}
+
+/** The coded judge's own words for each facet, kept as their detail when the rules agree with it (run/declarative/coded.ts). */
+export function oowDetails(e: OowEvidence, failure: string = DEFAULT_FAILURE): { outcome?: OutcomeFacet; mechanism?: MechanismFacet } {
+  const checked = integrity(e);
+  if ('verdict' in checked) return {};
+  return { outcome: outcomeOf(e, checked.server, checked.client, checked.path, failure).facet, mechanism: mechanismOf(e, checked.path).facet };
 }

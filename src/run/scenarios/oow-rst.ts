@@ -13,7 +13,18 @@ import { CaptureReader } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 import type { AgentRun } from '../agent.js';
 import { clientHostPath, rstsAtServerAfterForged } from './oow-rst-path.js';
-import { clientSummarySchema, judgeOow, serverSummarySchema, type OowEvidence, type ServerSummary, type ClientSummary } from './oow-rst-judge.js';
+import {
+  clientSummarySchema,
+  judgeOow,
+  OOW_MEASURES,
+  oowDetails,
+  oowMeasures,
+  oowPreconditions,
+  serverSummarySchema,
+  type OowEvidence,
+  type ServerSummary,
+  type ClientSummary,
+} from './oow-rst-judge.js';
 
 const paramsSchema = z.strictObject({
   client: z.string().describe('the node or container that opens the connection'),
@@ -242,4 +253,10 @@ export const oowRstScenario: Scenario<Params, OowEvidence> = {
   },
 
   judge: (evidence, params) => judgeOow(evidence, params.failure),
+  rules: {
+    measures: OOW_MEASURES,
+    measure: (evidence) => oowMeasures(evidence),
+    preconditions: (evidence, params) => oowPreconditions(evidence, params.failure),
+    details: (evidence, params) => oowDetails(evidence, params.failure),
+  },
 };

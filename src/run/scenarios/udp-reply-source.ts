@@ -5,7 +5,7 @@
  * Evidence: what the client received, the replies' source addresses and the ICMP errors on docker0.
  */
 import * as z from 'zod';
-import { refsTo, type Scenario } from './types.js';
+import { refsTo, type Scenario, type ScenarioMeasure } from './types.js';
 import { verdict, type InconclusiveKind, type Verdict, type VerdictValue } from '../verdict.js';
 import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
@@ -37,6 +37,16 @@ export interface ReplyEvidence {
   pcaps: Array<{ file: string; captured: number | null; droppedByKernel: number | null }>;
   agentLogs: string[];
 }
+
+/** The numbers moby-15127's rules may compare, by name, with what each counts. */
+export const REPLY_MEASURES = {
+  clientSent: 'datagrams (or lines, over TCP) the client sent',
+  clientReceived: 'replies that reached the client',
+  repliesMissing: 'replies the client never got: sent minus received',
+  repliesOnBridge: "the server's replies toward the client on docker0",
+  wrongSourceReplies: 'of those, replies from an address other than the one the client wrote to',
+  icmpPortUnreachableFromClient: 'ICMP port unreachable the client sent back on docker0',
+} as const;
 
 export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
   kind: 'udp-reply-source',
@@ -103,6 +113,16 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
   },
 
   judge: (evidence, params) => judgeReplies(evidence, params.mode),
+  rules: {
+    measures: REPLY_MEASURES,
+    measure: (evidence) => replyMeasures(evidence),
+    preconditions: (evidence, params) => replyPreconditions(evidence, params.mode),
+    details: (evidence, params) => {
+      if (replyPreconditions(evidence, params.mode)) return {};
+      const v = judgeReplies(evidence, params.mode);
+      return { ...(v.outcome ? { outcome: v.outcome } : {}), ...(v.mechanism ? { mechanism: v.mechanism } : {}) };
+    },
+  },
 };
 
 /** The replies toward the client on the bridge and their sources, and the client's ICMP errors, read back from the capture. */
@@ -168,4 +188,28 @@ export function judgeReplies(evidence: ReplyEvidence, mode: string): Verdict {
     return decide('NOT_REPRODUCED', `${wrong} replies left from ${others}, but ${got}`, ['client.received', 'onBridge.replySources']);
   }
   return decide('NOT_REPRODUCED', `${got}, every one from ${target}, the address the client wrote to`, ['client.received', 'onBridge.replySources']);
+}
+
+/**
+ * What must hold before moby-15127's rules judge a run: the client reported and sent, the capture read, a reply crossed
+ * the bridge at all, and the replies the capture shows from the address the client wrote to are the ones it counted.
+ */
+export function replyPreconditions(evidence: ReplyEvidence, mode: string): Verdict | undefined {
+  const { client, onBridge: bridge } = evidence;
+  const failing = !client || client.sent === 0 || (evidence.captureProblems ?? []).length > 0 || bridge.replies === 0;
+  return failing || bridge.replies - bridge.wrongSourceReplies !== client.received ? judgeReplies(evidence, mode) : undefined;
+}
+
+export function replyMeasures(evidence: ReplyEvidence): Record<keyof typeof REPLY_MEASURES, ScenarioMeasure> {
+  const c = evidence.client;
+  const noClient = { value: null, missing: evidence.clientProblem ?? 'the client agent produced no summary' };
+  const b = evidence.onBridge;
+  return {
+    clientSent: c ? { value: c.sent } : noClient,
+    clientReceived: c ? { value: c.received } : noClient,
+    repliesMissing: c ? { value: c.sent - c.received } : noClient,
+    repliesOnBridge: { value: b.replies },
+    wrongSourceReplies: { value: b.wrongSourceReplies },
+    icmpPortUnreachableFromClient: { value: b.icmpPortUnreachableFromClient },
+  };
 }
