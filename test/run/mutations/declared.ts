@@ -69,7 +69,7 @@ export function readByRules(rules: VerdictRules) {
     agents: named('agent'),
     /** Agents whose summary the rules read a counter of (the others are counted by the events in their logs). */
     summaries: new Set(measures.flatMap((m) => (m.kind === 'agent' && 'counter' in m.spec ? [m.spec.name] : []))),
-    phased: measures.some((m) => 'phase' in m.spec && Boolean(m.spec.phase)),
+    phased: measures.some((m) => typeof m.spec === 'object' && 'phase' in m.spec && Boolean(m.spec.phase)),
   };
 }
 
