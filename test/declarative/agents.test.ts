@@ -75,6 +75,10 @@ const pairs: Array<{ server: [GenericAgentKind, string[]]; client: [GenericAgent
     client: ['tcp-bulk-client', ['--to', '127.0.0.1', '--port', '47003', '--bytes', '3000000']],
   },
   {
+    server: ['tcp-server', ['--port', '47005', '--bind', '127.0.0.1', '--duration', '4']],
+    client: ['tcp-flows', ['--to', '127.0.0.1', '--port', '47005', '--flows', '5', '--rate', '50', '--hold', '0.2']],
+  },
+  {
     server: ['udp-sink', ['--port', '47004', '--bind', '127.0.0.1', '--duration', '3']],
     client: ['udp-flood', ['--to', '127.0.0.1', '--port', '47004', '--rate', '200', '--duration', '1', '--flows', '2']],
   },

@@ -29,6 +29,7 @@ export const GENERIC_AGENTS = {
   'tcp-bulk-client': 'generic_tcp_bulk_client.py',
   'udp-flood': 'generic_udp_flood.py',
   'udp-sink': 'generic_udp_sink.py',
+  'tcp-flows': 'generic_tcp_flows.py',
 } as const;
 export type GenericAgentKind = keyof typeof GENERIC_AGENTS;
 
@@ -185,6 +186,16 @@ function buildSchemas() {
       interval: intervalSeconds,
     }),
     'udp-sink': z.strictObject({ port, bind: ipv4.default('0.0.0.0'), duration: seconds.default(10), interval: intervalSeconds }),
+    'tcp-flows': z.strictObject({
+      to: ipv4,
+      port,
+      flows: z.number().int().min(1, 'at least 1 flow').max(10000, 'at most 10000 flows (one socket each)').default(10),
+      rate: z.number().min(0.1, 'a rate of at least 0.1 flow/s').max(1000, 'a rate of at most 1000 flows/s').default(10),
+      timeout: seconds.default(2),
+      hold: seconds.default(1),
+      sport: port.optional(),
+      payload: payload.default('flow'),
+    }),
   } as const satisfies Record<GenericAgentKind, z.ZodType>;
 
   const steps = {
