@@ -258,14 +258,22 @@ function integrityVerdict(e: OowEvidence): Verdict | undefined {
   return undefined;
 }
 
-export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict {
+/** The run's integrity checked, then what the application saw and what the mechanism did: what both judges start from. */
+function assess(e: OowEvidence, failure: string) {
   const checked = integrity(e);
-  if ('verdict' in checked) return checked.verdict;
+  if ('verdict' in checked) return checked;
   const { server, client, path } = checked;
   const outcome = outcomeOf(e, server, client, path, failure);
   const mechanism = mechanismOf(e, path);
   const facets = { outcome: outcome.facet, mechanism: mechanism.facet };
   const decidedBy = [...outcome.decidedBy, 'clientHostPath', 'rstAtServer', 'conntrack.invalidDelta'];
+  return { client, path, outcome, mechanism, facets, decidedBy };
+}
+
+export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict {
+  const assessed = assess(e, failure);
+  if ('verdict' in assessed) return assessed.verdict;
+  const { path, outcome, mechanism, facets, decidedBy } = assessed;
   if (outcome.facet.seen === true) {
     const how = mechanism.facet.seen ? mechanism.facet.detail : `the report's mechanism was not seen: ${mechanism.facet.detail}`;
     return { ...verdict('REPRODUCED', `${outcome.facet.detail}; ${how}`, decidedBy), ...facets };
@@ -298,13 +306,9 @@ export function judgeOow(e: OowEvidence, failure: string = DEFAULT_FAILURE): Ver
  * An intact connection without proof that data flowed after the forged segment is left to the rules (neither holds).
  */
 export function oowPreconditions(e: OowEvidence, failure: string = DEFAULT_FAILURE): Verdict | undefined {
-  const checked = integrity(e);
-  if ('verdict' in checked) return checked.verdict;
-  const { server, client, path } = checked;
-  const outcome = outcomeOf(e, server, client, path, failure);
-  const mechanism = mechanismOf(e, path);
-  const facets = { outcome: outcome.facet, mechanism: mechanism.facet };
-  const decidedBy = [...outcome.decidedBy, 'clientHostPath', 'rstAtServer', 'conntrack.invalidDelta'];
+  const assessed = assess(e, failure);
+  if ('verdict' in assessed) return assessed.verdict;
+  const { client, outcome, mechanism, facets, decidedBy } = assessed;
   if (outcome.facet.seen === null && client.outcome !== 'intact') {
     return { ...verdict('INCONCLUSIVE', `${outcome.facet.detail}; ${mechanism.facet.detail}`, decidedBy, outcome.kind), ...facets };
   }
