@@ -11,7 +11,7 @@ import { CaptureReader } from '../../../src/run/pcap.js';
 import { parseSummary } from '../../../src/run/summary.js';
 import { recorded, recordedDir, recordedFile } from '../recorded.js';
 import { knownDefect, type Base, type Perturbation, type Subject } from './harness.js';
-import { clone, corruptions, emptyPcap, foreignPcap, missingPcap } from './faults.js';
+import { emptyPcap, foreignPcap, missingPcap, unparsableSummaries } from './faults.js';
 
 const LAB = 'docker-1090';
 const PORT = 9000;
@@ -215,24 +215,7 @@ const sideEvidence: Array<Perturbation<OowEvidence>> = [
 ];
 
 /** Random corruptions of each summary, a few per variant, each re-parsed with the agent's own schema. */
-const unparsable: Array<Perturbation<OowEvidence>> = bases.flatMap((base, i) =>
-  (['server', 'client'] as const).flatMap((agent) => {
-    const parsed = base.evidence[agent];
-    if (!parsed.ok) return [];
-    const schema = agent === 'server' ? serverSummarySchema : clientSummarySchema;
-    return corruptions(parsed.value, schema, 1090 + i, 2).map((c): Perturbation<OowEvidence> => ({
-      kind: 'summary-unparsable',
-      name: `${agent} summary field ${c.field}: ${c.how}`,
-      applies: (b) => b.variant === base.variant,
-      apply: (b) => {
-        const e = clone(b.evidence);
-        if (agent === 'server') e.server = parseSummary('server', serverSummarySchema, c.raw as never);
-        else e.client = parseSummary('client', clientSummarySchema, c.raw as never);
-        return e;
-      },
-    }));
-  }),
-);
+const unparsable = unparsableSummaries(bases, { server: serverSummarySchema, client: clientSummarySchema }, 1090, 2);
 
 export const docker1090: Subject<OowEvidence> = {
   lab: LAB,

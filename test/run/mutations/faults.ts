@@ -4,6 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { readLines } from '../../../src/run/pcap.js';
+import { parseSummary, type Parsed } from '../../../src/run/summary.js';
+import type { Base, Perturbation } from './harness.js';
 
 export const clone = <T>(x: T): T => structuredClone(x);
 
@@ -103,4 +105,28 @@ export function shiftLog(src: string, dst: string, seconds: number): void {
     return typeof e.t === 'number' ? JSON.stringify({ ...e, t: e.t + seconds }) : l;
   });
   fs.writeFileSync(dst, moved.join('\n'));
+}
+
+/**
+ * Random corruptions of the server's and the client's summaries, `count` per agent and variant, each re-parsed with the
+ * agent's own schema, as the scenario would have parsed what the agent wrote (kind summary-unparsable).
+ */
+export function unparsableSummaries<E extends { server: Parsed<unknown>; client: Parsed<unknown> }>(
+  bases: Array<Base<E>>,
+  schemas: { server: z.ZodType; client: z.ZodType },
+  seed: number,
+  count: number,
+): Array<Perturbation<E>> {
+  return bases.flatMap((base, i) =>
+    (['server', 'client'] as const).flatMap((agent) => {
+      const parsed = base.evidence[agent];
+      if (!parsed.ok) return [];
+      return corruptions(parsed.value as object, schemas[agent], seed + i, count).map((c): Perturbation<E> => ({
+        kind: 'summary-unparsable',
+        name: `${agent} summary field ${c.field}: ${c.how}`,
+        applies: (b) => b.variant === base.variant,
+        apply: (b) => ({ ...clone(b.evidence), [agent]: parseSummary(agent, schemas[agent], c.raw as never) }),
+      }));
+    }),
+  );
 }

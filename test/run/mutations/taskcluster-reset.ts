@@ -9,7 +9,7 @@ import { CaptureReader, type TcpSegment } from '../../../src/run/pcap.js';
 import { parseSummary } from '../../../src/run/summary.js';
 import { recorded, recordedDir, recordedFile } from '../recorded.js';
 import { knownDefect, type Base, type Perturbation, type Subject } from './harness.js';
-import { clone, corruptions, emptyPcap, foreignPcap, missingPcap } from './faults.js';
+import { emptyPcap, foreignPcap, missingPcap, unparsableSummaries } from './faults.js';
 
 const LAB = 'taskcluster-reset';
 const PORT = 8080;
@@ -157,24 +157,7 @@ const crashes: Array<Perturbation<LateEvidence>> = [
   },
 ];
 
-const unparsable: Array<Perturbation<LateEvidence>> = bases.flatMap((base, i) =>
-  (['server', 'client'] as const).flatMap((agent) => {
-    const parsed = base.evidence[agent];
-    if (!parsed.ok) return [];
-    const schema = agent === 'server' ? serverSummarySchema : clientSummarySchema;
-    return corruptions(parsed.value, schema, 8080 + i, 3).map((c): Perturbation<LateEvidence> => ({
-      kind: 'summary-unparsable',
-      name: `${agent} summary field ${c.field}: ${c.how}`,
-      applies: (b) => b.variant === base.variant,
-      apply: (b) => {
-        const e = clone(b.evidence);
-        if (agent === 'server') e.server = parseSummary('server', serverSummarySchema, c.raw as never);
-        else e.client = parseSummary('client', clientSummarySchema, c.raw as never);
-        return e;
-      },
-    }));
-  }),
-);
+const unparsable = unparsableSummaries(bases, { server: serverSummarySchema, client: clientSummarySchema }, 8080, 3);
 
 export const taskclusterReset: Subject<LateEvidence> = {
   lab: LAB,
