@@ -4,8 +4,8 @@
  * ~/.cache/lab/engines/<series>/root (LAB_ENGINE_CACHE), never installed: the machine's own Docker, if any, is untouched.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { cacheHome } from '../paths.js';
 import { LabError } from '../errors.js';
 import { compareVersions } from '../kernels/catalogue.js';
 import { suiteApt, unpackDeb, type SuiteApt } from '../debian/apt.js';
@@ -32,7 +32,7 @@ export interface CachedEngine extends EngineBinaries {
 
 export function engineCacheDir(): string {
   if (process.env.LAB_ENGINE_CACHE) return path.resolve(process.env.LAB_ENGINE_CACHE);
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lab', 'engines');
+  return path.join(cacheHome(), 'engines');
 }
 
 const infoFile = (series: string) => path.join(engineCacheDir(), series, 'engine.json');

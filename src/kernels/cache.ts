@@ -4,8 +4,8 @@
  * extracted with dpkg-deb and indexed with depmod, in ~/.cache/lab/kernels/<series>/ (LAB_KERNEL_CACHE).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { cacheHome } from '../paths.js';
 import { LabError } from '../errors.js';
 import { runCommand } from '../transport/process.js';
 import { SUITES, pickImage } from './catalogue.js';
@@ -26,7 +26,7 @@ export interface CachedKernel {
 
 export function kernelCacheDir(): string {
   if (process.env.LAB_KERNEL_CACHE) return path.resolve(process.env.LAB_KERNEL_CACHE);
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lab', 'kernels');
+  return path.join(cacheHome(), 'kernels');
 }
 
 const infoFile = (series: string) => path.join(kernelCacheDir(), series, 'kernel.json');
