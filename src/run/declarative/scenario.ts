@@ -8,7 +8,6 @@ import { formatPath } from '../../lab/problems.js';
 import { DECLARED_KIND, type VerdictRules } from '../../lab/declared/spec.js';
 import { parseDeclared } from '../../lab/declared/parse.js';
 import { declaredTopology } from './topology.js';
-import { filterProblem, filtersOf } from './filters.js';
 import { splitDeclared } from '../../lab/declared/validate.js';
 import type { Scenario } from '../scenarios/types.js';
 import { verdict } from '../verdict.js';
@@ -30,8 +29,6 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
       const details = problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
       throw new LabError("the declared scenario does not hold with this lab's addresses", { details });
     }
-    const refused = (await Promise.all(filtersOf(scenario).map(async (f) => [f, await filterProblem(f)] as const))).filter(([, why]) => why);
-    if (refused.length) throw new LabError("tcpdump cannot compile the lab's capture filters", { details: refused.map(([f, why]) => `"${f}": ${why}`) });
     const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => (m.kind === 'conntrack' ? [m.spec.node] : [])))];
     const recorded = await runSteps(ctx, scenario, conntrackNodes);
     const measures = await measureAll(scenario.verdict, recorded, path.dirname(ctx.dir));
