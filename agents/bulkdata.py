@@ -30,6 +30,13 @@ def expected_slice(buf, offset, length):
     return bytes(out)
 
 
+def sent_outcome(sent, total, error):
+    """How a sender's transfer ended: completed (every byte written), reset (ECONNRESET) or error."""
+    if error is None and sent == total:
+        return "completed"
+    return "reset" if error == "ECONNRESET" else "error"
+
+
 def send_stream(sock, buf, total, chunk, stop):
     """Write `total` bytes of the stream; returns (bytes written, error name or None)."""
     sent = 0

@@ -13,7 +13,7 @@ sha256, firstMismatchAt, longestGapMs, throughputBps, timeline [{t, bytes, bps}]
 import argparse
 import socket
 
-from bulkdata import Receiver, pattern, send_stream
+from bulkdata import Receiver, pattern, send_stream, sent_outcome
 from labagent import describe, emit, errno_name, hostport, stop_event
 
 
@@ -74,7 +74,7 @@ def main():
             emit("socket_error", error=rx.error)
     else:
         sent, error = send_stream(sock, buf, args.bytes, args.chunk, stop)
-        outcome = "completed" if error is None and sent == args.bytes else ("reset" if error == "ECONNRESET" else "error")
+        outcome = sent_outcome(sent, args.bytes, error)
         summary = {"bytes": sent, "expectedBytes": args.bytes, "completed": int(outcome == "completed"), "reset": int(outcome == "reset"),
                    "stalled": 0, "failed": int(outcome != "completed"), "outcome": outcome, "error": error}
         if error:

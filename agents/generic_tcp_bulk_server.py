@@ -13,7 +13,7 @@ import argparse
 import socket
 import time
 
-from bulkdata import Receiver, pattern, send_stream
+from bulkdata import Receiver, pattern, send_stream, sent_outcome
 from labagent import describe, emit, errno_name, hostport, stop_event
 
 
@@ -77,7 +77,7 @@ def main():
         if args.mode == "send":
             sent, error = send_stream(conn, buf, args.bytes, args.chunk, stop)
             st["sent"] += sent
-            outcome = "completed" if error is None and sent == args.bytes else ("reset" if error == "ECONNRESET" else "error")
+            outcome = sent_outcome(sent, args.bytes, error)
             if error:
                 st["errors"].append(error)
             else:
