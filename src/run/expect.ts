@@ -116,7 +116,10 @@ export function expectationLine(check: ExpectationCheck, verdict: VerdictValue, 
 }
 
 /** Whether `lab run --check` passes (the rules are in this file's header). */
-export function checkPasses(variants: ReadonlyArray<{ verdict: VerdictValue } & ExpectationCheck>, options: { allowUnchecked?: boolean } = {}): boolean {
+export function checkPasses(
+  variants: ReadonlyArray<{ verdict: VerdictValue } & Pick<ExpectationCheck, 'matchesExpected'>>,
+  options: { allowUnchecked?: boolean } = {},
+): boolean {
   return variants.every((v) => {
     const check = checkOf(v);
     return check === 'matches' || (check === 'unchecked' && options.allowUnchecked === true && v.verdict !== 'INCONCLUSIVE');

@@ -5,6 +5,7 @@
 import test, { type ExecutionContext, type ImplementationFn } from 'ava';
 import fs from 'node:fs';
 import { loadLab } from '../../src/lab/load.js';
+import { checkPasses } from '../../src/run/expect.js';
 import { dockerProxyPath } from '../../src/providers/netns/docker-proxy.js';
 import { envFor, lab, tempHome, type CliResult } from './cli.js';
 import { namespacesWithPrefix } from './host.js';
@@ -87,7 +88,7 @@ export async function runPinned(
     t.is(v.matchesExpected, true, `${v.name}: ${v.verdict} differs from expected ${v.expected?.verdict} on ${v.expected?.kernel}: ${v.reason}`);
     if (v.expected) t.is(v.verdict as string, v.expected.verdict);
   }
-  const passes = json.variants.every((v) => (v.verdict === 'INCONCLUSIVE' ? v.matchesExpected === true : v.matchesExpected !== false));
+  const passes = checkPasses(json.variants);
   t.is(result.code, passes ? 0 : 1, 'lab run --check exits 0 only when every verdict is what its expectation says');
   t.is(result.code, 0, `lab run ${labName} --check exit code`);
   const saved = JSON.parse(fs.readFileSync(`${json.resultsDir}/verdict.json`, 'utf8')) as RunJson;
