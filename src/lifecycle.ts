@@ -1,10 +1,11 @@
 /** Bringing a lab up and down, with cleanup when interrupted (Ctrl-C, SIGTERM) or failed half way. */
+import fs from 'node:fs';
 import { LabError } from './errors.js';
 import type { ResolvedLab } from './lab/model.js';
 import { labRef } from './lab/names.js';
 import { leftoverRemovers, providerOf } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
-import { readState, removeState } from './state.js';
+import { addResources, creatingState, readState, removeState, workDir, writeState } from './state.js';
 import { runSteps } from './ui/progress.js';
 import type { Step } from './ui/steps.js';
 import { withLabLock } from './lock.js';
@@ -42,7 +43,7 @@ async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: 
     async () => {
       try {
         steps = runSteps(
-          provider.upSteps(lab).map((step) => unlessStopped(step, stop.signal)),
+          stateSteps(lab, provider).map((step) => unlessStopped(step, stop.signal)),
           options,
         );
         await steps;
@@ -57,6 +58,28 @@ async function bringUp(lab: ResolvedLab, provider: Provider, options: { quiet?: 
 }
 
 const STEP_GRACE_MS = 10_000;
+
+/**
+ * The state protocol, the same for every provider: the state (status creating, with what `down` needs) is written
+ * before anything is created, each step adds to it before it creates, and the lab is marked up after the last.
+ */
+function stateSteps(lab: ResolvedLab, provider: Provider): Step[] {
+  const record: Step = {
+    title: 'Record state',
+    run: async () => {
+      fs.mkdirSync(workDir(lab.id), { recursive: true });
+      writeState(creatingState(lab, provider.name, provider.resourcesOf(lab)));
+    },
+  };
+  const done: Step = {
+    title: 'Mark lab up',
+    run: async () => {
+      const engine = provider.engine?.(lab);
+      writeState({ ...readState(lab.id)!, status: 'up', ...(engine === undefined ? {} : { engine }) });
+    },
+  };
+  return [record, ...provider.upSteps(lab, (patch) => addResources(lab.id, patch)), done];
+}
 
 /** A step that does not start once the user has interrupted `lab up`. */
 function unlessStopped(step: Step, signal: AbortSignal): Step {

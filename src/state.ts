@@ -5,8 +5,11 @@ import type { ResolvedLab } from './lab/model.js';
 import { labHome } from './paths.js';
 import { LabError } from './errors.js';
 
-/** What `lab down` needs to remove a lab, written before anything is created. */
-export interface LabState {
+/**
+ * What `lab down` needs to remove a lab, written before anything is created. `R` is the provider's own record
+ * (its descriptor's type parameter); lifecycle.ts writes the state, a provider only adds to its resources.
+ */
+export interface LabState<R = Record<string, unknown>> {
   /** The lab's id: its name, or name+instance. */
   lab: string;
   name: string;
@@ -16,14 +19,26 @@ export interface LabState {
   provider: string;
   status: 'creating' | 'up';
   createdAt: string;
+  /** The Debian kernel series the lab runs on inside a QEMU guest; absent on this machine's kernel. */
+  kernel?: string;
+  /** The Docker engine(s) of the lab's docker hosts, as its provider says it once up ("emulated on dhost"); absent without one. */
+  engine?: string;
   /** Provider-specific record of what was created, enough for `down` after a crash. */
-  resources: Record<string, unknown>;
+  resources: R;
 }
 
-/** The state a provider writes first, before it creates anything: status creating, with what its down needs. */
-export function creatingState(lab: Pick<ResolvedLab, 'id' | 'name' | 'instance' | 'file'>, provider: string, resources: Record<string, unknown>): LabState {
+/** The state written first, before anything is created: status creating, with what the provider's down needs. */
+export function creatingState<R>(lab: Pick<ResolvedLab, 'id' | 'name' | 'instance' | 'file' | 'kernel'>, provider: string, resources: R): LabState<R> {
   const instance = lab.instance ? { instance: lab.instance } : {};
-  return { lab: lab.id, name: lab.name, ...instance, file: lab.file, provider, status: 'creating', createdAt: new Date().toISOString(), resources };
+  const kernel = lab.kernel ? { kernel: lab.kernel } : {};
+  return { lab: lab.id, name: lab.name, ...instance, file: lab.file, provider, status: 'creating', createdAt: new Date().toISOString(), ...kernel, resources };
+}
+
+/** Adds to the resources of a lab being brought up: what a step is about to create, before it creates it. */
+export function addResources<R>(labId: string, patch: Partial<R>): void {
+  const state = readState(labId);
+  if (!state) throw new Error(`internal: lab ${labId} has no state to add resources to`);
+  writeState({ ...state, resources: { ...state.resources, ...patch } });
 }
 
 function stateDir(): string {
@@ -67,7 +82,7 @@ function corruptState(lab: string, file: string, why: string): LabError {
   });
 }
 
-export function writeState(state: LabState): void {
+export function writeState<R>(state: LabState<R>): void {
   fs.mkdirSync(stateDir(), { recursive: true });
   const file = statePath(state.lab);
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);

@@ -8,15 +8,15 @@ export const builder = (y: Argv) => y.option('kernel', { type: 'string', describ
 export async function handler(argv: ArgumentsCamelCase<{ kernel?: string }>) {
   const { kernelsOf } = await import('./shared.js');
   const kernels = argv.kernel === undefined ? undefined : await kernelsOf(argv.kernel);
-  const kernelOfState = (s: { resources: Record<string, unknown> }) => (s.resources.guest as { series?: string } | undefined)?.series;
-  const states = listStates().filter((s) => !kernels || kernels.includes(kernelOfState(s)));
+  const states = listStates().filter((s) => !kernels || kernels.includes(s.kernel));
   if (states.length === 0) {
     process.stdout.write('no lab is up\n');
     return;
   }
   const { providerOf } = await import('../providers/registry.js');
   for (const s of states) {
-    const facts = await (await providerOf(s)).describe(s);
+    const recorded = [...(s.kernel ? [`kernel ${s.kernel} (QEMU guest)`] : []), ...(s.engine ? [`Docker: ${s.engine}`] : [])];
+    const facts = [...recorded, ...(await (await providerOf(s)).describe(s))];
     process.stdout.write(
       `${s.lab.padEnd(22)} ${s.status.padEnd(9)} ${s.provider.padEnd(8)} since ${s.createdAt}\n${facts.map((f) => `${''.padEnd(22)} ${f}\n`).join('')}`,
     );

@@ -2,6 +2,7 @@
  * One interface for every provider. A provider turns a resolved lab into running nodes,
  * gives a transport per node, and removes everything it created, from its state alone.
  * Each provider folder exports one ProviderDescriptor; providers/registry.ts lists them.
+ * `R` is what the provider records in the lab's state (LabState.resources): a type alias of its own, never a cast.
  */
 import type { ResolvedLab } from '../lab/model.js';
 import type { SysctlScope } from '../lab/sysctl-policy.js';
@@ -13,14 +14,23 @@ export interface DownResult {
   removed: string[];
 }
 
-export interface Provider {
+/** Adds to the lab's recorded resources; a step calls it before it creates what it records. */
+export type RecordResources<R> = (patch: Partial<R>) => void;
+
+export interface Provider<R = Record<string, unknown>> {
   readonly name: string;
   /** True when the provider created the hosts (netns, vagrant): the run may reset their conntrack tables between variants. */
   readonly ownsHosts: boolean;
   /** Problems that prevent this provider from running here (missing tools, no root), all at once. */
   preflight(lab: ResolvedLab): Promise<string[]>;
-  upSteps(lab: ResolvedLab): Step[];
-  down(labId: string, state: LabState | undefined): Promise<DownResult>;
+  /**
+   * What `down` needs before anything is created. lifecycle.ts records it (status creating) before the first of
+   * upSteps and marks the lab up after the last: the steps only build, and add to the record as they go.
+   */
+  resourcesOf(lab: ResolvedLab): R;
+  upSteps(lab: ResolvedLab, record: RecordResources<R>): Step[];
+  /** Removes the lab from its state alone (never its lab file); without a state, whatever carries the lab's names. */
+  down(labId: string, state: LabState<R> | undefined): Promise<DownResult>;
   transport(lab: ResolvedLab, node: string): Transport;
   /** The lab as this provider's hosts see it (a VM's devices have their own names); the lab itself otherwise. */
   localize?(lab: ResolvedLab): ResolvedLab;
@@ -37,7 +47,7 @@ export interface Provider {
   container?(lab: ResolvedLab, request: ContainerRequest): Promise<ContainerOutcome>;
   restoreContainers?(lab: ResolvedLab): Promise<string[]>;
   /** Free-form facts for `lab status`. */
-  describe(state: LabState): Promise<string[]>;
+  describe(state: LabState<R>): Promise<string[]>;
 }
 
 /** A command-line option of a provider (a subset of yargs' options). */
@@ -63,7 +73,7 @@ export interface ProviderCapabilities {
  * What the registry knows of a provider. Its module must stay light (types and dynamic imports only):
  * every command's --help reads the options, and the provider's code loads only when a command uses it.
  */
-export interface ProviderDescriptor {
+export interface ProviderDescriptor<R = Record<string, unknown>> {
   readonly name: string;
   /** Which sysctls a lab file may set on this provider's nodes (lab/sysctl-policy.ts). */
   readonly sysctls: SysctlScope;
@@ -71,9 +81,9 @@ export interface ProviderDescriptor {
   readonly options: Readonly<Record<string, ProviderOption>>;
   readonly capabilities: ProviderCapabilities;
   /** The provider configured from the command line; a bad value is a LabError. */
-  create(args: ProviderArgs): Promise<Provider>;
-  /** The provider a lab was brought up with, configured as it was then. */
-  fromState(state: LabState): Promise<Provider>;
+  create(args: ProviderArgs): Promise<Provider<R>>;
+  /** The provider a lab was brought up with, configured as it was then (from its state alone). */
+  fromState(state: LabState<R>): Promise<Provider<R>>;
   /** `lab up --dry-run`: what would be done, as text, changing nothing. */
   plan?(lab: ResolvedLab, args: ProviderArgs): Promise<string>;
   /** `lab render`: writes what the provider builds the lab from into a folder, without building it. */

@@ -35,6 +35,7 @@ function fakeProvider(name: string, events: string[]): Provider {
     name,
     ownsHosts: false,
     preflight: async () => [],
+    resourcesOf: () => ({}),
     upSteps: () => [],
     down: async () => ({ removed: [] }),
     transport: (_lab: ResolvedLab, node: string) => ({

@@ -1,9 +1,10 @@
 /** The netns provider in the registry: every node a network namespace on this machine; --docker picks real engines. */
 import type { ProviderDescriptor } from '../types.js';
+import type { NetnsResources } from './index.js';
 
 const load = async () => (await import('./index.js')).netnsProvider;
 
-export const netnsDescriptor: ProviderDescriptor = {
+export const netnsDescriptor: ProviderDescriptor<NetnsResources> = {
   name: 'netns',
   sysctls: 'namespace', // every node is a namespace on this machine: only keys that stay in it
   options: {

@@ -10,9 +10,12 @@ import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
 import { NetnsTransport } from '../../transport/netns.js';
-import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import { readState, workDir, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
-import type { DownResult, Provider } from '../types.js';
+import type { DownResult, Provider, RecordResources } from '../types.js';
+import type { GuestRecord } from './kernel.js';
+import type { DaemonRecord } from '../../engines/daemon.js';
+import type { ContainerRecord } from './container-lifecycle.js';
 import { namespaceOf, namespacePrefix } from './names.js';
 import { planLab } from './plan.js';
 import { applySteps } from './apply.js';
@@ -24,22 +27,36 @@ import { describeEngines, lostEngine, engineProblems, engineRecords, engineStep,
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
 
+/** What the netns provider records of a lab; kernel.ts, engine.ts and container-lifecycle.ts add their parts. */
+export type NetnsResources = {
+  namespaces: string[];
+  /** Rootless: the process whose user namespace holds the lab's namespaces. */
+  holderPid?: number;
+  /** On another kernel: the QEMU guest the namespaces are made in. */
+  guest?: GuestRecord;
+  /** Real Docker engines, by docker-host node. */
+  engines?: Record<string, DaemonRecord>;
+  containers?: Record<string, ContainerRecord>;
+};
+
 /** `docker`: the engine of every docker-host node (--docker), over the lab file's; undefined keeps each node's own. */
-export function netnsProviderWith(docker?: string): Provider {
+export function netnsProviderWith(docker?: string): Provider<NetnsResources> {
   return { ...netnsProvider, ...engineParts(docker) };
 }
 
-export const netnsProvider: Provider = {
+export const netnsProvider: Provider<NetnsResources> = {
   name: 'netns',
   ownsHosts: true,
 
   preflight: (lab: ResolvedLab) => netnsPreflight(lab, undefined),
 
-  upSteps: (lab: ResolvedLab) => netnsUpSteps(lab, undefined),
+  resourcesOf: (lab) => netnsResourcesOf(lab, undefined),
 
-  async down(labId: string, state: LabState | undefined): Promise<DownResult> {
+  upSteps: (lab, record) => netnsUpSteps(lab, undefined, record),
+
+  async down(labId: string, state: LabState<NetnsResources> | undefined): Promise<DownResult> {
     if (guestOf(state) || labId.includes('@')) return { removed: [...(await stopGuestOf(labId, state)), ...removeWorkDir(labId)] };
-    const holderPid = state?.resources.holderPid as number | undefined;
+    const holderPid = state?.resources.holderPid;
     if (holderPid !== undefined) {
       const removed = (await stopHolder(holderPid)) ? [`user namespace of process ${holderPid} with the lab's namespaces`] : [];
       return { removed: [...removed, ...removeWorkDir(labId)] };
@@ -47,7 +64,7 @@ export const netnsProvider: Provider = {
     // Docker's daemons first: removing their containers is what stops their shims; the namespaces then take the rest.
     const engines = await stopEngines(labId, state);
     const prefix = namespacePrefix(labId);
-    const recorded = ((state?.resources.namespaces as string[] | undefined) ?? []).filter((n) => n.startsWith(prefix));
+    const recorded = (state?.resources.namespaces ?? []).filter((n) => n.startsWith(prefix));
     const present = new Set((await listNamespaces()).filter((n) => n.startsWith(prefix)));
     const targets = [...new Set([...recorded, ...present])].filter((n) => present.has(n));
     await removeNamespaces(targets);
@@ -71,7 +88,7 @@ export const netnsProvider: Provider = {
     return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), runnerOf(lab.id));
   },
 
-  async describe(state: LabState) {
+  async describe(state) {
     const guest = guestOf(state);
     if (guest)
       return [
@@ -82,14 +99,26 @@ export const netnsProvider: Provider = {
       ];
     const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
-    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}) on ${r.node}`);
-    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...engines];
+    const daemons = engineRecords(state).map((r) => `dockerd of ${r.node}: process ${r.pid ?? '?'}`);
+    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...daemons];
   },
 };
 
 /** The parts of the provider that depend on --docker. */
-function engineParts(docker: string | undefined): Pick<Provider, 'preflight' | 'upSteps'> {
-  return { preflight: (lab) => netnsPreflight(lab, docker), upSteps: (lab) => netnsUpSteps(lab, docker) };
+function engineParts(docker: string | undefined): Pick<Provider<NetnsResources>, 'preflight' | 'resourcesOf' | 'upSteps'> {
+  return {
+    preflight: (lab) => netnsPreflight(lab, docker),
+    resourcesOf: (lab) => netnsResourcesOf(lab, docker),
+    upSteps: (lab, record) => netnsUpSteps(lab, docker, record),
+  };
+}
+
+function netnsPlan(lab: ResolvedLab, docker: string | undefined) {
+  return planLab(lab, dockerProxyPath(), new Set(realEngines(lab, docker).keys()));
+}
+
+function netnsResourcesOf(lab: ResolvedLab, docker: string | undefined): NetnsResources {
+  return { namespaces: netnsPlan(lab, docker).namespaces, ...(lab.kernel ? { guest: { series: lab.kernel } } : {}) };
 }
 
 async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Promise<string[]> {
@@ -123,24 +152,13 @@ async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Pro
   return problems;
 }
 
-function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
+function netnsUpSteps(lab: ResolvedLab, docker: string | undefined, record: RecordResources<NetnsResources>): Step[] {
   const real = realEngines(lab, docker);
   {
-    const plan = planLab(lab, dockerProxyPath(), new Set(real.keys()));
-    const record: Step = {
-      title: 'Record state',
-      run: async () => {
-        fs.mkdirSync(workDir(lab.id), { recursive: true });
-        writeState(creatingState(lab, 'netns', { namespaces: plan.namespaces, ...(lab.kernel ? { guest: { series: lab.kernel } } : {}) }));
-      },
-    };
+    const plan = netnsPlan(lab, docker);
     const holder: Step = {
       title: 'Start the user namespace that owns the lab (rootless)',
-      run: async () => {
-        const pid = await startHolder(path.join(workDir(lab.id), 'holder.log'));
-        const state = readState(lab.id)!;
-        writeState({ ...state, resources: { ...state.resources, holderPid: pid } });
-      },
+      run: async () => record({ holderPid: await startHolder(path.join(workDir(lab.id), 'holder.log')) }),
     };
     // One step: the plan's steps are executed together, grouped by namespace (apply.ts), not one after another.
     const build: Step = {
@@ -157,13 +175,6 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
         }
       },
     };
-    const done: Step = {
-      title: 'Mark lab up',
-      run: async () => {
-        const state = readState(lab.id)!;
-        writeState({ ...state, status: 'up' });
-      },
-    };
     const engines = [...real].map(([node, series]) =>
       engineStep(
         lab,
@@ -171,15 +182,7 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
         series,
       ),
     );
-    return [
-      record,
-      ...(rootless() ? [holder] : []),
-      ...(lab.kernel ? [bootStep(lab)] : []),
-      build,
-      ...engines,
-      ...(plan.services.length ? [services] : []),
-      done,
-    ];
+    return [...(rootless() ? [holder] : []), ...(lab.kernel ? [bootStep(lab)] : []), build, ...engines, ...(plan.services.length ? [services] : [])];
   }
 }
 
@@ -187,8 +190,8 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
 export function runnerOf(labId: string): Runner {
   const state = readState(labId);
   if (guestOf(state)) return guestRunnerOf(labId);
-  const pid = state?.resources.holderPid as number | undefined;
-  return pid === undefined ? localRunner : prefixedRunner(insideHolder(pid));
+  const pid = state?.resources.holderPid;
+  return typeof pid !== 'number' ? localRunner : prefixedRunner(insideHolder(pid));
 }
 
 function removeWorkDir(labId: string): string[] {

@@ -10,14 +10,20 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { Interface, ResolvedLab } from '../../lab/model.js';
 import { SshTransport } from '../../transport/ssh.js';
-import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import { workDir, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
 import type { DownResult, Provider } from '../types.js';
 import { keyPath, loadInventory, type Inventory } from './inventory.js';
 
 const TOOLS = ['ip', 'iptables', 'conntrack', 'tcpdump', 'python3', 'sysctl'];
 
-export function createSshProvider(options: { inventory?: string }): Provider {
+/** What the ssh provider records: the inventory and each node's work folder on its host, all `lab down` needs. */
+export type SshResources = {
+  inventory?: string;
+  workDirs: Record<string, string>;
+};
+
+export function createSshProvider(options: { inventory?: string }): Provider<SshResources> {
   const inventoryFile = options.inventory ? path.resolve(options.inventory) : undefined;
   let inventory: Inventory | undefined;
   const transports = new Map<string, SshTransport>();
@@ -28,12 +34,18 @@ export function createSshProvider(options: { inventory?: string }): Provider {
     return inventory;
   };
 
-  const transportFor = (lab: ResolvedLab, node: string): SshTransport => {
+  const hostOf = (labName: string, node: string) => {
+    const host = inv().hosts[node];
+    if (!host) throw new LabError(`the inventory has no host for node "${node}" of ${labName}`, { hint: `add hosts.${node} to ${inventoryFile}` });
+    return host;
+  };
+  const workDirOn = (lab: Pick<ResolvedLab, 'id' | 'name'>, node: string) => path.posix.join(hostOf(lab.name, node).workDir ?? '/tmp', `lab-${lab.id}`, node);
+
+  const transportFor = (lab: Pick<ResolvedLab, 'id' | 'name'>, node: string): SshTransport => {
     const key = `${lab.id}/${node}`;
     let t = transports.get(key);
     if (!t) {
-      const host = inv().hosts[node];
-      if (!host) throw new LabError(`the inventory has no host for node "${node}" of ${lab.name}`, { hint: `add hosts.${node} to ${inventoryFile}` });
+      const host = hostOf(lab.name, node);
       t = new SshTransport({
         node,
         host: host.address,
@@ -43,7 +55,7 @@ export function createSshProvider(options: { inventory?: string }): Provider {
         hostKey: host.hostKey,
         sudo: host.sudo,
         proxyCommand: host.proxyCommand,
-        workDir: path.posix.join(host.workDir ?? '/tmp', `lab-${lab.id}`, node),
+        workDir: workDirOn(lab, node),
         retryForMs: 10_000,
       });
       transports.set(key, t);
@@ -91,36 +103,35 @@ export function createSshProvider(options: { inventory?: string }): Provider {
       return (await Promise.all(lab.nodes.map((n) => checkHost(lab, n.name)))).flat();
     },
 
+    // Existing hosts: nothing is built, the lab owns only its work folders, each known before it is made.
+    resourcesOf: (lab) => ({
+      ...(inventoryFile ? { inventory: inventoryFile } : {}),
+      workDirs: Object.fromEntries(lab.nodes.map((n) => [n.name, workDirOn(lab, n.name)])),
+    }),
+
     upSteps(lab): Step[] {
-      return [
-        {
-          title: 'Record state (existing hosts: nothing is built)',
-          run: async () => writeState(creatingState(lab, 'ssh', { inventory: inventoryFile })),
-        },
-        ...lab.nodes.map<Step>((n) => ({
-          title: `Work folder on ${n.name}`,
-          run: async () => void (await transportFor(lab, n.name).exec(['mkdir', '-p', transportFor(lab, n.name).workDir])),
-        })),
-        { title: 'Mark lab up', run: async () => writeState({ ...readState(lab.id)!, status: 'up' }) },
-      ];
+      return lab.nodes.map<Step>((n) => ({
+        title: `Work folder on ${n.name}`,
+        run: async () => void (await transportFor(lab, n.name).exec(['mkdir', '-p', transportFor(lab, n.name).workDir])),
+      }));
     },
 
-    async down(_labId: string, state: LabState | undefined): Promise<DownResult> {
-      if (!state?.file || !inventoryFile) return { removed: [] };
-      const { loadLab } = await import('../../lab/load.js');
-      const lab = loadLab(state.file, state.instance, { sysctls: 'net' });
+    // From the state alone: the lab file may have changed or gone since `lab up`.
+    async down(labId: string, state: LabState<SshResources> | undefined): Promise<DownResult> {
+      if (!state || !inventoryFile) return { removed: [] };
+      const lab = { id: labId, name: state.name };
       const removed: string[] = [];
-      for (const n of lab.nodes) {
+      for (const [node, dir] of Object.entries(state.resources.workDirs)) {
         try {
-          const t = transportFor(lab, n.name);
+          const t = transportFor(lab, node);
           // The lab's own processes (agents, captures) run from its work folder; then the folder goes.
           // The pattern is written so it does not match itself: the shells carrying it must not be killed.
-          await t.exec(['pkill', '-KILL', '-f', selfSparingPattern(t.workDir)], { check: false });
-          await t.exec(['sh', '-c', 'rm -rf "$1"; rmdir "$2" 2>/dev/null || true', 'sh', t.workDir, path.posix.dirname(t.workDir)], { check: false });
-          removed.push(`${n.name}:${t.workDir}`);
+          await t.exec(['pkill', '-KILL', '-f', selfSparingPattern(dir)], { check: false });
+          await t.exec(['sh', '-c', 'rm -rf "$1"; rmdir "$2" 2>/dev/null || true', 'sh', dir, path.posix.dirname(dir)], { check: false });
+          removed.push(`${node}:${dir}`);
           t.close();
         } catch (error) {
-          removed.push(`${n.name}: not reachable (${error instanceof Error ? error.message : String(error)}); its work folder may remain`);
+          removed.push(`${node}: not reachable (${error instanceof Error ? error.message : String(error)}); its work folder may remain`);
         }
       }
       // This machine's side: exercise checks keep their evidence in the lab's local folder.
@@ -140,7 +151,7 @@ export function createSshProvider(options: { inventory?: string }): Provider {
     },
 
     async describe(state) {
-      return [`existing hosts from ${String(state.resources.inventory)}`];
+      return [`existing hosts from ${state.resources.inventory ?? 'no inventory'}`];
     },
   };
 }

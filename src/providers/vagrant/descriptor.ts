@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import { booleanArg, stringArg } from '../args.js';
 import type { ProviderArgs, ProviderDescriptor, ProviderOption } from '../types.js';
+import type { VagrantResources } from './index.js';
 
 const box: ProviderOption = { type: 'string', describe: 'vagrant provider: the box to boot (default lab/debian12, built by scripts/build-box.sh)' };
 
@@ -16,7 +17,7 @@ function boxArg(args: ProviderArgs): string | undefined {
 
 const load = async (options: { box?: string; verbose?: boolean }) => (await import('./index.js')).createVagrantProvider(options);
 
-export const vagrantDescriptor: ProviderDescriptor = {
+export const vagrantDescriptor: ProviderDescriptor<VagrantResources> = {
   name: 'vagrant',
   sysctls: 'any', // the VMs are the lab's own machines
   options: {
@@ -26,7 +27,7 @@ export const vagrantDescriptor: ProviderDescriptor = {
   // The box decides the kernel. A copy would be a whole set of VMs, beyond what variant-copies.ts budgets for one (a netns copy's memory).
   capabilities: { otherKernels: false, variantCopies: false },
   create: async (args) => load({ box: boxArg(args), verbose: booleanArg(args, 'verbose') }),
-  fromState: (state) => load({ box: state.resources.box as string | undefined }),
+  fromState: (state) => load({ box: state.resources.box }),
   render: {
     options: { box, kvm: { type: 'boolean', default: false, describe: 'vagrant provider: use KVM instead of QEMU software emulation (libvirt)' } },
     async write(lab, args, outDir) {

@@ -5,17 +5,18 @@
  * and removing the lab's folder.
  */
 import fs from 'node:fs';
+import * as z from 'zod';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { labRef } from '../../lab/names.js';
 import { leftByEarlierRun } from '../leftovers.js';
-import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import { addResources, readState, workDir, type LabState } from '../../state.js';
 import { ContainerTransport } from '../../transport/container.js';
 import { SshTransport } from '../../transport/ssh.js';
 import { SOFTWARE_EMULATION_SLOWDOWN, type Transport } from '../../transport/types.js';
 import type { Step } from '../../ui/steps.js';
-import type { DownResult, Provider } from '../types.js';
+import type { DownResult, Provider, RecordResources } from '../types.js';
 import { parseSshConfig, parseStatus, vagrant, type SshConfig, type VagrantPlace } from './cli.js';
 import { findLibvirtd } from './libvirt.js';
 import { interfaceDevices, localizeLab, type DeviceMap } from './devices.js';
@@ -29,7 +30,8 @@ export interface VagrantOptions {
   verbose?: boolean;
 }
 
-interface VagrantResources {
+/** What the vagrant provider records: the folder of its Vagrantfile, then each VM's ssh settings and devices. */
+export type VagrantResources = {
   dir: string;
   box: string;
   enter: string[];
@@ -37,16 +39,32 @@ interface VagrantResources {
   machines?: Record<string, SshConfig>;
   hostKeys?: Record<string, string>;
   devices?: DeviceMap;
+};
+
+const sshConfigSchema: z.ZodType<SshConfig> = z.object({ host: z.string(), port: z.number(), user: z.string(), identityFile: z.string() });
+
+/** The record as read back from the state file, checked: the VMs are reached with what it says. */
+const resourcesSchema: z.ZodType<VagrantResources> = z.object({
+  dir: z.string(),
+  box: z.string(),
+  enter: z.array(z.string()),
+  vmProvider: z.enum(['libvirt', 'virtualbox']).optional(),
+  machines: z.record(z.string(), sshConfigSchema).optional(),
+  hostKeys: z.record(z.string(), z.string()).optional(),
+  devices: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+});
+
+/** The lab's record while it is up or being brought up; undefined without a state, or another provider's. */
+function resources(labId: string): VagrantResources | undefined {
+  const state = readState(labId);
+  if (state?.provider !== 'vagrant') return undefined;
+  const parsed = resourcesSchema.safeParse(state.resources);
+  if (!parsed.success)
+    throw new LabError(`the state of lab ${labId} has no vagrant record that can be read`, { details: [parsed.error.message], kind: 'failure' });
+  return parsed.data;
 }
 
-const resources = (labId: string) => readState(labId)?.resources as unknown as VagrantResources | undefined;
-
-function updateResources(labId: string, patch: Partial<VagrantResources>): void {
-  const state = readState(labId)!;
-  writeState({ ...state, resources: { ...state.resources, ...patch } });
-}
-
-export function createVagrantProvider(options: VagrantOptions = {}): Provider {
+export function createVagrantProvider(options: VagrantOptions = {}): Provider<VagrantResources> {
   const transports = new Map<string, SshTransport>();
 
   const machineTransport = (lab: ResolvedLab, node: string): SshTransport => {
@@ -71,7 +89,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
       privateKey: fs.readFileSync(ssh.identityFile),
       // Vagrant's ssh-config turns host key checking off; the key first seen at `lab up` is pinned in the state.
       hostKey: pinned ?? 'insecure-accept-any',
-      onHostKey: pinned ? undefined : (fp) => updateResources(lab.id, { hostKeys: { ...resources(lab.id)?.hostKeys, [node]: fp } }),
+      onHostKey: pinned ? undefined : (fp) => addResources<VagrantResources>(lab.id, { hostKeys: { ...resources(lab.id)?.hostKeys, [node]: fp } }),
       sudo: ssh.user !== 'root',
       proxyCommand: res.enter.length ? [...res.enter, 'socat', '-', `TCP:${ssh.host}:${ssh.port}`] : undefined,
       workDir: `/tmp/lab-${lab.id}/${node}`,
@@ -120,25 +138,23 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
       return problems;
     },
 
-    upSteps(lab): Step[] {
+    resourcesOf(lab) {
+      const where = place(lab);
+      return { dir: where.dir, box: boxOf(lab, options.box), enter: where.enter, vmProvider: lab.vagrant?.provider ?? 'libvirt' };
+    },
+
+    upSteps(lab, record: RecordResources<VagrantResources>): Step[] {
       const where = place(lab);
       const box = boxOf(lab, options.box);
       const machines = lab.nodes.filter((n) => n.kind !== 'container').map((n) => n.name);
-      const record: Step = {
-        title: 'Record state and render the Vagrantfile',
-        run: async () => {
-          const res: VagrantResources = { dir: where.dir, box, enter: where.enter, vmProvider: lab.vagrant?.provider ?? 'libvirt' };
-          writeState(creatingState(lab, 'vagrant', res as unknown as Record<string, unknown>));
-          writeRendered(renderVagrant(lab, { box }), where.dir);
-        },
-      };
+      const render: Step = { title: 'Render the Vagrantfile', run: async () => void writeRendered(renderVagrant(lab, { box }), where.dir) };
       const sshConfig: Step = {
         title: 'Read vagrant ssh-config',
         run: async () => {
           const found = parseSshConfig((await vagrant(where, ['ssh-config'])).stdout);
           const missing = machines.filter((m) => !found[m]);
           if (missing.length) throw new LabError(`vagrant ssh-config has no entry for ${missing.join(', ')}`, { kind: 'failure' });
-          updateResources(lab.id, { machines: found });
+          record({ machines: found });
         },
       };
       const connect: Step = {
@@ -151,14 +167,13 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
               devices[m] = await interfaceDevices(machineTransport(lab, m), node);
             }),
           );
-          updateResources(lab.id, { devices });
+          record({ devices });
         },
       };
-      const done: Step = { title: 'Mark lab up', run: async () => writeState({ ...readState(lab.id)!, status: 'up' }) };
-      return [record, ...bootSteps(where, machines, lab.vagrant?.provider ?? 'libvirt', Boolean(options.verbose)), sshConfig, connect, done];
+      return [render, ...bootSteps(where, machines, lab.vagrant?.provider ?? 'libvirt', Boolean(options.verbose)), sshConfig, connect];
     },
 
-    async down(labId: string, state: LabState | undefined): Promise<DownResult> {
+    async down(labId: string, state: LabState<VagrantResources> | undefined): Promise<DownResult> {
       await stopBooting();
       for (const [key, t] of transports) {
         if (key.startsWith(`${labId}/`)) {
@@ -166,7 +181,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
           transports.delete(key);
         }
       }
-      const res = state?.resources as unknown as VagrantResources | undefined;
+      const res = state?.resources;
       const removed: string[] = [];
       const virtualbox = res?.vmProvider === 'virtualbox';
       const libvirtd = virtualbox ? { enter: [] as string[] } : findLibvirtd();
@@ -220,7 +235,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider {
     },
 
     async describe(state) {
-      const res = state.resources as unknown as VagrantResources;
+      const res = state.resources;
       const libvirtd = res.vmProvider === 'virtualbox' ? { enter: [] as string[], where: 'VirtualBox' } : findLibvirtd();
       if (!libvirtd) return [`VMs in ${res.dir}; libvirtd is not running`];
       const status = parseStatus((await vagrant({ dir: res.dir, enter: libvirtd.enter }, ['status', '--machine-readable'], 60_000, false)).stdout);
