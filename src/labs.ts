@@ -1,25 +1,31 @@
-/** Labs as the commands load them: src/lab's loading, checked against the scenarios in src/run. */
-import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, parseLabFile as parseWith, type OpenedLab } from './lab/load.js';
+/** Labs as the commands load them: src/lab's loading, checked against the scenarios in src/run and the providers' own sections. */
+import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, openedLabId as openedIdWith, parseLabFile as parseWith, type OpenedLab } from './lab/load.js';
 import type { LabFile } from './lab/schema.js';
 import type { ResolvedLab } from './lab/model.js';
 import type { SysctlScope } from './lab/sysctl-policy.js';
 import { scenarioCatalogue } from './run/catalogue.js';
+import { providerSettings as settings } from './providers/registry.js';
 
-export { displayPath, locateLab, openLab, openedLabId } from './lab/load.js';
+export { displayPath, locateLab, openLab } from './lab/load.js';
 
 /**
  * `provider` decides which sysctls the lab may set (netns: only per-namespace ones); `kernel` (a Debian series such as
  * 5.10) runs the lab inside a QEMU guest of that kernel, and its id carries it.
  */
 export function loadLab(arg: string, instance?: string, options: { sysctls?: SysctlScope; kernel?: string } = {}): ResolvedLab {
-  return loadWith(arg, instance, { catalogue: scenarioCatalogue, ...options });
+  return loadWith(arg, instance, { catalogue: scenarioCatalogue, settings, ...options });
 }
 
 /** loadLab on a lab opened (found, read and parsed) earlier, e.g. to find its state by its id. */
 export function loadOpenedLab(opened: OpenedLab, options: { sysctls?: SysctlScope; kernel?: string } = {}): ResolvedLab {
-  return loadOpenedWith(opened, { catalogue: scenarioCatalogue, ...options });
+  return loadOpenedWith(opened, { catalogue: scenarioCatalogue, settings, ...options });
 }
 
 export function parseLabFile(file: string, sysctls?: SysctlScope): LabFile {
-  return parseWith(file, { catalogue: scenarioCatalogue, sysctls });
+  return parseWith(file, { catalogue: scenarioCatalogue, sysctls, settings });
+}
+
+/** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
+export function openedLabId(opened: OpenedLab, kernel?: string): string {
+  return openedIdWith(opened, kernel, settings);
 }

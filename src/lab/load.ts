@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { labsDir } from '../paths.js';
-import { labFileSchema, type LabFile } from './schema.js';
+import { labFileSchema, labFileSchemaWith, settingsOf, type LabFile } from './schema.js';
+import type { SettingsDeclarations } from './provider-settings.js';
 import { locateProblems } from './problems.js';
 import { problemsFromZod } from './zod-problems.js';
 import { validateLab } from './validate.js';
@@ -31,6 +32,8 @@ export interface LoadOptions {
   sysctls?: SysctlScope;
   /** A Debian kernel series (5.10): the lab runs inside a QEMU guest of that kernel. */
   kernel?: string;
+  /** Each provider's own section of a lab file, by provider name (the registry's); without them, a file has none. */
+  settings?: SettingsDeclarations;
 }
 
 /**
@@ -61,23 +64,42 @@ export function parseLabFile(file: string, options: LoadOptions = {}, text?: str
 function checkLabFile({ file, yaml }: OpenedLab, options: LoadOptions): LabFile {
   const shown = displayPath(file);
   const { doc, counter, data } = yaml;
-  // jitless: zod would compile a parser for each object schema with new Function, which pays only for repeated parses.
-  const parsed = labFileSchema.safeParse(data ?? {}, { jitless: true });
-  if (!parsed.success) {
-    const problems = problemsFromZod(labFileSchema, parsed.error.issues, data);
+  const parsed = parseSections(data ?? {}, options.settings ?? {});
+  if (!parsed) {
+    // Problems are told from the whole file's schema: in the order of its keys, each unknown key with those allowed.
+    const whole = options.settings ? labFileSchemaWith(options.settings) : labFileSchema;
+    const problems = problemsFromZod(whole, whole.safeParse(data ?? {}, { jitless: true }).error?.issues ?? [], data);
     throw new LabError(`${shown} has ${plural(problems.length, 'problem')}`, { details: locateProblems(shown, doc, counter, problems) });
   }
-  const semantic = validateLab(parsed.data, options);
+  const semantic = validateLab(parsed, options);
   if (semantic.length > 0) {
     throw new LabError(`${shown} has ${plural(semantic.length, 'problem')}`, { details: locateProblems(shown, doc, counter, semantic) });
   }
   const dirName = path.basename(path.dirname(file));
-  if (path.basename(file) === 'lab.yaml' && path.dirname(path.dirname(file)) === labsDir && dirName !== parsed.data.name) {
-    throw new LabError(`${shown}: name "${parsed.data.name}" differs from its folder "${dirName}"`, {
+  if (path.basename(file) === 'lab.yaml' && path.dirname(path.dirname(file)) === labsDir && dirName !== parsed.name) {
+    throw new LabError(`${shown}: name "${parsed.name}" differs from its folder "${dirName}"`, {
       hint: 'a lab in labs/ lives in a folder named after it',
     });
   }
-  return parsed.data;
+  return parsed;
+}
+
+/** The lab's own keys and each provider's section, each by its schema; undefined when any of them fails. */
+function parseSections(data: unknown, declarations: SettingsDeclarations): LabFile | undefined {
+  const sections = settingsOf(declarations);
+  const raw: Record<string, unknown> = data !== null && typeof data === 'object' && !Array.isArray(data) ? { ...data } : {};
+  const settings: Record<string, unknown> = {};
+  for (const [name, section] of Object.entries(sections)) {
+    if (raw[name] === undefined) continue;
+    const parsed = section.schema.safeParse(raw[name], { jitless: true });
+    if (!parsed.success) return undefined;
+    settings[name] = parsed.data;
+    delete raw[name];
+  }
+  // jitless: zod would compile a parser for each object schema with new Function, which pays only for repeated parses.
+  const own = labFileSchema.safeParse(raw, { jitless: true });
+  if (!own.success) return undefined;
+  return Object.keys(settings).length ? { ...own.data, settings } : own.data;
 }
 
 function checkInstance(instance: string | undefined): void {
@@ -87,8 +109,8 @@ function checkInstance(instance: string | undefined): void {
 }
 
 /** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
-export function openedLabId(opened: OpenedLab, kernel?: string): string {
-  return labId(checkLabFile(opened, { sysctls: 'any' }).name, opened.instance, kernel);
+export function openedLabId(opened: OpenedLab, kernel?: string, settings?: SettingsDeclarations): string {
+  return labId(checkLabFile(opened, { sysctls: 'any', settings }).name, opened.instance, kernel);
 }
 
 export function loadLab(arg: string, instance?: string, options: LoadOptions = {}): ResolvedLab {

@@ -1,5 +1,5 @@
 /** The resolved lab: every address, interface and route decided, ready for a provider. */
-import type { Change, VagrantSettings } from './schema.js';
+import type { Change } from './schema.js';
 import type { Expectation } from './expect.js';
 
 export type NodeKind = 'host' | 'router' | 'container';
@@ -122,8 +122,8 @@ export interface ResolvedLab {
   /** verdict: a coded scenario's rules as the lab file wrote them (run/declarative/coded.ts parses them). */
   scenario: { kind: string; params: Record<string, unknown>; verdict?: unknown };
   variants: ResolvedVariant[];
-  /** Only when the lab file says how its VMs are built. */
-  vagrant?: VagrantSettings;
+  /** Each provider's own section of the lab file, by provider name; only when the file has one. */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 export function nodeByName(lab: ResolvedLab, name: string): ResolvedNode {

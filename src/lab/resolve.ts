@@ -157,7 +157,7 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
       params: { ...lab.scenario.params, ...spec.params },
       expect: spec.expect,
     })),
-    ...(lab.vagrant ? { vagrant: lab.vagrant } : {}),
+    ...(lab.settings ? { settings: lab.settings } : {}),
   };
 }
 

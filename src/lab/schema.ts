@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VALUE, VARIANT_NAME, nameRules } from './names.js';
 import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';
+import type { ProviderSettings, SettingsDeclarations, SettingsKit } from './provider-settings.js';
 import { EXPECTABLE_INCONCLUSIVE, VERDICTS_EXPECTED, dockerRule, parseDockerSelector, parseKernelRange, rangeRule } from './expect.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
@@ -208,24 +209,6 @@ export const combinationSchema = z
   })
   .describe('variants generated as the product of axes');
 
-/** How the vagrant provider builds the lab's VMs; the command line's --box wins over box here. */
-export const vagrantSchema = z.strictObject({
-  box: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$/, 'a Vagrant box name (letters, digits, ".", "_", "-", "/")')
-    .optional(),
-  provider: z.enum(['libvirt', 'virtualbox']).default('libvirt'),
-  machines: z
-    .record(
-      nodeName,
-      z.strictObject({
-        memory: z.number().int().min(256).max(65536).optional(),
-        cpus: z.number().int().min(1).max(64).optional(),
-      }),
-    )
-    .default({}),
-});
-
 const codedScenarioSchema = z.strictObject({
   kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a scenario kind'),
   params: z.record(z.string(), z.unknown()).default({}),
@@ -246,7 +229,7 @@ const declaredScenarioSchema = z
   })
   .transform((d) => ({ kind: DECLARED_KIND, params: { ...d.params, [DECLARED_KIND]: { steps: d.steps, verdict: d.verdict } } as Record<string, unknown> }));
 
-export const labFileSchema = z.strictObject({
+const labFileShape = {
   name: labName,
   title: text,
   upstream: z.array(z.url()).min(1),
@@ -257,11 +240,48 @@ export const labFileSchema = z.strictObject({
   scenario: z.union([codedScenarioSchema, declaredScenarioSchema]),
   variants: z.record(z.string().regex(VARIANT_NAME, `a variant name: ${nameRules.variant}`), variantSchema).default({}),
   combinations: z.array(combinationSchema).default([]).describe('variants generated as products of axes, besides those listed under variants'),
+};
 
-  vagrant: vagrantSchema.optional(),
-});
+/** The lab file without any provider's section. */
+export const labFileSchema = z.strictObject(labFileShape);
 
-export type LabFile = z.output<typeof labFileSchema>;
+const composed = new WeakMap<SettingsDeclarations, z.ZodType>();
+
+/**
+ * The lab file with each provider's own section, optional, under the provider's name, after the lab's own keys: for the
+ * JSON schema, and for a file's problems in the order and words the file's keys give them.
+ */
+export function labFileSchemaWith(declarations: SettingsDeclarations): z.ZodType {
+  let schema = composed.get(declarations);
+  if (!schema) {
+    const sections: Record<string, z.ZodOptional<z.ZodType>> = {};
+    for (const [name, s] of Object.entries(settingsOf(declarations))) {
+      if (name in labFileShape) throw new Error(`internal: provider ${name} is named like a key of the lab file`);
+      sections[name] = s.schema.optional();
+    }
+    schema = labFileSchema.extend(sections);
+    composed.set(declarations, schema);
+  }
+  return schema;
+}
+
+const built = new WeakMap<SettingsDeclarations, Record<string, ProviderSettings>>();
+
+/** What a provider's section is written with (provider-settings.ts). */
+export const settingsKit: SettingsKit = { z, nodeName };
+
+/** Each provider's section, made with this module's zod, once per set of declarations. */
+export function settingsOf(declarations: SettingsDeclarations): Record<string, ProviderSettings> {
+  let made = built.get(declarations);
+  if (!made) {
+    made = Object.fromEntries(Object.entries(declarations).map(([name, declare]) => [name, declare(settingsKit)]));
+    built.set(declarations, made);
+  }
+  return made;
+}
+
+/** `settings`: each provider's section the file has, by provider name, as its schema parsed it. */
+export type LabFile = z.output<typeof labFileSchema> & { settings?: Readonly<Record<string, unknown>> };
 export type NodeSpec = z.output<typeof nodeSchema>;
 export type LinkSpec = z.output<typeof linkSchema>;
 export type VariantSpec = z.output<typeof variantSchema>;
@@ -269,4 +289,3 @@ export type AxisValue = z.output<typeof axisValueSchema>;
 export type Combination = z.output<typeof combinationSchema>;
 export type Change = z.output<typeof changeSchema>;
 export type Impairment = z.output<typeof impairmentSchema>;
-export type VagrantSettings = z.output<typeof vagrantSchema>;

@@ -1,5 +1,6 @@
 /** Cross-reference checks on a lab file that parsed: every problem is collected, none stops the others. */
-import type { LabFile } from './schema.js';
+import { settingsOf, type LabFile } from './schema.js';
+import type { SettingsDeclarations } from './provider-settings.js';
 import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type Cidr } from './ip.js';
 import type { Problem } from './problems.js';
 import type { ScenarioCatalogue } from './catalogue.js';
@@ -15,8 +16,11 @@ import { expectationProblems } from './expect.js';
 /** Written by the docker-host profile from docker.bridgeNetfilter: a node's own sysctls would race it. */
 const BRIDGE_NF_KEY = 'net.bridge.bridge-nf-call-iptables';
 
-/** Without a catalogue, the topology is checked and the scenario's kind and parameters are not; sysctls as netns allows them by default. */
-export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalogue; sysctls?: SysctlScope } = {}): Problem[] {
+/**
+ * Without a catalogue, the topology is checked and the scenario's kind and parameters are not; sysctls as netns allows
+ * them by default; each provider's section the file has by that provider's own cross-checks.
+ */
+export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalogue; sysctls?: SysctlScope; settings?: SettingsDeclarations } = {}): Problem[] {
   const { catalogue, sysctls = 'namespace' } = options;
   const problems: Problem[] = [];
   const nodeNames = new Set(Object.keys(lab.nodes));
@@ -167,14 +171,20 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
     }
   });
 
-  const machines = [...nodeNames, ...Object.entries(lab.nodes).flatMap(([n, node]) => (node.profile === 'docker-desktop-wsl2' ? [`${n}-vm`] : []))];
-  for (const name of Object.keys(lab.vagrant?.machines ?? {})) {
-    if (!machines.includes(name))
-      problems.push({ path: ['vagrant', 'machines', name], message: `found "${name}", expected a host or router of this lab (a VM): ${machines.join(', ')}` });
-  }
+  problems.push(...sectionProblems(lab, options.settings ?? {}));
 
   if (catalogue) problems.push(...validateScenario(lab, allNames, catalogue));
   return problems;
+}
+
+/** A provider's cross-checks of its section, on the section as its schema parsed it. */
+function sectionProblems(lab: LabFile, declarations: SettingsDeclarations): Problem[] {
+  return Object.entries(settingsOf(declarations)).flatMap(([name, section]) => {
+    const value = lab.settings?.[name];
+    const parsed = value === undefined || !section.check ? undefined : section.schema.safeParse(value);
+    if (!parsed?.success) return [];
+    return section.check!(parsed.data, lab).map((p) => ({ ...p, path: [name, ...p.path] }));
+  });
 }
 
 /** A link subnet inside a node's Docker bridge or WSL switch subnet is routed to the bridge: traffic to it silently goes astray. */

@@ -5,6 +5,7 @@ import type { ResolvedLab } from '../lab/model.js';
 import type { Provider, ProviderArgs, ProviderCapabilities, ProviderDescriptor, ProviderOption } from './types.js';
 import { trackOpened } from './opened.js';
 import type { SysctlScope } from '../lab/sysctl-policy.js';
+import type { SettingsDeclarations } from '../lab/provider-settings.js';
 import { netnsDescriptor } from './netns/descriptor.js';
 import { sshDescriptor } from './ssh/descriptor.js';
 import { vagrantDescriptor } from './vagrant/descriptor.js';
@@ -29,6 +30,9 @@ export function checkedRegistry(list: ProviderDescriptor[]): ProviderDescriptor[
 function sameOption(list: ProviderDescriptor[], option: string): boolean {
   return new Set(list.flatMap((d) => (d.options[option] ? [JSON.stringify(d.options[option])] : []))).size === 1;
 }
+
+/** Each provider's own section of a lab file, by its name: what the lab layer composes into the lab file's schema. */
+export const providerSettings: SettingsDeclarations = Object.fromEntries(providers.flatMap((d) => (d.settings ? [[d.name, d.settings]] : [])));
 
 export function providerNames(): string[] {
   return providers.map((d) => d.name);

@@ -6,6 +6,7 @@
  */
 import type { ResolvedLab } from '../lab/model.js';
 import type { SysctlScope } from '../lab/sysctl-policy.js';
+import type { SettingsDeclaration } from '../lab/provider-settings.js';
 import type { LabState } from '../state.js';
 import type { Transport } from '../transport/types.js';
 import type { Step } from '../ui/steps.js';
@@ -77,6 +78,8 @@ export interface ProviderDescriptor<R = Record<string, unknown>> {
   readonly name: string;
   /** Which sysctls a lab file may set on this provider's nodes (lab/sysctl-policy.ts). */
   readonly sysctls: SysctlScope;
+  /** Its own section of a lab file, under its name (lab/provider-settings.ts); the lab file has none without it. */
+  readonly settings?: SettingsDeclaration;
   /** Options of `lab up`, `lab run` and the other commands that bring a lab up. */
   readonly options: Readonly<Record<string, ProviderOption>>;
   readonly capabilities: ProviderCapabilities;

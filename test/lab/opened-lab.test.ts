@@ -9,6 +9,7 @@ import { LabError, formatError } from '../../src/errors.js';
 import { parseLabFile } from '../../src/lab/load.js';
 import { labId } from '../../src/lab/resolve.js';
 import { loadLab, loadOpenedLab, openLab, openedLabId } from '../../src/labs.js';
+import { providerSettings } from '../../src/providers/registry.js';
 import { labCopy, root, tempHome } from '../helpers/cli.js';
 
 type Outcome = { value: unknown } | { error: string };
@@ -36,8 +37,8 @@ test('opened once: the same id and the same lab, or the same errors in the same 
   t.true(files.length > 30, `${files.length} files`);
   for (const file of files) {
     for (const sysctls of ['namespace', 'any'] as const) {
-      // What labIdOf did: the topology with any sysctl, without the scenario catalogue.
-      const twice = outcome(() => labId(parseLabFile(file, { sysctls: 'any' }).name, 'x', '5.10'));
+      // What labIdOf did: the topology with any sysctl (and the providers' own sections), without the scenario catalogue.
+      const twice = outcome(() => labId(parseLabFile(file, { sysctls: 'any', settings: providerSettings }).name, 'x', '5.10'));
       const strictTwice = outcome(() => loadLab(file, 'x', { sysctls, kernel: '5.10' }));
       const opened = outcome(() => openLab(file, 'x'));
       if ('error' in opened) {

@@ -91,7 +91,10 @@ test('lab render writes the files and says how to boot them; a hostile box name 
 
 test('the lab file chooses the box, the VM provider, memory and CPUs; the command line box wins', (t) => {
   const base = loadLab('docker-1090');
-  const lab: ResolvedLab = { ...base, vagrant: { box: 'example/bookworm', provider: 'virtualbox', machines: { client: { memory: 2048, cpus: 2 } } } };
+  const lab: ResolvedLab = {
+    ...base,
+    settings: { vagrant: { box: 'example/bookworm', provider: 'virtualbox', machines: { client: { memory: 2048, cpus: 2 } } } },
+  };
   const fromFile = renderVagrant(lab).files.Vagrantfile!;
   t.regex(fromFile, /config\.vm\.box = "example\/bookworm"/);
   const client = fromFile.slice(fromFile.indexOf('config.vm.define "client"'), fromFile.indexOf('config.vm.define "router"'));

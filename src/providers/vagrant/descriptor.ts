@@ -4,6 +4,7 @@ import { LabError } from '../../errors.js';
 import { booleanArg, stringArg } from '../args.js';
 import type { ProviderArgs, ProviderDescriptor, ProviderOption } from '../types.js';
 import type { VagrantResources } from './index.js';
+import { vagrantSettings } from './settings.js';
 
 const box: ProviderOption = { type: 'string', describe: 'vagrant provider: the box to boot (default lab/debian12, built by scripts/build-box.sh)' };
 
@@ -20,6 +21,7 @@ const load = async (options: { box?: string; verbose?: boolean }) => (await impo
 export const vagrantDescriptor: ProviderDescriptor<VagrantResources> = {
   name: 'vagrant',
   sysctls: 'any', // the VMs are the lab's own machines
+  settings: vagrantSettings,
   options: {
     box,
     verbose: { type: 'boolean', default: false, describe: "vagrant provider: show Vagrant's own output" },

@@ -20,7 +20,7 @@ import type { DownResult, Provider, RecordResources } from '../types.js';
 import { parseSshConfig, parseStatus, vagrant, type SshConfig, type VagrantPlace } from './cli.js';
 import { findLibvirtd } from './libvirt.js';
 import { interfaceDevices, localizeLab, type DeviceMap } from './devices.js';
-import { boxOf, renderVagrant, writeRendered } from './render.js';
+import { boxOf, renderVagrant, vagrantSettingsOf, writeRendered } from './render.js';
 import { bootSteps, stopBooting } from './boot.js';
 import { findLeftovers, removeLeftovers } from './leftovers.js';
 
@@ -102,7 +102,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider<Va
 
   const place = (lab: ResolvedLab): VagrantPlace => ({
     dir: path.join(workDir(lab.id), 'vagrant'),
-    enter: lab.vagrant?.provider === 'virtualbox' ? [] : (findLibvirtd()?.enter ?? []),
+    enter: vagrantSettingsOf(lab).provider === 'virtualbox' ? [] : (findLibvirtd()?.enter ?? []),
   });
 
   return {
@@ -113,10 +113,10 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider<Va
       const problems: string[] = [];
       // Box and plugin queries need no lab folder (it does not exist yet); "/" has no Vagrantfile.
       const where = { ...place(lab), dir: '/' };
-      const vmProvider = lab.vagrant?.provider ?? 'libvirt';
+      const vmProvider = vagrantSettingsOf(lab).provider;
       const version = await vagrant(where, ['--version'], 30_000, false).catch(() => undefined);
       if (!version || version.exitCode !== 0) return ["'vagrant' is not installed (apt-get install vagrant vagrant-libvirt)"];
-      if (lab.vagrant?.provider === 'virtualbox') {
+      if (vagrantSettingsOf(lab).provider === 'virtualbox') {
         if (!fs.existsSync('/usr/bin/VBoxManage'))
           problems.push('the lab asks for VirtualBox VMs (vagrant.provider: virtualbox), but VBoxManage is not installed');
       } else if (!findLibvirtd())
@@ -140,7 +140,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider<Va
 
     resourcesOf(lab) {
       const where = place(lab);
-      return { dir: where.dir, box: boxOf(lab, options.box), enter: where.enter, vmProvider: lab.vagrant?.provider ?? 'libvirt' };
+      return { dir: where.dir, box: boxOf(lab, options.box), enter: where.enter, vmProvider: vagrantSettingsOf(lab).provider };
     },
 
     upSteps(lab, record: RecordResources<VagrantResources>): Step[] {
@@ -170,7 +170,7 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider<Va
           record({ devices });
         },
       };
-      return [render, ...bootSteps(where, machines, lab.vagrant?.provider ?? 'libvirt', Boolean(options.verbose)), sshConfig, connect];
+      return [render, ...bootSteps(where, machines, vagrantSettingsOf(lab).provider, Boolean(options.verbose)), sshConfig, connect];
     },
 
     async down(labId: string, state: LabState<VagrantResources> | undefined): Promise<DownResult> {

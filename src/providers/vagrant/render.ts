@@ -7,6 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
+import type * as z from 'zod';
+import { settingsKit } from '../../lab/schema.js';
+import { vagrantSchema, type VagrantSettings } from './settings.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
 import { packageRoot, templatesDir } from '../../paths.js';
 import { rubyString, shellQuote } from '../../transport/quote.js';
@@ -75,8 +78,8 @@ function machineView(lab: ResolvedLab, node: ResolvedNode) {
     networks: node.interfaces
       .filter((i) => i.link !== undefined)
       .map((i) => ({ address: i.address, netmask: netmask(i.prefix), network: networkName(lab, i.link!) })),
-    memory: lab.vagrant?.machines[node.name]?.memory ?? (node.profile === 'docker-host' ? 1024 : 512),
-    cpus: lab.vagrant?.machines[node.name]?.cpus ?? 1,
+    memory: vagrantSettingsOf(lab).machines[node.name]?.memory ?? (node.profile === 'docker-host' ? 1024 : 512),
+    cpus: vagrantSettingsOf(lab).machines[node.name]?.cpus ?? 1,
     provisionName: `${node.profile} ${node.name}`,
     provisionPath: `provision/${node.name}.sh`,
   };
@@ -124,7 +127,15 @@ export function renderVagrant(lab: ResolvedLab, options: RenderOptions = {}): Re
 
 /** The box: the command line's, else the lab file's, else the one scripts/build-box.sh builds. */
 export function boxOf(lab: ResolvedLab, box?: string): string {
-  return box ?? lab.vagrant?.box ?? DEFAULT_BOX;
+  return box ?? vagrantSettingsOf(lab).box ?? DEFAULT_BOX;
+}
+
+let settingsSchema: z.ZodType<VagrantSettings> | undefined;
+
+/** The lab file's vagrant section, its defaults filled in when it has none. */
+export function vagrantSettingsOf(lab: ResolvedLab): VagrantSettings {
+  settingsSchema ??= vagrantSchema(settingsKit);
+  return settingsSchema.parse(lab.settings?.vagrant ?? {});
 }
 
 export function writeRendered(rendered: RenderedVagrant, dir: string): string[] {
