@@ -2,7 +2,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../../src/errors.js';
-import { loadLab } from '../../src/lab/load.js';
+import * as z from 'zod';
+import { loadLab, loadLabText, parseLabFile } from '../../src/lab/load.js';
 import {
   checkedRegistry,
   defaultProvider,
@@ -12,6 +13,7 @@ import {
   providerCan,
   providerNames,
   providerOptions,
+  providerSettings,
   providers,
   providersWith,
   renderNames,
@@ -94,24 +96,118 @@ test('each provider says which sysctls its nodes take; an unknown provider is an
   t.regex(unknown.hint ?? '', /netns, ssh, vagrant/);
 });
 
-test('outside src/providers/ no module names a provider: adding one is its folder and a line in the registry', (t) => {
-  const named: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (file !== path.join(root, 'src', 'providers')) walk(file);
-      } else if (/\.c?ts$/.test(entry.name)) {
-        const text = fs.readFileSync(file, 'utf8');
-        for (const name of providerNames()) if (new RegExp(`['"\`]${name}['"\`]`).test(text)) named.push(`${path.relative(root, file)}: '${name}'`);
-      }
+/** Every .ts module under a folder of the repository, by its path from the root. */
+function modules(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    const rel = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) Object.assign(out, modules(rel));
+    else if (/\.c?ts$/.test(entry.name)) out[rel] = fs.readFileSync(path.join(root, rel), 'utf8');
+  }
+  return out;
+}
+
+const providerFolders = fs
+  .readdirSync(path.join(root, 'src', 'providers'), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+/** How registry.ts breaks "one line per provider": each folder imported on one line, its descriptor alone, listed once. */
+function registrationProblems(registry: string, folders: string[]): string[] {
+  const problems: string[] = [];
+  for (const folder of folders) {
+    const lines = registry.split('\n').filter((l) => l.includes(`'./${folder}/`));
+    if (lines.length !== 1) {
+      problems.push(`${folder}: ${lines.length} lines import from its folder`);
+      continue;
     }
-  };
-  walk(path.join(root, 'src'));
-  // A lab file's own section is called vagrant (its VMs' box, memory), and "netns" is a word of ip's command line.
-  const known = ["src/lab/validate.ts: 'vagrant'", "src/lab/declared/spec.ts: 'netns'", "src/transport/netns.ts: 'netns'"];
+    const imported = /^import \{ (\w+) \} from '\.\/[\w-]+\/descriptor\.js';$/.exec(lines[0]!)?.[1];
+    if (!imported) problems.push(`${folder}: not its descriptor alone: ${lines[0]}`);
+    else if ((registry.match(new RegExp(`\\b${imported}\\b`, 'g')) ?? []).length !== 2) problems.push(`${folder}: ${imported} is not listed exactly once`);
+  }
+  return problems;
+}
+
+/** Modules that import from a provider's folder (only its own and the registry may) or name a provider in quotes. */
+function reachingProblems(sources: Record<string, string>, folders: string[]): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of Object.entries(sources)) {
+    for (const folder of folders) {
+      const own = `src/providers/${folder}/`;
+      if (file.startsWith(own)) continue;
+      for (const m of text.matchAll(/\bfrom\s+'([^']+)'|\bimport\s*\(\s*'([^']+)'\s*\)/g)) {
+        const spec = m[1] ?? m[2]!;
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
+        if (spec.startsWith('.') && target.startsWith(own) && file !== 'src/providers/registry.ts') problems.push(`${file} imports ${target}`);
+      }
+      if (new RegExp(`['"\`]${folder}['"\`]`).test(text)) problems.push(`${file}: '${folder}'`);
+    }
+  }
+  return problems;
+}
+
+test('adding a provider is its folder and one registry line: each folder is registered once, under its name', (t) => {
+  t.true(providerFolders.length >= 3, providerFolders.join(', '));
+  t.deepEqual([...providerNames()].sort(), providerFolders, 'a provider is named as its folder, and every folder is registered');
+  t.deepEqual(registrationProblems(fs.readFileSync(path.join(root, 'src', 'providers', 'registry.ts'), 'utf8'), providerFolders), []);
+});
+
+test('outside its folder only the registry imports a provider, and no module names one', (t) => {
+  const sources = { ...modules('src'), ...modules('scripts') };
+  t.true(Object.keys(sources).length > 50, 'the sources were found');
+  // "netns" is also a word of ip's command line.
+  const known = ["src/lab/declared/spec.ts: 'netns'", "src/transport/netns.ts: 'netns'"];
   t.deepEqual(
-    named.filter((n) => !known.includes(n)),
+    reachingProblems(sources, providerFolders).filter((n) => !known.includes(n)),
     [],
   );
+});
+
+test('the counting checks fail on a second import line, an unlisted descriptor, a module reaching in or naming one', (t) => {
+  const registry = [
+    "import { aDescriptor } from './a/descriptor.js';",
+    "import { aHelper } from './a/helper.js';",
+    "import { bDescriptor } from './b/descriptor.js';",
+    "import { cAll } from './c/index.js';",
+    'export const providers = checkedRegistry([aDescriptor]);',
+  ].join('\n');
+  t.deepEqual(registrationProblems(registry, ['a', 'b', 'c', 'd']), [
+    'a: 2 lines import from its folder',
+    'b: bDescriptor is not listed exactly once',
+    "c: not its descriptor alone: import { cAll } from './c/index.js';",
+    'd: 0 lines import from its folder',
+  ]);
+  const sources = {
+    'src/commands/up.ts': "const { x } = await import('../providers/a/engine.js');",
+    'src/providers/registry.ts': "import { aDescriptor } from './a/descriptor.js';",
+    'src/providers/b/index.ts': "import { y } from '../a/plan.js';\nif (p === 'b') {}",
+    'src/run/run-lab.ts': "if (state.provider === 'a') {}",
+  };
+  t.deepEqual(reachingProblems(sources, ['a', 'b']), [
+    'src/commands/up.ts imports src/providers/a/engine.js',
+    'src/providers/b/index.ts imports src/providers/a/plan.js',
+    "src/run/run-lab.ts: 'a'",
+  ]);
+});
+
+test("a provider's lab-file section comes from its descriptor; the lab layer alone knows none", async (t) => {
+  t.deepEqual(Object.keys(providerSettings), ['vagrant']);
+  const { labFileSchemaWith } = await import('../../src/lab/schema.js');
+  const json = z.toJSONSchema(labFileSchemaWith(providerSettings), { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown> };
+  t.deepEqual(Object.keys(json.properties).at(-1), 'vagrant', "the provider's section comes after the lab's own keys");
+  const file = path.join(root, 'test', 'fixtures', 'invalid', 'dangling-vagrant-machine.yaml');
+  // Without the registry's sections (lab/load.ts as it is), the section is an unknown key like any other.
+  t.regex(t.throws(() => parseLabFile(file), { instanceOf: LabError })?.details.join('\n') ?? '', /vagrant: unknown key "vagrant"/);
+  // With them, the provider's own cross-check runs, and a good section reaches the resolved lab under the provider's name.
+  t.regex(
+    t.throws(() => parseLabFile(file, { settings: providerSettings }), { instanceOf: LabError })?.details.join('\n') ?? '',
+    /vagrant\.machines\.clinet: found "clinet"/,
+  );
+  const good = fs.readFileSync(file, 'utf8').replace('clinet:', 'client:');
+  const resolved = loadLabText(file, good, undefined, { settings: providerSettings });
+  t.deepEqual(resolved.settings, { vagrant: { provider: 'libvirt', machines: { client: { memory: 2048 } } } });
+  // A provider named like a key of the lab file would hide it: refused when the schema is composed.
+  const clash = { nodes: descriptorOf('vagrant').settings! };
+  t.throws(() => labFileSchemaWith(clash), { message: /provider nodes is named like a key of the lab file/ });
 });
