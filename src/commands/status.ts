@@ -13,10 +13,14 @@ export async function handler(argv: ArgumentsCamelCase<{ kernel?: string }>) {
     process.stdout.write('no lab is up\n');
     return;
   }
-  const { providerOf } = await import('../providers/registry.js');
+  const { providerNames, providerOf } = await import('../providers/registry.js');
   for (const s of states) {
     const recorded = [...(s.kernel ? [`kernel ${s.kernel} (QEMU guest)`] : []), ...(s.engine ? [`Docker: ${s.engine}`] : [])];
-    const facts = [...recorded, ...(await (await providerOf(s)).describe(s))];
+    // A state of a provider this build does not have (another version's) is listed, not a reason to list none.
+    const described = providerNames().includes(s.provider)
+      ? await (await providerOf(s)).describe(s)
+      : [`provider ${s.provider} is not one of this build's: ${providerNames().join(', ')}`];
+    const facts = [...recorded, ...described];
     process.stdout.write(
       `${s.lab.padEnd(22)} ${s.status.padEnd(9)} ${s.provider.padEnd(8)} since ${s.createdAt}\n${facts.map((f) => `${''.padEnd(22)} ${f}\n`).join('')}`,
     );
