@@ -2,7 +2,8 @@
  * One interface for every provider. A provider turns a resolved lab into running nodes,
  * gives a transport per node, and removes everything it created, from its state alone.
  * Each provider folder exports one ProviderDescriptor; providers/registry.ts lists them.
- * `R` is what the provider records in the lab's state (LabState.resources): a type alias of its own, never a cast.
+ * `R` is what the provider records in the lab's state (LabState.resources), never cast: a type alias (an interface has no
+ * implicit index signature, so it would not fit the registry's list beside the others).
  */
 import type { ResolvedLab } from '../lab/model.js';
 import type { SysctlScope } from '../lab/sysctl-policy.js';
