@@ -15,7 +15,7 @@ export async function handler(argv: ArgumentsCamelCase<{ kernel?: string }>) {
   }
   const { providerNames, providerOf } = await import('../providers/registry.js');
   for (const s of states) {
-    const recorded = [...(s.kernel ? [`kernel ${s.kernel} (QEMU guest)`] : []), ...(s.engine ? [`Docker: ${s.engine}`] : [])];
+    const recorded = [...(s.kernel ? [`kernel ${s.kernel}`] : []), ...(s.engine ? [`Docker: ${s.engine}`] : [])];
     // A state of a provider this build does not have (another version's) is listed, not a reason to list none.
     const described = providerNames().includes(s.provider)
       ? await (await providerOf(s)).describe(s)
