@@ -93,21 +93,24 @@ test.serial('docker-1090 over ssh on existing hosts: the same verdicts as on net
   t.false(fs.existsSync('/tmp/lab-docker-1090+sshrun'), "the run's down removed the hosts' work folders");
 });
 
-test.serial("lab down over ssh kills the lab's processes on the hosts and removes its folders, from the state alone (a lab id without an instance)", async (t) => {
-  const file = labCopy('docker-1090', 'sshplain-1090', home);
-  const up = await lab(['up', file, '--provider', 'ssh', '--inventory', inventory(path.join(home, 'plain.yaml'))], env);
-  t.is(up.code, 0, up.stderr.slice(-3000));
-  const folder = '/tmp/lab-sshplain-1090/client';
-  // Something long-running started from the lab's folder on a host, as an agent or a capture is.
-  const started = await lab(['exec', file, 'client', '--', 'sh', '-c', `cp /bin/sleep ${folder}/sleeper && (${folder}/sleeper 600 >/dev/null 2>&1 &)`], env);
-  t.is(started.code, 0, started.stderr);
-  t.is((await processesMatching(`${folder}/sleeper`)).length, 1);
-  // The file changes after up: a variant now sets a sysctl the ssh provider refuses. Down reads the state, not the file.
-  const later = '  later:\n    description: Added after lab up.\n    changes:\n      - node: client\n        sysctl: { key: kernel.pid_max, value: 65536 }\n';
-  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^variants:\n/m, `variants:\n${later}`));
-  t.regex((await lab(['validate', file, '--provider', 'ssh'], env)).stderr, /kernel\.pid_max/, 'the ssh provider would refuse the file now');
-  const down = await lab(['down', file], env);
-  t.is(down.code, 0, down.stderr);
-  t.deepEqual(await processesMatching(`${folder}/sleeper`), []);
-  t.false(fs.existsSync('/tmp/lab-sshplain-1090'));
-});
+test.serial(
+  "lab down over ssh kills the lab's processes on the hosts and removes its folders, from the state alone (a lab id without an instance)",
+  async (t) => {
+    const file = labCopy('docker-1090', 'sshplain-1090', home);
+    const up = await lab(['up', file, '--provider', 'ssh', '--inventory', inventory(path.join(home, 'plain.yaml'))], env);
+    t.is(up.code, 0, up.stderr.slice(-3000));
+    const folder = '/tmp/lab-sshplain-1090/client';
+    // Something long-running started from the lab's folder on a host, as an agent or a capture is.
+    const started = await lab(['exec', file, 'client', '--', 'sh', '-c', `cp /bin/sleep ${folder}/sleeper && (${folder}/sleeper 600 >/dev/null 2>&1 &)`], env);
+    t.is(started.code, 0, started.stderr);
+    t.is((await processesMatching(`${folder}/sleeper`)).length, 1);
+    // The file changes after up: a variant now sets a sysctl the ssh provider refuses. Down reads the state, not the file.
+    const later = '  later:\n    description: Added after lab up.\n    changes:\n      - node: client\n        sysctl: { key: kernel.pid_max, value: 65536 }\n';
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^variants:\n/m, `variants:\n${later}`));
+    t.regex((await lab(['validate', file, '--provider', 'ssh'], env)).stderr, /kernel\.pid_max/, 'the ssh provider would refuse the file now');
+    const down = await lab(['down', file], env);
+    t.is(down.code, 0, down.stderr);
+    t.deepEqual(await processesMatching(`${folder}/sleeper`), []);
+    t.false(fs.existsSync('/tmp/lab-sshplain-1090'));
+  },
+);
