@@ -46,6 +46,8 @@ export type ParseWith = <T extends z.ZodType>(schema: T, value: unknown, path: P
 
 export interface StepKind<S extends z.ZodType = z.ZodType> {
   schema(kit: SchemaKit): S;
+  /** A closer schema for editors' JSON schema, when checks past `schema` (parse) narrow it. */
+  editorSchema?(kit: SchemaKit): z.ZodType;
   /** Checks past the schema that need only the step itself (an agent's arguments); undefined when it fails. */
   parse?(spec: z.output<S>, parseWith: ParseWith, at: Path): z.output<S> | undefined;
   /** Names used before they exist, nodes that are not in the lab, duplicate names. */

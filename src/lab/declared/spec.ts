@@ -13,10 +13,6 @@ export const DECLARED_KIND = 'declared';
 
 export { STEP_NAME, FILTER_TEXT } from './kit.js';
 export { GENERIC_AGENTS, type GenericAgentKind } from './generic-agents.js';
-export { SNAPSHOTS } from './steps/snapshot.js';
-export { RUN_COMMANDS, COMMAND_TOKEN } from './steps/run.js';
-export { CONTAINER_ACTIONS } from './steps/container.js';
-export { SCENARIO_MEASURE_NAME } from './measures/measure.js';
 
 export const STEP_KINDS = Object.keys(STEPS) as StepKind[];
 export type StepKind = StepKindName;

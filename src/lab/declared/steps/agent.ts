@@ -12,6 +12,13 @@ export const agent = stepKind({
       args: z.record(z.string(), z.unknown()).default({}),
       readyTimeout: k.seconds.default(15),
     }),
+  editorSchema: (k) => {
+    const args = agentArgSchemas();
+    const each: z.ZodType[] = (Object.keys(GENERIC_AGENTS) as GenericAgentKind[]).map((run) =>
+      z.strictObject({ name: k.stepName, node: k.nodeName, run: z.literal(run), args: args[run].optional(), readyTimeout: k.seconds.default(15) }),
+    );
+    return z.union(each as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  },
   parse(spec, parseWith, at) {
     const args = parseWith(agentArgSchemas()[spec.run], spec.args, [...at, 'args']);
     if (args === undefined) return undefined;
