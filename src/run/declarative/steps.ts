@@ -52,7 +52,11 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
     container: (request) => ctx.container(request),
     restoreContainers: () => ctx.restoreContainers(),
     onUndo: (u) => void undo.push(u),
-    first: (key) => !asked.has(key) && Boolean(asked.add(key)),
+    first(key) {
+      if (asked.has(key)) return false;
+      asked.add(key);
+      return true;
+    },
   };
   const runStep = async (step: Step) => {
     if (!step.skip) await stepKindOf(step.kind).execute(step.spec, rt);
