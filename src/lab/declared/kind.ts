@@ -61,6 +61,7 @@ export interface StepKind<S extends z.ZodType = z.ZodType> {
 
 export type MeasureResult = { value: number } | { value: null; missing: string };
 
+/** A spec's optional `phase` field means the same for every kind: checked against the phases, given as `ev.phase`. */
 export interface MeasureKind<S extends z.ZodType = z.ZodType> {
   schema(kit: SchemaKit): S;
   check(spec: z.output<S>, c: CheckContext, at: Path): void;

@@ -304,11 +304,12 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, path: Path, p
   return undefined;
 }
 
-/** Names used before they exist, nodes that are not in the lab, duplicate names. */
+/** Whether a step's `when` matches a variant's params. */
 export function applies(step: Step, params: Record<string, unknown>): boolean {
   return Object.entries(step.when ?? {}).every(([k, v]) => String(params[k]) === String(v));
 }
 
+/** Names used before they exist, nodes that are not in the lab, duplicate names: each kind checks its own. */
 function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Path): Problem[] {
   const problems: Problem[] = [];
   const c = checkContext(topo, problems);
