@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../paths.js';
-import type { GenericAgentKind } from './spec.js';
+import type { GenericAgentKind } from './generic-agents.js';
 
 export interface AgentDeclaration {
   kind: GenericAgentKind;

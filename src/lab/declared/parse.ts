@@ -11,7 +11,6 @@ import {
   MEASURE_KINDS,
   STEP_KINDS,
   declaredSchemas,
-  type DeclaredSchemas,
   type Comparator,
   type Condition,
   type DeclaredScenario,
@@ -21,34 +20,19 @@ import {
   type Step,
   type VerdictRules,
   conditionsAt,
-  type GenericAgentKind,
   STEP_NAME,
   HEALTHY_MINIMUM,
 } from './spec.js';
-import { undeclaredName } from './agents.js';
-import { cidrSize, contains, parseCidr, parseIp } from '../ip.js';
+import { stepKindOf } from './steps/index.js';
+import { CODED_MEASURE, measureKindOf } from './measures/index.js';
+import type { CheckContext, DeclaredTopology } from './kind.js';
+
+export type { DeclaredTopology, DockerHostTopology } from './kind.js';
 
 export interface RawDeclared {
   params: Record<string, unknown>;
   steps: unknown[];
   verdict: unknown;
-}
-
-/** What the topology offers: node and container names, and which nodes share a link. */
-export interface DeclaredTopology {
-  nodes: string[];
-  linked: Array<[string, string]>;
-  /** ${<node>.address} values: real addresses at run time, a documentation address at validation. */
-  addresses: Record<string, string>;
-  /** Docker hosts by node: their containers, bridge subnet and the addresses in use on it (absent where the lab is not resolved). */
-  docker?: Record<string, DockerHostTopology>;
-}
-
-export interface DockerHostTopology {
-  containers: string[];
-  subnet: string;
-  /** The bridge's gateway and every container's address. */
-  taken: string[];
 }
 
 export function parseDeclared(
@@ -125,14 +109,10 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
     problems.push({ path: [...path, 'when'], message: 'expected a mapping of parameter names to values, e.g. when: { proto: udp }' });
     return [];
   }
-  const spec = parseWith(declaredSchemas().steps[kind], item[kind], [...path, kind], problems);
+  const parsed = parseWith(declaredSchemas().steps[kind], item[kind], [...path, kind], problems);
+  const more = stepKindOf(kind).parse;
+  const spec = parsed !== undefined && more ? more(parsed, (schema, value, at) => parseWith(schema, value, at, problems), [...path, kind]) : parsed;
   if (spec === undefined) return [];
-  if (kind === 'agent') {
-    const agent = spec as z.output<DeclaredSchemas['steps']['agent']>;
-    const args = parseWith(declaredSchemas().agentArgs[agent.run], agent.args, [...path, kind, 'args'], problems);
-    if (args === undefined) return [];
-    agent.args = args as Record<string, unknown>;
-  }
   return [{ kind, spec, ...(when ? { when: when as Record<string, string> } : {}) } as Step];
 }
 
@@ -156,10 +136,13 @@ export function parseCodedVerdict(raw: unknown, names: string[], path: Path = ['
   for (const [list, at] of lists) {
     for (const [c, p] of conditionsAt(list, at)) {
       for (const [m, mp] of [[c.measure, p], ...(typeof c.than === 'number' ? [] : [[c.than, [...p, c.op]] as const])] as const) {
-        if (m.kind !== 'measure')
-          problems.push({ path: [...mp, m.kind], message: `found ${m.kind}, expected measure: a coded scenario's rules use its own measures: ${known}` });
+        if (m.kind !== CODED_MEASURE)
+          problems.push({
+            path: [...mp, m.kind],
+            message: `found ${m.kind}, expected ${CODED_MEASURE}: a coded scenario's rules use its own measures: ${known}`,
+          });
         else if (!names.includes(m.spec))
-          problems.push({ path: [...mp, 'measure'], message: `found "${m.spec}", expected one of the scenario's measures: ${known}` });
+          problems.push({ path: [...mp, CODED_MEASURE], message: `found "${m.spec}", expected one of the scenario's measures: ${known}` });
       }
     }
   }
@@ -321,93 +304,30 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, path: Path, p
   return undefined;
 }
 
-/** Names used before they exist, nodes that are not in the lab, duplicate names. */
+/** Whether a step's `when` matches a variant's params. */
 export function applies(step: Step, params: Record<string, unknown>): boolean {
   return Object.entries(step.when ?? {}).every(([k, v]) => String(params[k]) === String(v));
 }
 
+/** Names used before they exist, nodes that are not in the lab, duplicate names: each kind checks its own. */
 function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Path): Problem[] {
   const problems: Problem[] = [];
-  const captures = new Set<string>();
-  const agents = new Set<string>();
-  const agentKinds = new Map<string, GenericAgentKind>();
-  const snapshots = new Set<string>();
-  const phases = new Set<string>();
-  // Addresses in use on each docker host's bridge, as earlier replace steps leave them.
-  const taken = new Map(Object.entries(topo.docker ?? {}).map(([host, d]) => [host, new Set(d.taken)]));
-  const nodeProblem = (node: string, path: Path) => {
-    if (!topo.nodes.includes(node)) problems.push({ path, message: `found "${node}", expected a node or container of this lab: ${topo.nodes.join(', ')}` });
-  };
-  const unique = (set: Set<string>, name: string, what: string, path: Path) => {
-    if (set.has(name)) problems.push({ path, message: `${what} "${name}" is declared twice` });
-    set.add(name);
-  };
-  const known = (set: Set<string>, name: string, what: string, path: Path) => {
-    if (!set.has(name)) problems.push({ path, message: `found "${name}", expected ${what} declared by an earlier step: ${[...set].join(', ') || '(none)'}` });
-  };
+  const c = checkContext(topo, problems);
   const visit = (step: Step, path: Path) => {
     if (step.skip) return;
-    const at = [...path, step.kind];
-    switch (step.kind) {
-      case 'capture': {
-        nodeProblem(step.spec.node, [...at, 'node']);
-        const { node, toward } = step.spec;
-        if (toward && !topo.linked.some(([a, b]) => (a === node && b === toward) || (b === node && a === toward))) {
-          problems.push({ path: [...at, 'toward'], message: `no link joins ${step.spec.node} and ${step.spec.toward}` });
-        }
-        unique(captures, step.spec.name, 'capture', [...at, 'name']);
-        break;
-      }
-      case 'agent':
-        nodeProblem(step.spec.node, [...at, 'node']);
-        unique(agents, step.spec.name, 'agent', [...at, 'name']);
-        agentKinds.set(step.spec.name, step.spec.run);
-        break;
-      case 'wait':
-        if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
-        break;
-      case 'run':
-        nodeProblem(step.spec.node, [...at, 'node']);
-        break;
-      case 'snapshot':
-        nodeProblem(step.spec.node, [...at, 'node']);
-        unique(snapshots, step.spec.name, 'snapshot', [...at, 'name']);
-        break;
-      case 'stop':
-        if ('agent' in step.spec) known(agents, step.spec.agent, 'an agent', [...at, 'agent']);
-        else known(captures, step.spec.capture, 'a capture', [...at, 'capture']);
-        break;
-      case 'container':
-        nodeProblem(step.spec.node, [...at, 'node']);
-        problems.push(...containerProblems(step.spec, topo, taken, at));
-        break;
-    }
+    stepKindOf(step.kind).check(step.spec, c, [...path, step.kind]);
   };
   scenario.steps.forEach((item, i) => {
     if ('phase' in item) {
-      unique(phases, item.phase, 'phase', [...base, 'steps', i, 'phase']);
+      c.declare('phase', item.phase, [...base, 'steps', i, 'phase']);
       item.steps.forEach((s, j) => visit(s, [...base, 'steps', i, 'steps', j]));
     } else visit(item, [...base, 'steps', i]);
   });
   const checkMeasure = (m: Measure, path: Path) => {
     const at = [...path, m.kind];
     const phase = typeof m.spec === 'object' && 'phase' in m.spec ? m.spec.phase : undefined;
-    if (phase) known(phases, phase, 'a phase', [...at, 'phase']);
-    if (m.kind === 'packets') known(captures, m.spec.capture, 'a capture', [...at, 'capture']);
-    if (m.kind === 'agent') {
-      known(agents, m.spec.name, 'an agent', [...at, 'name']);
-      const kind = agentKinds.get(m.spec.name);
-      const [what, name] = 'counter' in m.spec ? (['counter', m.spec.counter] as const) : (['events', m.spec.events] as const);
-      const why = kind && undeclaredName(kind, what, name);
-      if (why) problems.push({ path: [...at, what], message: why });
-    }
-    if (m.kind === 'snapshot') known(snapshots, m.spec.name, 'a snapshot', [...at, 'name']);
-    if (m.kind === 'conntrack') nodeProblem(m.spec.node, [...at, 'node']);
-    if (m.kind === 'measure')
-      problems.push({
-        path: at,
-        message: `found measure "${m.spec}": only a coded scenario computes named measures; a declared lab counts packets, agent, conntrack or snapshot`,
-      });
+    if (phase) c.known('phase', phase, 'a phase', [...at, 'phase']);
+    measureKindOf(m.kind).check(m.spec, c, at);
   };
   const rules: Array<[Rule[], Path]> = [
     [scenario.verdict.reproduced, [...base, 'verdict', 'reproduced']],
@@ -416,42 +336,43 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     [scenario.verdict.mechanism?.when ?? [], [...base, 'verdict', 'mechanism', 'when']],
   ];
   for (const [list, path] of rules) {
-    for (const [c, p] of conditionsAt(list, path)) {
-      checkMeasure(c.measure, p);
-      if (typeof c.than !== 'number') checkMeasure(c.than, [...p, c.op]);
+    for (const [cond, p] of conditionsAt(list, path)) {
+      checkMeasure(cond.measure, p);
+      if (typeof cond.than !== 'number') checkMeasure(cond.than, [...p, cond.op]);
     }
   }
   return problems;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Names declared by earlier steps, by space ("capture", "agent", "phase", ...), with what each declared. */
+function checkContext(topo: DeclaredTopology, problems: Problem[]): CheckContext {
+  const spaces = new Map<string, Map<string, unknown>>();
+  const space = (name: string) => spaces.get(name) ?? spaces.set(name, new Map()).get(name)!;
+  const states = new Map<string, unknown>();
+  return {
+    topo,
+    problem: (path, message) => void problems.push({ path, message }),
+    node(name, path) {
+      if (!topo.nodes.includes(name)) problems.push({ path, message: `found "${name}", expected a node or container of this lab: ${topo.nodes.join(', ')}` });
+    },
+    declare(within, name, path, data) {
+      const names = space(within);
+      if (names.has(name)) problems.push({ path, message: `${within} "${name}" is declared twice` });
+      names.set(name, data);
+    },
+    known(within, name, what, path) {
+      const names = space(within);
+      if (!names.has(name))
+        problems.push({ path, message: `found "${name}", expected ${what} declared by an earlier step: ${[...names.keys()].join(', ') || '(none)'}` });
+    },
+    data: (within, name) => spaces.get(within)?.get(name),
+    state<T>(key: string, init: () => T): T {
+      if (!states.has(key)) states.set(key, init());
+      return states.get(key) as T;
+    },
+  };
 }
 
-type ContainerSpec = z.output<DeclaredSchemas['steps']['container']>;
-
-/** The container is one of the host's, and a replacement's new address is free on the host's bridge (and then taken). */
-function containerProblems(spec: ContainerSpec, topo: DeclaredTopology, taken: Map<string, Set<string>>, at: Path): Problem[] {
-  if (!topo.nodes.includes(spec.node) || !topo.docker) return [];
-  const host = topo.docker[spec.node];
-  if (!host) {
-    const hosts = Object.keys(topo.docker).join(', ') || '(none)';
-    return [{ path: [...at, 'node'], message: `found "${spec.node}", expected a docker host of this lab: ${hosts}` }];
-  }
-  if (!host.containers.includes(spec.name)) {
-    return [{ path: [...at, 'name'], message: `found "${spec.name}", expected a container of ${spec.node}: ${host.containers.join(', ') || '(none)'}` }];
-  }
-  const address = spec.with?.address;
-  if (address === undefined) return [];
-  const subnet = parseCidr(host.subnet)!;
-  const ip = parseIp(address)!;
-  if (!contains(subnet, ip) || ip === subnet.network || ip === subnet.network + cidrSize(subnet) - 1) {
-    return [{ path: [...at, 'with', 'address'], message: `found ${address}, expected a host address inside ${spec.node}'s bridge subnet ${host.subnet}` }];
-  }
-  const used = taken.get(spec.node)!;
-  if (used.has(address)) {
-    return [{ path: [...at, 'with', 'address'], message: `found ${address}, which is already in use on ${spec.node}'s bridge (${[...used].join(', ')})` }];
-  }
-  used.add(address);
-  return [];
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

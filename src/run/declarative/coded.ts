@@ -6,6 +6,7 @@
 import { LabError } from '../../errors.js';
 import { formatPath } from '../../lab/problems.js';
 import { parseCodedVerdict } from '../../lab/declared/parse.js';
+import { CODED_MEASURE } from '../../lab/declared/measures/index.js';
 import { measureId, type Measured } from './measure.js';
 import { judgeRules } from './rules.js';
 import type { VerdictRules } from '../../lab/declared/spec.js';
@@ -28,7 +29,7 @@ export function judgeCoded(scenario: AnyScenario, rules: VerdictRules, evidence:
   const computed = hooks.measure(evidence, params);
   const measures: Record<string, Measured> = {};
   for (const [name, m] of Object.entries(computed)) {
-    const id = measureId({ kind: 'measure', spec: name });
+    const id = measureId({ kind: CODED_MEASURE, spec: name });
     measures[id] = { label: m.label ?? name, value: m.value, ...(m.value === null ? { missing: m.missing || `${name} was not measured` } : {}) };
   }
   const failed = hooks.preconditions(evidence, params);

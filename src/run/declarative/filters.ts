@@ -7,6 +7,8 @@ import { LabError } from '../../errors.js';
 import { parseDeclared } from '../../lab/declared/parse.js';
 import { splitDeclared } from '../../lab/declared/validate.js';
 import { DECLARED_KIND, type DeclaredScenario, type Phase, type Step } from '../../lab/declared/spec.js';
+import { stepKindOf } from '../../lab/declared/steps/index.js';
+import { measureKindOf } from '../../lab/declared/measures/index.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { conditionMeasures } from './measure.js';
 import { declaredTopology } from './topology.js';
@@ -14,8 +16,8 @@ import { declaredTopology } from './topology.js';
 /** Every filter of one resolved scenario: its captures' and its packet measures'. */
 export function filtersOf(scenario: DeclaredScenario): string[] {
   const steps = scenario.steps.flatMap((s) => ('phase' in s ? (s as Phase).steps : [s as Step]));
-  const captures = steps.flatMap((s) => (s.kind === 'capture' && s.spec.filter ? [s.spec.filter] : []));
-  const measures = conditionMeasures(scenario.verdict).flatMap((m) => (m.kind === 'packets' && m.spec.filter ? [m.spec.filter] : []));
+  const captures = steps.flatMap((s) => stepKindOf(s.kind).filters?.(s.spec) ?? []);
+  const measures = conditionMeasures(scenario.verdict).flatMap((m) => measureKindOf(m.kind).filters?.(m.spec) ?? []);
   return [...new Set([...captures, ...measures])];
 }
 

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readPacketTimes } from '../pcap.js';
 import { plainConditions, type Measure, type VerdictRules } from '../../lab/declared/spec.js';
+import { measureKindOf } from '../../lab/declared/measures/index.js';
+import type { MeasureEvidence, MeasureResult } from '../../lab/declared/kind.js';
 import type { PhaseWindow, Recorded } from './steps.js';
 
 export interface Measured {
@@ -21,18 +23,13 @@ export function measureId(m: Measure): string {
 
 export function measureLabel(m: Measure): string {
   if (m.as) return m.as;
-  if (m.kind === 'measure') return m.spec;
-  const inPhase = 'phase' in m.spec && m.spec.phase ? ` in phase ${m.spec.phase}` : '';
-  switch (m.kind) {
-    case 'packets':
-      return `packets${m.spec.filter ? ` matching "${m.spec.filter}"` : ''} at ${m.spec.capture}${inPhase}`;
-    case 'agent':
-      return 'counter' in m.spec ? `${m.spec.name} ${m.spec.counter}` : `"${m.spec.events}" events of ${m.spec.name}${inPhase}`;
-    case 'conntrack':
-      return `conntrack ${m.spec.counter} (change on ${m.spec.node}${inPhase})`;
-    case 'snapshot':
-      return `lines of ${m.spec.name} matching /${m.spec.matches}/`;
-  }
+  const phase = phaseOf(m);
+  return measureKindOf(m.kind).label(m.spec, phase ? ` in phase ${phase}` : '');
+}
+
+/** The phase a measure names, if any (a coded scenario's measure is a bare name). */
+function phaseOf(m: Measure): string | undefined {
+  return typeof m.spec === 'object' && 'phase' in m.spec && m.spec.phase ? m.spec.phase : undefined;
 }
 
 export function conditionMeasures(rules: VerdictRules): Measure[] {
@@ -52,54 +49,22 @@ export async function measureAll(rules: VerdictRules, rec: Recorded, root: strin
   return out;
 }
 
-type Result = { value: number } | { value: null; missing: string };
+type Result = MeasureResult;
 
 async function measure(m: Measure, rec: Recorded, root: string): Promise<Result> {
-  if (m.kind === 'measure') return { value: null, missing: `${m.spec} is a coded scenario's measure, and this scenario is declared` };
-  const phase = 'phase' in m.spec && m.spec.phase ? rec.phases.find((p) => p.name === (m.spec as { phase: string }).phase) : undefined;
-  if ('phase' in m.spec && m.spec.phase && !phase) return { value: null, missing: `phase ${m.spec.phase} did not complete` };
-  switch (m.kind) {
-    case 'packets': {
-      const window = phase && nodeWindow(rec, rec.captures[m.spec.capture]?.node, phase);
-      if (window && 'missing' in window) return { value: null, missing: window.missing };
-      return countPackets(rec, m.spec.capture, m.spec.filter, window, root);
-    }
-    case 'agent': {
-      const agent = rec.agents[m.spec.name];
-      if (!agent) return { value: null, missing: `agent ${m.spec.name} did not run` };
-      if (!agent.summary) return { value: null, missing: `agent ${m.spec.name} wrote no summary` };
-      if ('counter' in m.spec) {
-        const v = agent.summary[m.spec.counter];
-        if (typeof v === 'number') return { value: v };
-        if (Array.isArray(v)) return { value: v.length };
-        return { value: null, missing: `agent ${m.spec.name}'s summary has no counter ${m.spec.counter}` };
-      }
-      const events = readEvents(path.join(root, agent.log));
-      if (!events) return { value: null, missing: `the log of agent ${m.spec.name} is unreadable` };
-      const window = phase && nodeWindow(rec, agent.node, phase);
-      if (window && 'missing' in window) return { value: null, missing: window.missing };
-      const name = m.spec.events;
-      return { value: events.filter((e) => e.event === name && inWindow(e.t, window)).length };
-    }
-    case 'conntrack': {
-      const points = phase ? [`${phase.name}:start`, `${phase.name}:end`] : ['start', 'end'];
-      const [before, after] = points.map((p) => rec.conntrack[m.spec.node]?.[p]?.[m.spec.counter]);
-      if (before === undefined || after === undefined) {
-        return { value: null, missing: `no conntrack -S ${m.spec.counter} on ${m.spec.node} at ${points.join(' and ')}` };
-      }
-      return { value: after - before };
-    }
-    case 'snapshot': {
-      const snap = rec.snapshots[m.spec.name];
-      if (!snap) return { value: null, missing: `snapshot ${m.spec.name} was not taken` };
-      if (snap.exitCode !== 0) return { value: null, missing: `snapshot ${m.spec.name} (${snap.argv.join(' ')}) exited with ${snap.exitCode}` };
-      const text = readText(path.join(root, snap.file));
-      if (text === undefined) return { value: null, missing: `snapshot ${m.spec.name} is unreadable` };
-      const body = text.split('\n').slice(1).join('\n').split('\n# stderr\n')[0]!;
-      const re = new RegExp(m.spec.matches);
-      return { value: body.split('\n').filter((l) => re.test(l)).length };
-    }
-  }
+  const named = phaseOf(m);
+  const phase = named ? rec.phases.find((p) => p.name === named) : undefined;
+  if (named && !phase) return { value: null, missing: `phase ${named} did not complete` };
+  const evidence: MeasureEvidence = {
+    rec,
+    ...(phase ? { phase } : {}),
+    window: (node) => phase && nodeWindow(rec, node, phase),
+    inWindow,
+    countPackets: (capture, filter, window) => countPackets(rec, capture, filter, window, root),
+    readText: (file) => readText(path.join(root, file)),
+    readEvents: (file) => readEvents(path.join(root, file)),
+  };
+  return measureKindOf(m.kind).measure(m.spec, evidence);
 }
 
 async function countPackets(rec: Recorded, name: string, filter: string | undefined, phase: PhaseWindow | undefined, root: string): Promise<Result> {

@@ -7,6 +7,7 @@ import { LabError } from '../../errors.js';
 import { formatPath } from '../../lab/problems.js';
 import { DECLARED_KIND, type VerdictRules } from '../../lab/declared/spec.js';
 import { parseDeclared } from '../../lab/declared/parse.js';
+import { measureKindOf } from '../../lab/declared/measures/index.js';
 import { declaredTopology } from './topology.js';
 import { splitDeclared } from '../../lab/declared/validate.js';
 import type { Scenario } from '../scenarios/types.js';
@@ -29,7 +30,7 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
       const details = problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
       throw new LabError("the declared scenario does not hold with this lab's addresses", { details });
     }
-    const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => (m.kind === 'conntrack' ? [m.spec.node] : [])))];
+    const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => measureKindOf(m.kind).conntrackNode?.(m.spec) ?? []))];
     const recorded = await runSteps(ctx, scenario, conntrackNodes);
     const measures = await measureAll(scenario.verdict, recorded, path.dirname(ctx.dir));
     return {

@@ -3,50 +3,24 @@
  * provider's Transport works), and records what the rules will need: phase windows, agent events
  * and summaries, captures, snapshots, command outputs and conntrack -S at phase boundaries.
  */
-import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ScenarioContext } from '../context.js';
-import type { AgentRun, AgentEvent } from '../agent.js';
+import type { AgentRun } from '../agent.js';
 import type { Capture } from '../capture.js';
-import { parseConntrackStats, type ConntrackStats } from '../conntrack.js';
-import { GENERIC_AGENTS, SNAPSHOTS, type DeclaredScenario, type Step } from '../../lab/declared/spec.js';
+import { parseConntrackStats } from '../conntrack.js';
+import type { DeclaredScenario, Step } from '../../lab/declared/spec.js';
+import type { StepRuntime } from '../../lab/declared/kind.js';
+import { stepKindOf } from '../../lab/declared/steps/index.js';
+import type { ClockOffset, Recorded } from '../../lab/declared/recorded.js';
 
-export interface PhaseWindow {
-  name: string;
-  start: number;
-  end: number;
-}
-
-export interface Recorded {
-  phases: PhaseWindow[];
-  agents: Record<string, { node: string; log: string; summary: AgentEvent | null }>;
-  captures: Record<string, { node: string; iface: string; filter?: string; file: string; captured: number | null; droppedByKernel: number | null }>;
-  snapshots: Record<string, { node: string; argv: string[]; file: string; exitCode: number }>;
-  commands: Array<{ node: string; argv: string[]; exitCode: number; output: string }>;
-  /** Waits that ran out of time: the steps went on so the evidence is kept, but the verdict is INCONCLUSIVE. */
-  timeouts?: string[];
-  /** conntrack -S per node, at "start", "end" and "<phase>:start" / "<phase>:end". */
-  conntrack: Record<string, Record<string, ConntrackStats>>;
-  /**
-   * Each capturing or agent node's clock against this machine's, measured at the start of the run: phase windows are
-   * this machine's times, packets and agent events carry the node's. Missing for a node whose clock could not be read.
-   */
-  clocks?: Record<string, ClockOffset | { problem: string }>;
-}
-
-export interface ClockOffset {
-  /** Seconds the node's clock is ahead of this machine's (node time minus the midpoint of the round trip). */
-  offset: number;
-  /** The round trip of the reading: the offset is known to within half of it. */
-  roundTrip: number;
-}
+export type { ClockOffset, PhaseWindow, Recorded } from '../../lab/declared/recorded.js';
 
 export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario, conntrackNodes: string[]): Promise<Recorded> {
   const rec: Recorded = { phases: [], agents: {}, captures: {}, snapshots: {}, commands: [], conntrack: {} };
   const agents = new Map<string, AgentRun>();
   const captures = new Map<string, Capture>();
   const undo: Array<() => Promise<void>> = [];
-  let restoring = false;
+  const asked = new Set<string>();
   const stats = async (point: string) => {
     for (const node of conntrackNodes) {
       const out = await ctx.transport(node).exec(['conntrack', '-S'], { check: false });
@@ -64,79 +38,28 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
     const r = await c.stop();
     rec.captures[name] = { ...rec.captures[name]!, file: ctx.relative(r.file), captured: r.captured, droppedByKernel: r.droppedByKernel };
   };
-
+  const rt: StepRuntime = {
+    rec,
+    exec: (node, argv) => ctx.transport(node).exec(argv, { check: false }),
+    interfaceToward: (node, toward) => towardIface(ctx, node, toward),
+    startCapture: async (node, iface, name, filter) => void captures.set(name, await ctx.capture(node, iface, name, filter)),
+    capturing: (name) => captures.has(name),
+    stopCapture,
+    startAgent: async (node, name, file, args, readyTimeoutMs) => void agents.set(name, await ctx.startAgent(node, name, file, args, readyTimeoutMs)),
+    agent: (name) => agents.get(name),
+    stopAgent,
+    writeArtifact: (name, content) => ctx.relative(ctx.writeArtifact(name, content)),
+    container: (request) => ctx.container(request),
+    restoreContainers: () => ctx.restoreContainers(),
+    onUndo: (u) => void undo.push(u),
+    first(key) {
+      if (asked.has(key)) return false;
+      asked.add(key);
+      return true;
+    },
+  };
   const runStep = async (step: Step) => {
-    if (step.skip) return;
-    switch (step.kind) {
-      case 'capture': {
-        const s = step.spec;
-        const iface = s.iface ?? towardIface(ctx, s.node, s.toward!);
-        const filter = s.filter ? [s.filter.trim()] : [];
-        captures.set(s.name, await ctx.capture(s.node, iface, s.name, filter));
-        rec.captures[s.name] = { node: s.node, iface, ...(s.filter ? { filter: s.filter } : {}), file: '', captured: null, droppedByKernel: null };
-        return;
-      }
-      case 'agent': {
-        const s = step.spec;
-        const run = await ctx.startAgent(s.node, s.name, GENERIC_AGENTS[s.run], agentArgs(s.args), s.readyTimeout * 1000);
-        agents.set(s.name, run);
-        return;
-      }
-      case 'wait': {
-        const s = step.spec;
-        if ('seconds' in s) return void (await new Promise((r) => setTimeout(r, s.seconds * 1000)));
-        const agent = agents.get(s.agent);
-        if (!agent) throw new LabError(`wait: agent "${s.agent}" was not started`);
-        try {
-          await agent.waitFor(s.event, s.timeout * 1000);
-        } catch (e) {
-          if (!(e instanceof LabError)) throw e;
-          (rec.timeouts ??= []).push(e.message);
-        }
-        return;
-      }
-      case 'run': {
-        const s = step.spec;
-        const out = await ctx.transport(s.node).exec(s.argv, { check: false });
-        rec.commands.push({ node: s.node, argv: s.argv, exitCode: out.exitCode, output: (out.stdout + out.stderr).slice(0, 4000) });
-        if (s.undo) undo.push(async () => void (await ctx.transport(s.node).exec(s.undo!, { check: false })));
-        if (out.exitCode !== 0 && !s.mayFail) {
-          const details = (out.stderr || out.stdout).trim().split('\n').slice(-3);
-          throw new LabError(`${s.node}: ${s.argv.join(' ')} exited with ${out.exitCode}`, { details });
-        }
-        return;
-      }
-      case 'snapshot': {
-        const s = step.spec;
-        const argv = [...SNAPSHOTS[s.of]];
-        const out = await ctx.transport(s.node).exec(argv, { check: false });
-        const text = out.stdout + (out.stderr ? `\n# stderr\n${out.stderr}` : '');
-        const file = ctx.writeArtifact(path.join('snapshots', `${s.name}.txt`), `# ${s.node}: ${argv.join(' ')} (exit ${out.exitCode})\n${text}`);
-        rec.snapshots[s.name] = { node: s.node, argv, file: ctx.relative(file), exitCode: out.exitCode };
-        return;
-      }
-      case 'container': {
-        const s = step.spec;
-        const request = { host: s.node, container: s.name, action: s.do, ...(s.with ? { with: s.with } : {}) };
-        if (!restoring) {
-          restoring = true;
-          undo.push(async () => void rec.commands.push(containerRecord(s.node, ['container', 'restore'], await ctx.restoreContainers())));
-        }
-        const outcome = await ctx.container(request);
-        const shown = ['container', s.do, s.name, ...(s.with?.name ? [`name=${s.with.name}`] : []), ...(s.with?.address ? [`address=${s.with.address}`] : [])];
-        const state = `${outcome.name} ${outcome.running ? 'running' : 'stopped'} at ${outcome.address}`;
-        rec.commands.push(containerRecord(s.node, shown, [...outcome.done, `# ${state}`]));
-        return;
-      }
-      case 'stop':
-        if ('agent' in step.spec) {
-          if (!agents.has(step.spec.agent)) throw new LabError(`stop: agent "${step.spec.agent}" was not started`);
-          await stopAgent(step.spec.agent);
-        } else {
-          if (!captures.has(step.spec.capture)) throw new LabError(`stop: capture "${step.spec.capture}" is not running`);
-          await stopCapture(step.spec.capture);
-        }
-    }
+    if (!step.skip) await stepKindOf(step.kind).execute(step.spec, rt);
   };
 
   try {
@@ -163,14 +86,10 @@ export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario,
   return rec;
 }
 
-function containerRecord(node: string, argv: string[], done: string[]): Recorded['commands'][number] {
-  return { node, argv, exitCode: 0, output: done.join('\n').slice(0, 4000) };
-}
-
 /** Nodes whose timestamps a phase may be compared with: those that capture or run agents. */
 function clockNodes(scenario: DeclaredScenario): string[] {
   const steps = scenario.steps.flatMap((item) => ('phase' in item ? item.steps : [item]));
-  return [...new Set(steps.flatMap((s) => (s.kind === 'capture' || s.kind === 'agent' ? [s.spec.node] : [])))];
+  return [...new Set(steps.flatMap((s) => stepKindOf(s.kind).clockNode?.(s.spec) ?? []))];
 }
 
 /** `date +%s.%N` on each node through its transport; the node's time is taken to be read at the round trip's midpoint. */
@@ -187,16 +106,6 @@ export async function readClocks(ctx: ScenarioContext, nodes: string[]): Promise
         : { problem: `the clock of ${node} could not be read (date +%s.%N: exit ${r.exitCode}, "${r.stdout.trim().slice(0, 40)}")` };
   }
   return out;
-}
-
-/** { count: 5, connected: true } -> --count 5 --connected ; values were checked against the agent's schema. */
-export function agentArgs(args: Record<string, unknown>): string[] {
-  return Object.entries(args).flatMap(([k, v]) => {
-    const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    if (v === false || v === undefined) return [];
-    if (v === true) return [flag];
-    return [flag, String(v)];
-  });
 }
 
 function towardIface(ctx: ScenarioContext, node: string, toward: string): string {
