@@ -15,11 +15,10 @@ const known = SUITES.map((s) => `${s.series} (${s.suite})`).join(', ');
 export function nodeKernelProblem(value: string | number): string | undefined {
   if (typeof value === 'number') {
     const meant = SERIES.find((s) => Number(s) === value && s !== String(value));
-    if (meant) return `found the number ${value}: YAML reads an unquoted ${meant} as ${value}; write kernel: "${meant}"`;
+    if (meant) return `a kernel series as text: YAML reads an unquoted ${meant} as the number ${value}, write kernel: "${meant}"`;
     value = String(value);
   }
-  if (SERIES.includes(value)) return undefined;
-  return `found "${value}", expected a kernel series of lab kernels: ${known}`;
+  return SERIES.includes(value) ? undefined : `a kernel series (lab kernels): ${known}`;
 }
 
 /** One run's kernels from the command line: every node's (a series, or host for this machine's) and single nodes'. */
