@@ -5,7 +5,7 @@
  * A provider that runs every node on one kernel refuses the second kind (assertKernelsFit).
  */
 import { LabError } from '../errors.js';
-import { SUITES, kernelKey, parseKernelName } from '../kernels/catalogue.js';
+import { SUITES, seriesNamed } from './kernel-series.js';
 import type { ResolvedLab, ResolvedNode } from './model.js';
 
 const SERIES = SUITES.map((s) => s.series);
@@ -60,8 +60,9 @@ export function parseKernelChoices(values: string | readonly string[] | undefine
 }
 
 function seriesOf(value: string, node: string | undefined): string {
-  const name = parseKernelName(value);
-  if (name.kind === 'debian') return name.series;
+  const series = seriesNamed(value);
+  if (series) return series;
+  if (value.toLowerCase() !== 'host') throw new LabError(`"${value}" is not a kernel this tool knows`, { hint: `use host or one of ${known}` });
   if (node === undefined) return 'host';
   throw new LabError(`--kernel ${node}=${value}: a node's own kernel is a Debian series, ${known}`, { hint: 'host is every node at once: --kernel host' });
 }
@@ -69,7 +70,7 @@ function seriesOf(value: string, node: string | undefined): string {
 /** What a lab's id carries for a choice ("5-10", "client-6-1", "5-10@client-6-1"); undefined for the lab file's own kernels. */
 export function kernelTag(choice: KernelChoice | undefined): string | undefined {
   if (!choice) return undefined;
-  const key = (series: string) => kernelKey(parseKernelName(series));
+  const key = (series: string) => series.replace('.', '-'); // as labId writes --kernel 5.10: "5-10"
   const named = Object.keys(choice.nodes).length > 0;
   // host alone is this machine's kernel, the id without a tag; beside a node's, it overrides the lab file's other kernels.
   const parts = [
