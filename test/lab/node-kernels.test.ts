@@ -9,6 +9,8 @@ import { assertKernelsFit, differingKernels, kernelTag, nodeKernel, parseKernelC
 import { descriptorOf, providers } from '../../src/providers/registry.js';
 import { envFor, lab as cli, root, tempHome } from '../helpers/cli.js';
 import { namespacesWithPrefix } from '../helpers/host.js';
+import { readKernels } from '../../src/run/kernel-version.js';
+import type { Transport } from '../../src/transport/types.js';
 
 const file = path.join(root, 'labs', 'docker-1090', 'lab.yaml');
 const written = fs.readFileSync(file, 'utf8');
@@ -184,4 +186,34 @@ test('lab up and lab run on netns refuse a node kernel of their own before anyth
   t.deepEqual(await namespacesWithPrefix('lab.docker-1090+nkref'), []);
   const plan = await cli(['up', 'docker-1090', '--kernel', 'client=6.1,router=6.1,server=6.1', '--instance', 'nkref', '--dry-run'], env);
   t.is(plan.code, 0, 'every node on one kernel is --kernel 6.1 for netns');
+});
+
+/** A node that answers uname -r with its kernel; the nodes asked, in order. */
+function fakeNodes(kernels: Record<string, string>) {
+  const asked: string[] = [];
+  const transport = (node: string) =>
+    ({
+      exec: async (argv: readonly string[]) => {
+        if (argv[0] === 'uname') asked.push(node);
+        return { stdout: argv[0] === 'uname' ? `${kernels[node]}\n` : '', stderr: '', exitCode: argv[0] === 'uname' ? 0 : 1 };
+      },
+    }) as unknown as Transport;
+  return { asked, transport };
+}
+
+test("a run reads each host's and router's kernel only when the lab's nodes differ; one node otherwise", async (t) => {
+  const nodes = fakeNodes({ client: '6.1.0-40-amd64', router: '5.10.0-32-amd64', server: '6.12.57+deb13-amd64' });
+  const mixed = load(withKernels({ client: '6.1', router: '5.10', server: '6.12' }));
+  const read = await readKernels(mixed, nodes.transport);
+  t.deepEqual(nodes.asked.sort(), ['client', 'router', 'server'], 'not the container: it runs on its host kernel');
+  t.is(read.kernel, '6.1.0-40-amd64', "the run's kernel stays the first node's");
+  t.deepEqual(read.nodeKernels, {
+    client: { kernel: '6.1.0-40-amd64', kernelVersion: '6.1.0' },
+    router: { kernel: '5.10.0-32-amd64', kernelVersion: '5.10.0' },
+    server: { kernel: '6.12.57+deb13-amd64', kernelVersion: '6.12.57' },
+  });
+  const one = fakeNodes({ client: '6.18.44-fc-v1300' });
+  const uniform = await readKernels(load(written), one.transport);
+  t.deepEqual(one.asked, ['client']);
+  t.false('nodeKernels' in uniform);
 });
