@@ -10,7 +10,8 @@ import { labRef } from '../lab/names.js';
 export function describeTopology(lab: ResolvedLab): string {
   const lines: string[] = [];
   for (const n of lab.nodes) {
-    const kind = n.kind === 'container' ? `container on ${n.host}` : n.kind + (n.profile !== 'plain' ? `, ${n.profile}` : '');
+    const kind =
+      n.kind === 'container' ? `container on ${n.host}` : n.kind + (n.profile !== 'plain' ? `, ${n.profile}` : '') + (n.kernel ? `, kernel ${n.kernel}` : '');
     lines.push(`  ${n.name} (${kind})`);
     for (const i of n.interfaces) {
       const mtu = i.mtu ? ` mtu ${i.mtu}` : '';

@@ -33,7 +33,8 @@ export function topologyLines(lab: ResolvedLab): string[] {
   for (const n of lab.nodes) {
     const ifaces = n.interfaces.map((i) => `${i.name} ${i.address}/${i.prefix}${i.peer ? ` → ${i.peer.node}` : ''}`);
     if (n.docker) ifaces.push(`${n.docker.bridge} ${n.docker.gateway}/${n.docker.prefix} (NAT)`);
-    const kind = n.kind === 'container' ? `container on ${n.host}` : `${n.kind}${n.profile !== 'plain' ? ` (${n.profile})` : ''}`;
+    const kind =
+      n.kind === 'container' ? `container on ${n.host}` : `${n.kind}${n.profile !== 'plain' ? ` (${n.profile})` : ''}${n.kernel ? `, kernel ${n.kernel}` : ''}`;
     lines.push(`| ${n.name} | ${kind} | ${ifaces.join('<br>')} | ${n.routes.map((r) => `${r.to} via ${r.via}`).join('<br>') || '—'} |`);
   }
   return lines;

@@ -1,6 +1,7 @@
 /** A kernel per node: the lab file's kernel:, --kernel node=..., what a lab's id carries, and which providers refuse what. */
 import test from 'ava';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { loadLabText } from '../../src/lab/load.js';
@@ -10,6 +11,7 @@ import { descriptorOf, providers } from '../../src/providers/registry.js';
 import { envFor, lab as cli, root, tempHome } from '../helpers/cli.js';
 import { namespacesWithPrefix } from '../helpers/host.js';
 import { readKernels } from '../../src/run/kernel-version.js';
+import { describeTopology } from '../../src/report/console.js';
 import type { Transport } from '../../src/transport/types.js';
 
 const file = path.join(root, 'labs', 'docker-1090', 'lab.yaml');
@@ -216,4 +218,24 @@ test("a run reads each host's and router's kernel only when the lab's nodes diff
   const uniform = await readKernels(load(written), one.transport);
   t.deepEqual(one.asked, ['client']);
   t.false('nodeKernels' in uniform);
+});
+
+test('lab validate refuses nodes on different kernels for a provider that cannot run them; lab show names each node kernel', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nk-'));
+  const labFile = path.join(dir, 'lab.yaml');
+  fs.writeFileSync(labFile, withKernels({ client: '6.1', router: '5.10' }));
+  const refused = await cli(['validate', labFile]);
+  t.is(refused.code, 2);
+  t.regex(
+    refused.stderr,
+    /^error: the netns provider runs every node of docker-1090 on one kernel, and its nodes ask for different ones: client 6\.1, router 5\.10/,
+  );
+  t.is((await cli(['validate', labFile, '--provider', 'vagrant'])).code, 2);
+  fs.writeFileSync(labFile, withKernels({ client: '6.1', router: '6.1', server: '6.1' }));
+  t.is((await cli(['validate', labFile])).stdout, `${labFile}: valid for provider netns (4 nodes, 2 links, 8 variants)\n`, 'one kernel: netns boots it');
+  const topology = describeTopology(load(withKernels({ client: '6.1', router: '5.10' })));
+  t.true(topology.includes('  client (host, docker-host, kernel 6.1)\n'));
+  t.true(topology.includes('  router (router, kernel 5.10)\n'));
+  t.true(topology.includes('  server (host)\n'));
+  fs.rmSync(dir, { recursive: true });
 });
