@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
 import { EXIT, LabError } from '../errors.js';
-import type { TargetOutcome } from '../run/orchestrate.js';
+import type { RunTarget, TargetOutcome } from '../run/orchestrate.js';
+import type { KernelChoice } from '../lab/node-kernels.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -38,6 +39,13 @@ type RunArgs = RunFlags & {
   junit?: string;
 };
 
+/** Each choice of kernels (undefined: the lab file's) with each engine, kernels first: the runs of one `lab run`. */
+export function runTargets(choices: ReadonlyArray<KernelChoice | undefined>, engines: ReadonlyArray<string | undefined>): RunTarget[] {
+  return choices.flatMap((kernels) =>
+    engines.map((docker) => ({ ...(kernels ? { kernels } : {}), kernel: kernels?.lab === 'host' ? undefined : kernels?.lab, docker })),
+  );
+}
+
 /**
  * Every target (a kernel of --kernel 5.10,host, times each node's of --kernel router=5.10,6.1, times an engine of --docker
  * 20.10,26.1) in turn, by the run module; this prints what it gives back.
@@ -46,10 +54,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const { columnOfEngine, dockerEnginesOf } = await import('../run/engines.js');
   const { kernelLabel } = await import('../run/kernel-version.js');
   const engines = await dockerEnginesOf(argv.docker);
-  const choices = argv.kernel === undefined ? [undefined] : await kernelChoicesOf(argv.kernel);
-  const targets = choices.flatMap((kernels) =>
-    engines.map((docker) => ({ ...(kernels ? { kernels } : {}), kernel: kernels?.lab === 'host' ? undefined : kernels?.lab, docker })),
-  );
+  const targets = runTargets(argv.kernel === undefined ? [undefined] : await kernelChoicesOf(argv.kernel), engines);
   if (targets.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels or engines, run them one by one');
   if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
   const { orchestrateRun } = await import('../run/orchestrate.js');

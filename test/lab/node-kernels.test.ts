@@ -12,6 +12,7 @@ import { envFor, lab as cli, root, tempHome } from '../helpers/cli.js';
 import { namespacesWithPrefix } from '../helpers/host.js';
 import { readKernels } from '../../src/run/kernel-version.js';
 import { describeTopology } from '../../src/report/console.js';
+import { runTargets } from '../../src/commands/run.js';
 import type { Transport } from '../../src/transport/types.js';
 
 const file = path.join(root, 'labs', 'docker-1090', 'lab.yaml');
@@ -238,4 +239,22 @@ test('lab validate refuses nodes on different kernels for a provider that cannot
   t.true(topology.includes('  router (router, kernel 5.10)\n'));
   t.true(topology.includes('  server (host)\n'));
   fs.rmSync(dir, { recursive: true });
+});
+
+test("lab run's targets: each choice of --kernel with each engine; one target as the lab file says without --kernel", (t) => {
+  t.deepEqual(runTargets([undefined], [undefined]), [{ kernel: undefined, docker: undefined }]);
+  t.deepEqual(runTargets(parseKernelChoices(['router=5.10,6.1', 'client=6.1']), ['26.1']), [
+    { kernels: { nodes: { router: '5.10', client: '6.1' } }, kernel: undefined, docker: '26.1' },
+    { kernels: { nodes: { router: '6.1', client: '6.1' } }, kernel: undefined, docker: '26.1' },
+  ]);
+  t.deepEqual(
+    runTargets(parseKernelChoices('5.10,host'), ['20.10', '26.1']).map((x) => [x.kernel, x.kernels?.lab, x.docker]),
+    [
+      ['5.10', '5.10', '20.10'],
+      ['5.10', '5.10', '26.1'],
+      [undefined, 'host', '20.10'],
+      [undefined, 'host', '26.1'],
+    ],
+    'kernel stays what --kernel 5.10,host gave it (undefined for host); kernels says host explicitly',
+  );
 });
