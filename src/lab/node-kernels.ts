@@ -6,6 +6,7 @@
  */
 import { LabError } from '../errors.js';
 import { SUITES, seriesNamed } from './kernel-series.js';
+import { NODE_NAME } from './names.js';
 import type { ResolvedLab, ResolvedNode } from './model.js';
 
 const SERIES = SUITES.map((s) => s.series);
@@ -42,7 +43,7 @@ export function parseKernelChoices(values: string | readonly string[] | undefine
     const eq = item.indexOf('=');
     if (eq >= 0) {
       current = item.slice(0, eq).trim();
-      if (!/^[a-z][a-z0-9-]{0,11}$/.test(current)) throw new LabError(`--kernel: "${current}" is not a node name`, { hint: 'e.g. --kernel client=5.10' });
+      if (!NODE_NAME.test(current)) throw new LabError(`--kernel: "${current}" is not a node name`, { hint: 'e.g. --kernel client=5.10' });
       if (axes.has(current)) throw new LabError(`--kernel names node ${current} twice`, { hint: `list its kernels once: --kernel ${current}=5.10,6.1` });
       axes.set(current, []);
     }
