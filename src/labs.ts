@@ -1,5 +1,5 @@
 /** Labs as the commands load them: src/lab's loading, checked against the scenarios in src/run and the providers' own sections. */
-import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, openedLabId as openedIdWith, parseLabFile as parseWith, type OpenedLab } from './lab/load.js';
+import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, openedLabId as openedIdWith, parseLabFile as parseWith, type LoadOptions, type OpenedLab } from './lab/load.js';
 import type { LabFile } from './lab/schema.js';
 import type { ResolvedLab } from './lab/model.js';
 import type { SysctlScope } from './lab/sysctl-policy.js';
@@ -10,14 +10,16 @@ export { displayPath, locateLab, openLab } from './lab/load.js';
 
 /**
  * `provider` decides which sysctls the lab may set (netns: only per-namespace ones); `kernel` (a Debian series such as
- * 5.10) runs the lab inside a QEMU guest of that kernel, and its id carries it.
+ * 5.10) runs the lab inside a QEMU guest of that kernel, and its id carries it; `kernels` also sets single nodes' kernels.
  */
-export function loadLab(arg: string, instance?: string, options: { sysctls?: SysctlScope; kernel?: string } = {}): ResolvedLab {
+type Options = Omit<LoadOptions, 'catalogue' | 'settings'>;
+
+export function loadLab(arg: string, instance?: string, options: Options = {}): ResolvedLab {
   return loadWith(arg, instance, { catalogue: scenarioCatalogue, settings, ...options });
 }
 
 /** loadLab on a lab opened (found, read and parsed) earlier, e.g. to find its state by its id. */
-export function loadOpenedLab(opened: OpenedLab, options: { sysctls?: SysctlScope; kernel?: string } = {}): ResolvedLab {
+export function loadOpenedLab(opened: OpenedLab, options: Options = {}): ResolvedLab {
   return loadOpenedWith(opened, { catalogue: scenarioCatalogue, settings, ...options });
 }
 
@@ -26,6 +28,6 @@ export function parseLabFile(file: string, sysctls?: SysctlScope): LabFile {
 }
 
 /** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
-export function openedLabId(opened: OpenedLab, kernel?: string): string {
+export function openedLabId(opened: OpenedLab, kernel?: Parameters<typeof openedIdWith>[1]): string {
   return openedIdWith(opened, kernel, settings);
 }

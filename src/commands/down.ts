@@ -9,10 +9,10 @@ export const builder = (y: Argv) =>
   y
     .positional('lab', { type: 'string', describe: "a lab's name or path" })
     .option('instance', { type: 'string', describe: 'the copy to remove' })
-    .option('kernel', { type: 'string', describe: 'the kernel the lab is up on (5.10, 6.1, 6.12, host)' })
+    .option('kernel', { type: 'string', describe: 'the kernels the lab is up on, as lab up took them (5.10, 6.1, 6.12, host, client=5.10)' })
     .option('all', { type: 'boolean', default: false, describe: 'every lab and instance that is up or half-created' });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; kernel?: string; all: boolean }>) {
+export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?: string; kernel?: string | string[]; all: boolean }>) {
   const { labDown } = await import('../lifecycle.js');
   const { labId } = await import('../lab/resolve.js');
   if (argv.all) {
@@ -26,7 +26,8 @@ export async function handler(argv: ArgumentsCamelCase<{ lab?: string; instance?
   // A lab's name is its id's first part; only a path needs the name looked up.
   const name = LAB_NAME.test(argv.lab) ? argv.lab : await nameOfPath(argv.lab, argv.instance);
   const { singleKernel } = await import('./shared.js');
-  const kernel = await singleKernel(argv.kernel);
+  const { kernelTag } = await import('../lab/node-kernels.js');
+  const kernel = kernelTag(await singleKernel(argv.kernel));
   const id = labId(name, argv.instance, kernel);
   const { leftoverCopies } = await import('../run/variant-copies.js');
   const copies = kernel ? [] : leftoverCopies(name, argv.instance);

@@ -11,13 +11,15 @@ export const builder = (y: Argv) =>
     .positional('node', { type: 'string', demandOption: true })
     .positional('cmd', { type: 'string', array: true });
 
-export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; kernel?: string; cmd?: string[]; '--'?: string[] }>) {
+export async function handler(
+  argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; kernel?: string | string[]; cmd?: string[]; '--'?: string[] }>,
+) {
   const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
   const { defaultProvider, providerOf, sysctlScopeOf } = await import('../providers/registry.js');
-  const kernel = await singleKernel(argv.kernel);
+  const kernels = await singleKernel(argv.kernel);
   const opened = openLab(argv.lab, argv.instance);
-  const state = readState(openedLabId(opened, kernel));
-  const lab = loadOpenedLab(opened, { sysctls: sysctlScopeOf(state?.provider ?? defaultProvider), kernel });
+  const state = readState(openedLabId(opened, kernels));
+  const lab = loadOpenedLab(opened, { sysctls: sysctlScopeOf(state?.provider ?? defaultProvider), kernels });
   (await import('../lock.js')).assertNotBeingChanged(lab.id);
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)}`, kind: 'failure' });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, kernelOption, kernelsOf, labArg, loadWithProvider, providerOption } from './shared.js';
+import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
 import { EXIT, LabError } from '../errors.js';
-import type { TargetOutcome } from '../run/orchestrate.js';
+import type { RunTarget, TargetOutcome } from '../run/orchestrate.js';
+import type { KernelChoice } from '../lab/node-kernels.js';
 
 export const command = 'run <lab>';
 export const describe = 'Run every variant of a lab and write verdicts with their evidence';
@@ -31,18 +32,29 @@ type RunArgs = RunFlags & {
   lab: string;
   provider?: string;
   instance?: string;
-  kernel?: string;
+  kernel?: string | string[];
   docker?: string;
   variant?: string[];
   results?: string;
   junit?: string;
 };
 
-/** Every target (a kernel of --kernel 5.10,host times an engine of --docker 20.10,26.1) in turn, by the run module; this prints what it gives back. */
+/** Each choice of kernels (undefined: the lab file's) with each engine, kernels first: the runs of one `lab run`. */
+export function runTargets(choices: ReadonlyArray<KernelChoice | undefined>, engines: ReadonlyArray<string | undefined>): RunTarget[] {
+  return choices.flatMap((kernels) =>
+    engines.map((docker) => ({ ...(kernels ? { kernels } : {}), kernel: kernels?.lab === 'host' ? undefined : kernels?.lab, docker })),
+  );
+}
+
+/**
+ * Every target (a kernel of --kernel 5.10,host, times each node's of --kernel router=5.10,6.1, times an engine of --docker
+ * 20.10,26.1) in turn, by the run module; this prints what it gives back.
+ */
 export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const { columnOfEngine, dockerEnginesOf } = await import('../run/engines.js');
+  const { kernelLabel } = await import('../run/kernel-version.js');
   const engines = await dockerEnginesOf(argv.docker);
-  const targets = (await kernelsOf(argv.kernel)).flatMap((kernel) => engines.map((docker) => ({ kernel, docker })));
+  const targets = runTargets(argv.kernel === undefined ? [undefined] : await kernelChoicesOf(argv.kernel), engines);
   if (targets.length > 1 && argv.junit) throw new LabError('--junit writes one run; with several kernels or engines, run them one by one');
   if (argv.serial && argv.concurrent) throw new LabError('--serial and --concurrent exclude each other');
   const { orchestrateRun } = await import('../run/orchestrate.js');
@@ -57,7 +69,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const { targets: done, passed } = await orchestrateRun(
     {
       targets,
-      open: ({ kernel, docker }) => loadWithProvider(argv.lab, { ...argv, kernel, docker }),
+      open: ({ kernels, docker }) => loadWithProvider(argv.lab, { ...argv, kernels, docker }),
       variants: argv.variant,
       keep: argv.keep,
       serial: argv.serial,
@@ -74,7 +86,7 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
     },
   );
   for (const t of done.filter((x) => x.checkFailures.length))
-    process.stderr.write(`--check failed${done.length > 1 ? ` (kernel ${t.run.kernel})` : ''}:\n${t.checkFailures.map((f) => `  ${f}\n`).join('')}`);
+    process.stderr.write(`--check failed${done.length > 1 ? ` (kernel ${kernelLabel(t.run)})` : ''}:\n${t.checkFailures.map((f) => `  ${f}\n`).join('')}`);
   const runs = done.map((t) => (engines.length > 1 ? columnOfEngine(t.run, t.target.docker) : t.run));
   if (runs.length > 1 && !quiet) {
     const { buildMatrix, matrixMarkdown } = await import('../report/matrix.js');

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { LabError } from '../errors.js';
 import { defaultProvider, providerCan, providerNames, providerOptions, providersWith } from '../providers/registry.js';
 import type { ProviderDescriptor } from '../providers/types.js';
+import type { KernelChoice } from '../lab/node-kernels.js';
 
 export function labArg<T>(yargs: Argv<T>) {
   return yargs.positional('lab', { type: 'string', demandOption: true, describe: "a lab's name in labs/ or a path to a lab file or folder" });
@@ -19,22 +20,31 @@ export function instanceOption<T>(yargs: Argv<T>) {
 export function kernelOption<T>(yargs: Argv<T>) {
   return yargs.option('kernel', {
     type: 'string',
-    describe: "run on these kernels, comma-separated: 5.10, 6.1, 6.12 (or bullseye, bookworm, trixie) boot under QEMU; host is this machine's own",
+    describe:
+      "run on these kernels, comma-separated: 5.10, 6.1, 6.12 (or bullseye, bookworm, trixie) boot under QEMU; host is this machine's own. " +
+      "node=5.10,6.1 sets that node's kernel (a run per kernel); given again, the runs multiply",
   });
 }
 
-/** The Debian series each --kernel entry names, undefined for host; [undefined] without --kernel. */
+/** The Debian series each --kernel entry names, undefined for host; [undefined] without --kernel (every node's kernel only). */
 export async function kernelsOf(value: string | undefined): Promise<Array<string | undefined>> {
   if (value === undefined) return [undefined];
   const { parseKernelList } = await import('../kernels/catalogue.js');
   return parseKernelList(value).map((k) => (k.kind === 'host' ? undefined : k.series));
 }
 
-/** Commands that act on one lab (exec, down) take one kernel. */
-export async function singleKernel(value: string | undefined): Promise<string | undefined> {
-  const kernels = await kernelsOf(value);
-  if (kernels.length > 1) throw new LabError('this command takes one kernel', { hint: 'e.g. --kernel 5.10' });
-  return kernels[0];
+/** Each run's kernels from --kernel (one run per kernel, and per kernel of each node named); one run as the lab says without. */
+export async function kernelChoicesOf(value: string | string[] | undefined): Promise<KernelChoice[]> {
+  const { parseKernelChoices } = await import('../lab/node-kernels.js');
+  return parseKernelChoices(value);
+}
+
+/** Commands that act on one lab (exec, down) take one choice of kernels; undefined without --kernel. */
+export async function singleKernel(value: string | string[] | undefined): Promise<KernelChoice | undefined> {
+  if (value === undefined) return undefined;
+  const choices = await kernelChoicesOf(value);
+  if (choices.length > 1) throw new LabError('this command takes one kernel per node', { hint: 'e.g. --kernel 5.10 or --kernel client=5.10' });
+  return choices[0];
 }
 
 /** --kernel runs the lab inside a QEMU guest of that kernel: refused for a provider that cannot, naming those that can. */
@@ -48,11 +58,11 @@ function orList(names: string[]): string {
   return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
-/** --provider, --instance, --kernel (one Debian series) and the options every provider declares for itself. */
+/** --provider, --instance, --kernel (one choice: every node's, single nodes') and the options every provider declares for itself. */
 export interface ProviderArgs {
   provider?: string;
   instance?: string;
-  kernel?: string;
+  kernels?: KernelChoice;
   [option: string]: unknown;
 }
 
@@ -62,14 +72,17 @@ export interface ProviderArgs {
  */
 export async function loadWithProvider(labArgValue: string, args: ProviderArgs) {
   const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
-  const { getProvider, providerOf, sysctlScopeOf } = await import('../providers/registry.js');
+  const { descriptorOf, getProvider, providerOf, providers, sysctlScopeOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
-  if (args.kernel && args.provider) assertRunsOtherKernels(args.provider);
+  const { assertKernelsFit } = await import('../lab/node-kernels.js');
+  const { kernels } = args;
+  if (kernels?.lab && kernels.lab !== 'host' && args.provider) assertRunsOtherKernels(args.provider);
   // The provider decides which sysctls the lab may set, so it is found (from a lenient check) before the strict one.
   // The file is read and parsed once; a provider named on the command line is checked before the file, as it always was.
   const opened = args.provider === undefined ? openLab(labArgValue, args.instance) : undefined;
-  const state = opened ? readState(openedLabId(opened, args.kernel)) : undefined;
+  const state = opened ? readState(openedLabId(opened, kernels)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);
-  const lab = loadOpenedLab(opened ?? openLab(labArgValue, args.instance), { sysctls: sysctlScopeOf(provider.name), kernel: args.kernel });
+  const lab = loadOpenedLab(opened ?? openLab(labArgValue, args.instance), { sysctls: sysctlScopeOf(provider.name), kernels });
+  assertKernelsFit(lab, descriptorOf(provider.name), providers);
   return { lab, provider };
 }

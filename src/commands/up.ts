@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, kernelOption, kernelsOf, labArg, loadWithProvider, providerOption } from './shared.js';
+import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
 import { LabError } from '../errors.js';
 
 export const command = 'up <lab>';
@@ -10,7 +10,7 @@ export const builder = (y: Argv) =>
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' });
 
 export async function handler(
-  argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean; kernel?: string }>,
+  argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean; kernel?: string | string[] }>,
 ) {
   const { labUp } = await import('../lifecycle.js');
   const { describeRunningLab } = await import('../report/console.js');
@@ -18,9 +18,9 @@ export async function handler(
     throw new LabError('--copies takes a whole number from 1 to 200, and not together with --instance');
   }
   const instances = argv.copies ? Array.from({ length: argv.copies }, (_, i) => `c${i + 1}`) : [argv.instance];
-  const kernels = await kernelsOf(argv.kernel);
-  for (const [instance, kernel] of instances.flatMap((i) => kernels.map((k) => [i, k] as const))) {
-    const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, instance, kernel });
+  const choices = argv.kernel === undefined ? [undefined] : await kernelChoicesOf(argv.kernel);
+  for (const [instance, kernels] of instances.flatMap((i) => choices.map((k) => [i, k] as const))) {
+    const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, instance, kernels });
     if (argv.dryRun) {
       const { planOf } = await import('../providers/registry.js');
       process.stdout.write(await planOf(provider.name, lab, argv));

@@ -3,12 +3,9 @@
  * Debian suite that ships it (bullseye, bookworm, trixie), or `host` for this machine's own kernel.
  */
 import { LabError } from '../errors.js';
+import { SUITES } from '../lab/kernel-series.js';
 
-export const SUITES: ReadonlyArray<{ suite: string; series: string }> = [
-  { suite: 'bullseye', series: '5.10' },
-  { suite: 'bookworm', series: '6.1' },
-  { suite: 'trixie', series: '6.12' },
-];
+export { SUITES };
 
 export type KernelName = { kind: 'host' } | { kind: 'debian'; suite: string; series: string };
 

@@ -23,9 +23,21 @@ export type ExpectedVerdictName = (typeof VERDICTS_EXPECTED)[number];
 export const EXPECTABLE_INCONCLUSIVE = ['emulation-gap'] as const;
 export type ExpectableInconclusive = (typeof EXPECTABLE_INCONCLUSIVE)[number];
 
+/**
+ * The kernels an entry covers: a range every node's kernel lies in (on one kernel, the run's), or a range per named node
+ * ({ client: ">=6.1" }: that node's kernel; nodes not named may run any kernel).
+ */
+export type KernelSelector = string | Readonly<Record<string, string>>;
+
+/** The kernels a run saw: `run` is the first node's (every node's, on one kernel); `nodes` each node's when they differ. */
+export interface RunKernels {
+  run: string;
+  nodes?: Readonly<Record<string, string>>;
+}
+
 /** One entry of a variant's `expect` list, as the lab file gives it. */
 export interface Expectation {
-  kernel: string;
+  kernel: KernelSelector;
   verdict: ExpectedVerdictName;
   /** Given with (and only with) verdict INCONCLUSIVE: the kind of INCONCLUSIVE expected. */
   inconclusive?: ExpectableInconclusive;
@@ -160,35 +172,90 @@ function dockerOverlap(a: string | undefined, b: string | undefined): boolean {
   return rangesOverlap(x.range, y.range);
 }
 
-/** The entry whose ranges hold this kernel (and the run's engine), or null when none does (or the kernel has no version). */
-export function expectationFor<E extends { kernel: string; docker?: string }>(entries: readonly E[], kernel: string, engine?: string): E | null {
-  const version = parseKernelVersion(kernel);
-  if (!version) return null;
-  for (const entry of entries) {
-    const range = parseKernelRange(entry.kernel);
-    if (typeof range !== 'string' && rangeContains(range, version) && dockerMatches(entry.docker, engine)) return entry;
+/** ">=6.1", or "client <6.1, router >=6.1" for ranges by node: how reports name an entry's kernels. */
+export function kernelSelectorText(selector: KernelSelector): string {
+  return typeof selector === 'string'
+    ? selector
+    : Object.entries(selector)
+        .map(([node, range]) => `${node} ${range}`)
+        .join(', ');
+}
+
+/** The nodes an entry names in its kernel (none for a plain range). */
+export function kernelSelectorNodes(selector: KernelSelector): string[] {
+  return typeof selector === 'string' ? [] : Object.keys(selector);
+}
+
+/** Each range of a selector, keyed by the node it constrains ("*": every node). Undefined when one does not parse. */
+function selectorRanges(selector: KernelSelector): Map<string, KernelRange> | undefined {
+  const ranges = new Map<string, KernelRange>();
+  for (const [node, text] of typeof selector === 'string' ? [['*', selector] as const] : Object.entries(selector)) {
+    const range = parseKernelRange(text);
+    if (typeof range === 'string') return undefined;
+    ranges.set(node, range);
   }
-  return null;
+  return ranges;
+}
+
+/**
+ * Whether a run's kernels lie in a selector: a plain range holds every node's kernel (the run's, and each node's when
+ * they differ); a range by node holds that node's (its own when the run read one, else the run's). A kernel without a
+ * version matches nothing.
+ */
+export function kernelsMatch(selector: KernelSelector, kernels: RunKernels): boolean {
+  const ranges = selectorRanges(selector);
+  if (!ranges) return false;
+  const inRange = (range: KernelRange, kernel: string) => {
+    const version = parseKernelVersion(kernel);
+    return version !== undefined && rangeContains(range, version);
+  };
+  return [...ranges].every(([node, range]) =>
+    node === '*' ? [kernels.run, ...Object.values(kernels.nodes ?? {})].every((k) => inRange(range, k)) : inRange(range, kernels.nodes?.[node] ?? kernels.run),
+  );
+}
+
+/** Whether some run could match both selectors: every node both constrain has a kernel in both ranges. */
+export function kernelSelectorsOverlap(a: KernelSelector, b: KernelSelector): boolean {
+  const x = selectorRanges(a);
+  const y = selectorRanges(b);
+  if (!x || !y) return false;
+  const nodes = new Set([...x.keys(), ...y.keys()]);
+  if (x.has('*') !== y.has('*')) nodes.delete('*'); // a plain range meets a named node's range on that node
+  return [...nodes].every((node) => {
+    const p = x.get(node) ?? x.get('*');
+    const q = y.get(node) ?? y.get('*');
+    return !p || !q || rangesOverlap(p, q);
+  });
+}
+
+/** The entry whose ranges hold the run's kernels (and its engine), or null when none does (or a kernel has no version). */
+export function expectationFor<E extends { kernel: KernelSelector; docker?: string }>(
+  entries: readonly E[],
+  kernels: string | RunKernels,
+  engine?: string,
+): E | null {
+  const run = typeof kernels === 'string' ? { run: kernels } : kernels;
+  return entries.find((entry) => kernelsMatch(entry.kernel, run) && dockerMatches(entry.docker, engine)) ?? null;
 }
 
 /** Problems of one variant's list: index, field and message, for the validator to place. */
 export function expectationProblems(entries: readonly Expectation[]): Array<{ index: number; field: keyof Expectation; message: string }> {
   const problems: Array<{ index: number; field: keyof Expectation; message: string }> = [];
-  const ranges: Array<{ index: number; range: KernelRange; docker?: string }> = [];
+  const seen: Array<{ index: number; kernel: KernelSelector; docker?: string }> = [];
   entries.forEach((entry, index) => {
     const kind = inconclusiveProblem(entry);
     if (kind) problems.push({ index, field: 'inconclusive', message: kind });
-    const range = parseKernelRange(entry.kernel);
-    if (typeof range === 'string') return; // the schema already reported it
-    const clash = ranges.find((r) => rangesOverlap(r.range, range) && dockerOverlap(r.docker, entry.docker));
+    if (!selectorRanges(entry.kernel)) return; // the schema already reported it
+    const clash = seen.find((r) => kernelSelectorsOverlap(r.kernel, entry.kernel) && dockerOverlap(r.docker, entry.docker));
     const engines = (d: string | undefined) => (d === undefined ? 'any engine' : `docker "${d}"`);
+    const [mine, theirs] = [kernelSelectorText(entry.kernel), clash && kernelSelectorText(clash.kernel)];
     const message =
       clash &&
       (entry.docker === undefined && clash.docker === undefined
-        ? `kernel "${range.text}" overlaps "${clash.range.text}" of entry [${clash.index}]; give each kernel one expectation`
-        : `kernel "${range.text}" with ${engines(entry.docker)} overlaps "${clash.range.text}" with ${engines(clash.docker)} of entry [${clash.index}]; give each kernel and engine one expectation`);
+        ? `kernel "${mine}" overlaps "${theirs}" of entry [${clash.index}]; give each kernel one expectation`
+        : `kernel "${mine}" with ${engines(entry.docker)} overlaps "${theirs}" with ${engines(clash.docker)} of entry [${clash.index}]; give each kernel and engine one expectation`);
     if (message) problems.push({ index, field: 'kernel', message });
-    ranges.push({ index, range, ...(entry.docker !== undefined ? { docker: entry.docker } : {}) });
+    seen.push({ index, kernel: entry.kernel, ...(entry.docker !== undefined ? { docker: entry.docker } : {}) });
   });
   return problems;
 }

@@ -12,8 +12,10 @@ import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME } from './names.js';
 import { locateLab } from './locate.js';
 import type { ScenarioCatalogue } from './catalogue.js';
+import { isScalar } from 'yaml';
 import { parseYaml, readYamlText, type YamlFile } from './yaml-file.js';
 import type { SysctlScope } from './sysctl-policy.js';
+import { applyKernels, kernelChoiceText, kernelTag, type KernelChoice } from './node-kernels.js';
 
 export { locateLab } from './locate.js';
 
@@ -34,6 +36,8 @@ export interface LoadOptions {
   kernel?: string;
   /** Each provider's own section of a lab file, by provider name (the registry's); without them, a file has none. */
   settings?: SettingsDeclarations;
+  /** The command line's kernels, every node's and single nodes' (--kernel client=5.10); wins over `kernel`. */
+  kernels?: KernelChoice;
 }
 
 /**
@@ -63,7 +67,8 @@ export function parseLabFile(file: string, options: LoadOptions = {}, text?: str
 /** The schema, the semantic checks (sysctls as the provider allows them) and the folder's name, on a parsed file. */
 function checkLabFile({ file, yaml }: OpenedLab, options: LoadOptions): LabFile {
   const shown = displayPath(file);
-  const { doc, counter, data } = yaml;
+  const { doc, counter } = yaml;
+  const data = withKernelsAsWritten(yaml);
   const parsed = parseSections(data ?? {}, options.settings ?? {});
   if (!parsed) {
     // Problems are told from the whole file's schema: in the order of its keys, each unknown key with those allowed.
@@ -102,6 +107,18 @@ function parseSections(data: unknown, declarations: SettingsDeclarations): LabFi
   return Object.keys(settings).length ? { ...own.data, settings } : own.data;
 }
 
+/** YAML reads an unquoted `kernel: 5.10` as the number 5.1: a node's kernel is taken as it was written. */
+function withKernelsAsWritten({ doc, data }: YamlFile): unknown {
+  const nodes = (data as { nodes?: unknown } | null)?.nodes;
+  if (!nodes || typeof nodes !== 'object') return data;
+  for (const [name, node] of Object.entries(nodes as Record<string, unknown>)) {
+    const written = doc.getIn(['nodes', name, 'kernel'], true);
+    if (node && typeof node === 'object' && isScalar(written) && typeof written.value === 'number' && written.source)
+      (node as Record<string, unknown>).kernel = written.source;
+  }
+  return data;
+}
+
 function checkInstance(instance: string | undefined): void {
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new LabError(`"${instance}" is not an instance name`, { hint: 'lowercase letters, digits and "-", at most 16 characters' });
@@ -109,8 +126,12 @@ function checkInstance(instance: string | undefined): void {
 }
 
 /** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
-export function openedLabId(opened: OpenedLab, kernel?: string, settings?: SettingsDeclarations): string {
-  return labId(checkLabFile(opened, { sysctls: 'any', settings }).name, opened.instance, kernel);
+export function openedLabId(opened: OpenedLab, kernel?: string | KernelChoice, settings?: SettingsDeclarations): string {
+  return labId(checkLabFile(opened, { sysctls: 'any', settings }).name, opened.instance, kernelTag(choiceOf(kernel)));
+}
+
+function choiceOf(kernel: string | KernelChoice | undefined): KernelChoice | undefined {
+  return typeof kernel === 'string' ? { lab: kernel, nodes: {} } : kernel;
 }
 
 export function loadLab(arg: string, instance?: string, options: LoadOptions = {}): ResolvedLab {
@@ -126,8 +147,10 @@ export function loadLabText(file: string, text?: string, instance?: string, opti
 export function loadOpenedLab(opened: OpenedLab, options: LoadOptions = {}): ResolvedLab {
   const { file, instance } = opened;
   const resolved = named(file, () => resolveLab(checkLabFile(opened, options), file, instance));
-  // On another kernel the lab's id carries it, so the same lab can be up on several kernels at once.
-  const lab = options.kernel ? { ...resolved, id: labId(resolved.name, instance, options.kernel), kernel: options.kernel } : resolved;
+  // On kernels named on the command line the lab's id carries them, so the same lab can be up on several at once.
+  const choice = options.kernels ?? choiceOf(options.kernel);
+  const tag = kernelTag(choice);
+  const lab = { ...applyKernels(resolved, choice), id: labId(resolved.name, instance, tag), ...(tag ? { kernelArg: kernelChoiceText(choice!) } : {}) };
   const scenario = options.catalogue?.find(lab.scenario.kind);
   const problems = scenario?.check
     ? [...new Set(lab.variants.flatMap((v) => scenario.check!(scenario.params.parse(v.params), lab).map((p: string) => `variants.${v.name}: ${p}`)))]

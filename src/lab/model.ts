@@ -57,6 +57,11 @@ export interface ResolvedNode {
   /** docker-desktop-wsl2 host side: its VM, the NATed switch, and the ports its forwarder carries. */
   desktop?: DesktopHost;
   containers: string[];
+  /**
+   * This host's or router's own kernel (a Debian series, 5.10) when the lab's nodes run different kernels; absent when
+   * they share one (ResolvedLab.kernel). Read it with nodeKernel() (lab/node-kernels.ts), which falls back to the lab's.
+   */
+  kernel?: string;
 }
 
 export interface DesktopHost {
@@ -110,8 +115,13 @@ export interface ResolvedLab {
   /** What names this copy of the lab on the machine: the lab's name, or name+instance. */
   id: string;
   instance?: string;
-  /** The Debian kernel series (5.10, 6.1, 6.12) the lab runs on inside a QEMU guest; absent on the host's kernel. */
+  /**
+   * The Debian kernel series (5.10, 6.1, 6.12) every node runs (--kernel, or the same `kernel:` on every node); absent on
+   * this machine's kernel, and when the nodes' kernels differ (then each node has its own, ResolvedNode.kernel).
+   */
   kernel?: string;
+  /** The --kernel that named this lab's kernels ("5.10", "client=6.1"), which its id carries: for the commands shown to a user. */
+  kernelArg?: string;
   title: string;
   description: string;
   upstream: string[];

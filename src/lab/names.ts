@@ -20,6 +20,6 @@ export const nameRules = {
 } as const;
 
 /** How a user names a lab on the command line: "docker-1090", or "docker-1090 --instance g1" for a copy. */
-export function labRef(lab: { name: string; instance?: string; kernel?: string }): string {
-  return `${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}${lab.kernel ? ` --kernel ${lab.kernel}` : ''}`;
+export function labRef(lab: { name: string; instance?: string; kernelArg?: string }): string {
+  return `${lab.name}${lab.instance ? ` --instance ${lab.instance}` : ''}${lab.kernelArg ? ` --kernel ${lab.kernelArg}` : ''}`;
 }

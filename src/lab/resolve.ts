@@ -41,6 +41,7 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
       routes: [],
       sysctls: { ...(spec.role === 'router' || spec.profile === 'docker-host' ? { 'net.ipv4.ip_forward': '1' } : {}), ...(spec.sysctls ?? {}) },
       containers: [],
+      ...(spec.kernel === undefined ? {} : { kernel: String(spec.kernel) }),
     });
   }
 

@@ -7,6 +7,7 @@ import { CHAIN_NAME, IPTABLES_TOKEN, LAB_NAME, NODE_NAME, SYSCTL_KEY, SYSCTL_VAL
 import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';
 import type { ProviderSettings, SettingsDeclarations, SettingsKit } from './provider-settings.js';
+import { nodeKernelProblem } from './node-kernels.js';
 import { EXPECTABLE_INCONCLUSIVE, VERDICTS_EXPECTED, dockerRule, parseDockerSelector, parseKernelRange, rangeRule } from './expect.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
@@ -80,6 +81,18 @@ const dockerSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * A node's kernel: a series of the kernels catalogue, as text. YAML reads an unquoted 5.10 as the number 5.1; the loader
+ * gives back the text as written (load.ts), and a number that reached here anyway is refused with that hint.
+ */
+const nodeKernel = z
+  .union([z.string(), z.number()])
+  .superRefine((value, ctx) => {
+    const problem = nodeKernelProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform((value) => String(value));
+
 export const nodeSchema = z.strictObject({
   role: z.enum(['host', 'router']),
   profile: z.enum(['plain', 'docker-host', 'docker-desktop-wsl2']).default('plain'),
@@ -88,6 +101,9 @@ export const nodeSchema = z.strictObject({
   docker: dockerSchema.optional(),
   containers: z.record(nodeName, containerSchema).optional(),
   sysctls: sysctlsSchema.optional(),
+  kernel: nodeKernel
+    .optional()
+    .describe("this node's own kernel, a Debian series: 5.10, 6.1 or 6.12 (lab kernels); absent: the lab's (--kernel, or this machine's)"),
 });
 
 /** The largest time tc accepts on every iproute2: netem's 32-bit microsecond fields (about 71 minutes). */
@@ -144,13 +160,16 @@ export const linkSchema = z.strictObject({
   description: text.optional(),
 });
 
+const kernelRange = z.string().refine((s) => typeof parseKernelRange(s) !== 'string', rangeRule);
+
 /** What a variant is expected to give on a range of kernels, why, and where that is shown upstream. */
 export const expectationSchema = z
   .strictObject({
     kernel: z
-      .string()
-      .refine((s) => typeof parseKernelRange(s) !== 'string', rangeRule)
-      .describe('kernel versions this entry covers: ">=6.1", ">=5.10,<6.1", "6.12" (that series) or "*"; ranges of one variant must not overlap'),
+      .union([kernelRange, z.record(nodeName, kernelRange).refine((r) => Object.keys(r).length > 0, 'at least one node')])
+      .describe(
+        'kernel versions this entry covers: ">=6.1", ">=5.10,<6.1", "6.12" (that series) or "*" for every node\'s kernel; or a range per node, { client: ">=6.1" }, for that node\'s kernel (a host or router of the lab); entries of one variant must not overlap',
+      ),
     verdict: z.enum(VERDICTS_EXPECTED).describe('the verdict expected on these kernels; "unknown" when nothing is known (say why)'),
     inconclusive: z
       .enum(EXPECTABLE_INCONCLUSIVE)

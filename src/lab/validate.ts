@@ -11,7 +11,7 @@ import { DECLARED_KIND } from './declared/spec.js';
 import { validateDeclared } from './declared/validate.js';
 import { parseCodedVerdict } from './declared/parse.js';
 import { expandVariants } from './combinations.js';
-import { expectationProblems } from './expect.js';
+import { expectationProblems, kernelSelectorNodes, type Expectation } from './expect.js';
 
 /** Written by the docker-host profile from docker.bridgeNetfilter: a node's own sysctls would race it. */
 const BRIDGE_NF_KEY = 'net.bridge.bridge-nf-call-iptables';
@@ -162,12 +162,25 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
     });
   }
   problems.push(...expandVariants(lab).problems);
+  const kernelNodes = (entries: readonly Expectation[], path: Array<string | number>) =>
+    entries.flatMap((entry, i) =>
+      kernelSelectorNodes(entry.kernel).flatMap((node): Problem[] => {
+        if (nodeNames.has(node)) return [];
+        const host = containerOwner.get(node);
+        const message = host
+          ? `found container "${node}", which runs on its host's kernel: name its host, ${host}`
+          : `found "${node}", expected a host or router of this lab: ${[...nodeNames].join(', ')}`;
+        return [{ path: [...path, i, 'kernel', node], message }];
+      }),
+    );
   for (const [vname, variant] of Object.entries(lab.variants)) {
     problems.push(...expectationProblems(variant.expect).map((p) => ({ path: ['variants', vname, 'expect', p.index, p.field], message: p.message })));
+    problems.push(...kernelNodes(variant.expect, ['variants', vname, 'expect']));
   }
   lab.combinations.forEach((combination, c) => {
     for (const [vname, entries] of Object.entries(combination.expect)) {
       problems.push(...expectationProblems(entries).map((p) => ({ path: ['combinations', c, 'expect', vname, p.index, p.field], message: p.message })));
+      problems.push(...kernelNodes(entries, ['combinations', c, 'expect', vname]));
     }
   });
 

@@ -69,6 +69,8 @@ export interface ProviderCapabilities {
   readonly otherKernels: boolean;
   /** Brings up independent copies of a lab at once, beside each other (lab run's variants at once). */
   readonly variantCopies: boolean;
+  /** Gives each node a kernel of its own (a lab whose nodes' kernels differ); without it every node runs one kernel. */
+  readonly kernelPerNode: boolean;
 }
 
 /**

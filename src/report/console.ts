@@ -1,7 +1,8 @@
 /** What the terminal shows after `up`, `run` and `show`. */
 import { needsNetem, type LinkImpairment, type ResolvedLab } from '../lab/model.js';
 import type { RunResult } from '../run/run-lab.js';
-import { checkOf, expectationLine, expectedVerdictText, kernelToMatch } from '../run/expect.js';
+import { checkOf, expectationLine, expectedVerdictText, kernelsToMatchText } from '../run/expect.js';
+import { kernelSelectorText } from '../lab/expect.js';
 import { kernelLabel } from '../run/kernel-version.js';
 import { seenMark, verdictText } from './facets.js';
 import { labRef } from '../lab/names.js';
@@ -9,7 +10,8 @@ import { labRef } from '../lab/names.js';
 export function describeTopology(lab: ResolvedLab): string {
   const lines: string[] = [];
   for (const n of lab.nodes) {
-    const kind = n.kind === 'container' ? `container on ${n.host}` : n.kind + (n.profile !== 'plain' ? `, ${n.profile}` : '');
+    const kind =
+      n.kind === 'container' ? `container on ${n.host}` : n.kind + (n.profile !== 'plain' ? `, ${n.profile}` : '') + (n.kernel ? `, kernel ${n.kernel}` : '');
     lines.push(`  ${n.name} (${kind})`);
     for (const i of n.interfaces) {
       const mtu = i.mtu ? ` mtu ${i.mtu}` : '';
@@ -62,7 +64,7 @@ export function describeRunningLab(lab: ResolvedLab): string {
  * ?, or — when the judge gives no such facet); every difference and every unchecked variant spelled out under the table.
  */
 export function verdictTable(run: RunResult): string {
-  const kernel = kernelToMatch(run);
+  const kernel = kernelsToMatchText(run);
   const rows = run.variants.map((v) => {
     const check = checkOf(v);
     const expected = check === 'unchecked' ? 'unchecked' : `${check === 'differs' ? 'DIFFERS: ' : ''}${v.expected ? expectedVerdictText(v.expected) : ''}`;
@@ -80,7 +82,9 @@ export function verdictTable(run: RunResult): string {
 
 /** `lab show`: every variant's expectations, one line per kernel range. */
 export function expectationTable(lab: ResolvedLab): string {
-  const rows = lab.variants.flatMap((v) => v.expect.map((e) => [v.name, e.kernel, expectedVerdictText(e), e.why, e.source, e.measured ?? '']));
+  const rows = lab.variants.flatMap((v) =>
+    v.expect.map((e) => [v.name, kernelSelectorText(e.kernel), expectedVerdictText(e), e.why, e.source, e.measured ?? '']),
+  );
   if (rows.length === 0) return '  (none: no variant says what it is expected to give)';
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['variant', 'kernel', 'expected'][i]!.length));
   const lines = [`  ${'variant'.padEnd(w[0]!)}  ${'kernel'.padEnd(w[1]!)}  ${'expected'.padEnd(w[2]!)}  why (source; measured)`];

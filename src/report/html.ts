@@ -9,7 +9,7 @@ import { runPictures, type VariantPictures } from './pictures.js';
 import { intervalText, timelineSvg } from './timeline.js';
 import { esc } from './svg.js';
 import { expectedCell } from './markdown.js';
-import { checkOf, kernelToMatch } from '../run/expect.js';
+import { checkOf, kernelsToMatchText } from '../run/expect.js';
 import { kernelLabel } from '../run/kernel-version.js';
 import { mechanismText, outcomeText, verdictText } from './facets.js';
 import { LabError } from '../errors.js';
@@ -34,7 +34,7 @@ export async function renderHtml(lab: ResolvedLab, run: RunResult, pictures?: Va
   parts.push('<h2>Verdicts</h2><table id="verdicts"><tr><th>variant</th><th>verdict</th><th>expected</th><th>reason</th></tr>');
   for (const v of run.variants) {
     const check = checkOf(v);
-    const expected = `<td${check === 'matches' ? '' : ` class="${check}"`}>${esc(expectedCell(v, kernelToMatch(run)))}${v.expected ? ` <a href="${esc(v.expected.source)}">source</a>` : ''}</td>`;
+    const expected = `<td${check === 'matches' ? '' : ` class="${check}"`}>${esc(expectedCell(v, kernelsToMatchText(run)))}${v.expected ? ` <a href="${esc(v.expected.source)}">source</a>` : ''}</td>`;
     parts.push(
       `<tr class="${v.verdict}"><td><a href="#v-${esc(v.name)}">${esc(v.name)}</a></td><td><b>${esc(verdictText(v))}</b></td>${expected}<td>${esc(v.reason)}</td></tr>`,
     );

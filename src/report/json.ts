@@ -14,6 +14,7 @@ export function verdictJson(run: RunResult) {
     provider: run.provider,
     kernel: run.kernel,
     ...(run.kernelVersion ? { kernelVersion: run.kernelVersion } : {}),
+    ...(run.nodeKernels ? { nodeKernels: run.nodeKernels } : {}),
     ...(run.engine ? { engine: run.engine } : {}),
     runId: run.runId,
     startedAt: run.startedAt,

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedLab } from '../lab/model.js';
 import type { RunResult, VariantResult } from '../run/run-lab.js';
-import { checkOf, expectationLine, expectedVerdictText, kernelToMatch } from '../run/expect.js';
+import { checkOf, expectationLine, expectedVerdictText, kernelsToMatchText } from '../run/expect.js';
+import { kernelSelectorText } from '../lab/expect.js';
 import { kernelLabel } from '../run/kernel-version.js';
 import { mechanismText, outcomeText, verdictText } from './facets.js';
 import type { VariantPictures } from './pictures.js';
@@ -20,7 +21,7 @@ export function renderMarkdown(lab: ResolvedLab, run: RunResult, pictures?: Vari
   lines.push(lab.description.trim(), '');
   lines.push(`Upstream: ${lab.upstream.map((u) => `<${u}>`).join(', ')}`, '');
   lines.push('## Verdicts', '', '| variant | verdict | expected | reason |', '|---|---|---|---|');
-  const kernel = kernelToMatch(run);
+  const kernel = kernelsToMatchText(run);
   for (const v of run.variants) lines.push(`| ${v.name} | **${verdictText(v)}** | ${escapeCell(expectedCell(v, kernel))} | ${escapeCell(v.reason)} |`);
   lines.push('', '## Topology', '', ...topologyLines(lab), '');
   run.variants.forEach((v, i) => lines.push(...variantSection(v, kernel, pictures?.[i])));
@@ -32,7 +33,8 @@ export function topologyLines(lab: ResolvedLab): string[] {
   for (const n of lab.nodes) {
     const ifaces = n.interfaces.map((i) => `${i.name} ${i.address}/${i.prefix}${i.peer ? ` → ${i.peer.node}` : ''}`);
     if (n.docker) ifaces.push(`${n.docker.bridge} ${n.docker.gateway}/${n.docker.prefix} (NAT)`);
-    const kind = n.kind === 'container' ? `container on ${n.host}` : `${n.kind}${n.profile !== 'plain' ? ` (${n.profile})` : ''}`;
+    const kind =
+      n.kind === 'container' ? `container on ${n.host}` : `${n.kind}${n.profile !== 'plain' ? ` (${n.profile})` : ''}${n.kernel ? `, kernel ${n.kernel}` : ''}`;
     lines.push(`| ${n.name} | ${kind} | ${ifaces.join('<br>')} | ${n.routes.map((r) => `${r.to} via ${r.via}`).join('<br>') || '—'} |`);
   }
   return lines;
@@ -42,8 +44,8 @@ export function topologyLines(lab: ResolvedLab): string[] {
 export function expectedCell(v: VariantResult, kernel: string): string {
   const check = { expected: v.expected ?? null, matchesExpected: v.matchesExpected ?? null };
   if (checkOf(check) === 'differs' || !check.expected) return expectationLine(check, v.verdict, kernel);
-  if (checkOf(check) === 'unchecked') return `unchecked: unknown on ${check.expected.kernel}`;
-  return `${expectedVerdictText(check.expected)} on ${check.expected.kernel}`;
+  if (checkOf(check) === 'unchecked') return `unchecked: unknown on ${kernelSelectorText(check.expected.kernel)}`;
+  return `${expectedVerdictText(check.expected)} on ${kernelSelectorText(check.expected.kernel)}`;
 }
 
 /** The why and source of an expectation, unless the cell already spelled out the why (a difference). */

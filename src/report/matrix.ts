@@ -37,7 +37,8 @@ export function buildMatrix(runs: RunResult[]): Matrix {
       kernelToMatch(a).localeCompare(kernelToMatch(b), undefined, { numeric: true }) || a.provider.localeCompare(b.provider) || a.runId.localeCompare(b.runId),
   );
   // One lab: a column per run (two runs on one kernel are compared side by side); several: a column per kernel and provider.
-  const keyOf = (r: RunResult) => (single ? `${r.kernel}|${r.provider}|${r.runId}` : `${r.kernel}|${r.provider}`);
+  // A run whose nodes ran different kernels is its own column (kernelLabel names each node's).
+  const keyOf = (r: RunResult) => (single ? `${kernelLabel(r)}|${r.provider}|${r.runId}` : `${kernelLabel(r)}|${r.provider}`);
   const keys = [...new Set(sorted.map(keyOf))];
   const columns = keys.map((key) => {
     const inColumn = sorted.filter((r) => keyOf(r) === key);

@@ -5,6 +5,8 @@
  * The check, exactly:
  * - The kernel is the run's `kernelVersion` (the distribution's upstream version, 5.10.223 for Debian's
  *   5.10.0-32-amd64) when it is known, else its `uname -r`. The entry whose range holds it is the expectation.
+ *   On a run whose nodes ran different kernels (`nodeKernels`), a plain range must hold every node's kernel, and a
+ *   range by node ({ client: "<6.1" }) holds that node's; on one kernel, every node's kernel is the run's.
  * - No entry holds it, the kernel has no version ("unknown"), or the entry says `unknown`: the variant is
  *   `unchecked` (matchesExpected null). Nothing was held against it.
  * - An entry expecting REPRODUCED or NOT_REPRODUCED: `matches` when the verdict is that one, else `differs`.
@@ -18,7 +20,15 @@
  * A variant that `differs` always fails it. verdict.json and `--json` give every variant `expected` (the entry, or
  * null), `check` (matches | differs | unchecked) and `matchesExpected` (true | false | null, the same in another form).
  */
-import { expectationFor, type ExpectableInconclusive, type Expectation, type ExpectedVerdictName } from '../lab/expect.js';
+import {
+  expectationFor,
+  kernelSelectorText,
+  type ExpectableInconclusive,
+  type Expectation,
+  type ExpectedVerdictName,
+  type KernelSelector,
+  type RunKernels,
+} from '../lab/expect.js';
 import type { InconclusiveKind, VerdictValue } from './verdict.js';
 
 /** What `--json` and verdict.json give as a variant's `expected`: the entry that covers the run's kernel. */
@@ -26,8 +36,8 @@ export interface ExpectedVerdict {
   verdict: ExpectedVerdictName;
   /** The kind of INCONCLUSIVE expected, when the verdict expected is INCONCLUSIVE. */
   inconclusive?: ExpectableInconclusive;
-  /** The range of the entry that covers the kernel, e.g. ">=6.1". */
-  kernel: string;
+  /** The range of the entry that covers the kernel, e.g. ">=6.1", or its ranges by node ({ client: "<6.1" }). */
+  kernel: KernelSelector;
   why: string;
   source: string;
   measured?: string;
@@ -60,7 +70,32 @@ export function kernelToMatch(run: { kernel: string; kernelVersion?: string }): 
   return run.kernelVersion ?? run.kernel;
 }
 
-export function checkExpectation(lab: LabExpectations, variant: string, kernel: string, outcome: CheckedOutcome, engine?: string): ExpectationCheck {
+/** Each node's kernel as the run read it, when its nodes ran different kernels (RunResult.nodeKernels). */
+export type NodeKernels = Record<string, { kernel: string; kernelVersion?: string }>;
+
+/** The kernels expectations are matched on: the run's, and each node's when they differ. */
+export function runKernels(run: { kernel: string; kernelVersion?: string; nodeKernels?: NodeKernels }): RunKernels {
+  const nodes = run.nodeKernels && Object.fromEntries(Object.entries(run.nodeKernels).map(([node, k]) => [node, kernelToMatch(k)]));
+  return { run: kernelToMatch(run), ...(nodes ? { nodes } : {}) };
+}
+
+/** How a check names the kernels it matched on: "6.1.176", or "client 6.1.176, router 5.10.223". */
+export function kernelsToMatchText(run: { kernel: string; kernelVersion?: string; nodeKernels?: NodeKernels }): string {
+  const { run: one, nodes } = runKernels(run);
+  return nodes
+    ? Object.entries(nodes)
+        .map(([node, k]) => `${node} ${k}`)
+        .join(', ')
+    : one;
+}
+
+export function checkExpectation(
+  lab: LabExpectations,
+  variant: string,
+  kernel: string | RunKernels,
+  outcome: CheckedOutcome,
+  engine?: string,
+): ExpectationCheck {
   const entries = lab.variants.find((v) => v.name === variant)?.expect ?? [];
   const entry = expectationFor(entries, kernel, engine);
   if (!entry) return { expected: null, matchesExpected: null };
@@ -86,11 +121,10 @@ function outcomeMatches(expected: ExpectedVerdict, outcome: CheckedOutcome): boo
 }
 
 /** The run with every variant's expectation check added (a copy; the run itself is left as it was). */
-export function withExpectations<R extends { kernel: string; kernelVersion?: string; engine?: string; variants: Array<{ name: string } & CheckedOutcome> }>(
-  lab: LabExpectations,
-  run: R,
-): R & { variants: Array<R['variants'][number] & ExpectationCheck> } {
-  const kernel = kernelToMatch(run);
+export function withExpectations<
+  R extends { kernel: string; kernelVersion?: string; nodeKernels?: NodeKernels; engine?: string; variants: Array<{ name: string } & CheckedOutcome> },
+>(lab: LabExpectations, run: R): R & { variants: Array<R['variants'][number] & ExpectationCheck> } {
+  const kernel = runKernels(run);
   return { ...run, variants: run.variants.map((v) => ({ ...v, ...checkExpectation(lab, v.name, kernel, v, run.engine) })) };
 }
 
@@ -109,7 +143,8 @@ export function expectationLine(check: ExpectationCheck, verdict: VerdictValue, 
   const { expected } = check;
   const result = checkOf(check);
   if (!expected) return `unchecked: no expectation for ${kernel}`;
-  const on = expected.docker === undefined ? expected.kernel : `${expected.kernel} with Docker ${expected.docker}`;
+  const kernels = kernelSelectorText(expected.kernel);
+  const on = expected.docker === undefined ? kernels : `${kernels} with Docker ${expected.docker}`;
   if (result === 'differs') return `DIFFERS from expected ${expectedVerdictText(expected)} on ${on}: ${expected.why}`;
   if (result === 'unchecked') return `unchecked: expected unknown on ${on}: ${expected.why}`;
   return `as expected on ${on} (${verdict})`;

@@ -5,6 +5,8 @@
  * Expectations are matched on this version; reports show `uname -r` beside it.
  */
 import type { Transport } from '../transport/types.js';
+import type { ResolvedLab } from '../lab/model.js';
+import { differingKernels } from '../lab/node-kernels.js';
 
 /** Debian's package version in the build string after "#": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.27-1 (...)". */
 const DEBIAN = /#\d+\S*\s.*?\bDebian (\d+\.\d+\.\d+)[-+~]/;
@@ -38,8 +40,31 @@ export async function readKernel(transport: Transport): Promise<{ kernel: string
   return { kernel, kernelVersion: kernelVersionOf(kernel, proc.stdout, signature.stdout) };
 }
 
-/** How reports name a run's kernel: `uname -r`, with the upstream version after it when that adds something. */
-export function kernelLabel(run: { kernel: string; kernelVersion?: string }): string {
+type KernelRead = { kernel: string; kernelVersion?: string };
+
+/**
+ * The run's kernel, read on the lab's first node; on a lab whose nodes run different kernels, also each host's and
+ * router's (`nodeKernels`), read on that node.
+ */
+export async function readKernels(
+  lab: ResolvedLab,
+  transport: (node: string) => Transport,
+): Promise<{ kernel: string; kernelVersion: string; nodeKernels?: Record<string, KernelRead> }> {
+  if (!differingKernels(lab)) return readKernel(transport(lab.nodes[0]!.name));
+  const machines = lab.nodes.filter((n) => n.kind !== 'container').map((n) => n.name);
+  const read = await Promise.all(machines.map(async (node) => [node, await readKernel(transport(node))] as const));
+  return { ...read[0]![1], nodeKernels: Object.fromEntries(read) };
+}
+
+/**
+ * How reports name a run's kernel: `uname -r`, with the upstream version after it when that adds something; each
+ * node's ("client 6.1.0-40-amd64 (6.1.176), router 5.10.0-32-amd64 (5.10.223)") when they differ.
+ */
+export function kernelLabel(run: KernelRead & { nodeKernels?: Record<string, KernelRead> }): string {
+  if (run.nodeKernels)
+    return Object.entries(run.nodeKernels)
+      .map(([node, k]) => `${node} ${kernelLabel(k)}`)
+      .join(', ');
   const { kernel, kernelVersion } = run;
   return kernelVersion && kernelVersion !== kernelVersionOf(kernel) ? `${kernel} (${kernelVersion})` : kernel;
 }

@@ -1,5 +1,6 @@
 /** What a run is asked to do (RunRequest), what it is given to do it with (RunEnvironment) and what it gives back per target. */
 import type { ResolvedLab } from '../lab/model.js';
+import type { KernelChoice } from '../lab/node-kernels.js';
 import type { Provider } from '../providers/types.js';
 import type { StepRunner } from '../ui/steps.js';
 import type { ExpectationCheck } from './expect.js';
@@ -8,10 +9,13 @@ import type { RunResult, VariantResult } from './run-lab.js';
 /**
  * One place the lab runs: a kernel (a Debian series booted under QEMU; undefined is this machine's own). A run goes
  * through its targets one after the other, each opened, brought up, run and reported the same way; another dimension
- * (an engine version) is another field here, filled in by the command and read by its `open`.
+ * (an engine version, a node's kernel) is another field here, filled in by the command and read by its `open`.
  */
 export interface RunTarget {
+  /** Every node's kernel: kernels.lab, undefined for this machine's own (also when only single nodes are named). */
   kernel?: string;
+  /** The command line's kernels for this target (--kernel 5.10, --kernel client=6.1); absent: the lab file's. */
+  kernels?: KernelChoice;
   /** --docker: the Docker engine of the lab's docker hosts (20.10, 26.1, host, emulated); undefined is each node's own. */
   docker?: string;
 }

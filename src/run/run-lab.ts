@@ -10,9 +10,9 @@ import { ScenarioContext } from './context.js';
 import { applyChange, type AppliedChange } from './changes.js';
 import { slots } from './slots.js';
 import { verdict, type Verdict } from './verdict.js';
-import { readKernel } from './kernel-version.js';
+import { readKernels } from './kernel-version.js';
 import type { Evidence } from './scenarios/types.js';
-import type { ExpectationCheck } from './expect.js';
+import type { ExpectationCheck, NodeKernels } from './expect.js';
 import type { Step, StepRunner } from '../ui/steps.js';
 
 /** The expectation fields are added after the run, from the lab file and the run's kernel (see expect.ts). */
@@ -34,6 +34,8 @@ export interface RunResult {
   kernel: string;
   /** The upstream version the distribution built it from, e.g. 5.10.223 (kernel-version.ts); expectations match on it. */
   kernelVersion?: string;
+  /** Each host's and router's kernel, read on it, when the lab's nodes run different kernels; absent on one kernel. */
+  nodeKernels?: NodeKernels;
   /** The Docker engine of the lab's docker hosts ("emulated", or a real dockerd and its version), when it has any. */
   engine?: string;
   runId: string;
@@ -65,7 +67,7 @@ export async function runVariants(
   const scenario = getScenario(lab.scenario.kind);
   fs.mkdirSync(options.resultsDir, { recursive: true });
   const startedAt = new Date().toISOString();
-  const kernel = await readKernel(provider.transport(lab, lab.nodes[0]!.name));
+  const kernel = await readKernels(lab, (node) => provider.transport(lab, node));
   const engine = provider.engine?.(lab);
   const results: VariantResult[] = [];
 
@@ -126,8 +128,8 @@ export async function runVariantsOnCopies(
   const results = new Map<string, VariantResult>();
   const failures: unknown[] = [];
   const room = slots(options.atOnce);
-  // Every copy runs on this machine's kernel: the first copy up reads it, the others need not.
-  let kernel: ReturnType<typeof readKernel> | undefined;
+  // Every copy runs on the same kernels: the first copy up reads them, the others need not.
+  let kernel: ReturnType<typeof readKernels> | undefined;
   let engine: string | undefined;
 
   // A part never throws: one copy failing must not stop the others; the first failure is raised once all are down.
@@ -145,7 +147,7 @@ export async function runVariantsOnCopies(
         await options.up(copy);
         engine ??= provider.engine?.(copy);
         if (!kernel) {
-          kernel = readKernel(provider.transport(copy, copy.nodes[0]!.name));
+          kernel = readKernels(copy, (node) => provider.transport(copy, node));
           await kernel;
         }
         progress(`running on ${copy.id}`);

@@ -54,7 +54,16 @@ export interface RunMode {
  */
 export function variantsAtOnce(lab: ResolvedLab, provider: string, count: number, mode: RunMode): number {
   // A lab on another kernel stays serial: each copy would boot a guest of its own.
-  if (mode.serial || mode.keep || count < 2 || !providerCan(provider, 'variantCopies') || lab.kernel || !(mode.broughtUp || mode.concurrent)) return 1;
+  if (
+    mode.serial ||
+    mode.keep ||
+    count < 2 ||
+    !providerCan(provider, 'variantCopies') ||
+    lab.kernel ||
+    lab.nodes.some((n) => n.kernel) ||
+    !(mode.broughtUp || mode.concurrent)
+  )
+    return 1;
   return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
 }
 

@@ -15,7 +15,7 @@ export const netnsDescriptor: ProviderDescriptor<NetnsResources> = {
     },
   },
   // Its kernel.ts boots a guest of another kernel and makes the namespaces there; copies are namespaces under other names.
-  capabilities: { otherKernels: true, variantCopies: true },
+  capabilities: { otherKernels: true, variantCopies: true, kernelPerNode: false },
   create: async (args) => {
     const docker = args.docker as string | undefined;
     if (docker === undefined) return load();

@@ -10,7 +10,7 @@ export const sshDescriptor: ProviderDescriptor<SshResources> = {
   sysctls: 'net', // the hosts are shared with their owner: network settings only
   options: { inventory: { type: 'string', describe: 'ssh provider: the inventory of existing hosts (YAML)' } },
   // The hosts are given, with their own kernels, and one inventory is one set of hosts: no second copy beside it.
-  capabilities: { otherKernels: false, variantCopies: false },
+  capabilities: { otherKernels: false, variantCopies: false, kernelPerNode: false },
   create: (args) => load(stringArg(args, 'inventory')),
   fromState: (state) => load(state.resources.inventory),
   // Nothing to find by name: the hosts are not the lab's, and its folders on them are known from the state only.

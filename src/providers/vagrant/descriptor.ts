@@ -27,7 +27,7 @@ export const vagrantDescriptor: ProviderDescriptor<VagrantResources> = {
     verbose: { type: 'boolean', default: false, describe: "vagrant provider: show Vagrant's own output" },
   },
   // The box decides the kernel. A copy would be a whole set of VMs, beyond what variant-copies.ts budgets for one (a netns copy's memory).
-  capabilities: { otherKernels: false, variantCopies: false },
+  capabilities: { otherKernels: false, variantCopies: false, kernelPerNode: false },
   create: async (args) => load({ box: boxArg(args), verbose: booleanArg(args, 'verbose') }),
   fromState: (state) => load({ box: state.resources.box }),
   render: {
