@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { ResolvedLab } from '../lab/model.js';
+import type { ResolvedLab, ResolvedVariant } from '../lab/model.js';
 import { INSTANCE_NAME } from '../lab/names.js';
 import { labId } from '../lab/resolve.js';
 import { providerCan } from '../providers/registry.js';
@@ -21,9 +21,10 @@ export function copyInstance(instance: string | undefined, index: number): strin
   return instance ? `${instance}-v${index + 1}` : `v${index + 1}`;
 }
 
-export function copyOf(lab: ResolvedLab, index: number): ResolvedLab {
+/** The copy for the variant at `index`; a variant with settings of its own (set:) gets a copy built with them. */
+export function copyOf(lab: ResolvedLab, index: number, variant?: ResolvedVariant): ResolvedLab {
   const instance = copyInstance(lab.instance, index);
-  return { ...lab, instance, id: labId(lab.name, instance) };
+  return { ...lab, ...(variant?.topology ?? {}), instance, id: labId(lab.name, instance) };
 }
 
 /** Whether every copy's instance name fits the instance rules (a 16-character instance leaves no room for "-v1"). */
