@@ -2,7 +2,7 @@
  * A variant's `set:`: node and link settings it runs with instead of the lab's. The lab file with them merged in is
  * what that variant's own copy of the lab is resolved from; sysctls alone need no copy (they are changed on the live lab).
  */
-import type { Change, LabFile, Overrides } from './schema.js';
+import { linkSchema, nodeSchema, type Change, type LabFile, type Overrides } from './schema.js';
 
 type Plain = Record<string, unknown>;
 
@@ -16,8 +16,16 @@ export function mergeSetting(base: unknown, override: unknown): unknown {
   return merged;
 }
 
-/** The lab file as this variant runs it; names that are not in the lab are left out (validation reports them). */
+/** The lab file as this variant runs it, each node and link it changes parsed again (defaults filled in); the set must be valid. */
 export function applyOverrides(lab: LabFile, set: Overrides): LabFile {
+  const merged = mergeOverrides(lab, set);
+  const nodes = Object.fromEntries(Object.entries(merged.nodes).map(([name, node]) => [name, set.nodes?.[name] ? nodeSchema.parse(node) : node]));
+  const links = merged.links.map((link) => (link.name && set.links?.[link.name] ? linkSchema.parse(link) : link));
+  return { ...merged, nodes, links };
+}
+
+/** The lab file with the set merged in as written (no defaults filled in); names that are not in the lab are left out. */
+export function mergeOverrides(lab: LabFile, set: Overrides): LabFile {
   const nodes = { ...lab.nodes };
   for (const [name, override] of Object.entries(set.nodes ?? {})) {
     if (nodes[name]) nodes[name] = mergeSetting(nodes[name], override) as LabFile['nodes'][string];

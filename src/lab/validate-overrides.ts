@@ -5,7 +5,7 @@
  */
 import type { LabFile, Overrides } from './schema.js';
 import { linkSchema, nodeSchema } from './schema.js';
-import { applyOverrides } from './overrides.js';
+import { applyOverrides, mergeOverrides } from './overrides.js';
 import { formatPath, type Path, type Problem } from './problems.js';
 import { problemsFromZod } from './zod-problems.js';
 
@@ -25,9 +25,8 @@ export function overrideProblems(lab: LabFile, sets: SetAt[], validateTopology: 
     const names = unknownNames(lab, path, set);
     problems.push(...names);
     if (names.length) continue;
-    const merged = applyOverrides(lab, set);
-    const schemaProblems = settingProblems(lab, merged, set);
-    const topology = schemaProblems.length ? [] : validateTopology(withoutVariants(merged)).filter((p) => !own.has(key(p)));
+    const schemaProblems = settingProblems(mergeOverrides(lab, set), set);
+    const topology = schemaProblems.length ? [] : validateTopology(withoutVariants(applyOverrides(lab, set))).filter((p) => !own.has(key(p)));
     problems.push(...[...schemaProblems, ...topology].map((p) => placed(lab, path, set, p)));
   }
   return problems;
@@ -45,14 +44,17 @@ function unknownNames(lab: LabFile, at: Path, set: Overrides): Problem[] {
   const links = lab.links.flatMap((l) => (l.name ? [l.name] : []));
   for (const name of Object.keys(set.links ?? {})) {
     if (links.includes(name)) continue;
-    const expected = links.length ? `a named link of this lab: ${links.join(', ')}` : 'a named link, and this lab names none';
-    problems.push({ path: [...at, 'set', 'links', name], message: `found "${name}", ${expected} (give the link a name: to change its settings)` });
+    const expected = links.length ? `a named link of this lab: ${links.join(', ')}` : 'a named link (this lab names none)';
+    problems.push({
+      path: [...at, 'set', 'links', name],
+      message: `found "${name}", expected ${expected}; name the link (name: ${name}) to change its settings`,
+    });
   }
   return problems;
 }
 
 /** The overridden nodes and links, merged, against their own schemas (refinements the partial shape cannot carry). */
-function settingProblems(lab: LabFile, merged: LabFile, set: Overrides): Problem[] {
+function settingProblems(merged: LabFile, set: Overrides): Problem[] {
   const problems: Problem[] = [];
   for (const name of Object.keys(set.nodes ?? {})) {
     const parsed = nodeSchema.safeParse(merged.nodes[name], { jitless: true });
