@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadLab } from '../../src/lab/load.js';
 import { overridesSchema } from '../../src/lab/schema.js';
 import { copyOf } from '../../src/run/variant-copies.js';
-import { root } from '../helpers/cli.js';
+import { lab, root } from '../helpers/cli.js';
 
 const fixture = path.join(root, 'test', 'fixtures', 'overrides', 'settings.yaml');
 
@@ -89,4 +89,18 @@ test('axis values set settings that unite into each combination', (t) => {
   t.like(docker('proxy-off-filter-off'), { userlandProxy: false, bridgeNetfilter: false });
   t.like(docker('proxy-on-filter-off'), { userlandProxy: true, bridgeNetfilter: false });
   t.like(docker('proxy-off-filter-on'), { userlandProxy: false, bridgeNetfilter: true });
+});
+
+test('lab show lists what each variant sets, and which are set on the live lab', async (t) => {
+  const result = await lab(['show', fixture]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^ {2}no-proxy-narrow: .*\n {4}sets node dhost: docker\.userlandProxy = false\n/m);
+  t.regex(result.stdout, /^ {4}sets link wan: mtu = 1400$/m);
+  t.regex(result.stdout, /^ {4}sets node router: sysctls\.net\.ipv4\.conf\.all\.rp_filter = "1" \(on the live lab\)$/m);
+});
+
+test('a copy on another kernel carries the kernel in its id, as the lab does', (t) => {
+  const resolved = loadLab(fixture, 'k1');
+  const narrow = resolved.variants[1]!;
+  t.is(copyOf({ ...resolved, kernel: '5.10', id: 'overrides+k1@5-10' }, 1, narrow).id, 'overrides+k1-v2@5-10');
 });
