@@ -12,7 +12,11 @@ export const builder = (y: Argv) =>
     .option('variant', { type: 'string', array: true, describe: 'run only these variants' })
     .option('keep', { type: 'boolean', default: false, describe: 'leave the lab up afterwards when run brought it up' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object on stdout' })
-    .option('serial', { type: 'boolean', default: false, describe: 'one copy of the lab, variants one after another (default when the lab is already up)' })
+    .option('serial', {
+      type: 'boolean',
+      default: false,
+      describe: 'variants one after another on one copy of the lab (default when the lab is already up); a variant with set: on a copy built for it',
+    })
     .option('concurrent', {
       type: 'boolean',
       default: false,

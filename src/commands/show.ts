@@ -30,6 +30,7 @@ export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
     'variants:',
     ...lab.variants.flatMap((v) => [
       `  ${v.name}: ${v.description.trim()}`,
+      ...(v.overrides ?? []).map((o) => `    sets ${o}${v.topology ? '' : ' (on the live lab)'}`),
       ...v.changes.map(
         (c) =>
           `    change on ${c.node}: ${'sysctl' in c ? `sysctl ${c.sysctl.key}=${c.sysctl.value}` : `iptables -t ${c.iptables.table} ${c.iptables.position ? `-I ${c.iptables.chain} ${c.iptables.position}` : `-A ${c.iptables.chain}`} ${c.iptables.rule}`}`,

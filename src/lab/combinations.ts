@@ -1,5 +1,6 @@
 /** Variants written as products of axes (`combinations:`), expanded into plain variants. */
-import type { Change, LabFile, VariantSpec } from './schema.js';
+import type { Change, LabFile, Overrides, VariantSpec } from './schema.js';
+import { uniteOverrides } from './overrides.js';
 import { VARIANT_NAME, nameRules } from './names.js';
 import type { Path, Problem } from './problems.js';
 
@@ -54,12 +55,13 @@ export function expandVariants(lab: LabFile): { variants: ExpandedVariant[]; pro
 
 interface Part {
   description: string;
+  set?: Overrides | undefined;
   changes: Change[];
   params: Record<string, unknown>;
   path: Path;
 }
 
-/** The union of the parts' params and changes; one param or one sysctl set by two parts is a clash. */
+/** The union of the parts' settings, params and changes; one setting, param or sysctl set by two parts is a clash. */
 function unite(parts: Part[]): { spec: VariantSpec; clashes: string[] } {
   const clashes: string[] = [];
   const params: Record<string, unknown> = {};
@@ -85,5 +87,8 @@ function unite(parts: Part[]): { spec: VariantSpec; clashes: string[] } {
       changes.push(change);
     }
   }
-  return { spec: { description: parts.map((p) => p.description.trim()).join('; '), changes, params, expect: [] }, clashes };
+  const { set, clashes: setClashes } = uniteOverrides(parts);
+  clashes.push(...setClashes);
+  const description = parts.map((p) => p.description.trim()).join('; ');
+  return { spec: { description, ...(set ? { set } : {}), changes, params, expect: [] }, clashes };
 }

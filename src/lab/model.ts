@@ -108,6 +108,10 @@ export interface ResolvedVariant {
   params: Record<string, unknown>;
   /** Expected verdicts by kernel range, as written in the lab file (possibly empty). */
   expect: Expectation[];
+  /** The node and link settings the variant sets (set:), as a report lists them: "node client: docker.userlandProxy = false". */
+  overrides?: string[];
+  /** The lab's nodes and links as those settings make them: the variant runs on a copy of the lab built from these. */
+  topology?: Pick<ResolvedLab, 'nodes' | 'links'>;
 }
 
 export interface ResolvedLab {

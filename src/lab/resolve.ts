@@ -4,9 +4,10 @@
  * the shortest path through routers.
  */
 import path from 'node:path';
-import type { LabFile } from './schema.js';
+import type { LabFile, VariantSpec } from './schema.js';
+import { applyOverrides, describeOverrides, sysctlsAsChanges } from './overrides.js';
 import { cidrSize, formatCidr, formatIp, hostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ip.js';
-import type { Interface, ResolvedLab, ResolvedLink, ResolvedNode, Route } from './model.js';
+import type { Interface, ResolvedLab, ResolvedLink, ResolvedNode, ResolvedVariant, Route } from './model.js';
 import { LabError } from '../errors.js';
 import { expandDesktops } from './profiles/docker-desktop-wsl2.js';
 import { formatPath } from './problems.js';
@@ -21,6 +22,44 @@ export function labId(name: string, instance?: string, kernel?: string): string 
 }
 
 export function resolveLab(original: LabFile, file: string, instance?: string): ResolvedLab {
+  const { nodes, links } = resolveTopology(original, file);
+  return {
+    name: original.name,
+    id: labId(original.name, instance),
+    ...(instance ? { instance } : {}),
+    title: original.title,
+    description: original.description,
+    upstream: original.upstream,
+    file,
+    dir: path.dirname(file),
+    nodes,
+    links,
+    scenario: original.scenario,
+    variants: expandVariants(original).variants.map(({ name, spec }) => resolveVariant(original, file, name, spec)),
+    ...(original.settings ? { settings: original.settings } : {}),
+  };
+}
+
+/**
+ * A variant with settings of its own (set:) carries the topology they make, resolved like the lab's; one that sets
+ * only sysctls has them as changes to the live lab instead.
+ */
+function resolveVariant(lab: LabFile, file: string, name: string, spec: VariantSpec): ResolvedVariant {
+  const asChanges = spec.set ? sysctlsAsChanges(spec.set) : undefined;
+  const overrides = describeOverrides(spec.set);
+  const topology = spec.set && !asChanges ? resolveTopology(applyOverrides(lab, spec.set), file) : undefined;
+  return {
+    name,
+    description: spec.description,
+    changes: [...(asChanges ?? []), ...spec.changes],
+    params: { ...lab.scenario.params, ...spec.params },
+    expect: spec.expect,
+    ...(overrides.length ? { overrides } : {}),
+    ...(topology ? { topology } : {}),
+  };
+}
+
+function resolveTopology(original: LabFile, file: string): Pick<ResolvedLab, 'nodes' | 'links'> {
   const expansion = expandDesktops(original);
   if (expansion.problems.length) {
     throw new LabError(`${file} has ${expansion.problems.length} problem(s)`, {
@@ -139,27 +178,7 @@ export function resolveLab(original: LabFile, file: string, instance?: string): 
     };
   }
 
-  return {
-    name: lab.name,
-    id: labId(lab.name, instance),
-    ...(instance ? { instance } : {}),
-    title: lab.title,
-    description: lab.description,
-    upstream: lab.upstream,
-    file,
-    dir: path.dirname(file),
-    nodes: [...nodes.values(), ...containers],
-    links,
-    scenario: lab.scenario,
-    variants: expandVariants(lab).variants.map(({ name, spec }) => ({
-      name,
-      description: spec.description,
-      changes: spec.changes,
-      params: { ...lab.scenario.params, ...spec.params },
-      expect: spec.expect,
-    })),
-    ...(lab.settings ? { settings: lab.settings } : {}),
-  };
+  return { nodes: [...nodes.values(), ...containers], links };
 }
 
 function allocateSubnets(lab: LabFile): Cidr[] {

@@ -8,6 +8,7 @@ import { parseCidr, parseIp } from './ip.js';
 import { DECLARED_KIND } from './declared/spec.js';
 import type { ProviderSettings, SettingsDeclarations, SettingsKit } from './provider-settings.js';
 import { nodeKernelProblem } from './node-kernels.js';
+import { overrideOf } from './override-schema.js';
 import { EXPECTABLE_INCONCLUSIVE, VERDICTS_EXPECTED, dockerRule, parseDockerSelector, parseKernelRange, rangeRule } from './expect.js';
 
 const labName = z.string().regex(LAB_NAME, `a lab name: ${nameRules.lab}`);
@@ -148,7 +149,10 @@ export const impairmentSchema = z
 /** 68 is IPv4's smallest MTU; 65535 the largest a veth or a VM's NIC takes. */
 const mtu = z.number().int().min(68, 'an MTU of at least 68 bytes (IPv4 needs 68)').max(65535, 'an MTU of at most 65535 bytes');
 
+const linkName = z.string().regex(NODE_NAME, `a link name: ${nameRules.node}`);
+
 export const linkSchema = z.strictObject({
+  name: linkName.optional().describe('a name for the link, by which a variant overrides its settings (set: { links: { <name>: ... } })'),
   endpoints: z.tuple([nodeName, nodeName]),
   subnet: cidr.optional(),
   addresses: z.record(nodeName, ipv4).optional(),
@@ -191,8 +195,27 @@ export const expectationSchema = z
   })
   .describe('one expectation of a variant');
 
+/**
+ * Node and link settings a variant runs with instead of the lab's: the lab is built again with them, for this variant
+ * alone. Each is written as on the node or link itself (the same schema, every field optional); objects merge key by
+ * key, lists and values replace the lab's.
+ */
+export const overridesSchema = z
+  .strictObject({
+    nodes: z
+      .record(nodeName, overrideOf(nodeSchema))
+      .optional()
+      .describe('node name -> its settings to change, as written under nodes (docker: { userlandProxy: false }, sysctls, ...)'),
+    links: z
+      .record(linkName, overrideOf(linkSchema.omit({ name: true, endpoints: true })))
+      .optional()
+      .describe("link name (the link's name:) -> its settings to change, as written on the link (mtu, impairment, ...)"),
+  })
+  .describe('settings of nodes and links this variant runs with; the lab is brought up again with them for this variant');
+
 export const variantSchema = z.strictObject({
   description: text,
+  set: overridesSchema.optional(),
   changes: z.array(changeSchema).default([]),
   params: z.record(z.string(), z.unknown()).default({}),
   expect: z.array(expectationSchema).default([]).describe('expected verdicts by kernel; a kernel no entry covers has no expectation'),
@@ -201,6 +224,7 @@ export const variantSchema = z.strictObject({
 /** One value of an axis: what it adds to every variant it is part of. */
 export const axisValueSchema = z.strictObject({
   description: text,
+  set: overridesSchema.optional(),
   changes: z.array(changeSchema).default([]),
   params: z.record(z.string(), z.unknown()).default({}),
 });
@@ -220,7 +244,7 @@ export const combinationSchema = z
         z.record(variantNamePart, axisValueSchema).refine((v) => Object.keys(v).length > 0, 'at least one value'),
       )
       .refine((a) => Object.keys(a).length >= 2, 'at least two axes')
-      .describe('axis name -> value name -> { description, changes, params }; axes multiply in the order written'),
+      .describe('axis name -> value name -> { description, set, changes, params }; axes multiply in the order written'),
     expect: z
       .record(z.string(), z.array(expectationSchema))
       .default({})
@@ -307,4 +331,5 @@ export type VariantSpec = z.output<typeof variantSchema>;
 export type AxisValue = z.output<typeof axisValueSchema>;
 export type Combination = z.output<typeof combinationSchema>;
 export type Change = z.output<typeof changeSchema>;
+export type Overrides = z.output<typeof overridesSchema>;
 export type Impairment = z.output<typeof impairmentSchema>;

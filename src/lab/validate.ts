@@ -1,5 +1,5 @@
 /** Cross-reference checks on a lab file that parsed: every problem is collected, none stops the others. */
-import { settingsOf, type LabFile } from './schema.js';
+import { settingsOf, type Change, type LabFile, type Overrides } from './schema.js';
 import type { SettingsDeclarations } from './provider-settings.js';
 import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type Cidr } from './ip.js';
 import type { Problem } from './problems.js';
@@ -12,6 +12,7 @@ import { validateDeclared } from './declared/validate.js';
 import { parseCodedVerdict } from './declared/parse.js';
 import { expandVariants } from './combinations.js';
 import { expectationProblems, kernelSelectorNodes, type Expectation } from './expect.js';
+import { overrideProblems } from './validate-overrides.js';
 
 /** Written by the docker-host profile from docker.bridgeNetfilter: a node's own sysctls would race it. */
 const BRIDGE_NF_KEY = 'net.bridge.bridge-nf-call-iptables';
@@ -72,8 +73,11 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
 
   const subnets: Array<{ cidr: Cidr; path: Array<string | number> }> = [];
   const linked = new Set<string>();
+  const linkNames = new Set<string>();
   lab.links.forEach((link, i) => {
     const [a, b] = link.endpoints;
+    if (link.name && linkNames.has(link.name)) problems.push({ path: ['links', i, 'name'], message: `link name "${link.name}" is used by another link` });
+    if (link.name) linkNames.add(link.name);
     for (const [j, end] of [a, b].entries()) {
       if (!nodeNames.has(end)) {
         const hint = containerOwner.has(end) ? ` ("${end}" is a container of ${containerOwner.get(end)}; link its host instead)` : '';
@@ -161,6 +165,8 @@ export function validateLab(lab: LabFile, options: { catalogue?: ScenarioCatalog
       }
     });
   }
+  const sets = variantLikes(lab).flatMap(({ path, set }) => (set ? [{ path, set }] : []));
+  problems.push(...overrideProblems(lab, sets, (topology) => validateLab(topology, { sysctls })));
   problems.push(...expandVariants(lab).problems);
   const kernelNodes = (entries: readonly Expectation[], path: Array<string | number>) =>
     entries.flatMap((entry, i) =>
@@ -289,9 +295,10 @@ function isDeclared(params: Record<string, unknown>): boolean {
 }
 
 /** Listed variants and the axis values of combinations: everything that carries changes and params. */
-function variantLikes(lab: LabFile): Array<{ path: Array<string | number>; changes: LabFile['variants'][string]['changes']; params: Record<string, unknown> }> {
+function variantLikes(lab: LabFile): Array<{ path: Array<string | number>; set?: Overrides | undefined; changes: Change[]; params: Record<string, unknown> }> {
   const listed = Object.entries(lab.variants).map(([name, v]) => ({
     path: ['variants', name] as Array<string | number>,
+    set: v.set,
     changes: v.changes,
     params: v.params,
   }));
@@ -299,6 +306,7 @@ function variantLikes(lab: LabFile): Array<{ path: Array<string | number>; chang
     Object.entries(combination.axes).flatMap(([axis, axisValues]) =>
       Object.entries(axisValues).map(([value, v]) => ({
         path: ['combinations', c, 'axes', axis, value] as Array<string | number>,
+        set: v.set,
         changes: v.changes,
         params: v.params,
       })),

@@ -53,6 +53,7 @@ function variantHtml(lab: ResolvedLab, v: VariantResult, pictures: VariantPictur
     `<h2 id="v-${esc(v.name)}">Variant <code>${esc(v.name)}</code>: <span class="${v.verdict}">${esc(verdictText(v))}</span></h2>`,
     `<p>${esc(v.description.trim())}</p>`,
   ];
+  if (v.overrides?.length) out.push(`<p>Settings overridden (its lab built with them): ${v.overrides.map((o) => `<code>${esc(o)}</code>`).join(', ')}</p>`);
   if (v.changes.length) out.push(`<p>Changes: ${v.changes.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>`);
   out.push(`<p><b>${esc(verdictText(v))}</b>: ${esc(v.reason)}</p>`);
   if (v.outcome) out.push(`<p class="outcome"><b>Outcome</b>: ${esc(outcomeText(v.outcome))}</p>`);

@@ -31,6 +31,7 @@ export function verdictJson(run: RunResult) {
       matchesExpected: v.matchesExpected ?? null,
       reason: v.reason,
       decidedBy: v.decidedBy,
+      ...(v.overrides?.length ? { overrides: v.overrides } : {}),
       changes: v.changes,
       durationMs: v.durationMs,
       evidence: v.evidence,

@@ -74,6 +74,7 @@ function packetLines(pictures: VariantPictures | undefined): string[] {
 
 function variantSection(v: VariantResult, kernel: string, pictures?: VariantPictures): string[] {
   const lines = [`## Variant \`${v.name}\`: ${verdictText(v)}`, '', v.description.trim(), ''];
+  if (v.overrides?.length) lines.push('Settings this variant overrode (its lab was built with them):', '', ...v.overrides.map((o) => `- \`${o}\``), '');
   if (v.changes.length) lines.push('Changes applied for this variant:', '', ...v.changes.map((c) => `- \`${c}\``), '');
   lines.push(`**Verdict:** ${verdictText(v)}. ${v.reason}`, '');
   if (v.outcome) lines.push(`**Outcome:** ${outcomeText(v.outcome)}`, '');

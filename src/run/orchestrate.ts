@@ -17,7 +17,8 @@ import { checkFailures, withExpectations } from './expect.js';
 import { runOnCopies, runOnLab } from './orchestrate-modes.js';
 import type { RunEnvironment, RunRequest, RunTarget, TargetOutcome } from './orchestrate-types.js';
 import { newRunId } from './run-lab.js';
-import { leftoverCopies, variantsAtOnce } from './variant-copies.js';
+import { copiesFit, copyInstance, leftoverCopies, variantsAtOnce } from './variant-copies.js';
+import { providerCan } from '../providers/registry.js';
 
 export type { Lifecycle, RunEnvironment, RunPolicy, RunRequest, RunTarget, TargetOutcome } from './orchestrate-types.js';
 
@@ -49,7 +50,9 @@ async function runTarget(request: RunRequest, target: RunTarget, env: RunEnviron
     const resultsDir = path.join(request.resultsRoot ?? defaultResultsDir(), lab.id, runId);
     const atOnce = variantsAtOnce(lab, provider.name, variants.length, { ...request, broughtUp });
     const where = { lab, provider, variants, runId, resultsDir };
-    if (atOnce > 1) assertNoLeftoverCopies(lab);
+    const ownCopies = variants.some((v) => v.topology);
+    if (ownCopies) assertCopiesPossible(lab, provider.name, variants);
+    if (atOnce > 1 || ownCopies) assertNoLeftoverCopies(lab);
     const ran = atOnce > 1 ? await runOnCopies(where, atOnce, env) : await runOnLab(where, { broughtUp, keep: request.keep }, env);
     const run = withExpectations(lab, ran);
     const reports = await env.publish?.(lab, run);
@@ -69,6 +72,20 @@ function chosenVariants(lab: ResolvedLab, names: string[] | undefined): Resolved
 
 function unknownVariant(name: string, known: string[]): never {
   throw new LabError(`no variant "${name}"`, { hint: `variants: ${known.join(', ')}` });
+}
+
+/** A variant with settings of its own (set:) runs on a copy of the lab built with them: the provider and the instance name must allow copies. */
+function assertCopiesPossible(lab: ResolvedLab, provider: string, variants: ResolvedVariant[]): void {
+  const own = variants.filter((v) => v.topology).map((v) => v.name);
+  const needs = `variant(s) ${own.join(', ')} set node or link settings of their own and run on a copy of the lab built with them`;
+  if (!providerCan(provider, 'variantCopies'))
+    throw new LabError(`${needs}, and provider ${provider} cannot bring up copies of a lab`, {
+      hint: 'run them on the netns provider, or choose other variants',
+    });
+  if (!copiesFit(lab, variants.length))
+    throw new LabError(`${needs}, and instance "${lab.instance}" leaves no room for the copies' names (${copyInstance(lab.instance, variants.length - 1)})`, {
+      hint: 'a shorter --instance',
+    });
 }
 
 function assertNoLeftoverCopies(lab: ResolvedLab): void {

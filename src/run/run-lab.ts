@@ -19,6 +19,8 @@ import type { Step, StepRunner } from '../ui/steps.js';
 export interface VariantResult extends Verdict, Partial<ExpectationCheck> {
   name: string;
   description: string;
+  /** The node and link settings this variant set (set:), its lab built with them. */
+  overrides?: string[];
   changes: string[];
   evidence: Evidence;
   durationMs: number;
@@ -217,6 +219,7 @@ export async function runVariant(
   const result: VariantResult = {
     name: variant.name,
     description: variant.description,
+    ...(variant.overrides ? { overrides: variant.overrides } : {}),
     changes: applied.map((a) => `${a.node}: ${a.description}`),
     ...decided,
     evidence,

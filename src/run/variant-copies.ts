@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { ResolvedLab } from '../lab/model.js';
+import type { ResolvedLab, ResolvedVariant } from '../lab/model.js';
 import { INSTANCE_NAME } from '../lab/names.js';
 import { labId } from '../lab/resolve.js';
 import { providerCan } from '../providers/registry.js';
@@ -21,9 +21,11 @@ export function copyInstance(instance: string | undefined, index: number): strin
   return instance ? `${instance}-v${index + 1}` : `v${index + 1}`;
 }
 
-export function copyOf(lab: ResolvedLab, index: number): ResolvedLab {
+/** The copy for the variant at `index`; a variant with settings of its own (set:) gets a copy built with them. */
+export function copyOf(lab: ResolvedLab, index: number, variant?: ResolvedVariant): ResolvedLab {
   const instance = copyInstance(lab.instance, index);
-  return { ...lab, instance, id: labId(lab.name, instance) };
+  // On another kernel the copy's id carries it too, as the lab's does: it never shares a name with a copy on this machine's kernel.
+  return { ...lab, ...(variant?.topology ?? {}), instance, id: labId(lab.name, instance, lab.kernel) };
 }
 
 /** Whether every copy's instance name fits the instance rules (a 16-character instance leaves no room for "-v1"). */
@@ -67,7 +69,7 @@ export function variantsAtOnce(lab: ResolvedLab, provider: string, count: number
   return copiesFit(lab, count) ? copiesAtOnce(count) : 1;
 }
 
-const COPY_SUFFIX = /^v\d+$/;
+const COPY_SUFFIX = /^v\d+(@\d+-\d+)?$/;
 
 /** Ids of the variant copies of lab `name` (instance `instance`) that have a state or namespaces on this machine. */
 export function leftoverCopies(name: string, instance: string | undefined): string[] {

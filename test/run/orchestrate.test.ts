@@ -192,3 +192,42 @@ test('refused before anything runs: an unknown variant, a lab up on another prov
   const busy = await t.throwsAsync(orchestrateRun(request('orch8', provider, events), env));
   t.regex(busy?.message ?? '', /^lab moby-15127\+orch8 is busy: process 1 /);
 });
+
+test('a variant with settings of its own runs on a copy built with them, in a serial run too; the others on the lab', async (t) => {
+  const events: string[] = [];
+  const provider = fakeProvider('netns', events);
+  const env = environment(events);
+  const built = new Map<string, boolean | undefined>();
+  const labUp = env.lifecycle.labUp;
+  env.lifecycle.labUp = async (lab, p, o) => {
+    built.set(lab.id, lab.nodes.find((n) => n.name === 'dhost')!.docker!.userlandProxy);
+    await labUp(lab, p, o);
+  };
+  const fixture = path.join(process.cwd(), 'test', 'fixtures', 'overrides', 'settings.yaml');
+  const open: RunRequest['open'] = async () => ({ lab: loadLab(fixture, 'orch10'), provider });
+  const out = await orchestrateRun(request('orch10', provider, events, { open }), env);
+  t.deepEqual(
+    events.filter((e) => /^(up|down) /.test(e)),
+    ['up overrides+orch10', 'down overrides+orch10', 'up overrides+orch10-v2', 'down overrides+orch10-v2'],
+  );
+  t.deepEqual(
+    [...built],
+    [
+      ['overrides+orch10', true],
+      ['overrides+orch10-v2', false],
+    ],
+  );
+  const variants = out.targets[0]!.run.variants;
+  t.deepEqual(
+    variants.map((v) => v.name),
+    ['as-written', 'no-proxy-narrow', 'strict-rpf'],
+    'results in the order of the variants',
+  );
+  t.is(variants[1]!.overrides?.[0], 'node dhost: docker.userlandProxy = false');
+  t.is(variants[0]!.overrides, undefined);
+
+  const fake = fakeProvider('fake', []);
+  const onFake: RunRequest['open'] = async () => ({ lab: loadLab(fixture, 'orch11'), provider: fake });
+  const refused = await t.throwsAsync(orchestrateRun(request('orch11', fake, [], { open: onFake }), environment([])));
+  t.regex(refused?.message ?? '', /no-proxy-narrow set node or link settings of their own .* provider fake cannot bring up copies/);
+});

@@ -67,9 +67,11 @@ export function dockerHostRules(node: ResolvedNode): string {
  * docker.bridgeNetfilter: loading br_netfilter would change every bridge of the machine, and a stock Debian kernel has it
  * as a module. route_localnet on the bridge: setupLoopbackAddressesRouting, with the userland proxy off only.
  */
+const BRIDGE_NF_KEY = 'net.bridge.bridge-nf-call-iptables';
+
 export function dockerHostSysctls(d: DockerBridge): Array<[string, string]> {
   return [
-    ...(d.bridgeNetfilter === undefined ? [] : [['net.bridge.bridge-nf-call-iptables', d.bridgeNetfilter ? '1' : '0'] as [string, string]]),
+    ...(d.bridgeNetfilter === undefined ? [] : [[BRIDGE_NF_KEY, d.bridgeNetfilter ? '1' : '0'] as [string, string]]),
     ...(d.userlandProxy ? [] : [[`net.ipv4.conf.${d.bridge}.route_localnet`, '1'] as [string, string]]),
   ];
 }
@@ -193,11 +195,12 @@ export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy', real
   // A real dockerd turns forwarding on itself and then sets FORWARD's policy to DROP, as on a machine where Docker was the
   // one to turn it on; found on already, it leaves the policy ACCEPT (moby's integration/network/bridge/iptablesdoc,
   // new-daemon.md). Measured: that policy was the only difference between iptables-save of the imitation and of 20.10/26.1.
-  // The bridge's own sysctls are the daemon's to write there.
+  // The bridge's own sysctls are the daemon's to write there; bridge filtering is the machine's (br_netfilter loaded, or
+  // switched off by the administrator), written before dockerd starts, which leaves it as found when /proc/sys/net/bridge exists.
   const ownSysctls = (n: ResolvedNode) => Object.entries(n.sysctls).filter(([k]) => !(real.has(n.name) && k === 'net.ipv4.ip_forward'));
-  const sysctls: PlannedCommand[] = nodes.flatMap((n) =>
-    [...ownSysctls(n), ...(n.docker && !real.has(n.name) ? dockerHostSysctls(n.docker) : [])].map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)),
-  );
+  const bridgeSysctls = (n: ResolvedNode) =>
+    !n.docker ? [] : real.has(n.name) ? dockerHostSysctls(n.docker).filter(([k]) => k === BRIDGE_NF_KEY) : dockerHostSysctls(n.docker);
+  const sysctls: PlannedCommand[] = nodes.flatMap((n) => [...ownSysctls(n), ...bridgeSysctls(n)].map(([k, v]) => inNs(n.name, 'sysctl', '-qw', `${k}=${v}`)));
 
   const impairments: PlannedCommand[] = lab.links.flatMap((link) =>
     link.impairments.map((i) => inNs(i.node, 'tc', 'qdisc', 'add', 'dev', i.iface, 'root', ...qdiscArgs(i))),

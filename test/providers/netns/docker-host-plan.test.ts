@@ -79,3 +79,16 @@ test('bridge filtering is written in the Docker host namespace only, 1 by defaul
     [`ip netns exec lab.hairpin-proxy-off.host sysctl -qw ${key}=0`],
   );
 });
+
+test('a real engine: bridge filtering is still written as the lab says (it is the machine’s), the bridge’s own sysctls are dockerd’s', (t) => {
+  const lab = loadLab('hairpin-published-port');
+  const off = lab.variants.find((v) => v.name === 'proxy-off-filter-off')!.topology!;
+  const lines = renderPlan(planLab({ ...lab, ...off }, 'docker-proxy', new Set(['dhost']))).split('\n');
+  t.true(lines.some((l) => l.endsWith('sysctl -qw net.bridge.bridge-nf-call-iptables=0')));
+  t.false(
+    lines.some((l) => l.includes('route_localnet')),
+    'route_localnet is for dockerd to write',
+  );
+  const imitation = renderPlan(planLab({ ...lab, ...off })).split('\n');
+  t.true(imitation.some((l) => l.endsWith('sysctl -qw net.ipv4.conf.docker0.route_localnet=1')));
+});
