@@ -21,7 +21,7 @@ const LAYERS: Array<{ layer: number; paths: string[] }> = [
   { layer: 4, paths: ['src/providers'] },
   { layer: 5, paths: ['src/run'] },
   { layer: 6, paths: ['src/report'] },
-  { layer: 7, paths: ['src/ui', 'src/lifecycle.ts', 'src/labs.ts', 'src/exercises'] },
+  { layer: 7, paths: ['src/ui', 'src/lifecycle.ts', 'src/checked-lab.ts', 'src/exercises'] },
   { layer: 8, paths: ['src/commands'] },
   // bundle-entry.cts starts the CLI (bin/lab.cjs): the bundle of it, or its modules.
   { layer: 9, paths: ['src/cli.ts', 'src/quick-args.ts', 'src/bundle-entry.cts'] },

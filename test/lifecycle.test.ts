@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { labUp } from '../src/lifecycle.js';
-import { loadLab } from '../src/labs.js';
+import { loadCheckedLab } from '../src/checked-lab.js';
 import { readState, type LabState } from '../src/state.js';
 import type { Provider } from '../src/providers/types.js';
 import { tempHome } from './helpers/cli.js';
@@ -46,7 +46,7 @@ function fakeProvider(seen: Array<LabState | undefined>, fail = false): Provider
 }
 
 test.serial('up: recorded as creating before the first step, added to by a step, marked up with kernel and engine', async (t) => {
-  const lab = { ...loadLab('docker-1090', 'lifecycle'), kernel: '5.10' };
+  const lab = { ...loadCheckedLab('docker-1090', 'lifecycle'), kernel: '5.10' };
   const seen: Array<LabState | undefined> = [];
   await labUp(lab, fakeProvider(seen), { quiet: true });
   t.like(seen[0], { lab: lab.id, provider: 'fake', status: 'creating', kernel: '5.10', resources: { made: ['one'] } });
@@ -57,7 +57,7 @@ test.serial('up: recorded as creating before the first step, added to by a step,
 });
 
 test.serial('a failed step: the lab is taken down by the provider its state names, and the state is gone', async (t) => {
-  const lab = loadLab('docker-1090', 'lifecycle2');
+  const lab = loadCheckedLab('docker-1090', 'lifecycle2');
   const seen: Array<LabState | undefined> = [];
   // Named netns, so that down finds it in the registry: its down looks for this instance's namespaces (there are none).
   const provider = { ...fakeProvider(seen, true), name: 'netns' };

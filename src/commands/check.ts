@@ -9,10 +9,10 @@ export const describe = "Run the current exercise step's check against the live 
 export const builder = (y: Argv) => instanceOption(labArg(y));
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string }>) {
-  const { loadLab } = await import('../labs.js');
+  const { loadCheckedLab } = await import('../checked-lab.js');
   const { currentStep, loadExercise, runCheck, setStep } = await import('../exercises/exercise.js');
   const { providerOf } = await import('../providers/registry.js');
-  const lab = loadLab(argv.lab, argv.instance);
+  const lab = loadCheckedLab(argv.lab, argv.instance);
   const exercise = loadExercise(lab);
   const state = readState(lab.id);
   const ref = labRef(lab);

@@ -50,6 +50,6 @@ async function nameOfPath(labPath: string, instance: string | undefined): Promis
       .map((s) => s.name),
   );
   if (recorded.size === 1) return [...recorded][0]!;
-  const { parseLabFile } = await import('../labs.js');
-  return parseLabFile(file, 'any').name; // only its name is read: any sysctl will do
+  const { parseCheckedLabFile } = await import('../checked-lab.js');
+  return parseCheckedLabFile(file, 'any').name; // only its name is read: any sysctl will do
 }

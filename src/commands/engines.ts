@@ -5,7 +5,7 @@ export const describe = 'List the Docker engines docker-host nodes can run (--do
 export const builder = (y: Argv) => y.option('fetch', { type: 'string', describe: 'fetch these engines now, comma-separated (20.10, 26.1)' });
 
 export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
-  const { ENGINES, parseEngineList } = await import('../engines/catalogue.js');
+  const { ENGINES, parseEngineList } = await import('../engines/engine-names.js');
   const { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } = await import('../engines/cache.js');
   if (argv.fetch !== undefined) {
     for (const e of parseEngineList(argv.fetch)) {

@@ -14,12 +14,12 @@ export const builder = (y: Argv) =>
 export async function handler(
   argv: ArgumentsCamelCase<{ lab: string; instance?: string; node: string; kernel?: string | string[]; cmd?: string[]; '--'?: string[] }>,
 ) {
-  const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
+  const { loadCheckedOpenedLab, openLab, checkedLabId } = await import('../checked-lab.js');
   const { defaultProvider, providerOf, sysctlScopeOf } = await import('../providers/registry.js');
   const kernels = await singleKernel(argv.kernel);
   const opened = openLab(argv.lab, argv.instance);
-  const state = readState(openedLabId(opened, kernels));
-  const lab = loadOpenedLab(opened, { sysctls: sysctlScopeOf(state?.provider ?? defaultProvider), kernels });
+  const state = readState(checkedLabId(opened, kernels));
+  const lab = loadCheckedOpenedLab(opened, { sysctls: sysctlScopeOf(state?.provider ?? defaultProvider), kernels });
   (await import('../lock.js')).assertNotBeingChanged(lab.id);
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)}`, kind: 'failure' });
   const cmd = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);

@@ -7,9 +7,9 @@ export const describe = "Show the current step of a lab's guided exercise (--res
 export const builder = (y: Argv) => instanceOption(labArg(y)).option('reset', { type: 'boolean', default: false, describe: 'teacher: back to the first step' });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; reset: boolean }>) {
-  const { loadLab } = await import('../labs.js');
+  const { loadCheckedLab } = await import('../checked-lab.js');
   const { currentStep, loadExercise, setStep } = await import('../exercises/exercise.js');
-  const lab = loadLab(argv.lab, argv.instance);
+  const lab = loadCheckedLab(argv.lab, argv.instance);
   const exercise = loadExercise(lab);
   if (argv.reset) setStep(lab, 0);
   const n = currentStep(lab);

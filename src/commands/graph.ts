@@ -10,9 +10,9 @@ export const builder = (y: Argv) =>
     .option('out', { type: 'string', describe: 'write to this file instead of stdout' });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; format: 'mermaid' | 'dot' | 'svg'; out?: string }>) {
-  const { loadLab } = await import('../labs.js');
+  const { loadCheckedLab } = await import('../checked-lab.js');
   const { topologyDot, topologyMermaid, topologySvg } = await import('../report/topology.js');
-  const lab = loadLab(argv.lab);
+  const lab = loadCheckedLab(argv.lab);
   const text = argv.format === 'dot' ? topologyDot(lab) : argv.format === 'svg' ? `${topologySvg(lab)}\n` : topologyMermaid(lab);
   if (argv.out) fs.writeFileSync(argv.out, text);
   else process.stdout.write(text);

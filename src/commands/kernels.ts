@@ -7,7 +7,7 @@ export const builder = (y: Argv) =>
   y.option('fetch', { type: 'string', describe: 'fetch these kernels now, comma-separated (5.10, 6.1, 6.12 or a suite name)' });
 
 export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
-  const { SUITES, parseKernelList } = await import('../kernels/catalogue.js');
+  const { SUITES, parseKernelList } = await import('../kernels/kernel-names.js');
   const { cachedKernel, fetchKernel, kernelCacheDir } = await import('../kernels/cache.js');
   if (argv.fetch !== undefined) {
     for (const k of parseKernelList(argv.fetch)) {

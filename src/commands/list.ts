@@ -23,10 +23,10 @@ export async function handler() {
 }
 
 async function parseAll(names: string[], files: string[]): Promise<ListedLab[]> {
-  const { parseLabFile } = await import('../labs.js');
+  const { parseCheckedLabFile } = await import('../checked-lab.js');
   return names.map((name, i) => {
     try {
-      const lab = parseLabFile(files[i]!);
+      const lab = parseCheckedLabFile(files[i]!);
       return { name: lab.name, title: lab.title, upstream: lab.upstream };
     } catch (e) {
       return { name, invalid: e instanceof LabError ? e.message : String(e) };

@@ -12,10 +12,10 @@ export const builder = (y: Argv) =>
     .options(renderOptions());
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; instance?: string; provider: string; out: string }>) {
-  const { loadLab } = await import('../labs.js');
+  const { loadCheckedLab } = await import('../checked-lab.js');
   const { descriptorOf } = await import('../providers/registry.js');
   const { render, sysctls } = descriptorOf(argv.provider, 'render');
-  const lab = loadLab(argv.lab, argv.instance, { sysctls });
+  const lab = loadCheckedLab(argv.lab, argv.instance, { sysctls });
   const { files, next } = await render!.write(lab, argv, path.resolve(argv.out));
   process.stdout.write(`${files.map((f) => path.relative(process.cwd(), f)).join('\n')}\n${next}\n`);
 }

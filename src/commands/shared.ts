@@ -29,7 +29,7 @@ export function kernelOption<T>(yargs: Argv<T>) {
 /** The Debian series each --kernel entry names, undefined for host; [undefined] without --kernel (every node's kernel only). */
 export async function kernelsOf(value: string | undefined): Promise<Array<string | undefined>> {
   if (value === undefined) return [undefined];
-  const { parseKernelList } = await import('../kernels/catalogue.js');
+  const { parseKernelList } = await import('../kernels/kernel-names.js');
   return parseKernelList(value).map((k) => (k.kind === 'host' ? undefined : k.series));
 }
 
@@ -71,7 +71,7 @@ export interface ProviderArgs {
  * Heavy modules (zod, listr2, execa, handlebars) load only when a command runs, not for --help.
  */
 export async function loadWithProvider(labArgValue: string, args: ProviderArgs) {
-  const { loadOpenedLab, openLab, openedLabId } = await import('../labs.js');
+  const { loadCheckedOpenedLab, openLab, checkedLabId } = await import('../checked-lab.js');
   const { descriptorOf, getProvider, providerOf, providers, sysctlScopeOf } = await import('../providers/registry.js');
   const { readState } = await import('../state.js');
   const { assertKernelsFit } = await import('../lab/node-kernels.js');
@@ -80,9 +80,9 @@ export async function loadWithProvider(labArgValue: string, args: ProviderArgs) 
   // The provider decides which sysctls the lab may set, so it is found (from a lenient check) before the strict one.
   // The file is read and parsed once; a provider named on the command line is checked before the file, as it always was.
   const opened = args.provider === undefined ? openLab(labArgValue, args.instance) : undefined;
-  const state = opened ? readState(openedLabId(opened, kernels)) : undefined;
+  const state = opened ? readState(checkedLabId(opened, kernels)) : undefined;
   const provider = state ? await providerOf(state) : await getProvider(args.provider ?? defaultProvider, args);
-  const lab = loadOpenedLab(opened ?? openLab(labArgValue, args.instance), { sysctls: sysctlScopeOf(provider.name), kernels });
+  const lab = loadCheckedOpenedLab(opened ?? openLab(labArgValue, args.instance), { sysctls: sysctlScopeOf(provider.name), kernels });
   assertKernelsFit(lab, descriptorOf(provider.name), providers);
   return { lab, provider };
 }

@@ -6,11 +6,11 @@ export const describe = 'Show a lab: topology, addresses, variants, what it prov
 export const builder = (y: Argv) => labArg(y);
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string }>) {
-  const { loadLab } = await import('../labs.js');
+  const { loadCheckedLab } = await import('../checked-lab.js');
   const { describeTopology, expectationTable } = await import('../report/console.js');
   const { getScenario } = await import('../run/scenarios/registry.js');
   const { describeCodedRules, describeDeclared } = await import('../run/declarative/describe.js');
-  const lab = loadLab(argv.lab);
+  const lab = loadCheckedLab(argv.lab);
   const scenario = getScenario(lab.scenario.kind);
   const out = [
     `${lab.name}: ${lab.title}`,

@@ -14,8 +14,8 @@ export const builder = (y: Argv) =>
   });
 
 export async function handler(argv: ArgumentsCamelCase<{ lab: string; provider: string }>) {
-  const { loadLab, displayPath } = await import('../labs.js');
-  const lab = loadLab(argv.lab, undefined, { sysctls: sysctlScopeOf(argv.provider) });
+  const { loadCheckedLab, displayPath } = await import('../checked-lab.js');
+  const lab = loadCheckedLab(argv.lab, undefined, { sysctls: sysctlScopeOf(argv.provider) });
   // Nodes on different kernels (kernel: in the file) are a lab this provider cannot run, however well-formed the file is.
   (await import('../lab/node-kernels.js')).assertKernelsFit(lab, descriptorOf(argv.provider), providers);
   if (lab.scenario.kind === 'declared') await (await import('../run/declarative/filters.js')).assertFiltersCompile(lab);

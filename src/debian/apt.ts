@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
-import { archiveFromSources, parseStanzas, type PackageStanza } from '../kernels/catalogue.js';
+import { archiveFromSources, parseStanzas, type PackageStanza } from '../kernels/kernel-names.js';
 import { runCommand } from '../transport/process.js';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheHome } from '../paths.js';
 import { LabError } from '../errors.js';
-import { compareVersions } from '../kernels/catalogue.js';
+import { compareVersions } from '../kernels/kernel-names.js';
 import { suiteApt, unpackDeb, type SuiteApt } from '../debian/apt.js';
 import { SYSTEM_PATH } from '../transport/process.js';
-import { engineSpec } from './catalogue.js';
+import { engineSpec } from './engine-names.js';
 
 /** The programs of an engine, and the folders put first on PATH for dockerd (it finds containerd, runc, docker-init there). */
 export interface EngineBinaries {
@@ -102,7 +102,7 @@ export async function fetchEngine(series: string, progress: (text: string) => vo
     if (!newest) throw new LabError(`cannot fetch Docker ${series}: Debian ${p.suite} has no package ${p.name}`, { kind: 'failure' });
     if (p.name === 'docker.io' && !newest.version.startsWith(spec.versionPrefix))
       throw new LabError(`cannot fetch Docker ${series}: Debian ${p.suite}'s docker.io is ${newest.version} now`, {
-        hint: 'the catalogue in src/engines/catalogue.ts names the suite of each series',
+        hint: 'the catalogue in src/engines/engine-names.ts names the suite of each series',
         kind: 'failure',
       });
     chosen.push({ package: p.name, version: newest.version, suite: p.suite });

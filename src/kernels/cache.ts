@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cacheHome } from '../paths.js';
 import { LabError } from '../errors.js';
 import { runCommand } from '../transport/process.js';
-import { SUITES, pickImage } from './catalogue.js';
+import { SUITES, pickImage } from './kernel-names.js';
 import { archiveUri, suiteApt, unpackDeb } from '../debian/apt.js';
 
 export interface CachedKernel {

@@ -1,6 +1,6 @@
 /**
  * The Debian kernels a lab can name, by series (5.10, 6.1, 6.12) and by the suite that ships it. Data only, so that lab
- * files can be checked against it; src/kernels/catalogue.ts fetches and boots them.
+ * files can be checked against it; src/kernels/kernel-names.ts fetches and boots them.
  */
 export const SUITES: ReadonlyArray<{ suite: string; series: string }> = [
   { suite: 'bullseye', series: '5.10' },

@@ -11,7 +11,7 @@ import { labId, resolveLab } from './resolve.js';
 import type { ResolvedLab } from './model.js';
 import { INSTANCE_NAME } from './names.js';
 import { locateLab } from './locate.js';
-import type { ScenarioCatalogue } from './catalogue.js';
+import type { ScenarioCatalogue } from './scenario-catalogue.js';
 import { isScalar } from 'yaml';
 import { parseYaml, readYamlText, type YamlFile } from './yaml-file.js';
 import type { SysctlScope } from './sysctl-policy.js';
@@ -26,7 +26,7 @@ export function displayPath(file: string): string {
 
 /**
  * How a lab file is checked: the scenario's kind and parameters against the catalogue when one is given (commands load
- * labs through src/labs.ts, which gives the tool's own; without one, the topology only), sysctls against the provider's scope.
+ * labs through src/checked-lab.ts, which gives the tool's own; without one, the topology only), sysctls against the provider's scope.
  */
 export interface LoadOptions {
   catalogue?: ScenarioCatalogue;

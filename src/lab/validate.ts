@@ -3,7 +3,7 @@ import { settingsOf, type Change, type LabFile, type Overrides } from './schema.
 import type { SettingsDeclarations } from './provider-settings.js';
 import { contains, hostAddress, overlaps, parseCidr, parseIp, formatCidr, type Cidr } from './ip.js';
 import type { Problem } from './problems.js';
-import type { ScenarioCatalogue } from './catalogue.js';
+import type { ScenarioCatalogue } from './scenario-catalogue.js';
 import { problemsFromZod } from './zod-problems.js';
 import { sysctlRefusal, type SysctlScope } from './sysctl-policy.js';
 

@@ -3,7 +3,7 @@
  * column of its own (as --kernel 5.10,host does per kernel).
  */
 import { LabError } from '../errors.js';
-import { engineLabel, parseEngineName } from '../engines/catalogue.js';
+import { engineLabel, parseEngineName } from '../engines/engine-names.js';
 import type { DaemonRecord } from '../engines/daemon.js';
 import type { ResolvedLab } from '../lab/model.js';
 import type { LabState } from '../state.js';
@@ -12,7 +12,7 @@ import type { RunResult } from './run-lab.js';
 /** The engines --docker names, each once, in the order given; [value] for one engine or none (each node's own). */
 export async function dockerEnginesOf(value: unknown): Promise<Array<string | undefined>> {
   if (typeof value !== 'string' || !value.includes(',')) return [value as string | undefined];
-  const { engineLabel, parseEngineList } = await import('../engines/catalogue.js');
+  const { engineLabel, parseEngineList } = await import('../engines/engine-names.js');
   return parseEngineList(value).map(engineLabel);
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { root } from '../helpers/cli.js';
 import { loadLabText, type LoadOptions } from '../../src/lab/load.js';
-import { scenarioCatalogue } from '../../src/run/catalogue.js';
+import { scenarioCatalogue } from '../../src/run/scenarios/registry.js';
 import { LabError } from '../../src/errors.js';
 import { planLab, type NetnsPlan } from '../../src/providers/netns/plan.js';
 import { NETNS_SYSCTLS } from '../../src/lab/sysctls-netns.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { LabError, formatError } from '../../src/errors.js';
 import { parseLabFile } from '../../src/lab/load.js';
 import { labId } from '../../src/lab/resolve.js';
-import { loadLab, loadOpenedLab, openLab, openedLabId } from '../../src/labs.js';
+import { loadCheckedLab, loadCheckedOpenedLab, openLab, checkedLabId } from '../../src/checked-lab.js';
 import { providerSettings } from '../../src/providers/registry.js';
 import { labCopy, root, tempHome } from '../helpers/cli.js';
 
@@ -39,19 +39,19 @@ test('opened once: the same id and the same lab, or the same errors in the same 
     for (const sysctls of ['namespace', 'any'] as const) {
       // What labIdOf did: the topology with any sysctl (and the providers' own sections), without the scenario catalogue.
       const twice = outcome(() => labId(parseLabFile(file, { sysctls: 'any', settings: providerSettings }).name, 'x', '5.10'));
-      const strictTwice = outcome(() => loadLab(file, 'x', { sysctls, kernel: '5.10' }));
+      const strictTwice = outcome(() => loadCheckedLab(file, 'x', { sysctls, kernel: '5.10' }));
       const opened = outcome(() => openLab(file, 'x'));
       if ('error' in opened) {
         t.deepEqual(opened, twice, `${file}: the read fails as the lenient read did`);
         continue;
       }
       const once = opened.value as ReturnType<typeof openLab>;
-      const id = outcome(() => openedLabId(once, '5.10'));
+      const id = outcome(() => checkedLabId(once, '5.10'));
       t.deepEqual(id, twice, `${file}: id`);
       // The strict check comes only after the lenient one passed, as before; the lenient one must have changed nothing it sees.
       if ('error' in id) continue;
       t.deepEqual(
-        outcome(() => loadOpenedLab(once, { sysctls, kernel: '5.10' })),
+        outcome(() => loadCheckedOpenedLab(once, { sysctls, kernel: '5.10' })),
         strictTwice,
         `${file} with sysctls ${sysctls}`,
       );
@@ -62,10 +62,10 @@ test('opened once: the same id and the same lab, or the same errors in the same 
 test('the strict check uses what was read, not the file again', (t) => {
   const file = labCopy('docker-1090', 'opened-once', tempHome());
   const opened = openLab(file);
-  t.is(openedLabId(opened), 'opened-once');
+  t.is(checkedLabId(opened), 'opened-once');
   fs.writeFileSync(file, 'not: [a lab');
-  t.is(loadOpenedLab(opened, { sysctls: 'namespace' }).name, 'opened-once');
-  t.regex(t.throws(() => loadLab(file))?.message ?? '', /is not valid YAML/);
+  t.is(loadCheckedOpenedLab(opened, { sysctls: 'namespace' }).name, 'opened-once');
+  t.regex(t.throws(() => loadCheckedLab(file))?.message ?? '', /is not valid YAML/);
 });
 
 test('a bad instance is refused before the file is looked for', (t) => {

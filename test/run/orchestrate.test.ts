@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadLab } from '../../src/labs.js';
+import { loadCheckedLab } from '../../src/checked-lab.js';
 import type { ResolvedLab } from '../../src/lab/model.js';
 import { lockPath, processStart } from '../../src/lock.js';
 import type { Provider } from '../../src/providers/types.js';
@@ -80,7 +80,7 @@ function request(instance: string, provider: Provider, events: string[], more: P
     targets: [{}],
     open: async (target) => {
       events.push(`open ${target.kernel ?? 'host'}`);
-      return { lab: loadLab('moby-15127', instance), provider };
+      return { lab: loadCheckedLab('moby-15127', instance), provider };
     },
     keep: false,
     serial: true,
@@ -127,7 +127,7 @@ test('--keep leaves the lab up; a lab already up is neither brought up nor taken
     events.filter((e) => /^(up|down) /.test(e)),
     ['up moby-15127+orch2'],
   );
-  const lab = loadLab('moby-15127', 'orch3');
+  const lab = loadCheckedLab('moby-15127', 'orch3');
   writeState({ ...creatingState(lab, 'fake', {}), status: 'up' });
   const seen: string[] = [];
   await orchestrateRun(request('orch3', provider, seen, { variants: ['tcp'] }), environment(seen));
@@ -141,7 +141,7 @@ test('copies: each variant on its own copy, brought up and taken down around it,
   const events: string[] = [];
   const provider = fakeProvider('netns', events);
   const out = await orchestrateRun(request('orch4', provider, events, { serial: false }), environment(events));
-  const lab = loadLab('moby-15127', 'orch4');
+  const lab = loadCheckedLab('moby-15127', 'orch4');
   // A machine short of memory runs them serially on the lab itself (variant-copies.ts).
   const copies = copiesAtOnce(lab.variants.length) > 1 ? lab.variants.map((_, i) => `moby-15127+orch4-v${i + 1}`) : ['moby-15127+orch4'];
   t.deepEqual(events.filter((e) => e.startsWith('up ')).sort(), copies.map((c) => `up ${c}`).sort());
@@ -159,7 +159,7 @@ test('the exit policy: an INCONCLUSIVE fails a run; a scenario that failed never
   // fails (the fake nodes answer nothing), which is INCONCLUSIVE of kind error: never what a lab file expects.
   const events: string[] = [];
   const provider = fakeProvider('fake', events);
-  const open: RunRequest['open'] = async () => ({ lab: loadLab('docker-desktop-udp', 'orch5'), provider });
+  const open: RunRequest['open'] = async () => ({ lab: loadCheckedLab('docker-desktop-udp', 'orch5'), provider });
   const plain = await orchestrateRun(request('orch5', provider, events, { open }), environment(events));
   t.deepEqual(
     plain.targets[0]!.run.variants.map((v) => [v.verdict, v.inconclusive, v.matchesExpected]),
@@ -179,7 +179,7 @@ test('refused before anything runs: an unknown variant, a lab up on another prov
   const env = environment(events);
   const unknown = await t.throwsAsync(orchestrateRun(request('orch6', provider, events, { variants: ['nope'] }), env));
   t.is(unknown?.message, 'no variant "nope"');
-  const lab = loadLab('moby-15127', 'orch7');
+  const lab = loadCheckedLab('moby-15127', 'orch7');
   writeState({ ...creatingState(lab, 'vagrant', {}), status: 'up' });
   const other = await t.throwsAsync(orchestrateRun(request('orch7', provider, events), env));
   t.is(other?.message, 'lab moby-15127+orch7 is up on provider vagrant, not fake');
@@ -204,7 +204,7 @@ test('a variant with settings of its own runs on a copy built with them, in a se
     await labUp(lab, p, o);
   };
   const fixture = path.join(process.cwd(), 'test', 'fixtures', 'overrides', 'settings.yaml');
-  const open: RunRequest['open'] = async () => ({ lab: loadLab(fixture, 'orch10'), provider });
+  const open: RunRequest['open'] = async () => ({ lab: loadCheckedLab(fixture, 'orch10'), provider });
   const out = await orchestrateRun(request('orch10', provider, events, { open }), env);
   t.deepEqual(
     events.filter((e) => /^(up|down) /.test(e)),
@@ -227,7 +227,7 @@ test('a variant with settings of its own runs on a copy built with them, in a se
   t.is(variants[0]!.overrides, undefined);
 
   const fake = fakeProvider('fake', []);
-  const onFake: RunRequest['open'] = async () => ({ lab: loadLab(fixture, 'orch11'), provider: fake });
+  const onFake: RunRequest['open'] = async () => ({ lab: loadCheckedLab(fixture, 'orch11'), provider: fake });
   const refused = await t.throwsAsync(orchestrateRun(request('orch11', fake, [], { open: onFake }), environment([])));
   t.regex(refused?.message ?? '', /no-proxy-narrow set node or link settings of their own .* provider fake cannot bring up copies/);
 });

@@ -19,7 +19,7 @@ export const netnsDescriptor: ProviderDescriptor<NetnsResources> = {
   create: async (args) => {
     const docker = args.docker as string | undefined;
     if (docker === undefined) return load();
-    const { parseEngineName, engineLabel } = await import('../../engines/catalogue.js');
+    const { parseEngineName, engineLabel } = await import('../../engines/engine-names.js');
     return (await import('./index.js')).netnsProviderWith(engineLabel(parseEngineName(docker)));
   },
   fromState: load,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
-import { parseEngineName, engineLabel } from '../../engines/catalogue.js';
+import { parseEngineName, engineLabel } from '../../engines/engine-names.js';
 import { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } from '../../engines/cache.js';
 import { cgroupParentOf, daemonRunning, dockerdArgv, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
 import { IMAGE, importImage, runArgv, runContainer } from '../../engines/containers.js';

@@ -12,7 +12,7 @@ import { declaredTopology } from './topology.js';
 import { splitDeclared } from '../../lab/declared/validate.js';
 import type { Scenario } from '../scenarios/types.js';
 import { verdict } from '../verdict.js';
-import { runSteps } from './steps.js';
+import { runDeclaredSteps } from './steps.js';
 import { conditionMeasures, measureAll, type Measured } from './measure.js';
 import { judgeRules } from './rules.js';
 import path from 'node:path';
@@ -31,7 +31,7 @@ export const declaredScenario: Scenario<Record<string, unknown>> = {
       throw new LabError("the declared scenario does not hold with this lab's addresses", { details });
     }
     const conntrackNodes = [...new Set(conditionMeasures(scenario.verdict).flatMap((m) => measureKindOf(m.kind).conntrackNode?.(m.spec) ?? []))];
-    const recorded = await runSteps(ctx, scenario, conntrackNodes);
+    const recorded = await runDeclaredSteps(ctx, scenario, conntrackNodes);
     const measures = await measureAll(scenario.verdict, recorded, path.dirname(ctx.dir));
     return {
       params: values,

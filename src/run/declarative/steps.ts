@@ -15,7 +15,7 @@ import type { ClockOffset, Recorded } from '../../lab/declared/recorded.js';
 
 export type { ClockOffset, PhaseWindow, Recorded } from '../../lab/declared/recorded.js';
 
-export async function runSteps(ctx: ScenarioContext, scenario: DeclaredScenario, conntrackNodes: string[]): Promise<Recorded> {
+export async function runDeclaredSteps(ctx: ScenarioContext, scenario: DeclaredScenario, conntrackNodes: string[]): Promise<Recorded> {
   const rec: Recorded = { phases: [], agents: {}, captures: {}, snapshots: {}, commands: [], conntrack: {} };
   const agents = new Map<string, AgentRun>();
   const captures = new Map<string, Capture>();

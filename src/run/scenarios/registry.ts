@@ -1,5 +1,6 @@
 import { LabError } from '../../errors.js';
 import type { Scenario } from './types.js';
+import type { ScenarioCatalogue } from '../../lab/scenario-catalogue.js';
 import { oowRstScenario } from './oow-rst.js';
 import { udpReplySourceScenario } from './udp-reply-source.js';
 import { lateSegmentsScenario } from './late-segments.js';
@@ -34,3 +35,6 @@ registerScenario(lateSegmentsScenario);
 registerScenario(udpBindingSequenceScenario);
 registerScenario(conntrackCleanupRaceScenario);
 registerScenario(declaredScenario);
+
+/** The scenarios this tool has, as src/lab checks lab files against them. */
+export const scenarioCatalogue: ScenarioCatalogue = { kinds: scenarioKinds, find: findScenario };

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ENGINES, engineLabel, parseEngineList, parseEngineName } from '../../src/engines/catalogue.js';
+import { ENGINES, engineLabel, parseEngineList, parseEngineName } from '../../src/engines/engine-names.js';
 import { LabError } from '../../src/errors.js';
 
 test('an engine is named by its series, host or emulated', (t) => {

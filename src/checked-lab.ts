@@ -1,9 +1,16 @@
 /** Labs as the commands load them: src/lab's loading, checked against the scenarios in src/run and the providers' own sections. */
-import { loadOpenedLab as loadOpenedWith, loadLab as loadWith, openedLabId as openedIdWith, parseLabFile as parseWith, type LoadOptions, type OpenedLab } from './lab/load.js';
+import {
+  loadOpenedLab as loadOpenedWith,
+  loadLab as loadWith,
+  openedLabId as openedIdWith,
+  parseLabFile as parseWith,
+  type LoadOptions,
+  type OpenedLab,
+} from './lab/load.js';
 import type { LabFile } from './lab/schema.js';
 import type { ResolvedLab } from './lab/model.js';
 import type { SysctlScope } from './lab/sysctl-policy.js';
-import { scenarioCatalogue } from './run/catalogue.js';
+import { scenarioCatalogue } from './run/scenarios/registry.js';
 import { providerSettings as settings } from './providers/registry.js';
 
 export { displayPath, locateLab, openLab } from './lab/load.js';
@@ -14,20 +21,20 @@ export { displayPath, locateLab, openLab } from './lab/load.js';
  */
 type Options = Omit<LoadOptions, 'catalogue' | 'settings'>;
 
-export function loadLab(arg: string, instance?: string, options: Options = {}): ResolvedLab {
+export function loadCheckedLab(arg: string, instance?: string, options: Options = {}): ResolvedLab {
   return loadWith(arg, instance, { catalogue: scenarioCatalogue, settings, ...options });
 }
 
 /** loadLab on a lab opened (found, read and parsed) earlier, e.g. to find its state by its id. */
-export function loadOpenedLab(opened: OpenedLab, options: Options = {}): ResolvedLab {
+export function loadCheckedOpenedLab(opened: OpenedLab, options: Options = {}): ResolvedLab {
   return loadOpenedWith(opened, { catalogue: scenarioCatalogue, settings, ...options });
 }
 
-export function parseLabFile(file: string, sysctls?: SysctlScope): LabFile {
+export function parseCheckedLabFile(file: string, sysctls?: SysctlScope): LabFile {
   return parseWith(file, { catalogue: scenarioCatalogue, sysctls, settings });
 }
 
 /** The id of an opened lab, from a lenient check (any sysctl): to find its state before the strict one. */
-export function openedLabId(opened: OpenedLab, kernel?: Parameters<typeof openedIdWith>[1]): string {
+export function checkedLabId(opened: OpenedLab, kernel?: Parameters<typeof openedIdWith>[1]): string {
   return openedIdWith(opened, kernel, settings);
 }

@@ -1,6 +1,6 @@
 /** Kernel names, Debian's Packages stanzas and the choice of image, from text shaped like the archive's. */
 import test from 'ava';
-import { archiveFromSources, compareVersions, kernelKey, parseKernelList, parseStanzas, pickImage } from '../../src/kernels/catalogue.js';
+import { archiveFromSources, compareVersions, kernelKey, parseKernelList, parseStanzas, pickImage } from '../../src/kernels/kernel-names.js';
 import { LabError } from '../../src/errors.js';
 
 const stanzas = `Package: linux-image-5.10.0-30-amd64-unsigned
