@@ -14,7 +14,7 @@ import { listStates } from '../state.js';
 
 /** Peak memory of one docker-1090 copy measured by the bench (~140 MiB: agents, tcpdump, docker-proxy), doubled for margin. */
 export const COPY_MEMORY_BYTES = 280 * 2 ** 20;
-/** Copies mostly wait on their scenario's timers: 30 docker-1090 instances on 2 cores decided every variant, and docker-1090's 7 variants at once took 0.86x the wall time of 4 at once (paired runs, 2026-11-30). */
+/** Copies mostly wait on their scenario's timers, so more copies than cores still pay (docs/measurements.md, "Variant copies"). */
 export const COPIES_PER_CORE = 4;
 
 export function copyInstance(instance: string | undefined, index: number): string {

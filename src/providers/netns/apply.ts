@@ -8,12 +8,8 @@
  *      namespace's remaining ip lines in plan order (lo, bridges, ports, addresses, routes: they only depend
  *      on their own namespace once every link exists): over rtnetlink itself when every line is a plain link
  *      up, IPv4 address or IPv4 route via a gateway (no process at all), otherwise with `ip -batch -` started
- *      inside the namespace, a few at once; then it writes that namespace's sysctls to /proc/sys itself.
- *      Measured here, 200 namespaces one after another: `ip -n X` 7.5 ms a process where ip started inside
- *      the namespace takes 4.5 ms (`ip -n` unshares the mount namespace and remounts /sys); a process
- *      started from node 6 to 13 ms; a sysctl through `ip netns exec` 4.5 ms where a write to /proc/sys
- *      takes microseconds. Applying a 200-node star took 5.1-5.9 s as 200 `ip -n` from node, 1.7-2.4 s with
- *      ip -batch started from python, 0.5-0.8 s over rtnetlink;
+ *      inside the namespace, a few at once; then it writes that namespace's sysctls to /proc/sys itself
+ *      (why not `ip -n` per namespace: docs/measurements.md, "Applying a plan");
  *   3. the rest (iptables-restore, tc), one at a time, in plan order.
  */
 import fs from 'node:fs';

@@ -71,10 +71,9 @@ function holdNamespaces(namespaces: string[]): { fds: number[]; inodes: Set<numb
  * Kill every process inside the namespaces (agents, captures, services), then delete them with their links, in one
  * `ip -batch` while every namespace is held open. `ip netns delete` only unmounts and unlinks a name; dropping a
  * namespace's last reference starts its teardown (devices, addresses, routes; for a 1000-node star, the hub's routes
- * flushed once per port), and each umount waits for an RCU grace period that teardown running beside it stretches.
- * Measured here right after `lab up` of a 1000-node star: the names deleted in 0.40 s (median) in four batches at once
- * unheld, 0.09 s in one batch held (plus 0.03 s to open them); a 1000-node line 0.72 s and 0.09 s. Released together
- * afterwards, the namespaces are torn down by the kernel in the background, as after any `ip netns delete`.
+ * flushed once per port), and each umount waits for an RCU grace period that teardown running beside it stretches
+ * (docs/measurements.md, "Removing namespaces"). Released together afterwards, the namespaces are torn down by the
+ * kernel in the background, as after any `ip netns delete`.
  */
 export async function removeNamespaces(namespaces: string[]): Promise<void> {
   if (namespaces.length === 0) return;
