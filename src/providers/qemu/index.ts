@@ -23,7 +23,7 @@ import { planLab } from '../netns/plan.js';
 import type { DownResult, Provider } from '../types.js';
 import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests, type GuestRecord } from './guests.js';
 import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
-import { commandsByGuest, prepareGuest } from './setup.js';
+import { commandsByGuest, prepareGuest, warmUp } from './setup.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
@@ -141,7 +141,7 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], nodeKernels: Readonly<Rec
           const runner = guestRunnerOf(lab.id, p.node);
           await prepareGuest(lab, p, runner);
           progress(`${p.node} prepared`);
-          await applyCommands(byGuest.get(p.node) ?? [], runner);
+          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner)]);
           progress(`${p.node} configured`);
         }),
       );

@@ -28,7 +28,7 @@ export function renameBatch(ipLinkOutput: string, plan: GuestPlan): string {
   return `${[...temporary, ...final].join('\n')}\n`;
 }
 
-/** virtio_net, the NICs' names, the node's namespace name on the root namespace, and the tools read once. */
+/** virtio_net, the NICs' names, and the node's namespace name on the root namespace. */
 export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Runner): Promise<void> {
   const netfilterSysctls = lab.nodes.some((n) => guestNodeOf(lab, n.name) === plan.node && Object.keys(n.sysctls).some((k) => k.startsWith('net.netfilter.')));
   const modules = [...(plan.nics.length ? ['virtio_net'] : []), ...(netfilterSysctls ? ['nf_conntrack'] : [])];
@@ -38,14 +38,13 @@ export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Ru
     await runner.run(['ip', '-batch', '-'], { input: renameBatch(links.stdout, plan) });
   }
   await runner.run(['ip', 'netns', 'attach', namespaceOf(lab.id, plan.node), '1']);
-  await warmUp(runner);
 }
 
 /**
  * The first iptables, conntrack, tcpdump and python3 of a fresh guest read the tools over 9p (seconds under TCG): done
- * here, in a throwaway namespace, not inside the first variant's timing.
+ * while the plan is applied, in a throwaway namespace, not inside the first variant's timing.
  */
-async function warmUp(runner: Runner): Promise<void> {
+export async function warmUp(runner: Runner): Promise<void> {
   const ns = 'lab-warmup';
   await runner.run(['ip', 'netns', 'add', ns]);
   try {
