@@ -8,7 +8,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { envFor, lab, sh, tempHome } from '../../helpers/cli.js';
+import { envFor, lab, labSpawn, sh, tempHome } from '../../helpers/cli.js';
 import { processesMatching, rootSnapshot } from '../../helpers/host.js';
 import { testUnless, type RunJson } from '../../helpers/e2e.js';
 
@@ -31,12 +31,14 @@ async function missing(): Promise<string | undefined> {
 /** pgrep's pattern for the lab's QEMU processes (the path's + is a regex character). */
 const qemuOf = (dir: string) => `qemu-system.*${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`;
 
+const reason = await missing();
+
 const exec = async (node: string, ...argv: string[]) => {
   const r = await lab(['exec', 'docker-1090', ...at, node, '--', ...argv], env, 120_000);
   return { code: r.code, out: r.stdout.trim(), err: r.stderr.trim() };
 };
 
-testUnless(await missing(), 'docker-1090 on qemu, 5.10: a guest per node, the verdicts expected on 5.10 with --check, nothing left after down', async (t) => {
+testUnless(reason, 'docker-1090 on qemu, 5.10: a guest per node, the verdicts expected on 5.10 with --check, nothing left after down', async (t) => {
   t.timeout(900_000, 'three guests and every variant under software emulation');
   const before = await rootSnapshot();
   const guests = path.join(env.LAB_HOME!, 'work', ID, 'guests');
@@ -86,6 +88,33 @@ testUnless(await missing(), 'docker-1090 on qemu, 5.10: a guest per node, the ve
   t.false(fs.existsSync(path.join(env.LAB_HOME!, 'work', ID)), 'the work folder is gone');
   t.false(fs.existsSync(path.join(env.LAB_HOME!, 'state', `${ID}.json`)), 'the state is gone');
   t.is(await rootSnapshot(), before, 'the root namespace is unchanged');
+});
+
+testUnless(reason, 'SIGKILL of lab up once its guests run, then lab down: no QEMU, no folder, no state is left', async (t) => {
+  t.timeout(300_000);
+  const guests = path.join(env.LAB_HOME!, 'work', ID, 'guests');
+  const stateFile = path.join(env.LAB_HOME!, 'state', `${ID}.json`);
+  const child = labSpawn(['up', 'docker-1090', '--provider', 'qemu', ...at], env);
+  const exited = new Promise((r) => child.once('exit', r));
+  const recorded = () => {
+    try {
+      const guests = (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { resources: { guests?: Array<{ pid?: number }> } }).resources.guests ?? [];
+      return guests.filter((g) => g.pid !== undefined).length;
+    } catch {
+      return 0;
+    }
+  };
+  const deadline = Date.now() + 120_000;
+  while (recorded() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGKILL');
+  await exited;
+  t.is(recorded(), 3, 'the state names every guest before it boots');
+  t.is((await processesMatching(qemuOf(guests))).length, 3, 'the guests outlive the killed lab up');
+  const down = await lab(['down', 'docker-1090', ...at], env, 60_000);
+  t.is(down.code, 0, down.stderr);
+  t.deepEqual(await processesMatching(qemuOf(guests)), []);
+  t.false(fs.existsSync(path.join(env.LAB_HOME!, 'work', ID)));
+  t.false(fs.existsSync(stateFile));
 });
 
 test.after.always(async () => {
