@@ -45,6 +45,16 @@ export function createQemuProvider(nodeKernels: Readonly<Record<string, string>>
         if (!(e instanceof LabError)) throw e;
         problems.push(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
       }
+      const proxied = lab.nodes.some((n) => (n.docker?.userlandProxy && n.docker.publish.length > 0) || n.desktop?.forwards.length);
+      if (proxied && !fs.existsSync(dockerProxyPath()))
+        problems.push(
+          `the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh, or set LAB_DOCKER_PROXY`,
+        );
+      const engines = lab.nodes.filter((n) => n.docker?.engine !== undefined && n.docker.engine !== 'emulated').map((n) => `${n.name} (${n.docker!.engine})`);
+      if (engines.length)
+        problems.push(
+          `the qemu provider runs Docker's imitation only, and the lab file asks for a real engine on ${engines.join(', ')}: use the netns provider for those`,
+        );
       const left = runningGuests(lab.id);
       if (left.length) problems.push(leftByEarlierRun(`QEMU guests of this lab are running (processes ${left.join(', ')})`, lab));
       return problems;
