@@ -10,6 +10,9 @@ import { benchHome, env, lab, labOutcome, timed } from './measure.js';
 import { generate } from './topologies.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
+/** Instances of the labs measured here (nothing they create is outside their guests, but a shared machine may want others). */
+const INSTANCE = process.env.BENCH_VM_INSTANCE ?? 'bvm';
+const NETNS_INSTANCE = process.env.BENCH_VM_NETNS_INSTANCE ?? 'bvmn';
 
 interface QemuState {
   resources: { accel?: string; guests?: Array<{ node: string; pid?: number; bootMs?: number }> };
@@ -30,8 +33,8 @@ function stateOf(id: string): QemuState {
 }
 
 function docker1090(kernel: string, accel: string | undefined) {
-  const at = ['--instance', 'bvm', '--kernel', kernel];
-  const id = `docker-1090+bvm@${kernel.replace('.', '-')}`;
+  const at = ['--instance', INSTANCE, '--kernel', kernel];
+  const id = `docker-1090+${INSTANCE}@${kernel.replace('.', '-')}`;
   const vars = env as Record<string, string | undefined>;
   const before = vars.LAB_ACCEL;
   if (accel) vars.LAB_ACCEL = accel;
@@ -54,9 +57,9 @@ function line10(kernel: string) {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'lab.yaml');
   fs.writeFileSync(file, topo.yaml);
-  const at = ['--provider', 'qemu', '--kernel', kernel];
-  const upMs = timed(() => lab(['up', file, ...at]));
-  const downMs = timed(() => lab(['down', file, '--kernel', kernel]));
+  const at = ['--instance', INSTANCE, '--kernel', kernel];
+  const upMs = timed(() => lab(['up', file, '--provider', 'qemu', ...at]));
+  const downMs = timed(() => lab(['down', file, ...at]));
   return { nodes: 10, upMs: Math.round(upMs), downMs: Math.round(downMs) };
 }
 
@@ -67,8 +70,8 @@ export function benchVmNodes() {
   log(`qemu provider, docker-1090 on ${kernel} (${chosen.accel}): ${JSON.stringify(chosen)}`);
   const runs = [chosen];
   if (chosen.accel === 'kvm') runs.push(docker1090(kernel, 'tcg'));
-  const netns = labOutcome(['run', 'docker-1090', '--instance', 'bvmn', '--kernel', kernel]);
-  lab(['down', 'docker-1090', '--instance', 'bvmn', '--kernel', kernel]);
+  const netns = labOutcome(['run', 'docker-1090', '--instance', NETNS_INSTANCE, '--kernel', kernel]);
+  lab(['down', 'docker-1090', '--instance', NETNS_INSTANCE, '--kernel', kernel]);
   const sameAsNetns = runs.map((r) => r.verdicts.filter((v, i) => v === netns.verdicts[i]).length);
   log(`netns inside one ${kernel} guest: ${netns.verdicts.join(' ')}; equal verdicts: ${sameAsNetns.join(', ')} of ${netns.verdicts.length}`);
   const line = line10(kernel);
