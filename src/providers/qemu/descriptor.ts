@@ -21,6 +21,15 @@ export const qemuDescriptor: ProviderDescriptor = {
   capabilities: { otherKernels: true, variantCopies: false },
   create: (args) => load(stringArg(args, 'nodeKernels') ?? process.env.LAB_NODE_KERNELS),
   fromState: (state) => load((state.resources.nodeKernels as Record<string, string> | undefined) ?? {}),
+  async plan(lab, args) {
+    const { guestPlans, parseNodeKernels } = await import('./layout.js');
+    const { renderGuestPlan } = await import('./setup.js');
+    const { NODE_GUEST_MEMORY_MIB, NODE_GUEST_TB_MIB } = await import('./guests.js');
+    const { planLab } = await import('../netns/plan.js');
+    const { dockerProxyPath } = await import('../netns/docker-proxy.js');
+    const guests = guestPlans(lab, parseNodeKernels(stringArg(args, 'nodeKernels') ?? process.env.LAB_NODE_KERNELS), lab.kernel);
+    return renderGuestPlan(lab, guests, planLab(lab, dockerProxyPath()), { memoryMib: NODE_GUEST_MEMORY_MIB, tbSizeMib: NODE_GUEST_TB_MIB });
+  },
   // Its QEMU processes carry the lab's work folder in their command lines: found without a state.
   leftovers: async (labId) => {
     const { stopGuests } = await import('./guests.js');

@@ -97,3 +97,21 @@ export function commandsByGuest(lab: ResolvedLab, plan: NetnsPlan): Map<string, 
   }
   return out;
 }
+
+/** `lab up --dry-run`: each guest, its kernel, size and NICs, then the commands run in it, one a line. */
+export function renderGuestPlan(lab: ResolvedLab, guests: GuestPlan[], plan: NetnsPlan, size: { memoryMib: number; tbSizeMib: number }): string {
+  const byGuest = commandsByGuest(lab, plan);
+  const lines: string[] = [];
+  for (const g of guests) {
+    lines.push(`# guest ${g.node}: kernel ${g.series}, ${size.memoryMib} MiB + ${size.tbSizeMib} MiB translation cache, 1 vCPU`);
+    for (const n of g.nics) lines.push(`#   NIC ${n.iface} ${n.mac} (links[${n.link}]): dgram ${n.local} -> ${n.remote}`);
+    lines.push(`ip netns attach ${namespaceOf(lab.id, g.node)} 1`);
+    for (const c of byGuest.get(g.node) ?? []) {
+      lines.push(c.argv.join(' ') + (c.input ? ' <<EOF' : ''));
+      if (c.input) lines.push(c.input.trimEnd(), 'EOF');
+    }
+  }
+  for (const s of plan.services)
+    lines.push(`# in ${guestNodeOf(lab, s.node)}: ip netns exec ${namespaceOf(lab.id, s.node)} ${(s.shown ?? s.argv).join(' ')} &`);
+  return `${lines.join('\n')}\n`;
+}

@@ -116,3 +116,18 @@ test('a path with a comma cannot reach a -netdev option', (t) => {
     message: /cannot be handed to the guest/,
   });
 });
+
+test('lab up --dry-run: each guest with its kernel and NICs, then its commands; the lab file checked as for lab up', async (t) => {
+  const { descriptorOf } = await import('../../../src/providers/registry.js');
+  const text = await descriptorOf('qemu').plan!(lab, { nodeKernels: 'client=6.1' });
+  const heads = text.split('\n').filter((l) => l.startsWith('# guest '));
+  t.deepEqual(heads, [
+    '# guest client: kernel 6.1, 320 MiB + 128 MiB translation cache, 1 vCPU',
+    '# guest router: kernel 5.10, 320 MiB + 128 MiB translation cache, 1 vCPU',
+    '# guest server: kernel 5.10, 320 MiB + 128 MiB translation cache, 1 vCPU',
+  ]);
+  t.regex(text, /^#\s+NIC eth1 52:54:00:00:01:01 \(links\[1\]\): dgram \S+\/links\/1-0\.sock -> \S+\/links\/1-1\.sock$/m);
+  t.regex(text, /^ip netns attach lab\.docker-1090\+golden@5-10\.router 1$/m);
+  t.false(text.includes('type veth peer name eth0 netns lab.docker-1090+golden@5-10.router'));
+  await t.throwsAsync(descriptorOf('qemu').plan!(lab, { nodeKernels: 'app=6.1' }), { instanceOf: LabError });
+});
