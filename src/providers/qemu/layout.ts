@@ -87,8 +87,16 @@ export function guestPlans(lab: ResolvedLab, kernels: Readonly<Record<string, st
       plans.find((p) => p.node === e.guest)!.nics.push({ iface: e.iface, link: link.index, mac: macOf(link.index, i), local: sock(i), remote: sock(1 - i) });
     }
   }
+  const tooLong = plans.flatMap((p) => [p.files.socket, ...p.nics.map((n) => n.local)]).filter((s) => Buffer.byteLength(s) > MAX_SOCKET_PATH);
+  if (tooLong.length)
+    throw new LabError(`the guests' sockets would have paths longer than a unix socket takes (${MAX_SOCKET_PATH} bytes): ${tooLong[0]}`, {
+      hint: 'set LAB_HOME to a shorter folder, or use a shorter lab name or instance',
+    });
   return plans;
 }
+
+/** sun_path holds 108 bytes with its terminating NUL. */
+const MAX_SOCKET_PATH = 107;
 
 /** The lab file's `kernel:` of a node, where the lab model carries one. */
 function kernelOfNode(node: ResolvedNode): string | undefined {

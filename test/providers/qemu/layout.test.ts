@@ -131,3 +131,8 @@ test('lab up --dry-run: each guest with its kernel and NICs, then its commands; 
   t.false(text.includes('type veth peer name eth0 netns lab.docker-1090+golden@5-10.router'));
   await t.throwsAsync(descriptorOf('qemu').plan!(lab, { nodeKernels: 'app=6.1' }), { instanceOf: LabError });
 });
+
+test('a socket path longer than a unix socket takes is refused with the way out', (t) => {
+  const long = { ...lab, id: `docker-1090+${'x'.repeat(90)}` };
+  t.throws(() => guestPlans(long, {}, '5.10'), { instanceOf: LabError, message: /longer than a unix socket takes \(107 bytes\)/ });
+});
