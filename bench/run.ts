@@ -29,6 +29,7 @@ import { charts, renderHtml, renderMarkdown } from './markdown.js';
 import { ratiosOf } from './ratios.js';
 import { benchKernels } from './kernels.js';
 import { benchEngines } from './engines.js';
+import { benchVmNodes } from './vm-nodes.js';
 
 const reps = Number(process.env.BENCH_REPETITIONS ?? 3);
 const sizes = (process.env.BENCH_SIZES ?? '10,50,100,200,500,1000').split(',').map(Number);
@@ -257,6 +258,7 @@ const result = {
   cli: !only || only.includes('cli') ? benchCli() : ((previous.cli ?? null) as ReturnType<typeof benchCli> | null),
   kernels: section('kernels', benchKernels),
   engines: section('engines', () => benchEngines(reps)),
+  vmNodes: section('vm-nodes', benchVmNodes),
 };
 const withRatios = { ...result, ratios: ratiosOf(result) };
 fs.mkdirSync(dir, { recursive: true });

@@ -35,14 +35,52 @@ export interface GuestFiles {
   socket: string;
   pidFile: string;
   console: string;
+  /** QEMU's own output. */
+  log: string;
 }
 
 export function guestFiles(workDir: string): GuestFiles {
-  return { workDir, socket: path.join(workDir, 'guest.sock'), pidFile: path.join(workDir, 'qemu.pid'), console: path.join(workDir, 'console.log') };
+  return {
+    workDir,
+    socket: path.join(workDir, 'guest.sock'),
+    pidFile: path.join(workDir, 'qemu.pid'),
+    console: path.join(workDir, 'console.log'),
+    log: path.join(workDir, 'qemu.log'),
+  };
 }
 
-export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: string }, files: GuestFiles): string[] {
-  for (const p of [files.workDir, kernel.root, packageRoot]) {
+/** A virtual NIC joined to one other guest's: a unix datagram socket of its own, sending to the peer's (QEMU 7.2's dgram netdev). */
+export interface GuestNic {
+  mac: string;
+  local: string;
+  remote: string;
+}
+
+/** How big a guest is and how it runs: the one guest of a whole lab (the default), or one node of many. */
+export interface GuestShape {
+  memoryMib: number;
+  tbSizeMib: number;
+  cpus: number;
+  accel: 'tcg' | 'kvm';
+  nics: GuestNic[];
+}
+
+export const WHOLE_LAB_GUEST: GuestShape = { memoryMib: GUEST_MEMORY_MIB, tbSizeMib: TB_SIZE_MIB, cpus: 2, accel: 'tcg', nics: [] };
+
+/** KVM's guest CPU: the host's, without the MSR (0x10a) that some hosts refuse to let a guest read. */
+const KVM_CPU = 'host,-arch-capabilities';
+
+function nicArgs(nics: GuestNic[]): string[] {
+  return nics.flatMap((nic, i) => [
+    '-netdev',
+    `dgram,id=n${i},local.type=unix,local.path=${nic.local},remote.type=unix,remote.path=${nic.remote}`,
+    '-device',
+    `virtio-net-pci,netdev=n${i},mac=${nic.mac}`,
+  ]);
+}
+
+export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: string }, files: GuestFiles, shape: GuestShape = WHOLE_LAB_GUEST): string[] {
+  for (const p of [files.workDir, kernel.root, packageRoot, ...shape.nics.flatMap((n) => [n.local, n.remote])]) {
     if (SAFE_PATH.test(p)) continue;
     throw new LabError(`the path ${p} cannot be handed to the guest`, {
       hint: 'use folders whose names have only letters, digits and . _ - + @',
@@ -67,14 +105,11 @@ export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: st
   ];
   return [
     'qemu-system-x86_64',
-    '-accel',
-    `tcg,thread=multi,tb-size=${TB_SIZE_MIB}`,
-    '-cpu',
-    GUEST_CPU,
+    ...(shape.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', KVM_CPU] : ['-accel', `tcg,thread=multi,tb-size=${shape.tbSizeMib}`, '-cpu', GUEST_CPU]),
     '-m',
-    String(GUEST_MEMORY_MIB),
+    String(shape.memoryMib),
     '-smp',
-    '2',
+    String(shape.cpus),
     '-display',
     'none',
     '-monitor',
@@ -83,6 +118,7 @@ export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: st
     `file:${files.console}`,
     '-nic',
     'none',
+    ...nicArgs(shape.nics),
     '-no-reboot',
     '-pidfile',
     files.pidFile,
@@ -107,11 +143,11 @@ export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: st
 }
 
 /** Start QEMU (detached, it outlives this command); `onPid` records it before the guest boots further. */
-export async function bootGuest(kernel: CachedKernel, files: GuestFiles, onPid: (pid: number) => void): Promise<number> {
+export async function bootGuest(kernel: CachedKernel, files: GuestFiles, onPid: (pid: number) => void, shape: GuestShape = WHOLE_LAB_GUEST): Promise<number> {
   fs.mkdirSync(files.workDir, { recursive: true });
   fs.rmSync(files.socket, { force: true });
   const [initrd, image] = await Promise.all([buildInitramfs(kernel), bootImage(kernel)]);
-  const { pid } = await startService(qemuArgv(kernel, { image, initrd }, files), path.join(files.workDir, 'qemu.log'), 200);
+  const { pid } = await startService(qemuArgv(kernel, { image, initrd }, files, shape), files.log, 200);
   onPid(pid);
   return pid;
 }

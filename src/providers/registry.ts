@@ -9,8 +9,9 @@ import type { SettingsDeclarations } from '../lab/provider-settings.js';
 import { netnsDescriptor } from './netns/descriptor.js';
 import { sshDescriptor } from './ssh/descriptor.js';
 import { vagrantDescriptor } from './vagrant/descriptor.js';
+import { qemuDescriptor } from './qemu/descriptor.js';
 
-export const providers: readonly ProviderDescriptor[] = checkedRegistry([netnsDescriptor, sshDescriptor, vagrantDescriptor]);
+export const providers: readonly ProviderDescriptor[] = checkedRegistry([netnsDescriptor, sshDescriptor, vagrantDescriptor, qemuDescriptor]);
 
 /** Like containerlab's registry: a name or an option taken twice is a bug, found when the list loads. */
 export function checkedRegistry(list: ProviderDescriptor[]): ProviderDescriptor[] {

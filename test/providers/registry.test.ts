@@ -24,19 +24,19 @@ import { assertRunsOtherKernels } from '../../src/commands/shared.js';
 import { envFor, lab, root, tempHome } from '../helpers/cli.js';
 
 test('the registry lists every provider, the first as default, with the options each declares', (t) => {
-  t.deepEqual(providerNames(), ['netns', 'ssh', 'vagrant']);
+  t.deepEqual(providerNames(), ['netns', 'ssh', 'vagrant', 'qemu']);
   t.is(defaultProvider, 'netns');
-  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'docker', 'inventory', 'verbose']);
+  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'docker', 'inventory', 'node-kernels', 'verbose']);
   t.deepEqual(renderNames(), ['vagrant']);
   t.deepEqual(
     leftoverRemovers('x').map((r) => r.provider),
-    ['netns', 'vagrant'],
+    ['netns', 'vagrant', 'qemu'],
   );
 });
 
 test('an unknown provider, or one without a dry run or a render, is a usage error that names the ones there are', async (t) => {
-  const unknown = t.throws(() => descriptorOf('qemu'), { instanceOf: LabError });
-  t.is(unknown?.hint, 'supported providers: netns, ssh, vagrant');
+  const unknown = t.throws(() => descriptorOf('firecracker'), { instanceOf: LabError });
+  t.is(unknown?.hint, 'supported providers: netns, ssh, vagrant, qemu');
   t.is(unknown?.exitCode, 2);
   t.regex(t.throws(() => descriptorOf('netns', 'render'))?.message ?? '', /lab render knows the vagrant provider only, not "netns"/);
   const lab = loadLab('docker-1090');
@@ -62,38 +62,37 @@ test('a provider name taken twice, or an option two providers declare differentl
   t.notThrows(() => checkedRegistry([a, same]));
 });
 
-test('capabilities: only netns runs labs on other kernels and brings up copies of a lab; an unknown provider can do neither', (t) => {
-  t.deepEqual(providersWith('otherKernels'), ['netns']);
+test('capabilities: netns and qemu run labs on other kernels, only netns brings up copies of a lab; an unknown provider can do neither', (t) => {
+  t.deepEqual(providersWith('otherKernels'), ['netns', 'qemu']);
   t.deepEqual(providersWith('variantCopies'), ['netns']);
   t.true(providerCan('netns', 'otherKernels'));
   t.false(providerCan('vagrant', 'otherKernels'));
   t.false(providerCan('ssh', 'variantCopies'));
-  t.false(providerCan('qemu', 'otherKernels'));
+  t.false(providerCan('firecracker', 'otherKernels'));
 });
 
 test('--kernel with a provider that cannot: the refusal names the providers of the registry that can', async (t) => {
   t.notThrows(() => assertRunsOtherKernels('netns'));
   const refused = t.throws(() => assertRunsOtherKernels('vagrant'), { instanceOf: LabError });
-  t.is(refused?.message, '--kernel runs the lab with the netns provider inside a guest, not with vagrant');
+  t.is(refused?.message, '--kernel runs the lab with the netns or qemu provider inside a guest, not with vagrant');
   t.is(refused?.exitCode, 2);
   // Another registry, another answer: the names come from the descriptors, not from the command.
-  const qemu: ProviderDescriptor = { ...descriptorOf('netns'), name: 'qemu' };
   const kvm: ProviderDescriptor = { ...descriptorOf('netns'), name: 'kvm' };
-  t.throws(() => assertRunsOtherKernels('ssh', [...providers, qemu, kvm]), {
+  t.throws(() => assertRunsOtherKernels('ssh', [...providers, kvm]), {
     message: '--kernel runs the lab with the netns, qemu or kvm provider inside a guest, not with ssh',
   });
-  t.notThrows(() => assertRunsOtherKernels('qemu', [...providers, qemu]));
+  t.notThrows(() => assertRunsOtherKernels('kvm', [...providers, kvm]));
   const r = await lab(['up', 'docker-1090', '--kernel', '5.10', '--provider', 'ssh', '--instance', 'kref'], envFor(tempHome()));
   t.is(r.code, 2);
-  t.is(r.stderr, 'error: --kernel runs the lab with the netns provider inside a guest, not with ssh\n');
+  t.is(r.stderr, 'error: --kernel runs the lab with the netns or qemu provider inside a guest, not with ssh\n');
 });
 
 test('each provider says which sysctls its nodes take; an unknown provider is an error, never the netns rules', (t) => {
-  t.deepEqual(Object.fromEntries(providers.map((d) => [d.name, d.sysctls])), { netns: 'namespace', ssh: 'net', vagrant: 'any' });
-  const unknown = t.throws(() => sysctlScopeOf('qemu')) as LabError;
+  t.deepEqual(Object.fromEntries(providers.map((d) => [d.name, d.sysctls])), { netns: 'namespace', ssh: 'net', vagrant: 'any', qemu: 'any' });
+  const unknown = t.throws(() => sysctlScopeOf('firecracker')) as LabError;
   t.true(unknown instanceof LabError);
-  t.is(unknown.message, 'unknown provider "qemu"');
-  t.regex(unknown.hint ?? '', /netns, ssh, vagrant/);
+  t.is(unknown.message, 'unknown provider "firecracker"');
+  t.regex(unknown.hint ?? '', /netns, ssh, vagrant, qemu/);
 });
 
 /** Every .ts module under a folder of the repository, by its path from the root. */

@@ -1,0 +1,193 @@
+/**
+ * The qemu provider: every host and router of the lab is its own direct-boot guest (the kernel cache, initramfs and exec
+ * channel of src/kernels), with a kernel of its own; links are virtio NICs joined point to point (layout.ts); inside
+ * each guest the netns provider's plan builds the node in the guest's root namespace and its containers as namespaces.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../../errors.js';
+import type { ResolvedLab } from '../../lab/model.js';
+import { fetchKernel, type CachedKernel } from '../../kernels/cache.js';
+import { guestAccel } from '../../kernels/accel.js';
+import { alive } from '../../kernels/guest.js';
+import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import { SYSTEM_PATH } from '../../transport/process.js';
+import { NetnsTransport } from '../../transport/netns.js';
+import type { Step } from '../../ui/steps.js';
+import { leftByEarlierRun } from '../leftovers.js';
+import { applyCommands } from '../netns/apply.js';
+import { containerStep, restoreContainers } from '../netns/container-lifecycle.js';
+import { dockerProxyPath } from '../netns/docker-proxy.js';
+import { namespaceOf } from '../netns/names.js';
+import { planLab } from '../netns/plan.js';
+import type { DownResult, Provider } from '../types.js';
+import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests, type GuestRecord } from './guests.js';
+import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
+import { commandsByGuest, prepareGuest, warmUp } from './setup.js';
+
+const REQUIRED_TOOLS = ['qemu-system-x86_64'];
+
+/** `nodeKernels`: a Debian series per node, over the lab file's and --kernel. */
+export function createQemuProvider(nodeKernels: Readonly<Record<string, string>>): Provider {
+  const plansOf = (lab: ResolvedLab) => guestPlans(lab, nodeKernels, lab.kernel);
+  return {
+    name: 'qemu',
+    ownsHosts: true,
+
+    async preflight(lab) {
+      const problems: string[] = [];
+      if (process.getuid?.() !== 0) problems.push("the qemu provider shares the machine's root over 9p with its guests, which needs root here: run with sudo");
+      for (const tool of REQUIRED_TOOLS) if (!onSystemPath(tool)) problems.push(`'${tool}' is not installed (apt-get install qemu-system-x86)`);
+      if (!fs.existsSync('/bin/busybox')) problems.push('/bin/busybox is missing (apt-get install busybox-static)');
+      try {
+        plansOf(lab);
+      } catch (e) {
+        if (!(e instanceof LabError)) throw e;
+        problems.push(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+      }
+      const proxied = lab.nodes.some((n) => (n.docker?.userlandProxy && n.docker.publish.length > 0) || n.desktop?.forwards.length);
+      if (proxied && !fs.existsSync(dockerProxyPath()))
+        problems.push(
+          `the lab publishes ports with Docker's userland proxy, but docker-proxy was not found at ${dockerProxyPath()}; run scripts/fetch-docker-proxy.sh, or set LAB_DOCKER_PROXY`,
+        );
+      const engines = lab.nodes.filter((n) => n.docker?.engine !== undefined && n.docker.engine !== 'emulated').map((n) => `${n.name} (${n.docker!.engine})`);
+      if (engines.length)
+        problems.push(
+          `the qemu provider runs Docker's imitation only, and the lab file asks for a real engine on ${engines.join(', ')}: use the netns provider for those`,
+        );
+      const left = runningGuests(lab.id);
+      if (left.length) problems.push(leftByEarlierRun(`QEMU guests of this lab are running (processes ${left.join(', ')})`, lab));
+      return problems;
+    },
+
+    upSteps: (lab) => upSteps(lab, plansOf(lab), nodeKernels),
+
+    async down(labId: string): Promise<DownResult> {
+      const stopped = await stopGuests(labId);
+      const removed = stopped.map((pid) => `QEMU guest (process ${pid})`);
+      const dir = workDir(labId);
+      if (fs.existsSync(dir)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(`folder ${dir}`);
+      }
+      return { removed };
+    },
+
+    transport(lab, node) {
+      if (!lab.nodes.some((n) => n.name === node))
+        throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
+      return new NetnsTransport(node, namespaceOf(lab.id, node), path.join(workDir(lab.id), node), guestRunnerOf(lab.id, guestNodeOf(lab, node)));
+    },
+
+    engine(lab) {
+      const hosts = lab.nodes.filter((n) => n.profile === 'docker-host');
+      return hosts.length ? hosts.map((h) => `emulated on ${h.name}`).join('; ') : undefined;
+    },
+
+    container: (lab, request) => containerStep(lab, request, guestRunnerOf(lab.id, request.host)),
+
+    async restoreContainers(lab) {
+      const done: string[] = [];
+      // One docker host at a time, each through its own guest: the lab as that host alone has containers.
+      for (const host of lab.nodes.filter((n) => n.containers.length > 0)) {
+        const only: ResolvedLab = { ...lab, nodes: lab.nodes.map((n) => (n.name === host.name ? n : { ...n, containers: [] })) };
+        done.push(...(await restoreContainers(only, guestRunnerOf(lab.id, host.name))));
+      }
+      return done;
+    },
+
+    close: closeChannels,
+
+    async describe(state: LabState) {
+      return guestRecords(state).map((g) => {
+        const running = g.pid !== undefined && alive(g.pid);
+        const boot = g.bootMs ? `, booted in ${(g.bootMs / 1000).toFixed(1)} s` : '';
+        return `${g.node}: kernel ${g.release ?? g.series} in its own QEMU guest (${g.accel.toUpperCase()}), process ${g.pid ?? '?'}${running ? '' : ' (not running)'}${boot}`;
+      });
+    },
+  };
+}
+
+export function guestRecords(state: LabState | undefined): GuestRecord[] {
+  return (state?.resources.guests as GuestRecord[] | undefined) ?? [];
+}
+
+function recordGuest(labId: string, guest: GuestRecord): void {
+  const state = readState(labId)!;
+  const others = guestRecords(state).filter((g) => g.node !== guest.node);
+  writeState({ ...state, resources: { ...state.resources, guests: [...others, guest] } });
+}
+
+function upSteps(lab: ResolvedLab, plans: GuestPlan[], nodeKernels: Readonly<Record<string, string>>): Step[] {
+  const series = [...new Set(plans.map((p) => p.series))];
+  const record: Step = {
+    title: 'Record state',
+    run: async () => {
+      fs.mkdirSync(workDir(lab.id), { recursive: true });
+      const planned = plans.map((p) => ({ node: p.node, series: p.series }));
+      writeState(creatingState(lab, 'qemu', { nodeKernels, planned, guests: [] }));
+    },
+  };
+  const boot: Step = {
+    title: `Boot ${plans.length} guests (${describeKernels(plans)})`,
+    run: async (progress) => {
+      const kernels = new Map<string, CachedKernel>();
+      for (const s of series) kernels.set(s, await fetchKernel(s, progress));
+      progress('choosing KVM or software emulation');
+      const accel = await guestAccel(kernels.get(series[0]!)!, (line) => process.stderr.write(`${line}\n`));
+      progress(`booting ${plans.length} guests under ${accel.toUpperCase()}`);
+      const state = readState(lab.id)!;
+      writeState({ ...state, resources: { ...state.resources, accel } });
+      await Promise.all(plans.map((p) => bootNodeGuest(p, kernels.get(p.series)!, accel, (g) => recordGuest(lab.id, g))));
+    },
+  };
+  const netnsPlan = planLab(lab, dockerProxyPath());
+  const byGuest = commandsByGuest(lab, netnsPlan);
+  const configure: Step = {
+    title: 'NICs, addresses, routes, sysctls, bridges, containers and rules in every guest',
+    run: async (progress) => {
+      await Promise.all(
+        plans.map(async (p) => {
+          const runner = guestRunnerOf(lab.id, p.node);
+          await prepareGuest(lab, p, runner);
+          progress(`${p.node} prepared`);
+          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner)]);
+          progress(`${p.node} configured`);
+        }),
+      );
+    },
+  };
+  const services: Step = {
+    title: `Start ${netnsPlan.services.length} services`,
+    run: async () => {
+      fs.mkdirSync(path.join(workDir(lab.id), 'services'), { recursive: true });
+      for (const [i, s] of netnsPlan.services.entries()) {
+        const log = path.join(workDir(lab.id), 'services', `${s.node}-${i}.log`);
+        await guestRunnerOf(lab.id, guestNodeOf(lab, s.node)).service(['ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
+      }
+    },
+  };
+  const done: Step = {
+    title: 'Mark lab up',
+    run: async () => {
+      const state = readState(lab.id)!;
+      writeState({ ...state, status: 'up' });
+    },
+  };
+  return [record, boot, configure, ...(netnsPlan.services.length ? [services] : []), done];
+}
+
+function describeKernels(plans: GuestPlan[]): string {
+  return plans.map((p) => `${p.node} ${p.series}`).join(', ');
+}
+
+function onSystemPath(tool: string): boolean {
+  return SYSTEM_PATH.split(':').some((dir) => {
+    try {
+      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
