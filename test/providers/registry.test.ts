@@ -26,7 +26,7 @@ import { envFor, lab, root, tempHome } from '../helpers/cli.js';
 test('the registry lists every provider, the first as default, with the options each declares', (t) => {
   t.deepEqual(providerNames(), ['netns', 'ssh', 'vagrant', 'qemu']);
   t.is(defaultProvider, 'netns');
-  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'docker', 'inventory', 'node-kernels', 'verbose']);
+  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'docker', 'inventory', 'verbose']);
   t.deepEqual(renderNames(), ['vagrant']);
   t.deepEqual(
     leftoverRemovers('x').map((r) => r.provider),
@@ -132,9 +132,10 @@ function registrationProblems(registry: string, folders: string[]): string[] {
 function reachingProblems(sources: Record<string, string>, folders: string[]): string[] {
   const problems: string[] = [];
   for (const [file, text] of Object.entries(sources)) {
+    // Providers may build on each other's modules (qemu runs the netns plan inside its guests); the rest of the code may not.
+    if (file.startsWith('src/providers/')) continue;
     for (const folder of folders) {
       const own = `src/providers/${folder}/`;
-      if (file.startsWith(own)) continue;
       for (const m of text.matchAll(/\bfrom\s+'([^']+)'|\bimport\s*\(\s*'([^']+)'\s*\)/g)) {
         const spec = m[1] ?? m[2]!;
         const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
@@ -163,7 +164,7 @@ test('outside its folder only the registry imports a provider, and no module nam
   );
 });
 
-test('the counting checks fail on a second import line, an unlisted descriptor, a module reaching in or naming one', (t) => {
+test('the counting checks fail on a second import line, an unlisted descriptor, a module outside src/providers reaching in or naming one (a provider may build on another\'s modules)', (t) => {
   const registry = [
     "import { aDescriptor } from './a/descriptor.js';",
     "import { aHelper } from './a/helper.js';",
@@ -185,7 +186,6 @@ test('the counting checks fail on a second import line, an unlisted descriptor, 
   };
   t.deepEqual(reachingProblems(sources, ['a', 'b']), [
     'src/commands/up.ts imports src/providers/a/engine.js',
-    'src/providers/b/index.ts imports src/providers/a/plan.js',
     "src/run/run-lab.ts: 'a'",
   ]);
 });

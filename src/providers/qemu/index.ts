@@ -10,7 +10,7 @@ import type { ResolvedLab } from '../../lab/model.js';
 import { fetchKernel, type CachedKernel } from '../../kernels/cache.js';
 import { guestAccel } from '../../kernels/accel.js';
 import { alive } from '../../kernels/guest.js';
-import { creatingState, readState, workDir, writeState, type LabState } from '../../state.js';
+import { workDir, type LabState } from '../../state.js';
 import { SYSTEM_PATH } from '../../transport/process.js';
 import { NetnsTransport } from '../../transport/netns.js';
 import type { Step } from '../../ui/steps.js';
@@ -20,16 +20,16 @@ import { containerStep, restoreContainers } from '../netns/container-lifecycle.j
 import { dockerProxyPath } from '../netns/docker-proxy.js';
 import { namespaceOf } from '../netns/names.js';
 import { planLab } from '../netns/plan.js';
-import type { DownResult, Provider } from '../types.js';
+import type { DownResult, Provider, RecordResources } from '../types.js';
+import type { QemuResources } from './resources.js';
 import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests, type GuestRecord } from './guests.js';
 import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
 import { commandsByGuest, prepareGuest, warmUp } from './setup.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
-/** `nodeKernels`: a Debian series per node, over the lab file's and --kernel. */
-export function createQemuProvider(nodeKernels: Readonly<Record<string, string>>): Provider {
-  const plansOf = (lab: ResolvedLab) => guestPlans(lab, nodeKernels, lab.kernel);
+export function createQemuProvider(): Provider<QemuResources> {
+  const plansOf = (lab: ResolvedLab) => guestPlans(lab);
   return {
     name: 'qemu',
     ownsHosts: true,
@@ -60,7 +60,9 @@ export function createQemuProvider(nodeKernels: Readonly<Record<string, string>>
       return problems;
     },
 
-    upSteps: (lab) => upSteps(lab, plansOf(lab), nodeKernels),
+    resourcesOf: (lab) => ({ planned: plansOf(lab).map((p) => ({ node: p.node, series: p.series })), guests: [] }),
+
+    upSteps: (lab, record) => upSteps(lab, plansOf(lab), record),
 
     async down(labId: string): Promise<DownResult> {
       const stopped = await stopGuests(labId);
@@ -98,8 +100,8 @@ export function createQemuProvider(nodeKernels: Readonly<Record<string, string>>
 
     close: closeChannels,
 
-    async describe(state: LabState) {
-      return guestRecords(state).map((g) => {
+    async describe(state: LabState<QemuResources>) {
+      return state.resources.guests.map((g) => {
         const running = g.pid !== undefined && alive(g.pid);
         const boot = g.bootMs ? `, booted in ${(g.bootMs / 1000).toFixed(1)} s` : '';
         return `${g.node}: kernel ${g.release ?? g.series} in its own QEMU guest (${g.accel.toUpperCase()}), process ${g.pid ?? '?'}${running ? '' : ' (not running)'}${boot}`;
@@ -108,26 +110,8 @@ export function createQemuProvider(nodeKernels: Readonly<Record<string, string>>
   };
 }
 
-export function guestRecords(state: LabState | undefined): GuestRecord[] {
-  return (state?.resources.guests as GuestRecord[] | undefined) ?? [];
-}
-
-function recordGuest(labId: string, guest: GuestRecord): void {
-  const state = readState(labId)!;
-  const others = guestRecords(state).filter((g) => g.node !== guest.node);
-  writeState({ ...state, resources: { ...state.resources, guests: [...others, guest] } });
-}
-
-function upSteps(lab: ResolvedLab, plans: GuestPlan[], nodeKernels: Readonly<Record<string, string>>): Step[] {
+function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<QemuResources>): Step[] {
   const series = [...new Set(plans.map((p) => p.series))];
-  const record: Step = {
-    title: 'Record state',
-    run: async () => {
-      fs.mkdirSync(workDir(lab.id), { recursive: true });
-      const planned = plans.map((p) => ({ node: p.node, series: p.series }));
-      writeState(creatingState(lab, 'qemu', { nodeKernels, planned, guests: [] }));
-    },
-  };
   const boot: Step = {
     title: `Boot ${plans.length} guests (${describeKernels(plans)})`,
     run: async (progress) => {
@@ -136,9 +120,13 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], nodeKernels: Readonly<Rec
       progress('choosing KVM or software emulation');
       const accel = await guestAccel(kernels.get(series[0]!)!, (line) => process.stderr.write(`${line}\n`));
       progress(`booting ${plans.length} guests under ${accel.toUpperCase()}`);
-      const state = readState(lab.id)!;
-      writeState({ ...state, resources: { ...state.resources, accel } });
-      await Promise.all(plans.map((p) => bootNodeGuest(p, kernels.get(p.series)!, accel, (g) => recordGuest(lab.id, g))));
+      record({ accel });
+      const guests = new Map<string, GuestRecord>();
+      const recordGuest = (guest: GuestRecord) => {
+        guests.set(guest.node, guest);
+        record({ guests: [...guests.values()] });
+      };
+      await Promise.all(plans.map((p) => bootNodeGuest(p, kernels.get(p.series)!, accel, recordGuest)));
     },
   };
   const netnsPlan = planLab(lab, dockerProxyPath());
@@ -167,14 +155,7 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], nodeKernels: Readonly<Rec
       }
     },
   };
-  const done: Step = {
-    title: 'Mark lab up',
-    run: async () => {
-      const state = readState(lab.id)!;
-      writeState({ ...state, status: 'up' });
-    },
-  };
-  return [record, boot, configure, ...(netnsPlan.services.length ? [services] : []), done];
+  return [boot, configure, ...(netnsPlan.services.length ? [services] : [])];
 }
 
 function describeKernels(plans: GuestPlan[]): string {

@@ -9,7 +9,9 @@ import { LabError } from '../../errors.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
 import type { GuestFiles, GuestNic } from '../../kernels/guest.js';
 import { workDir } from '../../state.js';
-import { parseKernelName } from '../../kernels/catalogue.js';
+
+/** A node no kernel is named for boots bookworm's, the kernel of the Vagrant provider's box. */
+export const DEFAULT_SERIES = '6.1';
 
 export interface GuestNicPlan extends GuestNic {
   /** The name the lab gives this end of the link inside the guest. */
@@ -58,21 +60,11 @@ export function macOf(link: number, end: number): string {
 /**
  * `kernels`: a Debian series per node (the lab file's, or the command line's), over `fallback` (--kernel).
  */
-export function guestPlans(lab: ResolvedLab, kernels: Readonly<Record<string, string>>, fallback: string | undefined): GuestPlan[] {
+export function guestPlans(lab: ResolvedLab): GuestPlan[] {
   const linksDir = path.join(workDir(lab.id), 'links');
   const guests = lab.nodes.filter((n) => n.kind !== 'container');
-  for (const name of Object.keys(kernels)) {
-    if (!guests.some((g) => g.name === name))
-      throw new LabError(`a kernel is given for "${name}", which is not a host or router of lab ${lab.name}`, {
-        hint: `nodes with a guest of their own: ${guests.map((g) => g.name).join(', ')}`,
-      });
-  }
   const plans = guests.map((n): GuestPlan => {
-    const series = kernels[n.name] ?? kernelOfNode(n) ?? fallback;
-    if (!series)
-      throw new LabError(`the qemu provider boots a Debian kernel for every node, and none is given for "${n.name}"`, {
-        hint: 'add --kernel 5.10 (every node), or --node-kernels client=5.10,router=6.1 with --kernel for the rest',
-      });
+    const series = n.kernel ?? lab.kernel ?? DEFAULT_SERIES;
     return { node: n.name, series, files: nodeGuestFiles(lab.id, n.name), nics: [], containers: lab.nodes.filter((c) => c.host === n.name).map((c) => c.name) };
   });
   for (const link of lab.links) {
@@ -98,23 +90,3 @@ export function guestPlans(lab: ResolvedLab, kernels: Readonly<Record<string, st
 /** sun_path holds 108 bytes with its terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 
-/** The lab file's `kernel:` of a node, where the lab model carries one. */
-function kernelOfNode(node: ResolvedNode): string | undefined {
-  const k = (node as ResolvedNode & { kernel?: unknown }).kernel;
-  return typeof k === 'string' ? k : undefined;
-}
-
-/** `client=5.10,router=6.1` as a map; a malformed entry is a usage error. */
-export function parseNodeKernels(value: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!value) return out;
-  for (const part of value.split(',').filter(Boolean)) {
-    const m = /^([A-Za-z0-9_-]+)=([A-Za-z0-9.]+)$/.exec(part.trim());
-    if (!m) throw new LabError(`--node-kernels: "${part}" is not node=series`, { hint: 'e.g. --node-kernels client=5.10,router=6.1' });
-    const kernel = parseKernelName(m[2]!);
-    if (kernel.kind === 'host')
-      throw new LabError(`--node-kernels: ${m[1]} cannot run this machine's kernel in a guest`, { hint: 'name a Debian series: 5.10, 6.1, 6.12' });
-    out[m[1]!] = kernel.series;
-  }
-  return out;
-}

@@ -7,7 +7,7 @@ import test from 'ava';
 import { LabError } from '../../../src/errors.js';
 import { loadLab } from '../../../src/lab/load.js';
 import { planLab } from '../../../src/providers/netns/plan.js';
-import { guestPlans, macOf, parseNodeKernels } from '../../../src/providers/qemu/layout.js';
+import { DEFAULT_SERIES, guestPlans, macOf } from '../../../src/providers/qemu/layout.js';
 import { commandsByGuest, renameBatch } from '../../../src/providers/qemu/setup.js';
 import { qemuArgv, type GuestFiles } from '../../../src/kernels/guest.js';
 import type { CachedKernel } from '../../../src/kernels/cache.js';
@@ -16,7 +16,7 @@ import { shapeOf } from '../../../src/providers/qemu/guests.js';
 const lab = loadLab('docker-1090', 'golden', { kernel: '5.10' });
 
 test('docker-1090: three guests, the container in its host, each link two NICs whose sockets point at each other', (t) => {
-  const plans = guestPlans(lab, {}, '5.10');
+  const plans = guestPlans(lab);
   t.deepEqual(
     plans.map((p) => [p.node, p.series, p.containers, p.nics.map((n) => n.iface)]),
     [
@@ -32,16 +32,18 @@ test('docker-1090: three guests, the container in its host, each link two NICs w
   t.regex(client!.files.socket, /\/work\/docker-1090\+golden@5-10\/guests\/client\.sock$/);
 });
 
-test('a kernel per node over --kernel; a node that is no guest, or a node without any kernel, is refused', (t) => {
+test('a kernel per node (--kernel 5.10,client=6.1 or kernel: in the lab file) over the lab\'s; the others boot the default series', (t) => {
+  const mixed = loadLab('docker-1090', 'golden', { kernels: { lab: '5.10', nodes: { client: '6.1', router: '6.12' } } });
   t.deepEqual(
-    guestPlans(lab, parseNodeKernels('client=6.1,router=trixie'), '5.10').map((p) => p.series),
+    guestPlans(mixed).map((p) => p.series),
     ['6.1', '6.12', '5.10'],
   );
-  t.throws(() => guestPlans(lab, { app: '6.1' }, '5.10'), { instanceOf: LabError, message: /"app", which is not a host or router/ });
-  t.throws(() => guestPlans(lab, { client: '6.1' }, undefined), { instanceOf: LabError, message: /none is given for "router"/ });
-  t.throws(() => parseNodeKernels('client:5.10'), { instanceOf: LabError, message: /not node=series/ });
-  t.throws(() => parseNodeKernels('client=host'), { instanceOf: LabError, message: /cannot run this machine's kernel/ });
-  t.throws(() => parseNodeKernels('client=4.19'), { instanceOf: LabError, message: /not a kernel this tool knows/ });
+  const one = loadLab('docker-1090', 'golden', { kernels: { nodes: { client: '5.10' } } });
+  t.deepEqual(
+    guestPlans(one).map((p) => p.series),
+    ['5.10', DEFAULT_SERIES, DEFAULT_SERIES],
+    'a node no kernel is named for boots the default series',
+  );
 });
 
 test('MACs are unique per link end', (t) => {
@@ -50,7 +52,7 @@ test('MACs are unique per link end', (t) => {
 });
 
 test("the guest's NICs become the lab's names by MAC, through temporary names (eth1 may be taken by the other NIC)", (t) => {
-  const router = guestPlans(lab, {}, '5.10')[1]!;
+  const router = guestPlans(lab)[1]!;
   const ipLink = [
     '1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
     `2: eth0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN\\    link/ether ${router.nics[1]!.mac} brd ff:ff:ff:ff:ff:ff`,
@@ -86,7 +88,7 @@ test("each guest gets its nodes' commands: no namespace for a guest's own node, 
 
 test('QEMU: per-node memory, one vCPU, a dgram netdev and a virtio NIC per link end; the whole-lab guest unchanged', (t) => {
   const kernel = { root: '/cache/5.10/root' } as CachedKernel;
-  const plan = guestPlans(lab, {}, '5.10')[0]!;
+  const plan = guestPlans(lab)[0]!;
   const files: GuestFiles = { ...plan.files };
   const argv = qemuArgv(kernel, { image: '/i', initrd: '/r' }, files, shapeOf(plan, 'tcg'));
   const after = (flag: string) => argv.filter((_, i) => argv[i - 1] === flag);
@@ -109,7 +111,7 @@ test('QEMU: per-node memory, one vCPU, a dgram netdev and a virtio NIC per link 
 });
 
 test('a path with a comma cannot reach a -netdev option', (t) => {
-  const plan = guestPlans(lab, {}, '5.10')[0]!;
+  const plan = guestPlans(lab)[0]!;
   const bad = { ...plan, nics: [{ ...plan.nics[0]!, local: '/tmp/a,b.sock' }] };
   t.throws(() => qemuArgv({ root: '/k' } as CachedKernel, { image: '/i', initrd: '/r' }, plan.files, shapeOf(bad, 'tcg')), {
     instanceOf: LabError,
@@ -119,7 +121,8 @@ test('a path with a comma cannot reach a -netdev option', (t) => {
 
 test('lab up --dry-run: each guest with its kernel and NICs, then its commands; the lab file checked as for lab up', async (t) => {
   const { descriptorOf } = await import('../../../src/providers/registry.js');
-  const text = await descriptorOf('qemu').plan!(lab, { nodeKernels: 'client=6.1' });
+  const mixed = loadLab('docker-1090', 'golden', { kernels: { lab: '5.10', nodes: { client: '6.1' } } });
+  const text = await descriptorOf('qemu').plan!(mixed, {});
   const heads = text.split('\n').filter((l) => l.startsWith('# guest '));
   t.deepEqual(heads, [
     '# guest client: kernel 6.1, 320 MiB + 128 MiB translation cache, 1 vCPU',
@@ -127,12 +130,11 @@ test('lab up --dry-run: each guest with its kernel and NICs, then its commands; 
     '# guest server: kernel 5.10, 320 MiB + 128 MiB translation cache, 1 vCPU',
   ]);
   t.regex(text, /^#\s+NIC eth1 52:54:00:00:01:01 \(links\[1\]\): dgram \S+\/links\/1-0\.sock -> \S+\/links\/1-1\.sock$/m);
-  t.regex(text, /^ip netns attach lab\.docker-1090\+golden@5-10\.router 1$/m);
-  t.false(text.includes('type veth peer name eth0 netns lab.docker-1090+golden@5-10.router'));
-  await t.throwsAsync(descriptorOf('qemu').plan!(lab, { nodeKernels: 'app=6.1' }), { instanceOf: LabError });
+  t.regex(text, /^ip netns attach lab\.docker-1090\+golden@5-10@client-6-1\.router 1$/m);
+  t.false(text.includes('type veth peer name eth0 netns lab.docker-1090+golden@5-10@client-6-1.router'));
 });
 
 test('a socket path longer than a unix socket takes is refused with the way out', (t) => {
   const long = { ...lab, id: `docker-1090+${'x'.repeat(90)}` };
-  t.throws(() => guestPlans(long, {}, '5.10'), { instanceOf: LabError, message: /longer than a unix socket takes \(107 bytes\)/ });
+  t.throws(() => guestPlans(long), { instanceOf: LabError, message: /longer than a unix socket takes \(107 bytes\)/ });
 });
