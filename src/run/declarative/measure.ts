@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readPacketTimes } from '../pcap.js';
+import { captureLiveness, readPacketTimes } from '../pcap.js';
 import { plainConditions, type Measure, type VerdictRules } from '../../lab/declared/spec.js';
 import type { PhaseWindow, Recorded } from './steps.js';
 
@@ -113,6 +113,9 @@ async function countPackets(rec: Recorded, name: string, filter: string | undefi
     [cap.filter, filter].filter((f): f is string => Boolean(f)),
   );
   if (!read.ok) return { value: null, missing: `tcpdump cannot read ${cap.file}: ${read.why}` };
+  // A count, 0 above all, is evidence only from a capture that proves it was live to the end.
+  const live = await captureLiveness(file, cap);
+  if (!live.ok) return { value: null, missing: `capture ${name}: ${live.problem}` };
   return { value: read.times.filter((t) => inWindow(t, phase)).length };
 }
 

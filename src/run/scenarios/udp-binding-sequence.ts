@@ -11,7 +11,7 @@ import { CaptureReader } from '../pcap.js';
 import { judgeSequence, type Moment, type PhaseEvidence, type SequenceEvidence } from './udp-binding-sequence-judge.js';
 
 export type { SequenceEvidence } from './udp-binding-sequence-judge.js';
-import type { ScenarioContext } from '../context.js';
+import type { ScenarioContext, StoppedCapture } from '../context.js';
 import type { AgentRun } from '../agent.js';
 import { parseSummary } from '../summary.js';
 
@@ -89,8 +89,9 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
     const pcaps = await ctx.stopCaptures();
     const reader = new CaptureReader();
     for (const [i, phase] of phases.entries()) {
-      const count = async (file: string) => (await reader.lines(file, `udp and dst port ${params.udpPort} and ${sessionFilter(i + 1)}`)).length;
-      phase.captured = { onBridge: await count(pcaps[0]!.file), onSwitch: switchIface ? await count(pcaps[1]!.file) : null };
+      const count = async (capture: StoppedCapture) =>
+        (await reader.lines(capture.file, `udp and dst port ${params.udpPort} and ${sessionFilter(i + 1)}`, capture)).length;
+      phase.captured = { onBridge: await count(pcaps[0]!), onSwitch: switchIface ? await count(pcaps[1]!) : null };
     }
     return {
       kernel: await ctx.kernel(vm),
