@@ -36,7 +36,13 @@ export function measureLabel(m: Measure): string {
 }
 
 export function conditionMeasures(rules: VerdictRules): Measure[] {
-  const all = plainConditions([...rules.reproduced, ...rules.notReproduced, ...rules.healthy, ...(rules.mechanism?.when ?? [])]);
+  const all = plainConditions([
+    ...rules.reproduced,
+    ...rules.notReproduced,
+    ...rules.healthy,
+    ...(rules.mechanism?.when ?? []),
+    ...(rules.inconclusive ?? []).flatMap((s) => s.when),
+  ]);
   return all.flatMap((c) => (typeof c.than === 'number' ? [c.measure] : [c.measure, c.than]));
 }
 

@@ -8,7 +8,15 @@
 import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { CaptureReader } from '../pcap.js';
-import { judgeSequence, type Moment, type PhaseEvidence, type SequenceEvidence } from './udp-binding-sequence-judge.js';
+import {
+  judgeSequence,
+  SEQUENCE_MEASURES,
+  sequenceMeasures,
+  sequencePreconditions,
+  type Moment,
+  type PhaseEvidence,
+  type SequenceEvidence,
+} from './udp-binding-sequence-judge.js';
 
 export type { SequenceEvidence } from './udp-binding-sequence-judge.js';
 import type { ScenarioContext, StoppedCapture } from '../context.js';
@@ -112,6 +120,16 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
   },
 
   judge: (evidence) => judgeSequence(evidence),
+  rules: {
+    measures: SEQUENCE_MEASURES,
+    measure: (evidence) => sequenceMeasures(evidence),
+    preconditions: (evidence) => sequencePreconditions(evidence),
+    details: (evidence) => {
+      if (sequencePreconditions(evidence)) return {};
+      const v = judgeSequence(evidence);
+      return { ...(v.outcome ? { outcome: v.outcome } : {}), ...(v.mechanism ? { mechanism: v.mechanism } : {}) };
+    },
+  },
 };
 
 const appSummarySchema = z.object({ udpReceived: z.number().int(), tcpConnected: z.boolean() });
