@@ -3,7 +3,8 @@
  *
  * Verdicts, measures and checks read tcpdump's own lines (-nn -tt -S: numeric, epoch times, absolute sequence numbers):
  * a judge parses TCP segments from them and quotes them in its reasons. A capture that cannot be read is reported as
- * such, never as "no packets". The report's packet ladder needs what those lines lack (IP ID, DSCP, ICMP type) and reads
+ * such, never as "no packets"; one whose tcpdump statistics do not prove it was live to the end (captureLiveness) is
+ * reported too, so that "no packet matched" is read only from a capture that could have shown one. The report's packet ladder needs what those lines lack (IP ID, DSCP, ICMP type) and reads
  * the same files decoded by tshark (Wireshark's dissectors); test/run/pcap.test.ts holds the two decodings of recorded
  * captures to the same packets, times, flags and sequence numbers.
  */
@@ -97,21 +98,105 @@ export async function readSegments(file: string, filter: string): Promise<PcapRe
   };
 }
 
-/** Reads several captures for one run and keeps every problem, so the judge can refuse a verdict built on an unreadable file. */
+/** tcpdump's own account of a capture, from the lines it prints when stopped (null: it printed none). */
+export interface CaptureStats {
+  captured: number | null;
+  droppedByKernel: number | null;
+}
+
+export type Liveness = { ok: true; packets: number } | { ok: false; problem: string };
+
+/**
+ * Whether a capture proves it was live to the end, so that "no packet matched" in it is evidence: tcpdump stopped
+ * cleanly and printed its statistics, the kernel dropped nothing, and the file holds exactly the packets tcpdump says it
+ * captured (a file lost, cut short or replaced by another, an empty one among them, does not). A capture that matched
+ * nothing at all is live when tcpdump says it captured 0 and the file holds 0: filters that admit only the failure are
+ * rightly empty. Whether the link carried the traffic the run expects is the judge's question, not this one.
+ */
+export async function captureLiveness(file: string, stats: CaptureStats): Promise<Liveness> {
+  const name = path.basename(file);
+  if (stats.captured === null || stats.droppedByKernel === null) {
+    return { ok: false, problem: `tcpdump printed no statistics for ${name} (it did not stop cleanly): nothing shows it captured until the end` };
+  }
+  if (stats.droppedByKernel > 0) {
+    return { ok: false, problem: `the kernel dropped ${stats.droppedByKernel} packet(s) before tcpdump read them on ${name}: what the file lacks is unknown` };
+  }
+  const held = await packetsInFile(file);
+  if (!held.ok) return held;
+  if (held.packets !== stats.captured) {
+    return { ok: false, problem: `${name} holds ${held.packets} packet(s) but tcpdump reported ${stats.captured} captured: the file is not the whole capture` };
+  }
+  return held;
+}
+
+const PCAP_MAGIC = { le: [0xa1b2c3d4, 0xa1b23c4d], be: [0xd4c3b2a1, 0x4d3cb2a1] };
+
+/** Packets in a capture file: classic pcap (what tcpdump -w writes) is counted record by record, anything else by tcpdump. */
+export async function packetsInFile(file: string): Promise<Liveness> {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch (e) {
+    return { ok: false, problem: `capture ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+  }
+  const magic = data.length >= 24 ? data.readUInt32LE(0) : -1;
+  const little = PCAP_MAGIC.le.includes(magic);
+  if (!little && !PCAP_MAGIC.be.includes(magic)) {
+    const read = await readLines(file, '');
+    return read.ok ? { ok: true, packets: read.lines.filter((l) => /^\d+\.\d+ /.test(l)).length } : read;
+  }
+  let packets = 0;
+  let at = 24;
+  while (at + 16 <= data.length) {
+    const included = little ? data.readUInt32LE(at + 8) : data.readUInt32BE(at + 8);
+    at += 16 + included;
+    if (at > data.length) break;
+    packets++;
+  }
+  if (at !== data.length) return { ok: false, problem: `capture ${file} cannot be read: its last packet is cut short` };
+  return { ok: true, packets };
+}
+
+/**
+ * Reads several captures for one run and keeps every problem, so the judge can refuse a verdict built on an unreadable
+ * file. Given tcpdump's statistics of a file, it also refuses one that does not prove it was live (captureLiveness).
+ */
 export class CaptureReader {
   readonly problems: string[] = [];
+  private readonly checked = new Map<string, Promise<void>>();
 
-  async segments(file: string, filter: string): Promise<TcpSegment[]> {
+  async segments(file: string, filter: string, stats?: CaptureStats): Promise<TcpSegment[]> {
     const r = await readSegments(file, filter);
     if (!r.ok) this.problems.push(r.problem);
+    else if (stats) await this.live(file, stats);
     return r.ok ? r.segments : [];
   }
 
-  async lines(file: string, filter: string): Promise<string[]> {
+  async lines(file: string, filter: string, stats?: CaptureStats): Promise<string[]> {
     const r = await readLines(file, filter);
     if (!r.ok) this.problems.push(r.problem);
+    else if (stats) await this.live(file, stats);
     return r.ok ? r.lines : [];
   }
+
+  private live(file: string, stats: CaptureStats): Promise<void> {
+    let check = this.checked.get(file);
+    if (!check) {
+      check = captureLiveness(file, stats).then((l) => void (l.ok || this.problems.push(l.problem)));
+      this.checked.set(file, check);
+    }
+    return check;
+  }
+}
+
+/**
+ * Problems for captures, read without problem, that show none of a connection the agents say they made across their
+ * link: a live capture that saw nothing there is on another link or filtered wrongly, and its zeros say nothing.
+ */
+export function connectionUnseen(reads: Array<{ capture: string; segments: TcpSegment[] }>): string[] {
+  return reads
+    .filter((r) => r.segments.length === 0)
+    .map((r) => `the capture ${r.capture} shows none of the connection's segments, though the agents made the connection across its link`);
 }
 
 // The report's decoding: tshark, one row of fields per packet; mergecap to read many files with one tshark.

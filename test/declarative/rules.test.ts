@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { root, tempHome } from '../helpers/cli.js';
 import { judgeRules } from '../../src/run/declarative/rules.js';
+import { parseCodedVerdict } from '../../src/lab/declared/parse.js';
 import { measureAll, measureId, type Measured } from '../../src/run/declarative/measure.js';
 import type { Condition, Measure, VerdictRules } from '../../src/lab/declared/spec.js';
 import type { Recorded } from '../../src/run/declarative/steps.js';
@@ -140,4 +141,40 @@ test('a wait that ran out of time makes the verdict INCONCLUSIVE, and says what 
       '50 replies left from another address; 0 replies reached the client (client sent: 50)',
   );
   t.is(declaredScenario.judge({ ...evidence, recorded: {} }, {}).verdict, 'REPRODUCED');
+});
+
+test('a case the lab file states it cannot decide is INCONCLUSIVE of its kind before the other rules, and only when all its conditions hold', (t) => {
+  const gap: VerdictRules = {
+    ...rules,
+    inconclusive: [
+      { kind: 'emulation-gap', because: 'the forwarder of the report is not run here', when: [cond(wrong, 'equals', 0), cond(received, 'atLeast', 1)] },
+    ],
+  };
+  const v = judgeRules(gap, numbers(0, 50, 50));
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.is(v.inconclusive, 'emulation-gap');
+  t.is(v.reason, 'the forwarder of the report is not run here: 0 replies left from another address; 50 replies reached the client');
+  t.is(judgeRules(gap, numbers(50, 0, 50)).verdict, 'REPRODUCED');
+  const missing = judgeRules(gap, numbers(0, null, 50));
+  t.is(missing.inconclusive, 'evidence-missing');
+});
+
+test('stated inconclusive cases are checked when parsed: the kind, the words and the conditions', (t) => {
+  const base = { reproduced: [{ measure: 'a', above: 0 }], notReproduced: { when: [{ measure: 'a', equals: 0 }], healthy: [{ measure: 'b', atLeast: 1 }] } };
+  const ok = parseCodedVerdict({ ...base, inconclusive: [{ kind: 'emulation-gap', because: 'not run here', when: [{ measure: 'a', equals: 0 }] }] }, [
+    'a',
+    'b',
+  ]);
+  t.deepEqual(ok.problems, []);
+  t.is(ok.rules?.inconclusive?.[0]?.kind, 'emulation-gap');
+  const bad = parseCodedVerdict({ ...base, inconclusive: [{ kind: 'error', because: '', when: [{ measure: 'c', equals: 0 }], extra: 1 }] }, ['a', 'b']);
+  t.deepEqual(
+    bad.problems.map((p) => `${p.path.join('.')}: ${p.message.split(':')[0]}`),
+    [
+      'scenario.verdict.inconclusive.0.extra: unknown key "extra" (expected one of',
+      'scenario.verdict.inconclusive.0.kind: expected one of',
+      'scenario.verdict.inconclusive.0.because: expected a short text on one line (1 to 200 characters)',
+    ],
+  );
+  t.deepEqual(parseCodedVerdict({ ...base, inconclusive: [] }, ['a', 'b']).problems[0]?.path, ['scenario', 'verdict', 'inconclusive']);
 });

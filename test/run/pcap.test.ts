@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readLines, readPacketTimes, readPackets, readSegments, type TcpSegment } from '../../src/run/pcap.js';
+import { captureLiveness, packetsInFile, readLines, readPacketTimes, readPackets, readSegments, type TcpSegment } from '../../src/run/pcap.js';
 import { root } from '../helpers/cli.js';
 
 const runs = path.join(root, 'test', 'fixtures', 'runs');
@@ -83,4 +83,36 @@ test('a capture neither can read: the verdicts get a problem, a measure why, the
   if (!times.ok) t.true(times.why.length > 0);
   t.deepEqual(await readPackets(cut, 'cut'), []);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("liveness: every recorded capture holds exactly the packets tcpdump said it captured, with the file's own count", async (t) => {
+  for (const file of tcpCaptures) {
+    const lines = await readLines(file, '');
+    if (!lines.ok) return t.fail(lines.problem);
+    const count = lines.lines.filter((l) => /^\d+\.\d+ /.test(l)).length;
+    t.deepEqual(await captureLiveness(file, { captured: count, droppedByKernel: 0 }), { ok: true, packets: count }, file);
+  }
+});
+
+test('liveness: no statistics, drops, or a file that is not the whole capture prove nothing; an empty capture tcpdump agrees with is live', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-liveness-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = tcpCaptures[0]!;
+  const held = await packetsInFile(file);
+  if (!held.ok) return t.fail(held.problem);
+  const problem = async (f: string, captured: number | null, droppedByKernel: number | null) => {
+    const l = await captureLiveness(f, { captured, droppedByKernel });
+    return l.ok ? undefined : l.problem;
+  };
+  t.regex((await problem(file, null, null))!, /printed no statistics/);
+  t.regex((await problem(file, held.packets, 2))!, /kernel dropped 2 packet/);
+  t.regex((await problem(file, held.packets + 1, 0))!, new RegExp(`holds ${held.packets} packet\\(s\\) but tcpdump reported ${held.packets + 1}`));
+  const empty = path.join(dir, 'empty.pcap');
+  fs.writeFileSync(empty, fs.readFileSync(file).subarray(0, 24));
+  t.regex((await problem(empty, held.packets, 0))!, /holds 0 packet/);
+  t.is(await problem(empty, 0, 0), undefined);
+  const cut = path.join(dir, 'cut.pcap');
+  fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 30));
+  t.regex((await problem(cut, held.packets, 0))!, /cut short/);
+  t.regex((await problem(path.join(dir, 'gone.pcap'), 0, 0))!, /cannot be read: ENOENT/);
 });

@@ -22,6 +22,8 @@ import {
   conditionsAt,
   STEP_NAME,
   HEALTHY_MINIMUM,
+  STATED_INCONCLUSIVE_KINDS,
+  type StatedInconclusive,
 } from './spec.js';
 import { stepKindOf } from './steps/index.js';
 import { CODED_MEASURE, measureKindOf } from './measures/index.js';
@@ -116,7 +118,7 @@ function parseStep(item: unknown, path: Path, problems: Problem[]): Step[] {
   return [{ kind, spec, ...(when ? { when: when as Record<string, string> } : {}) } as Step];
 }
 
-const VERDICT_KEYS = ['reproduced', 'notReproduced', 'failure', 'mechanism'];
+const VERDICT_KEYS = ['reproduced', 'notReproduced', 'failure', 'mechanism', 'inconclusive'];
 
 /**
  * The verdict rules of a coded scenario's lab file (scenario.verdict): the same language, over the numbers the scenario
@@ -131,6 +133,7 @@ export function parseCodedVerdict(raw: unknown, names: string[], path: Path = ['
     [rules.notReproduced, [...path, 'notReproduced', 'when']],
     [rules.healthy, [...path, 'notReproduced', 'healthy']],
     [rules.mechanism?.when ?? [], [...path, 'mechanism', 'when']],
+    ...(rules.inconclusive ?? []).map((s, i): [Rule[], Path] => [s.when, [...path, 'inconclusive', i, 'when']]),
   ];
   const known = names.join(', ') || '(none)';
   for (const [list, at] of lists) {
@@ -177,8 +180,43 @@ function parseVerdict(raw: unknown, path: Path, problems: Problem[]): DeclaredSc
   const needsHealthy = 'NOT_REPRODUCED needs positive evidence that the traffic flowed, e.g. { agent: { name: client, counter: received }, atLeast: 1 }';
   const healthy = conditions(nr.healthy, [...path, 'notReproduced', 'healthy'], problems, needsHealthy);
   healthy?.forEach((c, i) => positiveEvidence(c, [...path, 'notReproduced', 'healthy', i], problems));
+  const inconclusive = raw.inconclusive === undefined ? undefined : parseStatedInconclusive(raw.inconclusive, [...path, 'inconclusive'], problems);
   if (!reproduced || !when || !healthy || (raw.failure !== undefined && !failure) || (raw.mechanism !== undefined && !mechanism)) return undefined;
-  return { reproduced, notReproduced: when, healthy, ...(failure ? { failure } : {}), ...(mechanism ? { mechanism } : {}) };
+  if (raw.inconclusive !== undefined && !inconclusive) return undefined;
+  return {
+    reproduced,
+    notReproduced: when,
+    healthy,
+    ...(failure ? { failure } : {}),
+    ...(mechanism ? { mechanism } : {}),
+    ...(inconclusive ? { inconclusive } : {}),
+  };
+}
+
+/** `inconclusive: [{ kind: emulation-gap, because: "...", when: [conditions] }]`: the cases a lab says it cannot decide. */
+function parseStatedInconclusive(raw: unknown, path: Path, problems: Problem[]): StatedInconclusive[] | undefined {
+  const what = 'expected a non-empty list of { kind, because, when }: the cases the lab cannot decide';
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push({ path, message: what });
+    return undefined;
+  }
+  const kinds = STATED_INCONCLUSIVE_KINDS as readonly string[];
+  const out = raw.map((s, i): StatedInconclusive | undefined => {
+    const at = [...path, i];
+    if (!isObject(s)) {
+      problems.push({ path: at, message: what });
+      return undefined;
+    }
+    for (const k of Object.keys(s)) {
+      if (!['kind', 'because', 'when'].includes(k)) problems.push({ path: [...at, k], message: `unknown key "${k}" (expected one of: kind, because, when)` });
+    }
+    const kind = typeof s.kind === 'string' && kinds.includes(s.kind) ? (s.kind as StatedInconclusive['kind']) : undefined;
+    if (!kind) problems.push({ path: [...at, 'kind'], message: `expected one of: ${kinds.join(', ')}` });
+    const because = words(s.because, [...at, 'because'], problems, 'why the lab cannot decide then, e.g. "the forwarder of the report is not run here"');
+    const when = rulesList(s.when, [...at, 'when'], problems);
+    return kind && because && when ? { kind, because, when } : undefined;
+  });
+  return out.every((s): s is StatedInconclusive => s !== undefined) ? out : undefined;
 }
 
 /** A healthy condition must require a count above 0: "atLeast: 0" or "atMost: 5" hold when nothing flowed. */
@@ -334,6 +372,7 @@ function crossCheck(scenario: DeclaredScenario, topo: DeclaredTopology, base: Pa
     [scenario.verdict.notReproduced, [...base, 'verdict', 'notReproduced', 'when']],
     [scenario.verdict.healthy, [...base, 'verdict', 'notReproduced', 'healthy']],
     [scenario.verdict.mechanism?.when ?? [], [...base, 'verdict', 'mechanism', 'when']],
+    ...(scenario.verdict.inconclusive ?? []).map((s, i): [Rule[], Path] => [s.when, [...base, 'verdict', 'inconclusive', i, 'when']]),
   ];
   for (const [list, path] of rules) {
     for (const [cond, p] of conditionsAt(list, path)) {

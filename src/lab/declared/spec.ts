@@ -97,6 +97,17 @@ export interface VerdictRules {
   failure?: string;
   /** The mechanism behind the failure and the conditions that show it: corroboration, never the verdict. */
   mechanism?: { name: string; when: Rule[] };
+  /** Cases the lab says it cannot decide: when every condition holds, INCONCLUSIVE of that kind, before the other rules. */
+  inconclusive?: StatedInconclusive[];
+}
+
+/** The kinds of INCONCLUSIVE a lab file may state (an error is never stated: it is what happened to a run). */
+export const STATED_INCONCLUSIVE_KINDS = ['emulation-gap', 'evidence-missing', 'evidence-conflict'] as const;
+export interface StatedInconclusive {
+  kind: (typeof STATED_INCONCLUSIVE_KINDS)[number];
+  /** Why the lab cannot decide then, in words ("Docker Desktop's own forwarder is not run here"). */
+  because: string;
+  when: Rule[];
 }
 
 /** Comparisons a healthy condition may use against a number, and the smallest number each accepts: all require a count above 0. */

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readPacketTimes } from '../pcap.js';
+import { captureLiveness, readPacketTimes } from '../pcap.js';
 import { plainConditions, type Measure, type VerdictRules } from '../../lab/declared/spec.js';
 import { measureKindOf } from '../../lab/declared/measures/index.js';
 import type { MeasureEvidence, MeasureResult } from '../../lab/declared/kind.js';
@@ -33,7 +33,13 @@ function phaseOf(m: Measure): string | undefined {
 }
 
 export function conditionMeasures(rules: VerdictRules): Measure[] {
-  const all = plainConditions([...rules.reproduced, ...rules.notReproduced, ...rules.healthy, ...(rules.mechanism?.when ?? [])]);
+  const all = plainConditions([
+    ...rules.reproduced,
+    ...rules.notReproduced,
+    ...rules.healthy,
+    ...(rules.mechanism?.when ?? []),
+    ...(rules.inconclusive ?? []).flatMap((s) => s.when),
+  ]);
   return all.flatMap((c) => (typeof c.than === 'number' ? [c.measure] : [c.measure, c.than]));
 }
 
@@ -78,6 +84,9 @@ async function countPackets(rec: Recorded, name: string, filter: string | undefi
     [cap.filter, filter].filter((f): f is string => Boolean(f)),
   );
   if (!read.ok) return { value: null, missing: `tcpdump cannot read ${cap.file}: ${read.why}` };
+  // A count, 0 above all, is evidence only from a capture that proves it was live to the end.
+  const live = await captureLiveness(file, cap);
+  if (!live.ok) return { value: null, missing: `capture ${name}: ${live.problem}` };
   return { value: read.times.filter((t) => inWindow(t, phase)).length };
 }
 

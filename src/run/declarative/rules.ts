@@ -39,12 +39,18 @@ export function judgeRules(rules: VerdictRules, measures: Record<string, Measure
 }
 
 function decideRules(rules: VerdictRules, measures: Record<string, Measured>): Verdict {
-  const all = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy];
+  const stated = rules.inconclusive ?? [];
+  const all = [...rules.reproduced, ...rules.notReproduced, ...rules.healthy, ...stated.flatMap((s) => s.when)];
   const why = (m: Measured | undefined) => (!m ? ['a measure was not taken'] : m.missing ? [m.missing] : []);
   const missing = [...new Set(all.flatMap((c) => sides(c).flatMap((id) => why(measures[id]))))];
   if (missing.length) return verdict('INCONCLUSIVE', `evidence missing: ${missing.join('; ')}`, ['missing']);
 
   const check = checker(measures);
+  // A case the lab file says it cannot decide comes first: the other rules may hold there, and would claim too much.
+  for (const s of stated) {
+    const shown = s.when.map(check);
+    if (shown.every((c) => c.holds)) return verdict('INCONCLUSIVE', `${s.because}: ${texts(shown)}`, [...new Set(shown.flatMap((c) => c.ids))], s.kind);
+  }
   // Healthy evidence is positive: a count of 0 never shows that traffic flowed, whatever it is compared with.
   const positive = (c: Condition): Checked => {
     const r = check(c);

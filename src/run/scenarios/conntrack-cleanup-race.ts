@@ -91,7 +91,7 @@ export const conntrackCleanupRaceScenario: Scenario<Params, RaceEvidence> = {
       await agent.stop();
       await echo.stop();
       const reader = new CaptureReader();
-      const segments = await reader.segments(waves.pcap.file, `tcp port ${params.port}`);
+      const segments = await reader.segments(waves.pcap.file, `tcp port ${params.port}`, waves.pcap);
       const evidence = raceEvidence(params, agent, waves);
       const tuples = (evidence.wave2.connections ?? []).flatMap((c) => (c.tuple ? [c.tuple] : []));
       return {

@@ -137,6 +137,10 @@ function integrity(e: LateEvidence): Verdict | undefined {
   if (!e.server.ok) return verdict('INCONCLUSIVE', e.server.problem, ['server']);
   if (!e.client.ok) return verdict('INCONCLUSIVE', e.client.problem, ['client']);
   if (e.captureProblems.length > 0) return verdict('INCONCLUSIVE', e.captureProblems.join('; '), ['captureProblems']);
+  if (e.client.value.bytesReceived > e.server.value.bytes) {
+    const why = `the client reports ${e.client.value.bytesReceived} bytes received, more than the ${e.server.value.bytes} the server sent: the agents disagree`;
+    return verdict('INCONCLUSIVE', why, ['client.bytesReceived', 'server.bytes'], 'evidence-conflict');
+  }
   const { injected, rst } = e;
   if (injected.sent === 0 || !rst) {
     return verdict('INCONCLUSIVE', 'no late segment was injected (the transfer ended before the first injection point?)', ['injected.sent']);

@@ -7,9 +7,9 @@
  */
 import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
-import type { ScenarioContext } from '../context.js';
+import type { ScenarioContext, StoppedCapture } from '../context.js';
 import { invalidCounters } from '../conntrack.js';
-import { CaptureReader, type TcpSegment } from '../pcap.js';
+import { CaptureReader, connectionUnseen, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 import {
   classifyRsts,
@@ -73,14 +73,14 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
     const after = await ctx.conntrackCounters(host.name, 'after');
 
     const reader = new CaptureReader();
-    const read = (file: string, filter: string) => reader.segments(file, filter);
+    const read = (capture: StoppedCapture, filter: string) => reader.segments(capture.file, filter, capture);
     const server = summaries.server.ok ? summaries.server.value : null;
     const [peerIp, peerPort] = (server?.peer ?? ':').split(':');
     const serverEnd = `${ctx.address(params.server)}.${params.port}`;
     const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${params.port}`;
-    const atServer = await read(pcaps[0]!.file, connection);
-    const atUplink = await read(pcaps[1]!.file, connection);
-    const atBridge = await read(pcaps[2]!.file, `tcp and port ${params.port}`);
+    const atServer = await read(pcaps[0]!, connection);
+    const atUplink = await read(pcaps[1]!, connection);
+    const atBridge = await read(pcaps[2]!, `tcp and port ${params.port}`);
     const injectedSeqs = (server?.injected ?? []).map((i) => i.seq);
     const isInjected = (s: TcpSegment) => s.src === serverEnd && injectedSeqs.includes(s.seq ?? -1);
     const impaired = ctx.lab.links.some((l) => l.impairments.some((i) => i.delay || i.reorder));
@@ -89,7 +89,7 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
       lateSegmentsFrom: impaired ? 'link impairment (tc netem) plus server injection' : 'server injection of old segments (this lab asks for no netem delay)',
       server: summaries.server,
       client: summaries.client,
-      captureProblems: reader.problems,
+      captureProblems: reader.problems.length || !server ? reader.problems : connectionUnseen(lateCaptures(atServer, atUplink, atBridge)),
       injected: { sent: injectedSeqs.length, seenOnClientUplink: atUplink.filter(isInjected).length, forwardedToContainer: atBridge.filter(isInjected).length },
       rst: server ? { ...classifyRsts(injectedSeqs, atUplink, atBridge, atServer, serverEnd), seenByServerAgent: server.rstsSeen } : null,
       conntrack: invalidCounters(host.name, before, after),
@@ -106,6 +106,15 @@ export const lateSegmentsScenario: Scenario<Params, LateEvidence> = {
     details: (evidence) => lateDetails(evidence),
   },
 };
+
+/** The three captures of a late-segments run, named as a reason names them. */
+export function lateCaptures(atServer: TcpSegment[], atUplink: TcpSegment[], atBridge: TcpSegment[]) {
+  return [
+    { capture: "on the server's link", segments: atServer },
+    { capture: "on the client host's uplink", segments: atUplink },
+    { capture: "on the client host's bridge", segments: atBridge },
+  ];
+}
 
 async function download(ctx: ScenarioContext, params: Params) {
   const server = await ctx.startAgent(params.server, 'server', 'bulk_server.py', [

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import type { ScenarioContext, StoppedCapture } from '../context.js';
 import { invalidCounters } from '../conntrack.js';
-import { CaptureReader } from '../pcap.js';
+import { CaptureReader, connectionUnseen, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 import type { AgentRun } from '../agent.js';
 import { clientHostPath, rstsAtServerAfterForged } from './oow-rst-path.js';
@@ -187,23 +187,37 @@ async function talk(ctx: ScenarioContext, params: Params, waits: Waits) {
   return { server: parseSummary('server', serverSummarySchema, server.summary()), client: parseSummary('client', clientSummarySchema, client.summary()) };
 }
 
+/** The captures of an oow-rst run, named as a reason names them (the bridge's only where it was read). */
+export function oowCaptures(atServer: TcpSegment[], uplink: TcpSegment[], bridge: TcpSegment[] | null) {
+  return [
+    { capture: "on the server's link", segments: atServer },
+    { capture: "on the client host's uplink", segments: uplink },
+    ...(bridge ? [{ capture: "on the client's bridge", segments: bridge }] : []),
+  ];
+}
+
 /** Read the captures back, only this connection's segments (a previous variant's server socket may still retransmit). */
 async function readPath(params: Params, serverAddr: string, pcaps: StoppedCapture[], server: ServerSummary, client: ClientSummary | null) {
   const reader = new CaptureReader();
-  const read = (file: string, filter: string) => reader.segments(file, filter);
+  const read = (capture: StoppedCapture, filter: string) => reader.segments(capture.file, filter, capture);
   const [peerIp, peerPort] = (server.peer ?? ':').split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${params.port}`;
   const containerPort = client?.local?.split(':')[1];
   const [atServer, uplink, docker0] = await Promise.all([
-    read(pcaps[0]!.file, connection),
-    read(pcaps[1]!.file, connection),
-    pcaps[2] && containerPort ? read(pcaps[2].file, `tcp and port ${containerPort} and port ${params.port}`) : [],
+    read(pcaps[0]!, connection),
+    read(pcaps[1]!, connection),
+    pcaps[2] && containerPort ? read(pcaps[2], `tcp and port ${containerPort} and port ${params.port}`) : [],
   ]);
   const inner = pcaps[2] ? docker0 : uplink;
   const serverEnd = `${serverAddr}.${params.port}`;
   const forged = server.forged!;
   const rsts = rstsAtServerAfterForged(atServer, forged, serverEnd);
-  return { problems: reader.problems, rsts, path: clientHostPath({ forged, serverEnd, uplink, inner, natBetween: pcaps[2] !== undefined }) };
+  const unseen = connectionUnseen(oowCaptures(atServer, uplink, pcaps[2] && containerPort ? docker0 : null));
+  return {
+    problems: reader.problems.length ? reader.problems : unseen,
+    rsts,
+    path: clientHostPath({ forged, serverEnd, uplink, inner, natBetween: pcaps[2] !== undefined }),
+  };
 }
 
 export const oowRstScenario: Scenario<Params, OowEvidence> = {

@@ -5,6 +5,7 @@
  * where the lab stands in for it and the stand-ins kept working, the verdict is INCONCLUSIVE (emulation-gap).
  */
 import { verdict, type InconclusiveKind, type Verdict, type VerdictValue } from '../verdict.js';
+import type { ScenarioMeasure } from './types.js';
 
 export type Moment = 'pre' | 'during' | 'post';
 
@@ -37,7 +38,12 @@ export interface SequenceEvidence {
 export const BINDING_FAILURE = 'UDP datagrams sent to the published port are no longer delivered to the container after a BUGGY close (the binding is lost)';
 const MECHANISM = "a forwarder's UDP socket on the published port (docker-proxy's binding) disappears";
 
-export function judgeSequence(evidence: SequenceEvidence): Verdict {
+/**
+ * What must hold before the sequence is judged, by the lab file's rules or by judgeSequence: every phase measured,
+ * every snapshot answered, the captures read and live, a phase after a BUGGY close in which the server sent, and the
+ * captures agreeing with the apps and with each other. A failing one is the verdict (INCONCLUSIVE with its kind).
+ */
+export function sequencePreconditions(evidence: SequenceEvidence): Verdict | undefined {
   const phases = evidence.phases;
   if (!phases?.length) return verdict('INCONCLUSIVE', 'no phase ran', ['phases']);
   const unmeasured = phases.filter((p) => p.udpReceived === null || p.udpSent === null);
@@ -57,12 +63,7 @@ export function judgeSequence(evidence: SequenceEvidence): Verdict {
   const uncaptured = phases.filter((p) => !p.captured).map((p) => p.label);
   if (uncaptured.length > 0) return verdict('INCONCLUSIVE', `no capture counts for ${uncaptured.join(', ')}`, ['phases.captured']);
 
-  const counts = phases.map((p) => `${p.label} ${p.udpReceived}/${p.udpSent} (${p.captured!.onBridge} on the bridge)`).join(', ');
-  const proper = phases.filter((p) => p.closeOrder === 'proper');
-  if (proper.length === 0 || proper.some((p) => !p.udpReceived)) {
-    const got = proper.map((p) => `${p.label} ${p.udpReceived}`).join(', ') || 'none ran';
-    return verdict('INCONCLUSIVE', `no PROPER phase shows UDP arriving (${got}), so the forwarding path itself is not shown to work`, ['phases.udpReceived']);
-  }
+  const counts = countsOf(phases);
   const firstBuggy = phases.findIndex((p) => p.closeOrder === 'buggy');
   const after = firstBuggy < 0 ? [] : phases.slice(firstBuggy + 1);
   if (after.length === 0) return verdict('INCONCLUSIVE', 'the sequence needs a phase after a BUGGY close', ['phases']);
@@ -80,9 +81,70 @@ export function judgeSequence(evidence: SequenceEvidence): Verdict {
     const what = conflicts.map((p) => `${p.label}: the app received ${p.udpReceived}, the bridge capture shows ${p.captured!.onBridge}`).join('; ');
     return verdict('INCONCLUSIVE', `agent and capture disagree: ${what}`, ['phases.udpReceived', 'phases.captured'], 'evidence-conflict');
   }
+  // Every datagram that reached the VM's bridge crossed the host's switch first.
+  const skipped = phases.filter((p) => p.captured!.onSwitch !== null && p.captured!.onBridge > p.captured!.onSwitch);
+  if (skipped.length > 0) {
+    const what = skipped.map((p) => `${p.label}: ${p.captured!.onBridge} on the bridge, ${p.captured!.onSwitch} on the switch before it`).join('; ');
+    return verdict('INCONCLUSIVE', `the captures disagree: ${what}`, ['phases.captured'], 'evidence-conflict');
+  }
+  return undefined;
+}
 
-  const sides = Object.keys(phases[0]!.binding);
-  const lost = phases.flatMap((p) => sides.filter((s) => p.binding[s]!.pre && !p.binding[s]!.post).map((s) => `${s} after ${p.label}`));
+const countsOf = (phases: PhaseEvidence[]) => phases.map((p) => `${p.label} ${p.udpReceived}/${p.udpSent} (${p.captured!.onBridge} on the bridge)`).join(', ');
+const afterFirstBuggy = (phases: PhaseEvidence[]) => phases.slice(phases.findIndex((p) => p.closeOrder === 'buggy') + 1);
+const lostBindings = (phases: PhaseEvidence[]) =>
+  phases.flatMap((p) => Object.keys(p.binding).flatMap((s) => (p.binding[s]!.pre && !p.binding[s]!.post ? [`${s} after ${p.label}`] : [])));
+
+/** The numbers docker-desktop-udp's rules may compare, by name, with what each counts. */
+export const SEQUENCE_MEASURES = {
+  properPhasesReceivingNothing: 'PROPER phases in which the app received no UDP (the forwarding path not shown to work)',
+  phasesAfterBuggyReceivingNothing: 'phases after the first BUGGY close in which the server sent UDP and the app received none',
+  udpReceivedAfterBuggy: 'datagrams the app received in the phases after the first BUGGY close',
+  bindingsLost: 'sides and phases where docker-proxy held the UDP binding before the phase and not after it',
+  standIn: "1 when Docker Desktop's own forwarder is stood in for (docker-proxy and Docker's DNAT rules), 0 on a plain Docker host",
+} as const;
+
+/** The measures, from evidence the preconditions accepted (else each is missing with the preconditions' reason). */
+export function sequenceMeasures(evidence: SequenceEvidence): Record<keyof typeof SEQUENCE_MEASURES, ScenarioMeasure> {
+  const failed = sequencePreconditions(evidence);
+  if (failed) {
+    const missing = { value: null, missing: failed.reason };
+    return {
+      properPhasesReceivingNothing: missing,
+      phasesAfterBuggyReceivingNothing: missing,
+      udpReceivedAfterBuggy: missing,
+      bindingsLost: missing,
+      standIn: missing,
+    };
+  }
+  const phases = evidence.phases;
+  const after = afterFirstBuggy(phases);
+  return {
+    properPhasesReceivingNothing: { value: phases.filter((p) => p.closeOrder === 'proper' && !p.udpReceived).length },
+    phasesAfterBuggyReceivingNothing: { value: after.filter((p) => p.udpReceived === 0).length },
+    udpReceivedAfterBuggy: { value: after.reduce((n, p) => n + p.udpReceived!, 0) },
+    bindingsLost: { value: lostBindings(phases).length },
+    standIn: { value: evidence.standIn === false ? 0 : 1 },
+  };
+}
+
+/**
+ * The verdict the lab's rules replaced (labs/docker-desktop-udp/lab.yaml), kept to judge every recording both ways
+ * (test/run/udp-binding-sequence-rules.test.ts) and for its facets' words.
+ */
+export function judgeSequence(evidence: SequenceEvidence): Verdict {
+  const failedFirst = sequencePreconditions(evidence);
+  if (failedFirst) return failedFirst;
+  const phases = evidence.phases;
+  const counts = countsOf(phases);
+  const proper = phases.filter((p) => p.closeOrder === 'proper');
+  if (proper.length === 0 || proper.some((p) => !p.udpReceived)) {
+    const got = proper.map((p) => `${p.label} ${p.udpReceived}`).join(', ') || 'none ran';
+    return verdict('INCONCLUSIVE', `no PROPER phase shows UDP arriving (${got}), so the forwarding path itself is not shown to work`, ['phases.udpReceived']);
+  }
+  const after = afterFirstBuggy(phases);
+
+  const lost = lostBindings(phases);
   const failed = after.filter((p) => p.udpReceived === 0);
   const emulation = `emulated: ${evidence.emulated}; not emulated: ${evidence.notEmulated}`;
   const decide = (value: VerdictValue, reason: string, decidedBy: string[], kind?: InconclusiveKind): Verdict => ({

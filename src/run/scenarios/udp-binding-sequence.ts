@@ -8,10 +8,18 @@
 import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { CaptureReader } from '../pcap.js';
-import { judgeSequence, type Moment, type PhaseEvidence, type SequenceEvidence } from './udp-binding-sequence-judge.js';
+import {
+  judgeSequence,
+  SEQUENCE_MEASURES,
+  sequenceMeasures,
+  sequencePreconditions,
+  type Moment,
+  type PhaseEvidence,
+  type SequenceEvidence,
+} from './udp-binding-sequence-judge.js';
 
 export type { SequenceEvidence } from './udp-binding-sequence-judge.js';
-import type { ScenarioContext } from '../context.js';
+import type { ScenarioContext, StoppedCapture } from '../context.js';
 import type { AgentRun } from '../agent.js';
 import { parseSummary } from '../summary.js';
 
@@ -89,8 +97,9 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
     const pcaps = await ctx.stopCaptures();
     const reader = new CaptureReader();
     for (const [i, phase] of phases.entries()) {
-      const count = async (file: string) => (await reader.lines(file, `udp and dst port ${params.udpPort} and ${sessionFilter(i + 1)}`)).length;
-      phase.captured = { onBridge: await count(pcaps[0]!.file), onSwitch: switchIface ? await count(pcaps[1]!.file) : null };
+      const count = async (capture: StoppedCapture) =>
+        (await reader.lines(capture.file, `udp and dst port ${params.udpPort} and ${sessionFilter(i + 1)}`, capture)).length;
+      phase.captured = { onBridge: await count(pcaps[0]!), onSwitch: switchIface ? await count(pcaps[1]!) : null };
     }
     return {
       kernel: await ctx.kernel(vm),
@@ -111,6 +120,16 @@ export const udpBindingSequenceScenario: Scenario<Params, SequenceEvidence> = {
   },
 
   judge: (evidence) => judgeSequence(evidence),
+  rules: {
+    measures: SEQUENCE_MEASURES,
+    measure: (evidence) => sequenceMeasures(evidence),
+    preconditions: (evidence) => sequencePreconditions(evidence),
+    details: (evidence) => {
+      if (sequencePreconditions(evidence)) return {};
+      const v = judgeSequence(evidence);
+      return { ...(v.outcome ? { outcome: v.outcome } : {}), ...(v.mechanism ? { mechanism: v.mechanism } : {}) };
+    },
+  },
 };
 
 const appSummarySchema = z.object({ udpReceived: z.number().int(), tcpConnected: z.boolean() });

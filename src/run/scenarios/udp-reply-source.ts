@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { refsTo, type Scenario, type ScenarioMeasure } from './types.js';
 import { verdict, type InconclusiveKind, type Verdict, type VerdictValue } from '../verdict.js';
-import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
+import { CaptureReader, hasPayload, type CaptureStats, type TcpSegment } from '../pcap.js';
 import { parseSummary } from '../summary.js';
 
 const paramsSchema = z.strictObject({
@@ -95,7 +95,7 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
     const pcap = await capture.stop();
 
     const reader = new CaptureReader();
-    const onBridge = await readBridge(reader, pcap.file, { proto, port: params.port, client: ctx.address(params.client), target });
+    const onBridge = await readBridge(reader, pcap.file, { proto, port: params.port, client: ctx.address(params.client), target }, pcap);
     const summary = parseSummary('client', clientSummarySchema, client.summary());
     const serverSummary = server.summary() ?? null;
     return {
@@ -126,12 +126,17 @@ export const udpReplySourceScenario: Scenario<Params, ReplyEvidence> = {
 };
 
 /** The replies toward the client on the bridge and their sources, and the client's ICMP errors, read back from the capture. */
-export async function readBridge(reader: CaptureReader, file: string, at: { proto: 'udp' | 'tcp'; port: number; client: string; target: string }) {
+export async function readBridge(
+  reader: CaptureReader,
+  file: string,
+  at: { proto: 'udp' | 'tcp'; port: number; client: string; target: string },
+  stats?: CaptureStats,
+) {
   const toClient = `${at.proto} and src port ${at.port} and dst host ${at.client}`;
   // TCP: the echoed lines, one segment each (counted once: a retransmission is the same reply); UDP: every datagram.
-  const replies = at.proto === 'udp' ? await reader.lines(file, toClient) : uniqueBySeq(await reader.segments(file, toClient)).map((s) => s.line);
+  const replies = at.proto === 'udp' ? await reader.lines(file, toClient, stats) : uniqueBySeq(await reader.segments(file, toClient, stats)).map((s) => s.line);
   const replySources = [...new Set(replies.map((l) => / IP (\d+\.\d+\.\d+\.\d+)\.\d+ > /.exec(l)?.[1]).filter((s): s is string => Boolean(s)))];
-  const unreachable = await reader.lines(file, `icmp and src host ${at.client} and icmp[icmptype] == icmp-unreach`);
+  const unreachable = await reader.lines(file, `icmp and src host ${at.client} and icmp[icmptype] == icmp-unreach`, stats);
   return {
     replies: replies.length,
     replySources,

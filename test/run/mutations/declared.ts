@@ -17,7 +17,7 @@ import { loadLab } from '../../../src/lab/load.js';
 import type { ResolvedLab } from '../../../src/lab/model.js';
 import type { VerdictValue } from '../../../src/run/verdict.js';
 import type { Base, Kind, Perturbation, Scratch, Subject } from './harness.js';
-import { clone, emptyPcap, foreignPcap, shiftLog, shiftPcap } from './faults.js';
+import { clone, cutPcap, emptyPcap, foreignPcap, shiftLog, shiftPcap } from './faults.js';
 
 export interface DeclaredEvidence {
   rules: VerdictRules;
@@ -105,6 +105,29 @@ function capturePerturbations(bases: Array<Base<DeclaredRun>>): Array<Perturbati
           const f = file(rec(b).captures[name]!.file);
           fs.copyFileSync(emptyPcap(f, s.dir), f);
         }),
+      ),
+      ...each('emptied, tcpdump reporting 0 captured (live, saw nothing)', 'capture-empty', withPackets, (b, s) =>
+        inCopy(b, s, (r, file) => {
+          const f = file(r.captures[name]!.file);
+          fs.copyFileSync(emptyPcap(f, s.dir), f);
+          Object.assign(r.captures[name]!, { captured: 0, droppedByKernel: 0 });
+        }),
+      ),
+      ...each(
+        "cut after half its packets (tcpdump's count kept)",
+        'capture-unproven',
+        (b) => (rec(b).captures[name]?.captured ?? 0) > 1,
+        (b, s) =>
+          inCopy(b, s, (r, file) => {
+            const f = file(r.captures[name]!.file);
+            fs.copyFileSync(cutPcap(f, s.dir, Math.floor(r.captures[name]!.captured! / 2)), f);
+          }),
+      ),
+      ...each('with no tcpdump statistics (killed, not stopped)', 'capture-unproven', taken, (b, s) =>
+        inCopy(b, s, (r) => void Object.assign(r.captures[name]!, { captured: null, droppedByKernel: null })),
+      ),
+      ...each('with packets the kernel dropped before tcpdump read them', 'capture-unproven', taken, (b, s) =>
+        inCopy(b, s, (r) => void (r.captures[name]!.droppedByKernel = 4)),
       ),
     ];
   });

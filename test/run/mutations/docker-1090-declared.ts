@@ -16,7 +16,7 @@ import type { Recorded } from '../../../src/run/declarative/steps.js';
 import type { OowEvidence } from '../../../src/run/scenarios/oow-rst-judge.js';
 import type { VerdictValue } from '../../../src/run/verdict.js';
 import { recorded, recordedDir } from '../recorded.js';
-import { knownDefect, type Base, type Perturbation } from './harness.js';
+import type { Base, Perturbation } from './harness.js';
 import { currentRules, declaredSubjectFrom, inCopy, type DeclaredRun } from './declared.js';
 
 const LAB = 'docker-1090-declared';
@@ -94,20 +94,4 @@ const stories: Array<Perturbation<DeclaredRun>> = [
 ];
 
 // Phase "injected" spans the whole capture here (the coded run marked no phases): shifting clocks would test nothing.
-export const docker1090Declared = declaredSubjectFrom(
-  LAB,
-  bases,
-  stories,
-  {
-    // The rules now require both captures to have seen the connection after the injection, so an emptied one leaves
-    // neither rule holding. What they cannot say is "a reset the client reports must show as a RST on docker0": rules
-    // are conjunctions, and a stall (no RST) is a failure too, so a claimed reset on top of a stall stays REPRODUCED.
-    ...knownDefect(
-      LAB,
-      ['drop-invalid'],
-      'the client reports a reset (ECONNRESET) that no capture shows',
-      'lab rules: a reset the client reports is not tied to a RST on docker0 (the failure counts resets and stalls alike)',
-    ),
-  },
-  { skew: false },
-);
+export const docker1090Declared = declaredSubjectFrom(LAB, bases, stories, {}, { skew: false });

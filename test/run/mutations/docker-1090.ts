@@ -4,14 +4,15 @@
  * with that capture would have recorded.
  */
 import fs from 'node:fs';
-import { oowRstScenario } from '../../../src/run/scenarios/oow-rst.js';
+import { oowCaptures, oowRstScenario } from '../../../src/run/scenarios/oow-rst.js';
 import { clientSummarySchema, serverSummarySchema, type OowEvidence } from '../../../src/run/scenarios/oow-rst-judge.js';
 import { clientHostPath, rstsAtServerAfterForged } from '../../../src/run/scenarios/oow-rst-path.js';
-import { CaptureReader } from '../../../src/run/pcap.js';
+import { CaptureReader, connectionUnseen, type CaptureStats } from '../../../src/run/pcap.js';
 import { parseSummary } from '../../../src/run/summary.js';
 import { recorded, recordedDir, recordedFile } from '../recorded.js';
-import { knownDefect, type Base, type Perturbation, type Subject } from './harness.js';
-import { emptyPcap, foreignPcap, missingPcap, unparsableSummaries } from './faults.js';
+import type { Base, Perturbation, Subject } from './harness.js';
+import { unparsableSummaries } from './faults.js';
+import { capturePerturbations, type CaptureChange } from './captures.js';
 
 const LAB = 'docker-1090';
 const PORT = 9000;
@@ -52,30 +53,41 @@ const hasCapture = (b: Base<OowEvidence>, name: CaptureName) => b.evidence.pcaps
  * The run's pcap analysis (readPath in oow-rst.ts) again, on the recorded pcaps with one file replaced: the segments
  * of this connection at the server, on the client host's uplink and on its bridge.
  */
-export async function reanalyse(b: Base<OowEvidence>, replace: Partial<Record<CaptureName, string>> = {}): Promise<OowEvidence> {
+export async function reanalyse(b: Base<OowEvidence>, changes: Partial<Record<CaptureName, CaptureChange>> = {}): Promise<OowEvidence> {
   const e = b.evidence;
   if (!e.server.ok || !e.server.value.forged) throw new Error(`internal: ${b.variant} has no forged segment to analyse`);
   const server = e.server.value;
   const forged = server.forged!;
-  const file = (name: CaptureName) => replace[name] ?? artifact(b.variant, `pcap/${name}.pcap`);
+  const file = (name: CaptureName) => changes[name]?.file ?? artifact(b.variant, `pcap/${name}.pcap`);
+  const stats = (name: CaptureName) => changes[name]?.stats ?? recordedStats(e, name);
   const reader = new CaptureReader();
   const [peerIp, peerPort] = server.peer!.split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${PORT}`;
   const natBetween = e.pcaps.some((p) => p.file.endsWith('/client-docker0.pcap'));
   const containerPort = e.client.ok ? e.client.value.local?.split(':')[1] : undefined;
-  const atServer = await reader.segments(file('server-eth0'), connection);
-  const uplink = await reader.segments(file('client-eth0'), connection);
-  const docker0 = natBetween && containerPort ? await reader.segments(file('client-docker0'), `tcp and port ${containerPort} and port ${PORT}`) : [];
+  const atServer = await reader.segments(file('server-eth0'), connection, stats('server-eth0'));
+  const uplink = await reader.segments(file('client-eth0'), connection, stats('client-eth0'));
+  const docker0 =
+    natBetween && containerPort ? await reader.segments(file('client-docker0'), `tcp and port ${containerPort} and port ${PORT}`, stats('client-docker0')) : [];
   const serverEnd = server.local!.replace(':', '.');
   const rsts = rstsAtServerAfterForged(atServer, forged, serverEnd);
-  const emptied = Object.keys(replace);
   return {
     ...e,
-    captureProblems: reader.problems,
+    captureProblems: reader.problems.length ? reader.problems : connectionUnseen(oowCaptures(atServer, uplink, natBetween && containerPort ? docker0 : null)),
     rstAtServer: { ...e.rstAtServer, fromPcap: rsts.length, packets: rsts.slice(0, 5).map((s) => s.line), atServer: rsts.slice(0, 5) },
     clientHostPath: clientHostPath({ forged, serverEnd, uplink, inner: natBetween ? docker0 : uplink, natBetween }),
-    pcaps: e.pcaps.map((p) => (emptied.some((n) => p.file.endsWith(`/${n}.pcap`)) ? { ...p, captured: 0 } : p)),
+    pcaps: e.pcaps.map((p) => {
+      const changed = Object.entries(changes).find(([n]) => p.file.endsWith(`/${n}.pcap`))?.[1]?.stats;
+      return changed ? { ...p, ...changed } : p;
+    }),
   };
+}
+
+/** tcpdump's statistics of a capture as the run recorded them (a run without that capture has none to check). */
+function recordedStats(e: OowEvidence, name: CaptureName): CaptureStats {
+  const p = e.pcaps.find((x) => x.file.endsWith(`/${name}.pcap`));
+  if (!p) throw new Error(`internal: the run has no capture ${name}`);
+  return { captured: p.captured, droppedByKernel: p.droppedByKernel };
 }
 
 /** Every recording, its capture-derived fields computed again from its pcaps as run() does today (as the judge's tests do). */
@@ -93,26 +105,12 @@ const serverOf = (e: OowEvidence) => {
   return e.server.value;
 };
 
-const capturePerturbations: Array<Perturbation<OowEvidence>> = CAPTURES.flatMap((name): Array<Perturbation<OowEvidence>> => [
-  {
-    kind: 'capture-empty',
-    name: `${name}.pcap emptied`,
-    applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: emptyPcap(artifact(b.variant, `pcap/${name}.pcap`), s.dir) }),
-  },
-  {
-    kind: 'capture-dropped',
-    name: `${name}.pcap missing`,
-    applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: missingPcap(s.dir, `${name}.pcap`) }),
-  },
-  {
-    kind: 'capture-dropped',
-    name: `${name}.pcap not a pcap`,
-    applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: foreignPcap(s.dir, `${name}.pcap`) }),
-  },
-]);
+const captures = capturePerturbations<OowEvidence>({
+  names: CAPTURES,
+  recorded: (b, name) =>
+    hasCapture(b, name as CaptureName) ? { file: artifact(b.variant, `pcap/${name}.pcap`), stats: recordedStats(b.evidence, name as CaptureName) } : undefined,
+  reanalyse: (b, name, change) => reanalyse(b, { [name]: change }),
+});
 
 const INTACT = (e: OowEvidence): OowEvidence => {
   const c = clientOf(e);
@@ -222,29 +220,6 @@ export const docker1090: Subject<OowEvidence> = {
   bases,
   judge: (e) => oowRstScenario.judge(e, params),
   rederive: (b) => reanalyse({ ...b, evidence: b.recorded ?? b.evidence }),
-  perturbations: [...capturePerturbations, ...disagreements, ...mechanismWithoutFailure, ...crashes, ...sideEvidence, ...unparsable],
-  knownDefects: {
-    // The judge never checks that a capture saw the connection at all. rstsAtServerAfterForged returns [] when the forged
-    // segment is not in the server's capture, so an empty one counts "0 RSTs at the server" and agrees with an agent
-    // that saw none; an empty docker0 capture reads as "nothing reached the container", and the verdict still stands.
-    ...knownDefect(
-      LAB,
-      [
-        ...['5.10/ahead-far-drop-invalid', '5.10/be-liberal', '5.10/drop-invalid', '5.10/no-nat'],
-        ...['6.18/ahead-far-drop-invalid', '6.18/be-liberal', '6.18/behind-in-flight', '6.18/drop-invalid', '6.18/no-nat', '6.18/upstream-trigger'],
-        ...['first/ahead-far-drop-invalid', 'first/be-liberal', 'first/drop-invalid', 'first/no-nat', 'first/upstream-trigger'],
-      ],
-      'server-eth0.pcap emptied',
-      'oow-rst judge: an empty server capture passes as "no RST at the server", not as missing evidence',
-    ),
-    ...knownDefect(
-      LAB,
-      [
-        ...['5.10/ahead-far', '5.10/baseline', '5.10/upstream-trigger', '6.1/baseline'],
-        ...['6.18/ahead-far', '6.18/baseline', '6.18/drop-invalid', 'first/ahead-far', 'first/baseline', 'first/drop-invalid'],
-      ],
-      'client-docker0.pcap emptied',
-      'oow-rst judge: an empty docker0 capture passes as "nothing reached the container", not as missing evidence',
-    ),
-  },
+  perturbations: [...captures, ...disagreements, ...mechanismWithoutFailure, ...crashes, ...sideEvidence, ...unparsable],
+  knownDefects: {},
 };

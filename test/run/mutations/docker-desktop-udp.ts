@@ -9,13 +9,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { udpBindingSequenceScenario, type SequenceEvidence } from '../../../src/run/scenarios/udp-binding-sequence.js';
+import { parse } from 'yaml';
+import { codedRules, judgeCoded } from '../../../src/run/declarative/coded.js';
+import { captureLiveness } from '../../../src/run/pcap.js';
 import { recorded, recordedFile } from '../recorded.js';
-import { knownDefect, type Base, type Perturbation, type Subject } from './harness.js';
+import type { Base, Perturbation, Subject } from './harness.js';
 import { captureProblem, clone, foreignPcap, missingPcap } from './faults.js';
 
 const LAB = 'docker-desktop-udp';
-const params = udpBindingSequenceScenario.params.parse({ host: 'desktop', app: 'app' });
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'test', 'fixtures', 'mutations', LAB);
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const labFile = parse(fs.readFileSync(path.join(repository, 'labs', LAB, 'lab.yaml'), 'utf8')) as { scenario: { params: object; verdict: unknown } };
+const params = udpBindingSequenceScenario.params.parse(labFile.scenario.params);
+const rules = codedRules(udpBindingSequenceScenario, labFile.scenario.verdict)!;
+const fixtures = path.join(repository, 'test', 'fixtures', 'mutations', LAB);
 
 function synthetic(variant: string): Base<SequenceEvidence> {
   const saved = JSON.parse(fs.readFileSync(path.join(fixtures, variant, 'evidence.json'), 'utf8')) as {
@@ -119,6 +125,20 @@ const captures: Array<Perturbation<SequenceEvidence>> = CAPTURES.flatMap(({ file
       applies: () => fs.existsSync(recordedPcap),
       apply: (b, s) => problem((d) => foreignPcap(d, file), b, s.dir),
     },
+    ...[
+      { what: 'tcpdump printed no statistics (killed, not stopped)', stats: { captured: null, droppedByKernel: null } },
+      { what: 'tcpdump counted more packets than the file holds', stats: { captured: 100000, droppedByKernel: 0 } },
+    ].map(({ what, stats }): Perturbation<SequenceEvidence> => ({
+      // What run()'s reader records for a capture that does not prove it was live (run/pcap.ts captureLiveness).
+      kind: 'capture-unproven',
+      name: `${file}: ${what}`,
+      applies: () => fs.existsSync(recordedPcap),
+      apply: async (b) => {
+        const live = await captureLiveness(recordedPcap, stats);
+        if (live.ok) throw new Error(`internal: ${file} was expected not to prove it was live`);
+        return { ...b.evidence, captureProblems: [...(b.evidence.captureProblems ?? []), live.problem] };
+      },
+    })),
   ];
 });
 
@@ -194,15 +214,8 @@ const stories: Array<Perturbation<SequenceEvidence>> = [
 export const dockerDesktopUdp: Subject<SequenceEvidence> = {
   lab: LAB,
   bases,
-  judge: (e) => udpBindingSequenceScenario.judge(e, params),
+  // What a run does: the lab file's rules after the scenario's preconditions.
+  judge: (e) => judgeCoded(udpBindingSequenceScenario, rules, e, params),
   perturbations: [...ssFailures, ...otherSnapshots, ...captures, ...crashes, ...stories],
-  knownDefects: {
-    // The switch capture's count is only quoted in the reason: an empty one is not compared with what the server sent.
-    ...knownDefect(
-      LAB,
-      ['binding-lost'],
-      'desktop-eth0.pcap emptied',
-      'udp-binding-sequence judge: an empty switch capture (0 of the datagrams the server sent) is not read as missing evidence',
-    ),
-  },
+  knownDefects: {},
 };

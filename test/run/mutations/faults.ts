@@ -16,6 +16,16 @@ export function emptyPcap(recorded: string, dir: string): string {
   return file;
 }
 
+/** The same capture cut after its first `keep` packets, at a packet boundary: a file tcpdump reads without complaint. */
+export function cutPcap(recorded: string, dir: string, keep: number): string {
+  const data = fs.readFileSync(recorded);
+  let at = 24;
+  for (let n = 0; n < keep && at + 16 <= data.length; n++) at += 16 + data.readUInt32LE(at + 8);
+  const file = path.join(dir, `cut-${path.basename(recorded)}`);
+  fs.writeFileSync(file, data.subarray(0, at));
+  return file;
+}
+
 export function foreignPcap(dir: string, name: string): string {
   const file = path.join(dir, `foreign-${name}`);
   fs.writeFileSync(file, 'not a pcap\n');

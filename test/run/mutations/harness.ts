@@ -22,6 +22,10 @@ const unchangedOrInconclusive = (v: VerdictValue, before: VerdictValue) => v ===
 export const PROPERTIES = {
   'capture-dropped': { says: 'capture dropped, missing or unreadable -> INCONCLUSIVE', holds: inconclusive },
   'capture-empty': { says: 'capture emptied (zero packets on a link the run shows carried traffic) -> INCONCLUSIVE', holds: inconclusive },
+  'capture-unproven': {
+    says: "capture not proven live (tcpdump's statistics missing, drops, or not the file's packet count) -> INCONCLUSIVE",
+    holds: inconclusive,
+  },
   'agent-capture-disagree': { says: 'agent and capture disagree -> INCONCLUSIVE', holds: inconclusive },
   'agents-disagree': { says: 'two agents disagree (more received than was sent) -> INCONCLUSIVE', holds: inconclusive },
   'mechanism-without-failure': {

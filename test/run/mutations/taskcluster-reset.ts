@@ -3,13 +3,14 @@
  * again with one file emptied, missing or foreign, and classify the RSTs with the scenario's own classifyRsts.
  */
 import fs from 'node:fs';
-import { lateSegmentsScenario } from '../../../src/run/scenarios/late-segments.js';
+import { lateCaptures, lateSegmentsScenario } from '../../../src/run/scenarios/late-segments.js';
 import { classifyRsts, clientSummarySchema, serverSummarySchema, type LateEvidence } from '../../../src/run/scenarios/late-segments-judge.js';
-import { CaptureReader, type TcpSegment } from '../../../src/run/pcap.js';
+import { CaptureReader, connectionUnseen, type CaptureStats, type TcpSegment } from '../../../src/run/pcap.js';
 import { parseSummary } from '../../../src/run/summary.js';
 import { recorded, recordedDir, recordedFile } from '../recorded.js';
-import { knownDefect, type Base, type Perturbation, type Subject } from './harness.js';
-import { emptyPcap, foreignPcap, missingPcap, unparsableSummaries } from './faults.js';
+import type { Base, Perturbation, Subject } from './harness.js';
+import { unparsableSummaries } from './faults.js';
+import { capturePerturbations, type CaptureChange } from './captures.js';
 
 const LAB = 'taskcluster-reset';
 const PORT = 8080;
@@ -36,26 +37,36 @@ const clientOf = (e: LateEvidence) => {
 };
 
 /** late-segments' run() from its captures on: this connection's segments on each link, the injected ones, the RSTs by sender. */
-async function reanalyse(b: Base<LateEvidence>, replace: Partial<Record<CaptureName, string>> = {}): Promise<LateEvidence> {
+async function reanalyse(b: Base<LateEvidence>, changes: Partial<Record<CaptureName, CaptureChange>> = {}): Promise<LateEvidence> {
   const e = b.evidence;
   const server = serverOf(e);
-  const file = (name: CaptureName) => replace[name] ?? recordedFile(LAB, b.variant, `pcap/${name}.pcap`);
+  const file = (name: CaptureName) => changes[name]?.file ?? recordedFile(LAB, b.variant, `pcap/${name}.pcap`);
+  const stats = (name: CaptureName) => changes[name]?.stats ?? recordedStats(e, name);
   const reader = new CaptureReader();
   const [peerIp, peerPort] = server.peer!.split(':');
   const connection = `tcp and host ${peerIp} and port ${peerPort} and port ${PORT}`;
-  const atServer = await reader.segments(file('server-eth0'), connection);
-  const atUplink = await reader.segments(file('client-eth0'), connection);
-  const atBridge = await reader.segments(file('client-docker0'), `tcp and port ${PORT}`);
+  const atServer = await reader.segments(file('server-eth0'), connection, stats('server-eth0'));
+  const atUplink = await reader.segments(file('client-eth0'), connection, stats('client-eth0'));
+  const atBridge = await reader.segments(file('client-docker0'), `tcp and port ${PORT}`, stats('client-docker0'));
   const injectedSeqs = server.injected.map((i) => i.seq);
   const isInjected = (s: TcpSegment) => s.src === SERVER_END && injectedSeqs.includes(s.seq ?? -1);
-  const emptied = Object.keys(replace);
   return {
     ...e,
-    captureProblems: reader.problems,
+    captureProblems: reader.problems.length ? reader.problems : connectionUnseen(lateCaptures(atServer, atUplink, atBridge)),
     injected: { sent: injectedSeqs.length, seenOnClientUplink: atUplink.filter(isInjected).length, forwardedToContainer: atBridge.filter(isInjected).length },
     rst: { ...classifyRsts(injectedSeqs, atUplink, atBridge, atServer, SERVER_END), seenByServerAgent: server.rstsSeen },
-    pcaps: e.pcaps.map((p) => (emptied.some((n) => p.file.endsWith(`/${n}.pcap`)) ? { ...p, captured: 0 } : p)),
+    pcaps: e.pcaps.map((p) => {
+      const changed = Object.entries(changes).find(([n]) => p.file.endsWith(`/${n}.pcap`))?.[1]?.stats;
+      return changed ? { ...p, ...changed } : p;
+    }),
   };
+}
+
+/** tcpdump's statistics of a capture as the run recorded them. */
+function recordedStats(e: LateEvidence, name: CaptureName): CaptureStats {
+  const p = e.pcaps.find((x) => x.file.endsWith(`/${name}.pcap`));
+  if (!p) throw new Error(`internal: the run has no capture ${name}`);
+  return { captured: p.captured, droppedByKernel: p.droppedByKernel };
 }
 
 /** Every recording, its capture-derived fields computed again from its pcaps as run() does today (as the judge's tests do). */
@@ -66,26 +77,14 @@ const bases: Array<Base<LateEvidence>> = await Promise.all(
 const hasCapture = (b: Base<LateEvidence>, name: CaptureName) => b.evidence.pcaps.some((p) => p.file.endsWith(`/${name}.pcap`) && (p.captured ?? 0) > 0);
 const hostRsts = (b: Base<LateEvidence>) => b.evidence.rst?.fromClientHostAfterInjection.length ?? 0;
 
-const capturePerturbations: Array<Perturbation<LateEvidence>> = CAPTURES.flatMap((name): Array<Perturbation<LateEvidence>> => [
-  {
-    kind: 'capture-empty',
-    name: `${name}.pcap emptied`,
-    applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: emptyPcap(recordedFile(LAB, b.variant, `pcap/${name}.pcap`), s.dir) }),
-  },
-  {
-    kind: 'capture-dropped',
-    name: `${name}.pcap missing`,
-    applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: missingPcap(s.dir, `${name}.pcap`) }),
-  },
-  {
-    kind: 'capture-dropped',
-    name: `${name}.pcap not a pcap`,
-    applies: (b) => hasCapture(b, name),
-    apply: (b, s) => reanalyse(b, { [name]: foreignPcap(s.dir, `${name}.pcap`) }),
-  },
-]);
+const captures = capturePerturbations<LateEvidence>({
+  names: CAPTURES,
+  recorded: (b, name) =>
+    hasCapture(b, name as CaptureName)
+      ? { file: recordedFile(LAB, b.variant, `pcap/${name}.pcap`), stats: recordedStats(b.evidence, name as CaptureName) }
+      : undefined,
+  reanalyse: (b, name, change) => reanalyse(b, { [name]: change }),
+});
 
 /** A RST from the client host's end on the uplink after the first injected segment, as tcpdump prints it. */
 const hostRstLine = (e: LateEvidence) => `0.0 IP ${serverOf(e).peer!.replace(':', '.')} > ${SERVER_END}: Flags [R], seq 1, win 0, length 0`;
@@ -163,30 +162,7 @@ export const taskclusterReset: Subject<LateEvidence> = {
   lab: LAB,
   bases,
   judge: (e) => lateSegmentsScenario.judge(e, params),
-  perturbations: [...capturePerturbations, ...stories, ...crashes, ...unparsable],
+  perturbations: [...captures, ...stories, ...crashes, ...unparsable],
   rederive: (b) => reanalyse({ ...b, evidence: b.recorded ?? b.evidence }),
-  knownDefects: {
-    // judgeLate does not compare the client's byte count with what the server sent.
-    ...knownDefect(
-      LAB,
-      variants,
-      'the client reports a complete download of more bytes than the server sent',
-      'judgeLate: client bytes never checked against server bytes',
-    ),
-    // judgeLate does not check that each capture saw the connection (its SYN and FIN are captured on every link): an
-    // empty bridge capture passes as "nothing forwarded, no RST toward the container", an empty server capture as "no
-    // RST at the server", which agrees with a server agent that saw none.
-    ...knownDefect(
-      LAB,
-      ['baseline', 'be-liberal', 'drop-invalid', 'drop-invalid-5.10'],
-      'client-docker0.pcap emptied',
-      'judgeLate: an empty docker0 capture passes as "nothing forwarded, no RST toward the container"',
-    ),
-    ...knownDefect(
-      LAB,
-      ['baseline', 'be-liberal', 'drop-invalid', 'drop-invalid-5.10'],
-      'server-eth0.pcap emptied',
-      'judgeLate: an empty server capture passes as "no RST reached the server"',
-    ),
-  },
+  knownDefects: {},
 };

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { knownDefect, type Perturbation } from './harness.js';
+import type { Perturbation } from './harness.js';
 import { declaredSubject, inCopy, type DeclaredRun } from './declared.js';
 import type { Base } from './harness.js';
 
@@ -59,25 +59,4 @@ const stories: Array<Perturbation<DeclaredRun>> = [
   },
 ];
 
-export const udpStaleDnat = declaredSubject(LAB, stories, {
-  // measure.ts counts the packets of a valid pcap with no packet as 0: an emptied capture reads as a link that carried
-  // nothing, and "0 datagrams to the old backend after the move" decides NOT_REPRODUCED.
-  ...Object.assign(
-    {},
-    ...['to-old', 'to-new'].map((capture) =>
-      knownDefect(
-        LAB,
-        ['delete-entry', 'new-source-port'],
-        `capture ${capture} emptied`,
-        'rule engine: an empty capture counts as 0 packets, not as missing evidence',
-      ),
-    ),
-  ),
-  // The lab's REPRODUCED rule reads the capture toward the new backend only, never the new backend's own log.
-  ...knownDefect(
-    LAB,
-    ['keep-entry'],
-    'the new backend logs 20 requests after the move that the capture toward it does not show',
-    'labs/udp-stale-dnat rules: "0 datagrams reached the new backend" is not checked against the new backend\'s log',
-  ),
-});
+export const udpStaleDnat = declaredSubject(LAB, stories);
