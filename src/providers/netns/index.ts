@@ -20,7 +20,18 @@ import { containerStep, restoreContainers } from './container-lifecycle.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
-import { describeEngines, lostEngine, engineProblems, engineRecords, engineStep, realEngines, stopEngines } from './engine.js';
+import { diskNote } from '../../engines/disk.js';
+import {
+  describeEngines,
+  existingProblems,
+  existingRecords,
+  lostEngine,
+  engineProblems,
+  engineRecords,
+  engineStep,
+  realEngines,
+  stopEngines,
+} from './engine.js';
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
 
@@ -82,8 +93,11 @@ export const netnsProvider: Provider = {
       ];
     const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
-    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}) on ${r.node}`);
-    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...engines];
+    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}, ${diskNote(r.dir)}) on ${r.node}`);
+    const existing = existingRecords(state).map(
+      (r) => `Docker ${r.version ?? '?'} (existing engine at ${r.socket}, containers ${Object.values(r.containers).join(', ')}) on ${r.node}`,
+    );
+    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...engines, ...existing];
   },
 };
 
@@ -96,6 +110,7 @@ async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Pro
   const problems: string[] = [];
   const real = realEngines(lab, docker);
   problems.push(...engineProblems(lab, real, rootless()));
+  problems.push(...(await existingProblems(real)));
 
   if (rootless() && !(await userNamespacesWork()))
     problems.push(`the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`);
@@ -126,7 +141,8 @@ async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Pro
 function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
   const real = realEngines(lab, docker);
   {
-    const plan = planLab(lab, dockerProxyPath(), new Set(real.keys()));
+    const attached = new Set([...real].filter(([, e]) => e === 'existing').map(([node]) => node));
+    const plan = planLab(lab, dockerProxyPath(), new Set(real.keys()), attached);
     const record: Step = {
       title: 'Record state',
       run: async () => {
