@@ -58,31 +58,44 @@ export async function existingEngineProblem(socket: string): Promise<string | un
   return undefined;
 }
 
-/** The pid of a process that holds the listening unix socket at this path (from /proc/net/unix and each fd). */
+/**
+ * The pid of a process that holds the listening unix socket at this path. /proc/<pid>/net/unix lists the sockets of
+ * that process's network namespace only, so it is read once per namespace; then each process's fds name the inode.
+ */
 export function socketOwner(socket: string): number | undefined {
-  const inodes = new Set(
-    fs
-      .readFileSync('/proc/net/unix', 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((f) => f[7] === socket && f[5] === '01')
-      .map((f) => f[6]!),
-  );
+  const pids = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
+  const oneProcessPerNamespace = new Map<string, string>();
+  for (const pid of pids) {
+    try {
+      const ns = fs.readlinkSync(`/proc/${pid}/ns/net`);
+      if (!oneProcessPerNamespace.has(ns)) oneProcessPerNamespace.set(ns, pid);
+    } catch {
+      // ended, or a kernel thread
+    }
+  }
+  const inodes = new Set<string>();
+  for (const pid of oneProcessPerNamespace.values()) {
+    try {
+      for (const line of fs.readFileSync(`/proc/${pid}/net/unix`, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f[7] === socket && f[5] === '01') inodes.add(f[6]!);
+      }
+    } catch {
+      // ended meanwhile
+    }
+  }
   if (inodes.size === 0) return undefined;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  for (const pid of pids) {
     let fds: string[];
     try {
-      fds = fs.readdirSync(`/proc/${entry}/fd`);
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
     } catch {
       continue;
     }
     for (const fd of fds) {
       try {
-        const target = fs.readlinkSync(`/proc/${entry}/fd/${fd}`);
-        const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-        if (inode && inodes.has(inode)) return Number(entry);
+        const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && inodes.has(inode)) return Number(pid);
       } catch {
         // closed meanwhile
       }
