@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import { cachedEngine } from '../../src/engines/cache.js';
 import { api } from '../../src/engines/api.js';
 import { mountsUnder } from '../../src/engines/daemon.js';
