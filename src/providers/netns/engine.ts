@@ -131,6 +131,7 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
       };
       fs.mkdirSync(record.dir, { recursive: true });
       saveRecord(lab.id, record);
+      progress('engine found, record saved');
       const seeded = seedImage(record);
       progress('starting containerd and dockerd');
       record = await startDaemon(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }, (r) => saveRecord(lab.id, r));
