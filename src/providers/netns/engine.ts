@@ -14,6 +14,8 @@ import { cgroupParentOf, containerdArgv, daemonRunning, dockerdArgv, startDaemon
 import { IMAGE, ensureImage, runArgv, runContainer, seedImage } from '../../engines/containers.js';
 import { runCommand } from '../../transport/process.js';
 import { diskNote, tooLittleSpace } from '../../engines/disk.js';
+import { defaultEngine } from '../../engines/default.js';
+import { rootless } from './rootless.js';
 import {
   engineName,
   existingDir,
@@ -29,11 +31,11 @@ import { readState, workDir, writeState, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
 import { namespaceOf } from './names.js';
 
-/** The engine each docker-host node runs: --docker for all of them, else the lab file's, else emulated. */
+/** The engine each docker-host node runs: --docker for all of them, else the lab file's, else the default (src/engines/default.ts). */
 export function enginesOf(lab: ResolvedLab, override: string | undefined): Map<string, string> {
   const engines = new Map<string, string>();
   for (const node of lab.nodes.filter((n) => n.profile === 'docker-host' && n.docker)) {
-    const name = parseEngineName(override ?? node.docker!.engine ?? 'emulated');
+    const name = parseEngineName(override ?? node.docker!.engine ?? defaultEngine({ rootless: rootless(), kernel: lab.kernel }));
     engines.set(node.name, engineLabel(name));
   }
   return engines;
