@@ -132,6 +132,8 @@ export async function startDaemon(
   settings: DaemonSettings,
   started: (record: DaemonRecord) => void,
   timeoutMs = 60_000,
+  // Work that must be done before dockerd starts, done while containerd boots (the image files, containers.ts).
+  whileContainerdBoots: () => void = () => undefined,
 ): Promise<DaemonRecord> {
   const files = daemonFiles(record.dir);
   fs.mkdirSync(files.client, { recursive: true });
@@ -150,6 +152,7 @@ export async function startDaemon(
   const containerd = await startService(containerdArgv(record), files.containerdLog, 5);
   record = { ...record, containerdPid: containerd.pid };
   started(record);
+  whileContainerdBoots();
   while (!fs.existsSync(files.containerdSocket)) {
     if (!alive(containerd.pid) || Date.now() > deadline) throw failed('containerd of Docker', containerd.pid, files.containerdLog);
     await sleep(5);

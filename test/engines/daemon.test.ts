@@ -8,7 +8,7 @@ import { cgroupParentOf, containerdArgv, containerdConfig, dockerdArgv, mountsUn
 import { createBody, runArgv } from '../../src/engines/containers.js';
 import { loadLab } from '../../src/lab/load.js';
 import { planLab, renderPlan } from '../../src/providers/netns/plan.js';
-import { enginesOf, realEngines, renderEngines } from '../../src/providers/netns/engine.js';
+import { alongsideBuild, enginesOf, realEngines, renderEngines } from '../../src/providers/netns/engine.js';
 
 const record: DaemonRecord = {
   node: 'client',
@@ -133,4 +133,30 @@ test('the API body of a container says what runArgv says: default bridge, host t
     '9000/tcp': [{ HostIp: '0.0.0.0', HostPort: '9000' }],
   });
   t.deepEqual(Object.keys(body.ExposedPorts), ['80/udp', '9000/tcp']);
+});
+
+test("the engines' steps run beside the plan's, and a failure is reported only once every one of them has ended", async (t) => {
+  const ended: string[] = [];
+  const step = (title: string, ms: number, fail = false) => ({
+    title,
+    run: async () => {
+      await new Promise((r) => setTimeout(r, ms));
+      ended.push(title);
+      if (fail) throw new Error(`${title} failed`);
+    },
+  });
+  const steps = alongsideBuild(step('build', 10, true), [
+    { series: '26.1', step: step('engine', 60) },
+    { series: 'existing', step: step('existing', 1) },
+  ]);
+  t.deepEqual(
+    steps.map((s) => s.title),
+    ['build; engine', 'existing'],
+  );
+  await t.throwsAsync(() => steps[0]!.run(() => undefined) as Promise<unknown>, { message: 'build failed' });
+  t.deepEqual(ended, ['build', 'engine']);
+  t.deepEqual(
+    alongsideBuild(step('build', 1), []).map((s) => s.title),
+    ['build'],
+  );
 });

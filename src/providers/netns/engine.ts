@@ -104,6 +104,42 @@ export function engineRecords(state: LabState | undefined): DaemonRecord[] {
   return Object.values((state?.resources.engines as Record<string, DaemonRecord> | undefined) ?? {});
 }
 
+/** /run/netns/<ns> is a namespace (an nsfs mount, not yet the empty file `ip netns add` mounts on): the step may start beside the plan's. */
+async function namespaceMounted(ns: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const dirDev = () => fs.statSync('/run/netns').dev;
+  for (;;) {
+    try {
+      if (fs.statSync(path.join('/run/netns', ns)).dev !== dirDev()) return;
+    } catch {
+      // not made yet
+    }
+    if (Date.now() > deadline) throw new LabError(`the namespace ${ns} was not made within ${timeoutMs / 1000} s`, { kind: 'failure' });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * The plan's step and the real engines' steps at once: an engine waits only for its node's namespace, so containerd and
+ * dockerd start while the rest of the lab is wired (addresses, routes, sysctls of the other nodes). Both run to their end
+ * before a failure is reported, so `lab down` after it never races a daemon still starting. An existing engine's step
+ * stays after the plan's.
+ */
+export function alongsideBuild(build: Step, engines: Array<{ series: string; step: Step }>): Step[] {
+  const own = engines.filter((e) => e.series !== 'existing').map((e) => e.step);
+  const after = engines.filter((e) => e.series === 'existing').map((e) => e.step);
+  if (own.length === 0) return [build, ...after];
+  const together: Step = {
+    title: [build.title, ...own.map((s) => s.title)].join('; '),
+    run: async (progress) => {
+      const results = await Promise.allSettled([build.run(progress), ...own.map((s) => s.run(progress))]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+  return [together, ...after];
+}
+
 /** With LAB_ENGINE_TIMES set, each phase of an engine's start goes to stderr with the ms since the step began (bench/engines.ts reads them). */
 function timedProgress(report: (text: string) => void): (text: string) => void {
   const start = Date.now();
@@ -120,6 +156,8 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
     title: `Start Docker ${series} on ${host.name} (real dockerd)`,
     run: async (report) => {
       const progress = timedProgress(report);
+      await namespaceMounted(namespaceOf(lab.id, host.name));
+      progress('node namespace ready');
       const binaries = series === 'host' ? hostEngineBinaries() : await fetchEngine(series, progress);
       if (!binaries) throw new LabError('no dockerd is installed on this machine', { kind: 'failure' });
       const d = host.docker!;
@@ -133,10 +171,15 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
       };
       fs.mkdirSync(record.dir, { recursive: true });
       saveRecord(lab.id, record);
-      progress('engine found, record saved');
-      const seeded = seedImage(record);
       progress('starting containerd and dockerd');
-      record = await startDaemon(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }, (r) => saveRecord(lab.id, r));
+      let seeded = false;
+      record = await startDaemon(
+        record,
+        { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy },
+        (r) => saveRecord(lab.id, r),
+        60_000,
+        () => (seeded = seedImage(record)),
+      );
       saveRecord(lab.id, record);
       progress(`Docker ${record.version}: ${seeded ? 'image from the cache' : 'importing the image'}`);
       await ensureImage(record);

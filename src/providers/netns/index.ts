@@ -22,6 +22,7 @@ import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
 import { diskNote } from '../../engines/disk.js';
 import {
+  alongsideBuild,
   describeEngines,
   existingProblems,
   existingRecords,
@@ -180,19 +181,19 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
         writeState({ ...state, status: 'up' });
       },
     };
-    const engines = [...real].map(([node, series]) =>
-      engineStep(
+    const engines = [...real].map(([node, series]) => ({
+      series,
+      step: engineStep(
         lab,
         lab.nodes.find((n) => n.name === node)!,
         series,
       ),
-    );
+    }));
     return [
       record,
       ...(rootless() ? [holder] : []),
       ...(lab.kernel ? [bootStep(lab)] : []),
-      build,
-      ...engines,
+      ...alongsideBuild(build, engines),
       ...(plan.services.length ? [services] : []),
       done,
     ];
