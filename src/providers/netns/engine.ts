@@ -46,6 +46,11 @@ export function realEngines(lab: ResolvedLab, override: string | undefined): Map
   return new Map([...enginesOf(lab, override)].filter(([, e]) => e !== 'emulated'));
 }
 
+/** Docker hosts on an existing engine: their namespace is that engine's host's, attached, never made by the plan. */
+export function attachedNodes(real: Map<string, string>): Set<string> {
+  return new Set([...real].filter(([, e]) => e === 'existing').map(([node]) => node));
+}
+
 export function engineProblems(lab: ResolvedLab, real: Map<string, string>, rootless: boolean): string[] {
   if (real.size === 0) return [];
   const problems: string[] = [];

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { diskNote } from '../../engines/disk.js';
 import {
   alongsideBuild,
+  attachedNodes,
   describeEngines,
   existingProblems,
   existingRecords,
@@ -142,8 +143,7 @@ async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Pro
 function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
   const real = realEngines(lab, docker);
   {
-    const attached = new Set([...real].filter(([, e]) => e === 'existing').map(([node]) => node));
-    const plan = planLab(lab, dockerProxyPath(), new Set(real.keys()), attached);
+    const plan = planLab(lab, dockerProxyPath(), new Set(real.keys()), attachedNodes(real));
     const record: Step = {
       title: 'Record state',
       run: async () => {
