@@ -48,23 +48,32 @@ export function imageSnapshotDir(series: string): string {
   return path.join(engineCacheDir(), series, 'image-root');
 }
 
-/** Copies the cached image files into the daemon's data root (before it starts); false when there are none yet. */
+/**
+ * Copies the cached image files into the daemon's data root (before dockerd starts, while containerd boots and makes
+ * its own folder there: only the image's parts are copied, and only they are removed on failure); false when there are
+ * none yet, or the copy failed (the image is then imported).
+ */
 export function seedImage(record: DaemonRecord): boolean {
   const snapshot = imageSnapshotDir(record.series);
   if (record.series === 'host' || !IMAGE_PARTS.every((p) => fs.existsSync(path.join(snapshot, p)))) return false;
   const data = daemonFiles(record.dir).data;
   try {
     // In this process: a cp process cost 0.4 to 1.3 s at a load of 20 on 2 cores (most of it the spawn), this a few ms.
-    fs.cpSync(snapshot, data, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    for (const part of IMAGE_PARTS)
+      fs.cpSync(path.join(snapshot, part), path.join(data, part), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
     return true;
-  } catch {
-    fs.rmSync(data, { recursive: true, force: true });
+  } catch (e) {
+    if (process.env.LAB_ENGINE_TIMES) process.stderr.write(`engine-time: image files not copied: ${(e as Error).message}\n`);
+    for (const part of IMAGE_PARTS) fs.rmSync(path.join(data, part), { recursive: true, force: true });
     return false;
   }
 }
 
-/** The image is known to the daemon; imported (and, for a Debian engine, kept in the cache) if not. */
-export async function ensureImage(record: DaemonRecord): Promise<'cached' | 'imported'> {
+/**
+ * The image is known to the daemon; imported (and, for a Debian engine, kept in the cache) if not. `seeded`: the cached
+ * files were copied in, so an image still missing means that copy is stale, and it is replaced.
+ */
+export async function ensureImage(record: DaemonRecord, seeded = false): Promise<'cached' | 'imported'> {
   const socket = daemonFiles(record.dir).socket;
   const known = await api(socket, 'GET', `/images/${IMAGE}/json`).then(
     () => true,
@@ -72,21 +81,29 @@ export async function ensureImage(record: DaemonRecord): Promise<'cached' | 'imp
   );
   if (known) return 'cached';
   await importImage(record.dir, socket);
-  if (record.series !== 'host') await keepImageSnapshot(record);
+  if (record.series !== 'host') keepImageSnapshot(record, seeded);
   return 'imported';
 }
 
-async function keepImageSnapshot(record: DaemonRecord): Promise<void> {
+/**
+ * The image files, copied to a staging folder and renamed into place in one step, so a lab starting meanwhile sees
+ * all of them or none. Labs started together (a copy per variant) each import once; the first to rename wins.
+ */
+function keepImageSnapshot(record: DaemonRecord, replaceStale: boolean): void {
   const snapshot = imageSnapshotDir(record.series);
   const staging = `${snapshot}.${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   for (const part of IMAGE_PARTS)
     fs.cpSync(path.join(daemonFiles(record.dir).data, part), path.join(staging, part), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  fs.rmSync(snapshot, { recursive: true, force: true });
+  if (replaceStale && fs.existsSync(snapshot)) {
+    const old = `${snapshot}.stale.${process.pid}`;
+    fs.renameSync(snapshot, old);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
   try {
     fs.renameSync(staging, snapshot);
   } catch {
-    // another lab kept its copy meanwhile
+    // another lab's copy is in place already
     fs.rmSync(staging, { recursive: true, force: true });
   }
 }

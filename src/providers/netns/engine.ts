@@ -187,7 +187,7 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
       );
       saveRecord(lab.id, record);
       progress(`Docker ${record.version}: ${seeded ? 'image from the cache' : 'importing the image'}`);
-      await ensureImage(record);
+      await ensureImage(record, seeded);
       for (const name of host.containers) {
         progress(`docker run ${name}`);
         const node = lab.nodes.find((n) => n.name === name)!;
