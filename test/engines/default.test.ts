@@ -1,11 +1,12 @@
 import test from 'ava';
 import { autoEngine, defaultEngine, DEFAULT_ENGINE } from '../../src/engines/default.js';
 
-test('unset, LAB_DOCKER leaves the imitation the default; set, it names the engine', (t) => {
-  t.is(DEFAULT_ENGINE, 'emulated');
-  t.is(defaultEngine({ rootless: false }, {}), 'emulated');
+test('the default is auto: a real engine where one can run; LAB_DOCKER names another', (t) => {
+  t.is(DEFAULT_ENGINE, 'auto');
+  t.is(defaultEngine({ rootless: false }, {}), autoEngine({ rootless: false }).engine);
   t.is(defaultEngine({ rootless: false }, { LAB_DOCKER: '26.1' }), '26.1');
   t.is(defaultEngine({ rootless: false }, { LAB_DOCKER: 'Emulated' }), 'emulated');
+  t.is(defaultEngine({ rootless: true }, {}), 'emulated');
   t.throws(() => defaultEngine({ rootless: false }, { LAB_DOCKER: '19.03' }), { message: /"19\.03" is not a Docker engine this tool knows/ });
 });
 
