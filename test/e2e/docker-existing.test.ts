@@ -25,7 +25,11 @@ const reason =
   (engine ? undefined : `Docker ${ENGINE} is not cached (node bin/lab.cjs engines --fetch ${ENGINE}; scripts/setup.sh does it)`) ??
   (['/usr/bin/busybox', '/bin/busybox'].some((f) => fs.existsSync(f)) ? undefined : 'busybox is not installed');
 
+/** Folders dockerd and containerd make whatever their roots; those this test's engine made go with it (when empty). */
+const FIXED_DIRS = ['/run/docker/plugins', '/run/docker', '/run/containerd/s', '/run/containerd'];
+
 interface TestEngine {
+  made: string[];
   dir: string;
   socket: string;
   dockerd: number;
@@ -33,6 +37,7 @@ interface TestEngine {
 }
 
 async function startTestEngine(dir: string): Promise<TestEngine> {
+  const made = FIXED_DIRS.filter((d) => !fs.existsSync(d));
   await runCommand(['ip', 'netns', 'add', NETNS]);
   await runCommand(['ip', '-n', NETNS, 'link', 'set', 'lo', 'up']);
   const socket = path.join(dir, 'docker.sock');
@@ -62,7 +67,7 @@ async function startTestEngine(dir: string): Promise<TestEngine> {
     5,
   );
   await until(async () => (await api(socket, 'GET', '/_ping').catch(() => undefined)) === 'OK');
-  return { dir, socket, dockerd: dockerd.pid, containerd: containerd.pid };
+  return { made, dir, socket, dockerd: dockerd.pid, containerd: containerd.pid };
 }
 
 /** The engine's own container, on an image of its own, publishing 17070: what the lab must leave alone. */
@@ -120,6 +125,13 @@ async function stopTestEngine(e: TestEngine): Promise<void> {
   for (const point of mountsUnder(e.dir)) await runCommand(['umount', '-l', point], { check: false });
   await runCommand(['ip', 'netns', 'delete', NETNS], { check: false });
   fs.rmSync(e.dir, { recursive: true, force: true });
+  for (const d of e.made) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // not empty: another engine uses it
+    }
+  }
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
