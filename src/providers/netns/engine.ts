@@ -256,6 +256,39 @@ export async function stopEngines(labId: string, state: LabState | undefined): P
   return removed;
 }
 
+/**
+ * A lab name bound to this machine's own network namespace (that of process 1, or of lab itself) is only ever
+ * detached: removing the lab's namespaces kills the processes in them, which there would be the machine's. An existing
+ * engine's host is detached by stopEngines first; this holds even when its record was lost.
+ */
+export async function detachMachineNamespaces(targets: string[]): Promise<{ rest: string[]; detached: string[] }> {
+  const own = new Set<number>();
+  for (const p of ['/proc/1/ns/net', '/proc/self/ns/net']) {
+    try {
+      own.add(fs.statSync(p).ino);
+    } catch {
+      // not readable here
+    }
+  }
+  const rest: string[] = [];
+  const detached: string[] = [];
+  for (const ns of targets) {
+    let ino: number | undefined;
+    try {
+      ino = fs.statSync(path.join('/run/netns', ns)).ino;
+    } catch {
+      ino = undefined;
+    }
+    if (ino === undefined || !own.has(ino)) {
+      rest.push(ns);
+      continue;
+    }
+    await runCommand(['ip', 'netns', 'delete', ns], { check: false });
+    detached.push(`name ${ns} (attached to this machine's own namespace, left running)`);
+  }
+  return { rest, detached };
+}
+
 /** "Docker 26.1.5+dfsg1 (real, Debian 26.1) on client", or "emulated" for an imitation; undefined without a docker host. */
 export function describeEngines(lab: ResolvedLab, state: LabState | undefined): string | undefined {
   const records = engineRecords(state);

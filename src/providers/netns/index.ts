@@ -24,6 +24,7 @@ import { diskNote } from '../../engines/disk.js';
 import {
   alongsideBuild,
   attachedNodes,
+  detachMachineNamespaces,
   describeEngines,
   existingProblems,
   existingRecords,
@@ -62,9 +63,9 @@ export const netnsProvider: Provider = {
     const prefix = namespacePrefix(labId);
     const recorded = ((state?.resources.namespaces as string[] | undefined) ?? []).filter((n) => n.startsWith(prefix));
     const present = new Set((await listNamespaces()).filter((n) => n.startsWith(prefix)));
-    const targets = [...new Set([...recorded, ...present])].filter((n) => present.has(n));
+    const { rest: targets, detached } = await detachMachineNamespaces([...new Set([...recorded, ...present])].filter((n) => present.has(n)));
     await removeNamespaces(targets);
-    return { removed: [...engines, ...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
+    return { removed: [...engines, ...detached, ...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
   },
 
   engine(lab: ResolvedLab) {
