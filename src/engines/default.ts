@@ -3,8 +3,8 @@
  *
  * A real engine where one can run: the newest Debian engine already in the cache (scripts/setup.sh fetches 20.10 and
  * 26.1), as root, on this machine's kernel. Otherwise the imitation (`emulated`), and the reason is said once on stderr
- * (again only when the reason changes). Measured on the bench (bench/engines.ts, same paired run, warm cache, load 11
- * on 2 cores): `lab up docker-1090` 1428 ms on 20.10 and 1753 ms on 26.1 against 533 and 393 ms for the imitation.
+ * (again only when the reason changes). Measured on the bench (bench/engines.ts, same paired run, warm cache, load 6
+ * to 7 on 2 cores): `lab up docker-1090` 1285 ms on 20.10 and 1247 ms on 26.1 against 402 and 349 ms for the imitation.
  *
  * LAB_DOCKER overrides the default for a machine or a job: an engine name (`26.1`, `emulated`, ...) or `auto` (the
  * choice above). The test suite pins `emulated` (package.json, ava's environmentVariables): tests about a real engine
