@@ -48,6 +48,8 @@ interface Result {
     downMs: number;
     emulatedDownMs: number;
     daemonPeakRssMiB: number | null;
+    phasesMs?: Record<string, number>;
+    loadAverage?: number;
   }>;
 }
 
@@ -143,11 +145,15 @@ export function renderMarkdown(r: Result): string {
   }
   if (r.engines?.length) {
     lines.push(
-      '| docker-1090, Docker engine (warm cache) | lab up (min-max) | emulated lab up (min-max) | ratio | down | emulated down | dockerd+containerd peak RSS MiB |',
-      '|---|---|---|---|---|---|---|',
+      '| docker-1090, Docker engine (warm cache) | lab up (min-max) | emulated lab up (min-max) | ratio | down | emulated down | dockerd+containerd peak RSS MiB | engine step, median ms per phase | load |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...r.engines.map(
         (e) =>
-          `| ${e.engine} (${e.version ?? '?'}) | ${e.upMs.median} (${e.upMs.min}-${e.upMs.max}) | ${e.emulatedUpMs.median} (${e.emulatedUpMs.min}-${e.emulatedUpMs.max}) | ${e.upRatio}x | ${e.downMs} | ${e.emulatedDownMs} | ${e.daemonPeakRssMiB ?? '—'} |`,
+          `| ${e.engine} (${e.version ?? '?'}) | ${e.upMs.median} (${e.upMs.min}-${e.upMs.max}) | ${e.emulatedUpMs.median} (${e.emulatedUpMs.min}-${e.emulatedUpMs.max}) | ${e.upRatio}x | ${e.downMs} | ${e.emulatedDownMs} | ${e.daemonPeakRssMiB ?? '—'} | ${Object.entries(
+            e.phasesMs ?? {},
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join('; ')} | ${e.loadAverage ?? '—'} |`,
       ),
       '',
     );

@@ -13,6 +13,7 @@ import { LabError } from '../errors.js';
 import { labHome } from '../paths.js';
 import { runCommand, startService, type CommandResult, type RunOptions } from '../transport/process.js';
 import type { EngineBinaries } from './cache.js';
+import { api, pingable } from './api.js';
 
 /** What `lab down` needs to stop a node's engine, recorded in the lab's state before the daemon starts. */
 export interface DaemonRecord {
@@ -25,6 +26,8 @@ export interface DaemonRecord {
   cgroupParent: string;
   binaries: EngineBinaries;
   pid?: number;
+  /** The containerd this lab started for the daemon (before it, and given to it with --containerd). */
+  containerdPid?: number;
   /** `docker version` of the daemon itself, once it answered. */
   version?: string;
 }
@@ -47,6 +50,10 @@ export function daemonFiles(dir: string) {
     log: path.join(dir, 'dockerd.log'),
     config: path.join(dir, 'daemon.json'),
     client: path.join(dir, 'client'),
+    containerdConfig: path.join(dir, 'containerd.toml'),
+    containerdLog: path.join(dir, 'containerd.log'),
+    // Where a dockerd-managed containerd listens: shim socket names are hashed from it (shimSockets).
+    containerdSocket: path.join(dir, 'run', 'containerd', 'containerd.sock'),
   };
 }
 
@@ -78,11 +85,44 @@ export function dockerdArgv(record: DaemonRecord, settings: DaemonSettings): str
     `--exec-root=${files.exec}`,
     `--pidfile=${files.pidfile}`,
     `--host=unix://${files.socket}`,
+    `--containerd=${files.containerdSocket}`,
     '--storage-driver=vfs',
     `--cgroup-parent=/${record.cgroupParent}`,
     `--bip=${settings.bip}`,
     `--userland-proxy=${settings.userlandProxy}`,
     `--userland-proxy-path=${record.binaries.dockerProxy}`,
+  ];
+}
+
+/**
+ * containerd started by the lab, not by dockerd: a managed containerd is polled by dockerd at its own pace (about 1 s
+ * from containerd serving to dockerd going on, measured), while one given with --containerd is dialled at once.
+ * The folders are those dockerd gives its managed one; the CRI plugin is off as dockerd has it.
+ */
+export function containerdConfig(record: Pick<DaemonRecord, 'dir'>): string {
+  const files = daemonFiles(record.dir);
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    'version = 2',
+    `root = ${q(path.join(files.data, 'containerd', 'daemon'))}`,
+    `state = ${q(path.join(files.exec, 'containerd', 'daemon'))}`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]',
+    '[grpc]',
+    `  address = ${q(files.containerdSocket)}`,
+    '',
+  ].join('\n');
+}
+
+export function containerdArgv(record: DaemonRecord): string[] {
+  const files = daemonFiles(record.dir);
+  return [
+    'nsenter',
+    `--net=/run/netns/${record.namespace}`,
+    'env',
+    `PATH=${record.binaries.path}`,
+    // found on PATH by env, as dockerd finds the containerd it would manage
+    'containerd',
+    `--config=${files.containerdConfig}`,
   ];
 }
 
@@ -92,49 +132,70 @@ export async function startDaemon(
   settings: DaemonSettings,
   started: (record: DaemonRecord) => void,
   timeoutMs = 60_000,
+  // Work that must be done before dockerd starts, done while containerd boots (the image files, containers.ts).
+  whileContainerdBoots: () => void = () => undefined,
 ): Promise<DaemonRecord> {
   const files = daemonFiles(record.dir);
   fs.mkdirSync(files.client, { recursive: true });
   fs.writeFileSync(files.config, '{}\n');
+  fs.writeFileSync(files.containerdConfig, containerdConfig(record));
+  // Bounded disk use: container logs of the lab's containers rotate at 1 MB (stdout of `sleep`, and whatever an agent prints there).
+  fs.writeFileSync(files.config, `${JSON.stringify({ 'log-opts': { 'max-size': '1m', 'max-file': '1' } })}\n`);
   noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
-  const { pid } = await startService(dockerdArgv(record, settings), files.log, 50);
-  started({ ...record, pid });
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await docker(record, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 10_000 }).catch(() => undefined);
-    if (out?.exitCode === 0 && out.stdout.trim()) return { ...record, pid, version: out.stdout.trim() };
-    if (!alive(pid) || Date.now() > deadline) {
-      throw new LabError(`Docker ${record.series} did not start on ${record.node}${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}`, {
-        details: tail(files.log, 5),
-        hint: `its log: ${files.log}`,
-        kind: 'failure',
-      });
-    }
-    await sleep(200);
+  const failed = (what: string, pid: number, log: string) =>
+    new LabError(`${what} ${record.series} did not start on ${record.node}${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}`, {
+      details: tail(log, 5),
+      hint: `its log: ${log}`,
+      kind: 'failure',
+    });
+  const containerd = await startService(containerdArgv(record), files.containerdLog, 5);
+  record = { ...record, containerdPid: containerd.pid };
+  started(record);
+  whileContainerdBoots();
+  while (!fs.existsSync(files.containerdSocket)) {
+    if (!alive(containerd.pid) || Date.now() > deadline) throw failed('containerd of Docker', containerd.pid, files.containerdLog);
+    await sleep(5);
   }
+  const { pid } = await startService(dockerdArgv(record, settings), files.log, 5);
+  started({ ...record, pid });
+  while (!(await pingable(files.socket))) {
+    if (!alive(pid) || Date.now() > deadline) throw failed('Docker', pid, files.log);
+    await sleep(15);
+  }
+  const version = await api<{ Version: string }>(files.socket, 'GET', '/version');
+  return { ...record, pid, version: version.Version };
 }
 
 /**
  * Containers first (or their shims stay), then dockerd by its pid, then whatever is left of it; says what it removed.
- * Without its binaries (a folder found with no state) the containers go with the sweep of what is left.
+ * Containers are removed over the API, so also those of a folder found with no state.
  */
 export async function stopDaemon(record: Omit<DaemonRecord, 'binaries'> & { binaries?: EngineBinaries }): Promise<string[]> {
   const files = daemonFiles(record.dir);
   const removed: string[] = [];
   const pid = record.pid ?? readPid(files.pidfile);
   const running = pid !== undefined && isDaemon(pid, record.dir);
-  if (running && record.binaries && fs.existsSync(files.socket)) {
-    const client = { ...record, binaries: record.binaries };
-    const ids = await docker(client, ['ps', '-aq'], { check: false, timeoutMs: 15_000 }).catch(() => undefined);
-    const list = (ids?.stdout ?? '').split('\n').filter(Boolean);
-    if (list.length) {
-      const out = await docker(client, ['rm', '-f', ...list], { check: false, timeoutMs: 60_000 }).catch(() => undefined);
-      if (out?.exitCode === 0) removed.push(`${list.length} container(s) of Docker ${record.series} on ${record.node}`);
-    }
+  if (running && fs.existsSync(files.socket)) {
+    const list = await api<Array<{ Id: string }>>(files.socket, 'GET', '/containers/json?all=1').catch(() => []);
+    const gone = await Promise.all(
+      list.map((c) =>
+        api(files.socket, 'DELETE', `/containers/${c.Id}?force=1`).then(
+          () => 1,
+          () => 0,
+        ),
+      ),
+    );
+    const count = gone.reduce<number>((a, b) => a + b, 0);
+    if (count) removed.push(`${count} container(s) of Docker ${record.series} on ${record.node}`);
   }
   if (running) {
     await stopProcess(pid);
     removed.push(`dockerd ${record.series} on ${record.node} (process ${pid})`);
+  }
+  if (record.containerdPid !== undefined && isOwnContainerd(record.containerdPid, record.dir)) {
+    await stopProcess(record.containerdPid);
+    removed.push(`containerd of Docker ${record.series} on ${record.node} (process ${record.containerdPid})`);
   }
   const left = leftoverProcesses(record);
   for (const p of left) signal(p.pid, 'SIGKILL');
@@ -263,6 +324,15 @@ function alive(pid: number): boolean {
 
 export function daemonRunning(record: Pick<DaemonRecord, 'pid' | 'dir'>): boolean {
   return record.pid !== undefined && isDaemon(record.pid, record.dir);
+}
+
+function isOwnContainerd(pid: number, dir: string): boolean {
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return alive(pid) && cmdline.includes('containerd') && cmdline.includes(dir);
+  } catch {
+    return false;
+  }
 }
 
 /** The pid is this daemon's dockerd, not a process that got the number since. */

@@ -1,6 +1,7 @@
 /**
  * Which Docker engines a docker-host node can run, and from which Debian packages. An engine is named by its
- * series ("20.10", "26.1"), `host` for a dockerd already installed on this machine, or `emulated` for the
+ * series ("20.10", "26.1"), `host` for a dockerd already installed on this machine (started by the lab), `existing` for
+ * an engine already running (DOCKER_HOST, else the default socket; src/engines/existing.ts), or `emulated` for the
  * imitation (Docker's rules from a template, docker-proxy alone, containers as bare namespaces).
  */
 import { LabError } from '../errors.js';
@@ -44,7 +45,7 @@ export const ENGINES: readonly EngineSpec[] = [
   },
 ];
 
-export type EngineName = { kind: 'emulated' } | { kind: 'host' } | { kind: 'debian'; series: string };
+export type EngineName = { kind: 'emulated' } | { kind: 'host' } | { kind: 'existing' } | { kind: 'debian'; series: string };
 
 export function engineLabel(name: EngineName): string {
   return name.kind === 'debian' ? name.series : name.kind;
@@ -52,11 +53,11 @@ export function engineLabel(name: EngineName): string {
 
 export function parseEngineName(text: string): EngineName {
   const value = text.trim().toLowerCase();
-  if (value === 'emulated' || value === 'host') return { kind: value };
+  if (value === 'emulated' || value === 'host' || value === 'existing') return { kind: value };
   const hit = ENGINES.find((e) => e.series === value);
   if (!hit) {
     throw new LabError(`"${text}" is not a Docker engine this tool knows`, {
-      hint: `use ${ENGINES.map((e) => `${e.series} (Debian ${e.suite}'s docker.io)`).join(', ')}, host (the dockerd installed here) or emulated`,
+      hint: `use ${ENGINES.map((e) => `${e.series} (Debian ${e.suite}'s docker.io)`).join(', ')}, host (the dockerd installed here, started by the lab), existing (the engine already running at DOCKER_HOST or /var/run/docker.sock) or emulated`,
     });
   }
   return { kind: 'debian', series: hit.series };

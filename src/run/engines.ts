@@ -25,7 +25,13 @@ export function columnOfEngine(run: RunResult, engine: string | undefined): RunR
 export function refuseOtherEngine(lab: ResolvedLab, state: LabState | undefined, docker: string | undefined): void {
   if (docker === undefined || state === undefined) return;
   const wanted = engineLabel(parseEngineName(docker));
-  const running = new Map(Object.values((state.resources.engines as Record<string, DaemonRecord> | undefined) ?? {}).map((r) => [r.node, r.series]));
+  const running = new Map([
+    ...Object.values((state.resources.engines as Record<string, DaemonRecord> | undefined) ?? {}).map((r): [string, string] => [r.node, r.series]),
+    ...Object.values((state.resources.existingEngines as Record<string, { node: string }> | undefined) ?? {}).map((r): [string, string] => [
+      r.node,
+      'existing',
+    ]),
+  ]);
   const differs = lab.nodes.filter((n) => n.profile === 'docker-host' && (running.get(n.name) ?? 'emulated') !== wanted);
   if (differs.length === 0) return;
   const [name, instance] = lab.id.split('+');

@@ -130,7 +130,9 @@ testUnless(reason, `docker-1090 on a real Docker ${ENGINE}, a copy per variant: 
   const run = JSON.parse(stdout) as Run;
   t.regex(
     run.engine ?? '',
-    new RegExp(`^Docker ${ENGINE.replace('.', '\\.')}\\.\\d+\\S* \\(real dockerd, Debian's ${ENGINE.replace('.', '\\.')}\\) on client$`),
+    new RegExp(
+      `^Docker ${ENGINE.replace('.', '\\.')}\\.\\d+\\S* \\(real dockerd, Debian's ${ENGINE.replace('.', '\\.')}, data root \\d+\\.\\d MB \\(bound \\d+ MB\\)\\) on client$`,
+    ),
   );
   t.is(run.variants.length, loadLab('docker-1090').variants.length, 'every variant ran');
   for (const v of run.variants) t.true(v.matchesExpected, `${v.name}: ${v.verdict}`);

@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cgroupParentOf, dockerdArgv, mountsUnder, shimSockets, type DaemonRecord } from '../../src/engines/daemon.js';
-import { runArgv } from '../../src/engines/containers.js';
+import { cgroupParentOf, containerdArgv, containerdConfig, dockerdArgv, mountsUnder, shimSockets, type DaemonRecord } from '../../src/engines/daemon.js';
+import { createBody, runArgv } from '../../src/engines/containers.js';
 import { loadLab } from '../../src/lab/load.js';
 import { planLab, renderPlan } from '../../src/providers/netns/plan.js';
-import { enginesOf, realEngines, renderEngines } from '../../src/providers/netns/engine.js';
+import { alongsideBuild, enginesOf, realEngines, renderEngines } from '../../src/providers/netns/engine.js';
 
 const record: DaemonRecord = {
   node: 'client',
@@ -83,4 +83,80 @@ test("on a real engine the plan leaves the node's bridge, containers, rules and 
   t.regex(engines, /^nsenter --net=\/run\/netns\/lab\.docker-1090\+eng\.client env PATH=.* --bip=172\.17\.0\.1\/16 /m);
   t.regex(engines, /run --detach --name app .* lab-busybox:local sleep 2147483647$/m);
   t.regex(engines, /^ip netns attach lab\.docker-1090\+eng\.app <pid of app>$/m);
+});
+
+test('containerd starts first, in the node namespace, with the folders dockerd gives a managed one; dockerd is pointed at it', (t) => {
+  const argv = containerdArgv(record);
+  t.deepEqual(argv, [
+    'nsenter',
+    '--net=/run/netns/lab.docker-1090+eng.client',
+    'env',
+    'PATH=/e:/usr/bin',
+    'containerd',
+    '--config=/w/engine-client/containerd.toml',
+  ]);
+  const config = containerdConfig(record);
+  t.regex(config, /^root = "\/w\/engine-client\/data\/containerd\/daemon"$/m);
+  t.regex(config, /^state = "\/w\/engine-client\/run\/containerd\/daemon"$/m);
+  t.regex(config, /^ {2}address = "\/w\/engine-client\/run\/containerd\/containerd\.sock"$/m);
+  t.regex(config, /io\.containerd\.grpc\.v1\.cri/);
+  t.true(dockerdArgv(record, { bip: '172.17.0.1/16', userlandProxy: true }).includes('--containerd=/w/engine-client/run/containerd/containerd.sock'));
+});
+
+test('the API body of a container says what runArgv says: default bridge, host tools read-only, each published port', (t) => {
+  const spec = {
+    name: 'app',
+    address: '172.17.0.2',
+    publish: [
+      { hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, proto: 'udp' as const },
+      { hostIp: '127.0.0.1', hostPort: 8081, containerPort: 80, proto: 'udp' as const },
+      { hostIp: '0.0.0.0', hostPort: 9000, containerPort: 9000, proto: 'tcp' as const },
+    ],
+  };
+  const body = createBody(spec) as {
+    HostConfig: Record<string, unknown>;
+    ExposedPorts: Record<string, unknown>;
+    Image: string;
+    Hostname: string;
+    Cmd: string[];
+  };
+  t.is(body.Image, 'lab-busybox:local');
+  t.is(body.Hostname, 'app');
+  t.deepEqual(body.Cmd, runArgv(spec).slice(-2));
+  t.is(body.HostConfig.NetworkMode, 'bridge');
+  t.deepEqual(body.HostConfig.Binds, ['/usr:/usr:ro', '/lib:/lib:ro', '/lib64:/lib64:ro']);
+  t.deepEqual(body.HostConfig.PortBindings, {
+    '80/udp': [
+      { HostIp: '0.0.0.0', HostPort: '8080' },
+      { HostIp: '127.0.0.1', HostPort: '8081' },
+    ],
+    '9000/tcp': [{ HostIp: '0.0.0.0', HostPort: '9000' }],
+  });
+  t.deepEqual(Object.keys(body.ExposedPorts), ['80/udp', '9000/tcp']);
+});
+
+test("the engines' steps run beside the plan's, and a failure is reported only once every one of them has ended", async (t) => {
+  const ended: string[] = [];
+  const step = (title: string, ms: number, fail = false) => ({
+    title,
+    run: async () => {
+      await new Promise((r) => setTimeout(r, ms));
+      ended.push(title);
+      if (fail) throw new Error(`${title} failed`);
+    },
+  });
+  const steps = alongsideBuild(step('build', 10, true), [
+    { series: '26.1', step: step('engine', 60) },
+    { series: 'existing', step: step('existing', 1) },
+  ]);
+  t.deepEqual(
+    steps.map((s) => s.title),
+    ['build; engine', 'existing'],
+  );
+  await t.throwsAsync(() => steps[0]!.run(() => undefined) as Promise<unknown>, { message: 'build failed' });
+  t.deepEqual(ended, ['build', 'engine']);
+  t.deepEqual(
+    alongsideBuild(step('build', 1), []).map((s) => s.title),
+    ['build'],
+  );
 });

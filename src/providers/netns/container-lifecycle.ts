@@ -31,7 +31,7 @@ import type { ContainerOutcome, ContainerRequest } from '../types.js';
 import { containerPort, namespaceOf } from './names.js';
 import { dockerProxies, portHolders } from './plan.js';
 import { dockerProxyPath } from './docker-proxy.js';
-import { engineRecords } from './engine.js';
+import { engineRecords, existingRecords } from './engine.js';
 
 export interface ContainerRecord {
   name: string;
@@ -70,6 +70,10 @@ export async function containerStep(lab: ResolvedLab, req: ContainerRequest, run
   }
   const current = records(lab.id)[req.container] ?? original(lab, req.container);
   const engine = engineRecords(readState(lab.id)).find((r) => r.node === req.host);
+  if (existingRecords(readState(lab.id)).some((r) => r.node === req.host))
+    throw new LabError(`a container step on ${req.host} would change a container of the existing engine, which --docker existing does not do yet`, {
+      hint: 'run the lab on an engine of its own: --docker 26.1 or 20.10',
+    });
   const outcome = engine ? await onEngine(lab, engine, req, current) : await onImitation(lab, host, req, current, runner);
   const after = { name: outcome.name, address: outcome.address, running: outcome.running };
   const first = original(lab, req.container);

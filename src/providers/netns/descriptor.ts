@@ -25,9 +25,9 @@ export const netnsDescriptor: ProviderDescriptor<NetnsResources> = {
   fromState: load,
   async plan(lab, args) {
     const { planLab, renderPlan } = await import('./plan.js');
-    const { realEngines, renderEngines } = await import('./engine.js');
+    const { attachedNodes, realEngines, renderEngines } = await import('./engine.js');
     const real = realEngines(lab, args.docker as string | undefined);
-    return renderPlan(planLab(lab, undefined, new Set(real.keys()))) + renderEngines(lab, real);
+    return renderPlan(planLab(lab, undefined, new Set(real.keys()), attachedNodes(real))) + renderEngines(lab, real);
   },
   // The namespaces carry the lab's prefix: they are found by name (an empty state removes exactly those).
   leftovers: async (labId) => (await (await load()).down(labId, undefined)).removed,

@@ -23,7 +23,21 @@ import { containerStep, restoreContainers } from './container-lifecycle.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
-import { describeEngines, lostEngine, engineProblems, engineRecords, engineStep, realEngines, stopEngines } from './engine.js';
+import { diskNote } from '../../engines/disk.js';
+import {
+  alongsideBuild,
+  attachedNodes,
+  detachMachineNamespaces,
+  describeEngines,
+  existingProblems,
+  existingRecords,
+  lostEngine,
+  engineProblems,
+  engineRecords,
+  engineStep,
+  realEngines,
+  stopEngines,
+} from './engine.js';
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
 
@@ -66,9 +80,9 @@ export const netnsProvider: Provider<NetnsResources> = {
     const prefix = namespacePrefix(labId);
     const recorded = (state?.resources.namespaces ?? []).filter((n) => n.startsWith(prefix));
     const present = new Set((await listNamespaces()).filter((n) => n.startsWith(prefix)));
-    const targets = [...new Set([...recorded, ...present])].filter((n) => present.has(n));
+    const { rest: targets, detached } = await detachMachineNamespaces([...new Set([...recorded, ...present])].filter((n) => present.has(n)));
     await removeNamespaces(targets);
-    return { removed: [...engines, ...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
+    return { removed: [...engines, ...detached, ...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
   },
 
   engine(lab: ResolvedLab) {
@@ -99,8 +113,11 @@ export const netnsProvider: Provider<NetnsResources> = {
       ];
     const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
-    const daemons = engineRecords(state).map((r) => `dockerd of ${r.node}: process ${r.pid ?? '?'}`);
-    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...daemons];
+    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}, ${diskNote(r.dir)}) on ${r.node}`);
+    const existing = existingRecords(state).map(
+      (r) => `Docker ${r.version ?? '?'} (existing engine at ${r.socket}, containers ${Object.values(r.containers).join(', ')}) on ${r.node}`,
+    );
+    return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...engines, ...existing];
   },
 };
 
@@ -114,7 +131,8 @@ function engineParts(docker: string | undefined): Pick<Provider<NetnsResources>,
 }
 
 function netnsPlan(lab: ResolvedLab, docker: string | undefined) {
-  return planLab(lab, dockerProxyPath(), new Set(realEngines(lab, docker).keys()));
+  const real = realEngines(lab, docker);
+  return planLab(lab, dockerProxyPath(), new Set(real.keys()), attachedNodes(real));
 }
 
 function netnsResourcesOf(lab: ResolvedLab, docker: string | undefined): NetnsResources {
@@ -125,6 +143,7 @@ async function netnsPreflight(lab: ResolvedLab, docker: string | undefined): Pro
   const problems: string[] = [];
   const real = realEngines(lab, docker);
   problems.push(...engineProblems(lab, real, rootless()));
+  problems.push(...(await existingProblems(real)));
 
   if (rootless() && !(await userNamespacesWork()))
     problems.push(`the netns provider needs root or unprivileged user namespaces, and this machine gives neither to ${os.userInfo().username}: ${USERNS_HINT}`);
@@ -175,14 +194,20 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined, record: Reco
         }
       },
     };
-    const engines = [...real].map(([node, series]) =>
-      engineStep(
+    const engines = [...real].map(([node, series]) => ({
+      series,
+      step: engineStep(
         lab,
         lab.nodes.find((n) => n.name === node)!,
         series,
       ),
-    );
-    return [...(rootless() ? [holder] : []), ...(lab.kernel ? [bootStep(lab)] : []), build, ...engines, ...(plan.services.length ? [services] : [])];
+    }));
+    return [
+      ...(rootless() ? [holder] : []),
+      ...(lab.kernel ? [bootStep(lab)] : []),
+      ...alongsideBuild(build, engines),
+      ...(plan.services.length ? [services] : []),
+    ];
   }
 }
 

@@ -147,13 +147,19 @@ export function portHolders(lab: ResolvedLab): PlannedService[] {
  * `real`: docker-host nodes whose Docker is a real dockerd (src/providers/netns/engine.ts). The plan leaves their
  * bridge, containers, rules and docker-proxy to that daemon; their containers' namespaces are attached once running.
  */
-export function planLab(lab: ResolvedLab, dockerProxyPath = 'docker-proxy', real: ReadonlySet<string> = new Set()): NetnsPlan {
+export function planLab(
+  lab: ResolvedLab,
+  dockerProxyPath = 'docker-proxy',
+  real: ReadonlySet<string> = new Set(),
+  // Nodes whose namespace exists already (an existing engine's host): attached by the engine step, never made or changed here.
+  attached: ReadonlySet<string> = new Set(),
+): NetnsPlan {
   const ns = (node: string) => namespaceOf(lab.id, node);
   const ipn = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', '-n', ns(node), ...args] });
   const inNs = (node: string, ...args: string[]): PlannedCommand => ({ argv: ['ip', 'netns', 'exec', ns(node), ...args] });
-  const namespaces = lab.nodes.map((n) => ns(n.name));
+  const namespaces = lab.nodes.filter((n) => !attached.has(n.name)).map((n) => ns(n.name));
   const byDocker = (n: ResolvedNode) => n.kind === 'container' && real.has(n.host!);
-  const nodes = lab.nodes.filter((n) => !byDocker(n));
+  const nodes = lab.nodes.filter((n) => !byDocker(n) && !attached.has(n.name));
 
   const create: PlannedCommand[] = nodes.flatMap((n) => [{ argv: ['ip', 'netns', 'add', ns(n.name)] }, ipn(n.name, 'link', 'set', 'lo', 'up')]);
 
