@@ -164,7 +164,7 @@ test('outside its folder only the registry imports a provider, and no module nam
   );
 });
 
-test('the counting checks fail on a second import line, an unlisted descriptor, a module outside src/providers reaching in or naming one (a provider may build on another\'s modules)', (t) => {
+test("the counting checks fail on a second import line, an unlisted descriptor, a module outside src/providers reaching in or naming one (a provider may build on another's modules)", (t) => {
   const registry = [
     "import { aDescriptor } from './a/descriptor.js';",
     "import { aHelper } from './a/helper.js';",
@@ -184,10 +184,7 @@ test('the counting checks fail on a second import line, an unlisted descriptor, 
     'src/providers/b/index.ts': "import { y } from '../a/plan.js';\nif (p === 'b') {}",
     'src/run/run-lab.ts': "if (state.provider === 'a') {}",
   };
-  t.deepEqual(reachingProblems(sources, ['a', 'b']), [
-    'src/commands/up.ts imports src/providers/a/engine.js',
-    "src/run/run-lab.ts: 'a'",
-  ]);
+  t.deepEqual(reachingProblems(sources, ['a', 'b']), ['src/commands/up.ts imports src/providers/a/engine.js', "src/run/run-lab.ts: 'a'"]);
 });
 
 test("a provider's lab-file section comes from its descriptor; the lab layer alone knows none", async (t) => {

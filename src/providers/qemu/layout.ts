@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { LabError } from '../../errors.js';
-import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
+import type { ResolvedLab } from '../../lab/model.js';
 import type { GuestFiles, GuestNic } from '../../kernels/guest.js';
 import { workDir } from '../../state.js';
 
@@ -89,4 +89,3 @@ export function guestPlans(lab: ResolvedLab): GuestPlan[] {
 
 /** sun_path holds 108 bytes with its terminating NUL. */
 const MAX_SOCKET_PATH = 107;
-

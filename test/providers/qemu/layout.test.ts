@@ -32,7 +32,7 @@ test('docker-1090: three guests, the container in its host, each link two NICs w
   t.regex(client!.files.socket, /\/work\/docker-1090\+golden@5-10\/guests\/client\.sock$/);
 });
 
-test('a kernel per node (--kernel 5.10,client=6.1 or kernel: in the lab file) over the lab\'s; the others boot the default series', (t) => {
+test("a kernel per node (--kernel 5.10,client=6.1 or kernel: in the lab file) over the lab's; the others boot the default series", (t) => {
   const mixed = loadLab('docker-1090', 'golden', { kernels: { lab: '5.10', nodes: { client: '6.1', router: '6.12' } } });
   t.deepEqual(
     guestPlans(mixed).map((p) => p.series),
