@@ -152,10 +152,10 @@ test('a provider that runs every node on one kernel refuses nodes on different k
     netns?.message,
     "the netns provider runs every node of docker-1090 on one kernel, and its nodes ask for different ones: client 6.1, router 5.10, server this machine's",
   );
-  t.is(netns?.hint, 'give every node one kernel, e.g. --kernel 6.1');
+  t.is(netns?.hint, 'use --provider qemu, or give every node one kernel, e.g. --kernel 6.1');
   t.throws(() => assertKernelsFit(mixed, descriptorOf('ssh'), providers), { message: /^the ssh provider runs every node/ });
   const withGuests = t.throws(() => assertKernelsFit(mixed, descriptorOf('vagrant'), [...providers, perNode]), { instanceOf: LabError });
-  t.is(withGuests?.hint, 'use --provider guests, or give every node one kernel, e.g. --kernel 6.1');
+  t.is(withGuests?.hint, 'use --provider qemu or guests, or give every node one kernel, e.g. --kernel 6.1');
   t.notThrows(() => assertKernelsFit(mixed, perNode, [...providers, perNode]));
 });
 
@@ -164,7 +164,7 @@ test('one kernel on every node: netns runs it in its guest; a provider that cann
   t.notThrows(() => assertKernelsFit(uniform, descriptorOf('netns'), providers));
   const vagrant = t.throws(() => assertKernelsFit(uniform, descriptorOf('vagrant'), providers), { instanceOf: LabError });
   t.is(vagrant?.message, 'the vagrant provider runs docker-1090 on the kernels its machines have, not on 6.1');
-  t.is(vagrant?.hint, "use --provider netns, or leave out --kernel and the nodes' kernel: in the lab file");
+  t.is(vagrant?.hint, "use --provider netns or qemu, or leave out --kernel and the nodes' kernel: in the lab file");
   t.notThrows(() => assertKernelsFit(load(written), descriptorOf('vagrant'), providers), "this machine's kernel is no request");
   t.true(
     providers.every((p) => p.capabilities.kernelPerNode === false),
@@ -178,7 +178,7 @@ test('lab up and lab run on netns refuse a node kernel of their own before anyth
   t.is(up.code, 2);
   t.is(
     up.stderr,
-    "error: the netns provider runs every node of docker-1090 on one kernel, and its nodes ask for different ones: client 5.10, router this machine's, server this machine's\nhint: give every node one kernel, e.g. --kernel 5.10\n",
+    "error: the netns provider runs every node of docker-1090 on one kernel, and its nodes ask for different ones: client 5.10, router this machine's, server this machine's\nhint: use --provider qemu, or give every node one kernel, e.g. --kernel 5.10\n",
   );
   const run = await cli(['run', 'docker-1090', '--kernel', 'router=5.10,6.1', '--kernel', 'client=6.1', '--instance', 'nkref'], env);
   t.is(run.code, 2);
