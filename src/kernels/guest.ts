@@ -18,8 +18,7 @@ export const GUEST_MEMORY_MIB = 1024;
 export const TB_SIZE_MIB = 256;
 /**
  * An x86-64-v2 model (what Debian and RHEL 9 binaries may require) with RDRAND for the guest's early
- * randomness. With -cpu max, Python and the tools ran at about half the speed under TCG: boot to the first
- * command 8.7 to 9.8 s against 7.2 to 8.1 s (5.10, PVH boot, paired runs on this machine kind).
+ * randomness; with -cpu max, Python and the tools ran at about half the speed under TCG (docs/measurements.md).
  */
 export const GUEST_CPU = 'Nehalem,+rdrand';
 /**

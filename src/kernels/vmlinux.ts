@@ -1,6 +1,6 @@
 /**
  * The uncompressed kernel for a PVH boot. A bzImage makes the guest decompress its own kernel before
- * its clock starts: under software emulation that alone took 5 s of a 5.10 boot (xz, 7 MB -> 60 MB).
+ * its clock starts, seconds of a boot under software emulation (docs/measurements.md).
  * QEMU boots an ELF vmlinux that carries Xen's PVH entry note directly, so the host unpacks the
  * bzImage's payload once (xz or zstd, as Debian builds them) and keeps it beside the kernel.
  */
