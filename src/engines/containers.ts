@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { runCommand } from '../transport/process.js';
+import { localRunner, type Runner } from '../transport/runner.js';
 import { docker, type DaemonRecord } from './daemon.js';
 import { parseIp } from '../lab/ip.js';
 
@@ -29,7 +30,7 @@ export interface RunningContainer {
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'];
 
 /** A root file system of busybox and its applet links, as a tarball in dir, imported as IMAGE. */
-export async function importImage(record: DaemonRecord): Promise<void> {
+export async function importImage(record: DaemonRecord, runner: Runner = localRunner): Promise<void> {
   const busybox = BUSYBOX.find((f) => fs.existsSync(f));
   if (!busybox)
     throw new LabError('a real Docker engine needs busybox for its image, and it is not installed', {
@@ -46,7 +47,7 @@ export async function importImage(record: DaemonRecord): Promise<void> {
   for (const applet of applets) fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
   const tarball = path.join(record.dir, 'image.tar');
   await runCommand(['tar', '-C', rootfs, '-cf', tarball, '.'], { timeoutMs: 60_000 });
-  await docker(record, ['import', tarball, IMAGE]);
+  await docker(record, ['import', tarball, IMAGE], {}, runner);
   fs.rmSync(rootfs, { recursive: true, force: true });
   fs.rmSync(tarball, { force: true });
 }
@@ -69,9 +70,9 @@ export function runArgv(spec: ContainerSpec): string[] {
   ];
 }
 
-export async function runContainer(record: DaemonRecord, spec: ContainerSpec): Promise<RunningContainer> {
-  const id = (await docker(record, runArgv(spec))).stdout.trim();
-  const { pid, address } = await inspectContainer(record, id);
+export async function runContainer(record: DaemonRecord, spec: ContainerSpec, runner: Runner = localRunner): Promise<RunningContainer> {
+  const id = (await docker(record, runArgv(spec), {}, runner)).stdout.trim();
+  const { pid, address } = await inspectContainer(record, id, runner);
   if (address !== spec.address) {
     throw new LabError(`Docker ${record.series} gave container ${spec.name} the address ${address ?? 'none'}, not the lab's ${spec.address}`, {
       hint: 'on a real engine the default bridge hands out addresses in the order containers start: leave containers[].address out, or list them in that order',
@@ -82,16 +83,21 @@ export async function runContainer(record: DaemonRecord, spec: ContainerSpec): P
 }
 
 /** The process and bridge address of a container (by name or id); pid 0 and no address when it is stopped. */
-export async function inspectContainer(record: DaemonRecord, container: string): Promise<{ pid: number; address: string }> {
-  const shown = await docker(record, ['inspect', '--format', '{{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container]);
+export async function inspectContainer(record: DaemonRecord, container: string, runner: Runner = localRunner): Promise<{ pid: number; address: string }> {
+  const shown = await docker(record, ['inspect', '--format', '{{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container], {}, runner);
   const [pid, address] = shown.stdout.trim().split(' ');
   return { pid: Number(pid), address: address ?? '' };
 }
 
 /** `docker stop|start|restart <name>`: the engine's own lifecycle commands; the container's state after them. */
-export async function containerCommand(record: DaemonRecord, action: 'stop' | 'start' | 'restart', name: string): Promise<{ pid: number; address: string }> {
-  await docker(record, action === 'start' ? ['start', name] : [action, '--time', '1', name]);
-  return inspectContainer(record, name);
+export async function containerCommand(
+  record: DaemonRecord,
+  action: 'stop' | 'start' | 'restart',
+  name: string,
+  runner: Runner = localRunner,
+): Promise<{ pid: number; address: string }> {
+  await docker(record, action === 'start' ? ['start', name] : [action, '--time', '1', name], {}, runner);
+  return inspectContainer(record, name, runner);
 }
 
 /**
@@ -100,13 +106,19 @@ export async function containerCommand(record: DaemonRecord, action: 'stop' | 's
  * is the one just freed: for a new address above it, a placeholder container holds the old one while the new one starts (what
  * another container starting in between does on a busy host), then goes. The new address is checked against `address`.
  */
-export async function replaceContainer(record: DaemonRecord, old: string, spec: ContainerSpec, oldAddress: string): Promise<RunningContainer> {
-  await docker(record, ['rm', '--force', old]);
+export async function replaceContainer(
+  record: DaemonRecord,
+  old: string,
+  spec: ContainerSpec,
+  oldAddress: string,
+  runner: Runner = localRunner,
+): Promise<RunningContainer> {
+  await docker(record, ['rm', '--force', old], {}, runner);
   const hold = parseIp(spec.address)! > parseIp(oldAddress)! ? `${spec.name}-hold`.slice(0, 40) : undefined;
-  if (hold) await docker(record, runArgv({ name: hold, address: oldAddress, publish: [] }));
+  if (hold) await docker(record, runArgv({ name: hold, address: oldAddress, publish: [] }), {}, runner);
   try {
-    return await runContainer(record, spec);
+    return await runContainer(record, spec, runner);
   } finally {
-    if (hold) await docker(record, ['rm', '--force', hold]);
+    if (hold) await docker(record, ['rm', '--force', hold], {}, runner);
   }
 }

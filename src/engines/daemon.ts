@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { labHome } from '../paths.js';
-import { runCommand, startService, type CommandResult, type RunOptions } from '../transport/process.js';
+import { runCommand, type CommandResult, type RunOptions } from '../transport/process.js';
+import { localRunner, type Runner } from '../transport/runner.js';
 import type { EngineBinaries } from './cache.js';
 
 /** What `lab down` needs to stop a node's engine, recorded in the lab's state before the daemon starts. */
@@ -24,6 +25,11 @@ export interface DaemonRecord {
   /** Containers go into this cgroup (per controller), one of this daemon's own. */
   cgroupParent: string;
   binaries: EngineBinaries;
+  /**
+   * A daemon inside a lab kernel's QEMU guest: its data root, exec root, socket and pid file in this folder of the guest's
+   * own tmpfs (gone with the guest), its commands through the guest's exec channel; its log and config stay in `dir`.
+   */
+  guestDir?: string;
   pid?: number;
   /** `docker version` of the daemon itself, once it answered. */
   version?: string;
@@ -38,12 +44,12 @@ export interface DaemonSettings {
 /** dockerd's and containerd's fixed folders outside --exec-root (plugins, shim sockets). */
 const FIXED_DIRS = ['/run/docker', '/run/docker/plugins', '/run/containerd', '/run/containerd/s'];
 
-export function daemonFiles(dir: string) {
+export function daemonFiles(dir: string, runDir = dir) {
   return {
-    data: path.join(dir, 'data'),
-    exec: path.join(dir, 'run'),
-    pidfile: path.join(dir, 'dockerd.pid'),
-    socket: path.join(dir, 'docker.sock'),
+    data: path.join(runDir, 'data'),
+    exec: path.join(runDir, 'run'),
+    pidfile: path.join(runDir, 'dockerd.pid'),
+    socket: path.join(runDir, 'docker.sock'),
     log: path.join(dir, 'dockerd.log'),
     config: path.join(dir, 'daemon.json'),
     client: path.join(dir, 'client'),
@@ -54,18 +60,20 @@ export function cgroupParentOf(labId: string, node: string): string {
   return `lab-${labId}-${node}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
+const filesOf = (record: Pick<DaemonRecord, 'dir' | 'guestDir'>) => daemonFiles(record.dir, record.guestDir);
+
 /** The docker client against this daemon, with a client config folder of its own (never the user's ~/.docker). */
-export function docker(record: DaemonRecord, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-  const files = daemonFiles(record.dir);
-  return runCommand([record.binaries.docker, '-H', `unix://${files.socket}`, ...args], {
-    timeoutMs: 60_000,
+export function docker(record: DaemonRecord, args: readonly string[], options: RunOptions = {}, runner: Runner = localRunner): Promise<CommandResult> {
+  const files = filesOf(record);
+  return runner.run([record.binaries.docker, '-H', `unix://${files.socket}`, ...args], {
+    timeoutMs: 60_000 * (runner.slowdown ?? 1),
     ...options,
     env: { DOCKER_CONFIG: files.client, ...options.env },
   });
 }
 
 export function dockerdArgv(record: DaemonRecord, settings: DaemonSettings): string[] {
-  const files = daemonFiles(record.dir);
+  const files = filesOf(record);
   return [
     'nsenter',
     `--net=/run/netns/${record.namespace}`,
@@ -92,19 +100,26 @@ export async function startDaemon(
   settings: DaemonSettings,
   started: (record: DaemonRecord) => void,
   timeoutMs = 60_000,
+  runner: Runner = localRunner,
 ): Promise<DaemonRecord> {
-  const files = daemonFiles(record.dir);
+  const files = filesOf(record);
   fs.mkdirSync(files.client, { recursive: true });
   fs.writeFileSync(files.config, '{}\n');
-  noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
-  const { pid } = await startService(dockerdArgv(record, settings), files.log, 50);
+  // A guest's /run is its own tmpfs: nothing is made on this machine's.
+  if (!record.guestDir) noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
+  const { pid } = await runner.service(dockerdArgv(record, settings), files.log, 50);
   started({ ...record, pid });
-  const deadline = Date.now() + timeoutMs;
+  const slowdown = runner.slowdown ?? 1;
+  const deadline = Date.now() + timeoutMs * slowdown;
+  const running = () => (record.guestDir ? aliveIn(runner, pid) : alive(pid));
   for (;;) {
-    const out = await docker(record, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 10_000 }).catch(() => undefined);
+    const out = await docker(record, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 10_000 * slowdown }, runner).catch(
+      () => undefined,
+    );
     if (out?.exitCode === 0 && out.stdout.trim()) return { ...record, pid, version: out.stdout.trim() };
-    if (!alive(pid) || Date.now() > deadline) {
-      throw new LabError(`Docker ${record.series} did not start on ${record.node}${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}`, {
+    const up = await running();
+    if (!up || Date.now() > deadline) {
+      throw new LabError(`Docker ${record.series} did not start on ${record.node}${up ? ` within ${(timeoutMs * slowdown) / 1000} s` : ''}`, {
         details: tail(files.log, 5),
         hint: `its log: ${files.log}`,
         kind: 'failure',
@@ -259,6 +274,19 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The same question asked where the process runs (a guest's /proc, through its runner). */
+async function aliveIn(runner: Runner, pid: number): Promise<boolean> {
+  const stat = await runner.run(['cat', `/proc/${pid}/stat`], { check: false }).catch(() => undefined);
+  return stat?.exitCode === 0 && !/^\d+ \(.*\) Z/.test(stat.stdout);
+}
+
+/** A guest's daemon: its dockerd, by pid and folder, in the guest's /proc. */
+export async function daemonRunningIn(runner: Runner, record: Pick<DaemonRecord, 'pid' | 'dir'>): Promise<boolean> {
+  if (record.pid === undefined) return false;
+  const cmdline = await runner.run(['cat', `/proc/${record.pid}/cmdline`], { check: false }).catch(() => undefined);
+  return cmdline?.exitCode === 0 && cmdline.stdout.includes('dockerd') && cmdline.stdout.includes(record.dir) && (await aliveIn(runner, record.pid));
 }
 
 export function daemonRunning(record: Pick<DaemonRecord, 'pid' | 'dir'>): boolean {

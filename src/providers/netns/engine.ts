@@ -10,9 +10,9 @@ import { LabError } from '../../errors.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
 import { parseEngineName, engineLabel } from '../../engines/catalogue.js';
 import { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } from '../../engines/cache.js';
-import { cgroupParentOf, daemonRunning, dockerdArgv, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
+import { cgroupParentOf, daemonRunning, daemonRunningIn, dockerdArgv, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
 import { IMAGE, importImage, runArgv, runContainer } from '../../engines/containers.js';
-import { runCommand } from '../../transport/process.js';
+import { localRunner, type Runner } from '../../transport/runner.js';
 import { readState, workDir, writeState, type LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
 import { namespaceOf } from './names.js';
@@ -37,7 +37,6 @@ export function engineProblems(lab: ResolvedLab, real: Map<string, string>, root
   const problems: string[] = [];
   const nodes = [...real.keys()].join(', ');
   if (rootless) problems.push(`a real Docker engine (on ${nodes}) needs root: run with sudo, or without --docker`);
-  if (lab.kernel) problems.push(`a real Docker engine (on ${nodes}) runs on this machine's kernel only, not with --kernel ${lab.kernel}`);
   if ([...real.values()].includes('host') && !hostEngineBinaries())
     problems.push('--docker host needs a dockerd and docker client installed on this machine, and there is none');
   for (const node of real.keys()) {
@@ -63,11 +62,16 @@ export function engineRecords(state: LabState | undefined): DaemonRecord[] {
   return Object.values((state?.resources.engines as Record<string, DaemonRecord> | undefined) ?? {});
 }
 
-/** Start a node's engine and its containers; every fact `down` needs is in the state before the process it describes. */
-export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string): Step {
+/**
+ * Start a node's engine and its containers; every fact `down` needs is in the state before the process it describes.
+ * `runnerOf` says where the lab's commands run: with --kernel, inside its QEMU guest, where the daemon's roots go to the
+ * guest's tmpfs (guestDir) and the QEMU guest's end takes the engine with it.
+ */
+export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string, runnerOf: () => Runner = () => localRunner): Step {
   return {
-    title: `Start Docker ${series} on ${host.name} (real dockerd)`,
+    title: `Start Docker ${series} on ${host.name} (real dockerd${lab.kernel ? `, in the ${lab.kernel} guest` : ''})`,
     run: async (progress) => {
+      const runner = runnerOf();
       const binaries = series === 'host' ? hostEngineBinaries() : await fetchEngine(series, progress);
       if (!binaries) throw new LabError('no dockerd is installed on this machine', { kind: 'failure' });
       const d = host.docker!;
@@ -78,22 +82,23 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
         dir: engineDir(lab.id, host.name),
         cgroupParent: cgroupParentOf(lab.id, host.name),
         binaries: { dockerd: binaries.dockerd, docker: binaries.docker, dockerProxy: binaries.dockerProxy, path: binaries.path },
+        ...(lab.kernel ? { guestDir: `/run/lab-engine/${host.name}` } : {}),
       };
       fs.mkdirSync(record.dir, { recursive: true });
       saveRecord(lab.id, record);
       progress('starting dockerd');
-      record = await startDaemon(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }, (r) => saveRecord(lab.id, r));
+      record = await startDaemon(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }, (r) => saveRecord(lab.id, r), undefined, runner);
       saveRecord(lab.id, record);
       progress(`Docker ${record.version}: importing the image`);
-      await importImage(record);
+      await importImage(record, runner);
       for (const name of host.containers) {
         progress(`docker run ${name}`);
         const node = lab.nodes.find((n) => n.name === name)!;
         const publish = d.publish.filter((p) => p.container === name);
-        const running = await runContainer(record, { name, address: node.interfaces[0]!.address, publish });
+        const running = await runContainer(record, { name, address: node.interfaces[0]!.address, publish }, runner);
         const ns = namespaceOf(lab.id, name);
-        await runCommand(['ip', 'netns', 'attach', ns, String(running.pid)]);
-        for (const [key, value] of Object.entries(node.sysctls)) await runCommand(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
+        await runner.run(['ip', 'netns', 'attach', ns, String(running.pid)]);
+        for (const [key, value] of Object.entries(node.sysctls)) await runner.run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
       }
     },
   };
@@ -134,9 +139,16 @@ export function describeEngines(lab: ResolvedLab, state: LabState | undefined): 
   return parts.join('; ');
 }
 
-/** The first real engine of the lab whose dockerd is gone, said in a sentence. */
-export function lostEngine(state: LabState | undefined): string | undefined {
-  const gone = engineRecords(state).find((r) => r.pid !== undefined && !daemonRunning(r));
+/** The first real engine of the lab whose dockerd is gone, said in a sentence; a guest's daemon is looked for in the guest. */
+export async function lostEngine(state: LabState | undefined, runner: Runner = localRunner): Promise<string | undefined> {
+  let gone: DaemonRecord | undefined;
+  for (const r of engineRecords(state)) {
+    if (r.pid === undefined) continue;
+    if (r.guestDir ? !(await daemonRunningIn(runner, r)) : !daemonRunning(r)) {
+      gone = r;
+      break;
+    }
+  }
   return (
     gone &&
     `Docker ${gone.version ?? gone.series}'s daemon on ${gone.node} (process ${gone.pid}) is no longer running; see ${path.join(gone.dir, 'dockerd.log')}`

@@ -5,7 +5,7 @@ import type { ResolvedLab } from '../../lab/model.js';
 import { leftByEarlierRun } from '../leftovers.js';
 import { SYSTEM_PATH } from '../../transport/process.js';
 import { localRunner, prefixedRunner, type Runner } from '../../transport/runner.js';
-import { bootStep, describeGuest, guestOf, guestRunnerOf, stopGuestOf } from './kernel.js';
+import { bootStep, describeGuest, engineHostStep, guestOf, guestRunnerOf, stopGuestOf } from './kernel.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
@@ -58,7 +58,7 @@ export const netnsProvider: Provider = {
     return describeEngines(lab, readState(lab.id));
   },
 
-  engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id)),
+  engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id), runnerOf(lab.id)),
 
   container: (lab, request) => containerStep(lab, request, runnerOf(lab.id)),
 
@@ -169,6 +169,7 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
         lab,
         lab.nodes.find((n) => n.name === node)!,
         series,
+        () => runnerOf(lab.id),
       ),
     );
     return [
@@ -176,6 +177,7 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
       ...(rootless() ? [holder] : []),
       ...(lab.kernel ? [bootStep(lab)] : []),
       build,
+      ...(lab.kernel && engines.length ? [engineHostStep(lab)] : []),
       ...engines,
       ...(plan.services.length ? [services] : []),
       done,

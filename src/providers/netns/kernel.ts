@@ -88,6 +88,26 @@ async function warmUp(runner: Runner): Promise<void> {
   }
 }
 
+/**
+ * What a real dockerd needs of a guest that a plain lab guest does not have (its initramfs mounts only proc, sysfs and
+ * devtmpfs): the cgroup v2 hierarchy at /sys/fs/cgroup (dockerd and runc refuse to run without cgroups), /dev/fd (runc
+ * 1.1's nsexec re-executes its memfd/bind-mounted copy with execveat, which gives ENOENT without /dev/fd:
+ * opencontainers/runc#2552), and the bridge and br_netfilter modules dockerd asks for (its own `modprobe` finds no
+ * modules of this kernel on the host's root; the guest's wrapper does, as on a machine where dockerd loads them).
+ */
+export function engineHostStep(lab: ResolvedLab): Step {
+  return {
+    title: `Prepare the ${lab.kernel} guest for Docker (cgroup2, /dev/fd, bridge netfilter)`,
+    run: async () => {
+      const runner = guestRunnerOf(lab.id);
+      const mounts = await runner.run(['cat', '/proc/self/mountinfo']);
+      if (!/ \/sys\/fs\/cgroup .* - cgroup2 /.test(mounts.stdout)) await runner.run(['mount', '-t', 'cgroup2', 'cgroup2', '/sys/fs/cgroup']);
+      await runner.run(['ln', '-sfn', '/proc/self/fd', '/dev/fd']);
+      await runner.run(['/run/lab-modprobe', '-a', 'bridge', 'br_netfilter', 'overlay'], { timeoutMs: 180_000 });
+    },
+  };
+}
+
 export function describeGuest(guest: GuestRecord): string {
   const running = guest.pid !== undefined && alive(guest.pid);
   const boot = guest.bootMs ? `, booted in ${(guest.bootMs / 1000).toFixed(1)} s` : '';
