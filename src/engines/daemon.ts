@@ -52,6 +52,9 @@ export function daemonFiles(dir: string, runDir = dir) {
     socket: path.join(runDir, 'docker.sock'),
     log: path.join(dir, 'dockerd.log'),
     config: path.join(dir, 'daemon.json'),
+    containerdConfig: path.join(dir, 'containerd.toml'),
+    containerdSocket: path.join(runDir, 'run', 'containerd', 'containerd.sock'),
+    containerdLog: path.join(dir, 'containerd.log'),
     client: path.join(dir, 'client'),
   };
 }
@@ -91,7 +94,51 @@ export function dockerdArgv(record: DaemonRecord, settings: DaemonSettings): str
     `--bip=${settings.bip}`,
     `--userland-proxy=${settings.userlandProxy}`,
     `--userland-proxy-path=${record.binaries.dockerProxy}`,
+    ...(record.guestDir ? [`--containerd=${files.containerdSocket}`] : []),
   ];
+}
+
+/**
+ * In a guest, containerd is started first and waited for here: dockerd gives the containerd it starts itself 15 s
+ * (startupTimeout in moby's libcontainerd/supervisor), which a loaded machine's software-emulated guest overruns. Its
+ * configuration is what dockerd writes for its own (cri off), with the snapshotters dockerd's vfs driver never uses off too.
+ */
+export function containerdArgv(record: DaemonRecord): string[] {
+  const files = filesOf(record);
+  const bin = path.join(path.dirname(record.binaries.docker), 'containerd');
+  return ['nsenter', `--net=/run/netns/${record.namespace}`, 'env', `PATH=${record.binaries.path}`, bin, `--config=${files.containerdConfig}`];
+}
+
+function containerdConfig(record: DaemonRecord): string {
+  const files = filesOf(record);
+  const unused = ['grpc.v1.cri', 'snapshotter.v1.aufs', 'snapshotter.v1.btrfs', 'snapshotter.v1.zfs', 'snapshotter.v1.devmapper'];
+  return [
+    'version = 2',
+    `root = ${JSON.stringify(path.join(files.data, 'containerd'))}`,
+    `state = ${JSON.stringify(path.join(files.exec, 'containerd'))}`,
+    `disabled_plugins = [${unused.map((p) => JSON.stringify(`io.containerd.${p}`)).join(', ')}]`,
+    '[grpc]',
+    `  address = ${JSON.stringify(files.containerdSocket)}`,
+    '',
+  ].join('\n');
+}
+
+async function startGuestContainerd(record: DaemonRecord, runner: Runner, deadline: number): Promise<void> {
+  const files = filesOf(record);
+  fs.writeFileSync(files.containerdConfig, containerdConfig(record));
+  const { pid } = await runner.service(containerdArgv(record), files.containerdLog, 50);
+  const ctr = path.join(path.dirname(record.binaries.docker), 'ctr');
+  for (;;) {
+    const out = await runner.run([ctr, '--address', files.containerdSocket, 'version'], { check: false }).catch(() => undefined);
+    if (out?.exitCode === 0) return;
+    if (!(await aliveIn(runner, pid)) || Date.now() > deadline)
+      throw new LabError(`containerd of Docker ${record.series} did not start on ${record.node}`, {
+        details: tail(files.containerdLog, 5),
+        hint: `its log: ${files.containerdLog}`,
+        kind: 'failure',
+      });
+    await sleep(500);
+  }
 }
 
 /** Starts the daemon and waits until it answers; the record with its pid goes to `started` as soon as there is one (for the state). */
@@ -107,10 +154,11 @@ export async function startDaemon(
   fs.writeFileSync(files.config, '{}\n');
   // A guest's /run is its own tmpfs: nothing is made on this machine's.
   if (!record.guestDir) noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
-  const { pid } = await runner.service(dockerdArgv(record, settings), files.log, 50);
-  started({ ...record, pid });
   const slowdown = runner.slowdown ?? 1;
   const deadline = Date.now() + timeoutMs * slowdown;
+  if (record.guestDir) await startGuestContainerd(record, runner, deadline);
+  const { pid } = await runner.service(dockerdArgv(record, settings), files.log, 50);
+  started({ ...record, pid });
   const running = () => (record.guestDir ? aliveIn(runner, pid) : alive(pid));
   for (;;) {
     const out = await docker(record, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 10_000 * slowdown }, runner).catch(
