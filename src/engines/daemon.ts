@@ -127,9 +127,9 @@ async function startGuestContainerd(record: DaemonRecord, runner: Runner, deadli
   const files = filesOf(record);
   fs.writeFileSync(files.containerdConfig, containerdConfig(record));
   const { pid } = await runner.service(containerdArgv(record), files.containerdLog, 50);
-  const ctr = path.join(path.dirname(record.binaries.docker), 'ctr');
+  // containerd makes its socket once it serves; `test -S`, not `ctr version`: a Go client takes seconds to start under TCG.
   for (;;) {
-    const out = await runner.run([ctr, '--address', files.containerdSocket, 'version'], { check: false }).catch(() => undefined);
+    const out = await runner.run(['test', '-S', files.containerdSocket], { check: false }).catch(() => undefined);
     if (out?.exitCode === 0) return;
     if (!(await aliveIn(runner, pid)) || Date.now() > deadline)
       throw new LabError(`containerd of Docker ${record.series} did not start on ${record.node}`, {
