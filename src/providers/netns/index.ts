@@ -73,16 +73,19 @@ export const netnsProvider: Provider = {
 
   async describe(state: LabState) {
     const guest = guestOf(state);
+    const engines = engineRecords(state).map(
+      (r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}${r.guestDir ? ' in the guest' : ''}) on ${r.node}`,
+    );
     if (guest)
       return [
         describeGuest(guest),
         ...(await listNamespaces(runnerOf(state.lab))
           .then((all) => [`${all.length} namespaces inside it`])
           .catch(() => [])),
+        ...engines,
       ];
     const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
-    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}) on ${r.node}`);
     return [`${present.length} namespaces${holder}: ${present.join(', ')}`, ...engines];
   },
 };
