@@ -20,6 +20,7 @@ import { containerStep, restoreContainers } from './container-lifecycle.js';
 import { listNamespaces, netemAvailable, removeNamespaces } from './namespaces.js';
 import { needsNetem } from '../../lab/model.js';
 import path from 'node:path';
+import { cachedEngine, hostEngineBinaries, type EngineBinaries } from '../../engines/cache.js';
 import { describeEngines, lostEngine, engineProblems, engineRecords, engineStep, realEngines, stopEngines } from './engine.js';
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
@@ -179,8 +180,9 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined): Step[] {
       record,
       ...(rootless() ? [holder] : []),
       ...(lab.kernel ? [bootStep(lab)] : []),
+      // Before the namespaces: it starts reading the engines' programs into the guest while they are made.
+      ...(lab.kernel && engines.length ? [engineHostStep(lab, cachedBinaries(real))] : []),
       build,
-      ...(lab.kernel && engines.length ? [engineHostStep(lab)] : []),
       ...engines,
       ...(plan.services.length ? [services] : []),
       done,
@@ -194,6 +196,11 @@ export function runnerOf(labId: string): Runner {
   if (guestOf(state)) return guestRunnerOf(labId);
   const pid = state?.resources.holderPid as number | undefined;
   return pid === undefined ? localRunner : prefixedRunner(insideHolder(pid));
+}
+
+/** The programs of the engines already cached (or installed, for host); the others are fetched by their engine's step. */
+function cachedBinaries(real: Map<string, string>): EngineBinaries[] {
+  return [...new Set(real.values())].flatMap((series) => (series === 'host' ? hostEngineBinaries() : cachedEngine(series)) ?? []);
 }
 
 function removeWorkDir(labId: string): string[] {
