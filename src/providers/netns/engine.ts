@@ -104,6 +104,11 @@ export async function existingProblems(real: Map<string, string>): Promise<strin
   }
 }
 
+/** With --kernel, the daemon's roots and sockets on the guest's own tmpfs. */
+function guestDirOf(lab: ResolvedLab, node: string): { guestDir?: string } {
+  return lab.kernel ? { guestDir: `/run/lab-engine/${node}` } : {};
+}
+
 function engineDir(labId: string, node: string): string {
   return path.join(workDir(labId), `engine-${node}`);
 }
@@ -196,7 +201,7 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string,
         dir: engineDir(lab.id, host.name),
         cgroupParent: cgroupParentOf(lab.id, host.name),
         binaries: { dockerd: binaries.dockerd, docker: binaries.docker, dockerProxy: binaries.dockerProxy, path: binaries.path },
-        ...(lab.kernel ? { guestDir: `/run/lab-engine/${host.name}` } : {}),
+        ...guestDirOf(lab, host.name),
       };
       fs.mkdirSync(record.dir, { recursive: true });
       saveRecord(lab.id, record);
@@ -377,13 +382,19 @@ export function renderEngines(lab: ResolvedLab, real: Map<string, string>): stri
       dir: engineDir(lab.id, node),
       cgroupParent: cgroupParentOf(lab.id, node),
       binaries,
+      ...guestDirOf(lab, node),
     };
-    const dockerCli = `${binaries.docker} -H unix://${path.join(record.dir, 'docker.sock')}`;
+    const dockerCli = `${binaries.docker} -H unix://${path.join(record.guestDir ?? record.dir, 'docker.sock')}`;
     lines.push(`# Docker ${series} on ${node} (real dockerd${series === 'host' ? '' : `, Debian's packages in ${root}`})`);
     lines.push(`${containerdArgv(record).join(' ')} &   # its config: ${path.join(record.dir, 'containerd.toml')}`);
     lines.push(`${dockerdArgv(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }).join(' ')} &`);
-    lines.push(`# the calls below go to the Engine API on the socket directly; as docker commands they are:`);
-    lines.push(`${dockerCli} import <busybox root file system>.tar ${IMAGE}   # or its files copied from ${path.join(root, '..', 'image-root')}`);
+    lines.push(
+      record.guestDir
+        ? `# in the ${lab.kernel} guest, through its exec channel:`
+        : `# the calls below go to the Engine API on the socket directly; as docker commands they are:`,
+    );
+    const seeded = record.guestDir ? '' : `   # or its files copied from ${path.join(root, '..', 'image-root')}`;
+    lines.push(`${dockerCli} import <busybox root file system>.tar ${IMAGE}${seeded}`);
     for (const name of host.containers) {
       const publish = d.publish.filter((p) => p.container === name);
       const address = lab.nodes.find((n) => n.name === name)!.interfaces[0]!.address;
