@@ -7,9 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { runCommand } from '../transport/process.js';
-import { daemonFiles, type DaemonRecord } from './daemon.js';
+import { daemonFiles, docker, type DaemonRecord } from './daemon.js';
 import { api } from './api.js';
 import { engineCacheDir } from './cache.js';
+import { localRunner, type Runner } from '../transport/runner.js';
 import { parseIp } from '../lab/ip.js';
 
 export const IMAGE = 'lab-busybox:local';
@@ -55,7 +56,8 @@ export function imageSnapshotDir(series: string): string {
  */
 export function seedImage(record: DaemonRecord): boolean {
   const snapshot = imageSnapshotDir(record.series);
-  if (record.series === 'host' || !IMAGE_PARTS.every((p) => fs.existsSync(path.join(snapshot, p)))) return false;
+  // A guest's data root is on the guest's tmpfs, out of this process's reach.
+  if (record.guestDir || record.series === 'host' || !IMAGE_PARTS.every((p) => fs.existsSync(path.join(snapshot, p)))) return false;
   const data = daemonFiles(record.dir).data;
   try {
     // In this process: a cp process cost 0.4 to 1.3 s at a load of 20 on 2 cores (most of it the spawn), this a few ms.
@@ -73,7 +75,11 @@ export function seedImage(record: DaemonRecord): boolean {
  * The image is known to the daemon; imported (and, for a Debian engine, kept in the cache) if not. `seeded`: the cached
  * files were copied in, so an image still missing means that copy is stale, and it is replaced.
  */
-export async function ensureImage(record: DaemonRecord, seeded = false): Promise<'cached' | 'imported'> {
+export async function ensureImage(record: DaemonRecord, seeded = false, runner: Runner = localRunner): Promise<'cached' | 'imported'> {
+  if (record.guestDir) {
+    await importInGuest(record, runner);
+    return 'imported';
+  }
   const socket = daemonFiles(record.dir).socket;
   const known = await api(socket, 'GET', `/images/${IMAGE}/json`).then(
     () => true,
@@ -110,6 +116,32 @@ function keepImageSnapshot(record: DaemonRecord, replaceStale: boolean): void {
 
 /** A root file system of busybox and its applet links as a tarball, imported as IMAGE over the API. */
 export async function importImage(dir: string, socket: string, image = IMAGE, labels: Record<string, string> = {}): Promise<void> {
+  const tarball = await imageTarball(dir);
+  const [repo, tag] = image.split(':');
+  const changes = Object.entries(labels)
+    .map(([k, v]) => `&changes=${encodeURIComponent(`LABEL ${k}=${v}`)}`)
+    .join('');
+  const reply = await api<unknown>(
+    socket,
+    'POST',
+    `/images/create?fromSrc=-&repo=${encodeURIComponent(repo!)}&tag=${encodeURIComponent(tag ?? 'latest')}${changes}`,
+    fs.readFileSync(tarball),
+    'the import of the lab image',
+  );
+  fs.rmSync(tarball, { force: true });
+  const text = typeof reply === 'string' ? reply : JSON.stringify(reply);
+  if (/"error"/.test(text)) throw new LabError(`Docker could not import the lab image ${image}`, { details: [text.slice(0, 500)], kind: 'failure' });
+}
+
+/** `docker import` in a guest, of the tarball made here in the engine's folder (the guest sees it over 9p). */
+async function importInGuest(record: DaemonRecord, runner: Runner): Promise<void> {
+  const tarball = await imageTarball(record.dir);
+  await docker(record, ['import', tarball, IMAGE], {}, runner);
+  fs.rmSync(tarball, { force: true });
+}
+
+/** The busybox root file system as dir/image.tar. */
+async function imageTarball(dir: string): Promise<string> {
   const busybox = BUSYBOX.find((f) => fs.existsSync(f));
   if (!busybox)
     throw new LabError('a real Docker engine needs busybox for its image, and it is not installed', {
@@ -126,21 +158,8 @@ export async function importImage(dir: string, socket: string, image = IMAGE, la
   for (const applet of APPLETS.filter((a) => known.has(a))) fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
   const tarball = path.join(dir, 'image.tar');
   await runCommand(['tar', '-C', rootfs, '-cf', tarball, '.'], { timeoutMs: 60_000 });
-  const [repo, tag] = image.split(':');
-  const changes = Object.entries(labels)
-    .map(([k, v]) => `&changes=${encodeURIComponent(`LABEL ${k}=${v}`)}`)
-    .join('');
-  const reply = await api<unknown>(
-    socket,
-    'POST',
-    `/images/create?fromSrc=-&repo=${encodeURIComponent(repo!)}&tag=${encodeURIComponent(tag ?? 'latest')}${changes}`,
-    fs.readFileSync(tarball),
-    'the import of the lab image',
-  );
   fs.rmSync(rootfs, { recursive: true, force: true });
-  fs.rmSync(tarball, { force: true });
-  const text = typeof reply === 'string' ? reply : JSON.stringify(reply);
-  if (/"error"/.test(text)) throw new LabError(`Docker could not import the lab image ${image}`, { details: [text.slice(0, 500)], kind: 'failure' });
+  return tarball;
 }
 
 /** What the lab runs, as the docker command it amounts to (shown by `lab up --dry-run`). */
@@ -188,9 +207,52 @@ export async function createAndStart(socket: string, name: string, body: Record<
   return created.Id;
 }
 
-export async function runContainer(record: DaemonRecord, spec: ContainerSpec): Promise<RunningContainer> {
-  const id = await createAndStart(daemonFiles(record.dir).socket, spec.name, createBody(spec));
-  const { pid, address } = await inspectContainer(record, id);
+/**
+ * The engine's operations on one daemon: Engine API calls from this process on this machine; in a guest (guestDir) the
+ * docker client through the guest's runner, since Node cannot reach a socket on the guest's tmpfs.
+ */
+interface Operations {
+  /** `docker run --detach`: the container's id. */
+  run(spec: ContainerSpec): Promise<string>;
+  remove(name: string): Promise<void>;
+  lifecycle(action: 'stop' | 'start' | 'restart', name: string): Promise<void>;
+  inspect(container: string): Promise<{ pid: number; address: string }>;
+}
+
+function operationsOf(record: DaemonRecord, runner: Runner): Operations {
+  if (record.guestDir) {
+    const cli = (args: string[]) => docker(record, args, {}, runner);
+    return {
+      run: async (spec) => (await cli(runArgv(spec))).stdout.trim(),
+      remove: async (name) => void (await cli(['rm', '--force', name])),
+      lifecycle: async (action, name) => void (await cli(action === 'start' ? ['start', name] : [action, '--time', '1', name])),
+      inspect: async (container) => {
+        const shown = await cli(['inspect', '--format', '{{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container]);
+        const [pid, address] = shown.stdout.trim().split(' ');
+        return { pid: Number(pid), address: address ?? '' };
+      },
+    };
+  }
+  const socket = daemonFiles(record.dir).socket;
+  return {
+    run: (spec) => createAndStart(socket, spec.name, createBody(spec)),
+    remove: async (name) => void (await api(socket, 'DELETE', `/containers/${encodeURIComponent(name)}?force=1`, undefined, `docker rm --force ${name}`)),
+    lifecycle: async (action, name) =>
+      void (await api(
+        socket,
+        'POST',
+        `/containers/${encodeURIComponent(name)}/${action}${action === 'start' ? '' : '?t=1'}`,
+        undefined,
+        `docker ${action} ${name}`,
+      )),
+    inspect: (container) => inspectOn(socket, container),
+  };
+}
+
+export async function runContainer(record: DaemonRecord, spec: ContainerSpec, runner: Runner = localRunner): Promise<RunningContainer> {
+  const operations = operationsOf(record, runner);
+  const id = await operations.run(spec);
+  const { pid, address } = await operations.inspect(id);
   if (address !== spec.address) {
     throw new LabError(`Docker ${record.series} gave container ${spec.name} the address ${address ?? 'none'}, not the lab's ${spec.address}`, {
       hint: 'on a real engine the default bridge hands out addresses in the order containers start: leave containers[].address out, or list them in that order',
@@ -201,8 +263,8 @@ export async function runContainer(record: DaemonRecord, spec: ContainerSpec): P
 }
 
 /** The process and bridge address of a container (by name or id); pid 0 and no address when it is stopped. */
-export async function inspectContainer(record: Pick<DaemonRecord, 'dir'>, container: string): Promise<{ pid: number; address: string }> {
-  return inspectOn(daemonFiles(record.dir).socket, container);
+export async function inspectContainer(record: DaemonRecord, container: string, runner: Runner = localRunner): Promise<{ pid: number; address: string }> {
+  return operationsOf(record, runner).inspect(container);
 }
 
 export async function inspectOn(socket: string, container: string): Promise<{ pid: number; address: string }> {
@@ -218,10 +280,15 @@ export async function inspectOn(socket: string, container: string): Promise<{ pi
 }
 
 /** `docker stop|start|restart <name>`: the engine's own lifecycle commands; the container's state after them. */
-export async function containerCommand(record: DaemonRecord, action: 'stop' | 'start' | 'restart', name: string): Promise<{ pid: number; address: string }> {
-  const query = action === 'start' ? '' : '?t=1';
-  await api(daemonFiles(record.dir).socket, 'POST', `/containers/${encodeURIComponent(name)}/${action}${query}`, undefined, `docker ${action} ${name}`);
-  return inspectContainer(record, name);
+export async function containerCommand(
+  record: DaemonRecord,
+  action: 'stop' | 'start' | 'restart',
+  name: string,
+  runner: Runner = localRunner,
+): Promise<{ pid: number; address: string }> {
+  const operations = operationsOf(record, runner);
+  await operations.lifecycle(action, name);
+  return operations.inspect(name);
 }
 
 /**
@@ -230,14 +297,20 @@ export async function containerCommand(record: DaemonRecord, action: 'stop' | 's
  * is the one just freed: for a new address above it, a placeholder container holds the old one while the new one starts (what
  * another container starting in between does on a busy host), then goes. The new address is checked against `address`.
  */
-export async function replaceContainer(record: DaemonRecord, old: string, spec: ContainerSpec, oldAddress: string): Promise<RunningContainer> {
-  const socket = daemonFiles(record.dir).socket;
-  await api(socket, 'DELETE', `/containers/${encodeURIComponent(old)}?force=1`, undefined, `docker rm --force ${old}`);
+export async function replaceContainer(
+  record: DaemonRecord,
+  old: string,
+  spec: ContainerSpec,
+  oldAddress: string,
+  runner: Runner = localRunner,
+): Promise<RunningContainer> {
+  const operations = operationsOf(record, runner);
+  await operations.remove(old);
   const hold = parseIp(spec.address)! > parseIp(oldAddress)! ? `${spec.name}-hold`.slice(0, 40) : undefined;
-  if (hold) await createAndStart(socket, hold, createBody({ name: hold, address: oldAddress, publish: [] }));
+  if (hold) await operations.run({ name: hold, address: oldAddress, publish: [] });
   try {
-    return await runContainer(record, spec);
+    return await runContainer(record, spec, runner);
   } finally {
-    if (hold) await api(socket, 'DELETE', `/containers/${encodeURIComponent(hold)}?force=1`, undefined, `docker rm --force ${hold}`);
+    if (hold) await operations.remove(hold);
   }
 }

@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { labHome } from '../paths.js';
-import { runCommand, startService, type CommandResult, type RunOptions } from '../transport/process.js';
+import { runCommand, type CommandResult, type RunOptions } from '../transport/process.js';
+import { localRunner, type Runner } from '../transport/runner.js';
 import type { EngineBinaries } from './cache.js';
 import { api, pingable } from './api.js';
 
@@ -25,6 +26,11 @@ export interface DaemonRecord {
   /** Containers go into this cgroup (per controller), one of this daemon's own. */
   cgroupParent: string;
   binaries: EngineBinaries;
+  /**
+   * A daemon inside a lab kernel's QEMU guest: its data root, exec root, socket and pid file in this folder of the guest's
+   * own tmpfs (gone with the guest), its commands through the guest's exec channel; its log and config stay in `dir`.
+   */
+  guestDir?: string;
   pid?: number;
   /** The containerd this lab started for the daemon (before it, and given to it with --containerd). */
   containerdPid?: number;
@@ -41,19 +47,19 @@ export interface DaemonSettings {
 /** dockerd's and containerd's fixed folders outside --exec-root (plugins, shim sockets). */
 const FIXED_DIRS = ['/run/docker', '/run/docker/plugins', '/run/containerd', '/run/containerd/s'];
 
-export function daemonFiles(dir: string) {
+export function daemonFiles(dir: string, runDir = dir) {
   return {
-    data: path.join(dir, 'data'),
-    exec: path.join(dir, 'run'),
-    pidfile: path.join(dir, 'dockerd.pid'),
-    socket: path.join(dir, 'docker.sock'),
+    data: path.join(runDir, 'data'),
+    exec: path.join(runDir, 'run'),
+    pidfile: path.join(runDir, 'dockerd.pid'),
+    socket: path.join(runDir, 'docker.sock'),
     log: path.join(dir, 'dockerd.log'),
     config: path.join(dir, 'daemon.json'),
-    client: path.join(dir, 'client'),
     containerdConfig: path.join(dir, 'containerd.toml'),
+    // Where the lab's containerd listens: shim socket names are hashed from it (shimSockets).
+    containerdSocket: path.join(runDir, 'run', 'containerd', 'containerd.sock'),
     containerdLog: path.join(dir, 'containerd.log'),
-    // Where a dockerd-managed containerd listens: shim socket names are hashed from it (shimSockets).
-    containerdSocket: path.join(dir, 'run', 'containerd', 'containerd.sock'),
+    client: path.join(dir, 'client'),
   };
 }
 
@@ -61,18 +67,20 @@ export function cgroupParentOf(labId: string, node: string): string {
   return `lab-${labId}-${node}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
+const filesOf = (record: Pick<DaemonRecord, 'dir' | 'guestDir'>) => daemonFiles(record.dir, record.guestDir);
+
 /** The docker client against this daemon, with a client config folder of its own (never the user's ~/.docker). */
-export function docker(record: DaemonRecord, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-  const files = daemonFiles(record.dir);
-  return runCommand([record.binaries.docker, '-H', `unix://${files.socket}`, ...args], {
-    timeoutMs: 60_000,
+export function docker(record: DaemonRecord, args: readonly string[], options: RunOptions = {}, runner: Runner = localRunner): Promise<CommandResult> {
+  const files = filesOf(record);
+  return runner.run([record.binaries.docker, '-H', `unix://${files.socket}`, ...args], {
+    timeoutMs: 60_000 * (runner.slowdown ?? 1),
     ...options,
     env: { DOCKER_CONFIG: files.client, ...options.env },
   });
 }
 
 export function dockerdArgv(record: DaemonRecord, settings: DaemonSettings): string[] {
-  const files = daemonFiles(record.dir);
+  const files = filesOf(record);
   return [
     'nsenter',
     `--net=/run/netns/${record.namespace}`,
@@ -96,11 +104,13 @@ export function dockerdArgv(record: DaemonRecord, settings: DaemonSettings): str
 
 /**
  * containerd started by the lab, not by dockerd: a managed containerd is polled by dockerd at its own pace (about 1 s
- * from containerd serving to dockerd going on, measured), while one given with --containerd is dialled at once.
- * The folders are those dockerd gives its managed one; the CRI plugin is off as dockerd has it.
+ * from containerd serving to dockerd going on, measured), while one given with --containerd is dialled at once; and in a
+ * guest dockerd gives the containerd it starts itself 15 s (startupTimeout in moby's libcontainerd/supervisor), which a
+ * loaded machine's software-emulated guest overruns. The folders are those dockerd gives its managed one; the CRI plugin
+ * is off as dockerd has it, and so are the snapshotters dockerd's vfs driver never uses.
  */
-export function containerdConfig(record: Pick<DaemonRecord, 'dir'>): string {
-  const files = daemonFiles(record.dir);
+export function containerdConfig(record: Pick<DaemonRecord, 'dir' | 'guestDir'>): string {
+  const files = filesOf(record);
   const q = (s: string) => JSON.stringify(s);
   return [
     'version = 2',
@@ -114,7 +124,7 @@ export function containerdConfig(record: Pick<DaemonRecord, 'dir'>): string {
 }
 
 export function containerdArgv(record: DaemonRecord): string[] {
-  const files = daemonFiles(record.dir);
+  const files = filesOf(record);
   return [
     'nsenter',
     `--net=/run/netns/${record.namespace}`,
@@ -126,7 +136,39 @@ export function containerdArgv(record: DaemonRecord): string[] {
   ];
 }
 
-/** Starts the daemon and waits until it answers; the record with its pid goes to `started` as soon as there is one (for the state). */
+/**
+ * Where the daemon runs, and how the lab sees it there. On this machine: its processes in this /proc, its sockets
+ * reached from Node (files, the Engine API). In a guest (guestDir): the guest's /proc and its sockets through the
+ * guest's runner (Node cannot reach a socket on the guest's tmpfs, and 9p carries none), polled less often: every
+ * command is a round trip through the guest's exec channel. `test -S`, not `ctr version`: a Go client takes seconds
+ * to start under TCG.
+ */
+function probesOf(record: DaemonRecord, runner: Runner) {
+  const files = filesOf(record);
+  const slowdown = runner.slowdown ?? 1;
+  if (!record.guestDir)
+    return {
+      slowdown,
+      pollMs: { containerd: 5, dockerd: 15 },
+      running: async (pid: number) => alive(pid),
+      containerdServes: async () => fs.existsSync(files.containerdSocket),
+      version: async () => ((await pingable(files.socket)) ? (await api<{ Version: string }>(files.socket, 'GET', '/version')).Version : undefined),
+    };
+  return {
+    slowdown,
+    pollMs: { containerd: 500, dockerd: 200 },
+    running: (pid: number) => aliveIn(runner, pid),
+    containerdServes: async () => (await runner.run(['test', '-S', files.containerdSocket], { check: false }).catch(() => undefined))?.exitCode === 0,
+    version: async () => {
+      const out = await docker(record, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 10_000 * slowdown }, runner).catch(
+        () => undefined,
+      );
+      return out?.exitCode === 0 && out.stdout.trim() ? out.stdout.trim() : undefined;
+    },
+  };
+}
+
+/** Starts containerd, then the daemon, and waits until it answers; the record with each pid goes to `started` as soon as there is one (for the state). */
 export async function startDaemon(
   record: DaemonRecord,
   settings: DaemonSettings,
@@ -134,37 +176,41 @@ export async function startDaemon(
   timeoutMs = 60_000,
   // Work that must be done before dockerd starts, done while containerd boots (the image files, containers.ts).
   whileContainerdBoots: () => void = () => undefined,
+  runner: Runner = localRunner,
 ): Promise<DaemonRecord> {
-  const files = daemonFiles(record.dir);
+  const files = filesOf(record);
+  const probe = probesOf(record, runner);
   fs.mkdirSync(files.client, { recursive: true });
-  fs.writeFileSync(files.config, '{}\n');
   fs.writeFileSync(files.containerdConfig, containerdConfig(record));
   // Bounded disk use: container logs of the lab's containers rotate at 1 MB (stdout of `sleep`, and whatever an agent prints there).
   fs.writeFileSync(files.config, `${JSON.stringify({ 'log-opts': { 'max-size': '1m', 'max-file': '1' } })}\n`);
-  noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
-  const deadline = Date.now() + timeoutMs;
-  const failed = (what: string, pid: number, log: string) =>
-    new LabError(`${what} ${record.series} did not start on ${record.node}${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}`, {
+  // A guest's /run is its own tmpfs: nothing is made on this machine's.
+  if (!record.guestDir) noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
+  const limitMs = timeoutMs * probe.slowdown;
+  const deadline = Date.now() + limitMs;
+  const failed = async (what: string, pid: number, log: string) =>
+    new LabError(`${what} ${record.series} did not start on ${record.node}${(await probe.running(pid)) ? ` within ${limitMs / 1000} s` : ''}`, {
       details: tail(log, 5),
       hint: `its log: ${log}`,
       kind: 'failure',
     });
-  const containerd = await startService(containerdArgv(record), files.containerdLog, 5);
+  const readyMs = record.guestDir ? 50 : 5;
+  const containerd = await runner.service(containerdArgv(record), files.containerdLog, readyMs);
   record = { ...record, containerdPid: containerd.pid };
   started(record);
   whileContainerdBoots();
-  while (!fs.existsSync(files.containerdSocket)) {
-    if (!alive(containerd.pid) || Date.now() > deadline) throw failed('containerd of Docker', containerd.pid, files.containerdLog);
-    await sleep(5);
+  while (!(await probe.containerdServes())) {
+    if (!(await probe.running(containerd.pid)) || Date.now() > deadline) throw await failed('containerd of Docker', containerd.pid, files.containerdLog);
+    await sleep(probe.pollMs.containerd);
   }
-  const { pid } = await startService(dockerdArgv(record, settings), files.log, 5);
+  const { pid } = await runner.service(dockerdArgv(record, settings), files.log, readyMs);
   started({ ...record, pid });
-  while (!(await pingable(files.socket))) {
-    if (!alive(pid) || Date.now() > deadline) throw failed('Docker', pid, files.log);
-    await sleep(15);
+  for (;;) {
+    const version = await probe.version();
+    if (version) return { ...record, pid, version };
+    if (!(await probe.running(pid)) || Date.now() > deadline) throw await failed('Docker', pid, files.log);
+    await sleep(probe.pollMs.dockerd);
   }
-  const version = await api<{ Version: string }>(files.socket, 'GET', '/version');
-  return { ...record, pid, version: version.Version };
 }
 
 /**
@@ -320,6 +366,19 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The same question asked where the process runs (a guest's /proc, through its runner). */
+async function aliveIn(runner: Runner, pid: number): Promise<boolean> {
+  const stat = await runner.run(['cat', `/proc/${pid}/stat`], { check: false }).catch(() => undefined);
+  return stat?.exitCode === 0 && !/^\d+ \(.*\) Z/.test(stat.stdout);
+}
+
+/** A guest's daemon: its dockerd, by pid and folder, in the guest's /proc. */
+export async function daemonRunningIn(runner: Runner, record: Pick<DaemonRecord, 'pid' | 'dir'>): Promise<boolean> {
+  if (record.pid === undefined) return false;
+  const cmdline = await runner.run(['cat', `/proc/${record.pid}/cmdline`], { check: false }).catch(() => undefined);
+  return cmdline?.exitCode === 0 && cmdline.stdout.includes('dockerd') && cmdline.stdout.includes(record.dir) && (await aliveIn(runner, record.pid));
 }
 
 export function daemonRunning(record: Pick<DaemonRecord, 'pid' | 'dir'>): boolean {

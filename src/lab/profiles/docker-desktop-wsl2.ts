@@ -4,6 +4,11 @@
  * switch, the utility VM running the engine (Docker's rules and docker-proxy), and the containers.
  * A node with this profile is expanded, before addresses are resolved, into that host node, a VM
  * node "<name>-vm" with the node's containers and publish list, and the switch link between them.
+ *
+ * On a real engine (`--docker 20.10|26.1`) the VM's dockerd is configured as Docker Desktop's is: its userland proxy on,
+ * every published port exposed through the proxy (Docker Desktop swaps dockerd's docker-proxy for its own port exposer,
+ * moby/vpnkit#462); so a node of this profile cannot turn `docker.userlandProxy` off. The host side's forwarder stays
+ * docker-proxy: Docker Desktop's own (com.docker.backend) is closed source.
  */
 import type { LabFile, NodeSpec } from '../schema.js';
 import { overlaps, parseCidr, formatIp, hostAddress } from '../ip.js';
@@ -35,6 +40,12 @@ export function expandDesktops(lab: LabFile): DesktopExpansion {
       problems.push({
         path: ['nodes', name, 'wsl', 'subnet'],
         message: `the WSL switch subnet ${switchSubnet} overlaps link subnet ${clash.subnet}; give wsl.subnet another range`,
+      });
+    if (spec.docker?.userlandProxy === false)
+      problems.push({
+        path: ['nodes', name, 'docker', 'userlandProxy'],
+        message:
+          "Docker Desktop publishes every port through dockerd's userland proxy (its own port exposer in place of docker-proxy, moby/vpnkit#462): the docker-desktop-wsl2 profile keeps it on; remove userlandProxy: false, or use profile docker-host",
       });
     if (lab.nodes[vm]) problems.push({ path: ['nodes', vm], message: `the name ${vm} is taken by the VM of ${name}` });
     nodes[name] = {

@@ -23,7 +23,6 @@ import path from 'node:path';
 import { LabError } from '../../errors.js';
 import { primaryAddress, type PublishedPort, type ResolvedLab, type ResolvedNode } from '../../lab/model.js';
 import { readState, workDir, writeState } from '../../state.js';
-import { runCommand } from '../../transport/process.js';
 import type { Runner } from '../../transport/runner.js';
 import type { DaemonRecord } from '../../engines/daemon.js';
 import { containerCommand, replaceContainer } from '../../engines/containers.js';
@@ -74,7 +73,7 @@ export async function containerStep(lab: ResolvedLab, req: ContainerRequest, run
     throw new LabError(`a container step on ${req.host} would change a container of the existing engine, which --docker existing does not do yet`, {
       hint: 'run the lab on an engine of its own: --docker 26.1 or 20.10',
     });
-  const outcome = engine ? await onEngine(lab, engine, req, current) : await onImitation(lab, host, req, current, runner);
+  const outcome = engine ? await onEngine(lab, engine, req, current, runner) : await onImitation(lab, host, req, current, runner);
   const after = { name: outcome.name, address: outcome.address, running: outcome.running };
   const first = original(lab, req.container);
   save(lab.id, req.container, after.name === first.name && after.address === first.address && after.running ? undefined : after);
@@ -97,24 +96,24 @@ export async function restoreContainers(lab: ResolvedLab, runner: Runner): Promi
   return done;
 }
 
-async function onEngine(lab: ResolvedLab, record: DaemonRecord, req: ContainerRequest, current: ContainerRecord): Promise<ContainerOutcome> {
+async function onEngine(lab: ResolvedLab, record: DaemonRecord, req: ContainerRequest, current: ContainerRecord, runner: Runner): Promise<ContainerOutcome> {
   const ns = namespaceOf(lab.id, req.container);
   const docker = `docker (${record.series})`;
   if (req.action === 'stop') {
-    await containerCommand(record, 'stop', current.name);
+    await containerCommand(record, 'stop', current.name, runner);
     return { done: [`${docker} stop ${current.name}`], name: current.name, address: current.address, running: false };
   }
   if (req.action !== 'replace') {
-    const { pid, address } = await containerCommand(record, req.action, current.name);
-    await attach(lab, req.container, ns, pid);
+    const { pid, address } = await containerCommand(record, req.action, current.name, runner);
+    await attach(lab, req.container, ns, pid, runner);
     return { done: [`${docker} ${req.action} ${current.name}`, `ip netns attach ${ns} ${pid}`], name: current.name, address, running: true };
   }
   const host = node(lab, req.host);
   const name = req.with?.name ?? current.name;
   const address = req.with?.address ?? current.address;
   const publish = host.docker!.publish.filter((p) => p.container === req.container);
-  const running = await replaceContainer(record, current.name, { name, address, publish }, current.address);
-  await attach(lab, req.container, ns, running.pid);
+  const running = await replaceContainer(record, current.name, { name, address, publish }, current.address, runner);
+  await attach(lab, req.container, ns, running.pid, runner);
   return {
     done: [
       `${docker} rm -f ${current.name}`,
@@ -128,10 +127,10 @@ async function onEngine(lab: ResolvedLab, record: DaemonRecord, req: ContainerRe
 }
 
 /** The lab's name for the container's namespace, moved to its new process; the node's sysctls written again. */
-async function attach(lab: ResolvedLab, container: string, ns: string, pid: number): Promise<void> {
-  await runCommand(['ip', 'netns', 'delete', ns], { check: false });
-  await runCommand(['ip', 'netns', 'attach', ns, String(pid)]);
-  for (const [key, value] of Object.entries(node(lab, container).sysctls)) await runCommand(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
+async function attach(lab: ResolvedLab, container: string, ns: string, pid: number, runner: Runner): Promise<void> {
+  await runner.run(['ip', 'netns', 'delete', ns], { check: false });
+  await runner.run(['ip', 'netns', 'attach', ns, String(pid)]);
+  for (const [key, value] of Object.entries(node(lab, container).sysctls)) await runner.run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
 }
 
 /** The iptables arguments (table, chain, rule) of one published port, exactly as templates/netns/docker-host.rules.hbs writes them. */

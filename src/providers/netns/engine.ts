@@ -10,9 +10,19 @@ import { LabError } from '../../errors.js';
 import type { ResolvedLab, ResolvedNode } from '../../lab/model.js';
 import { parseEngineName, engineLabel } from '../../engines/engine-names.js';
 import { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } from '../../engines/cache.js';
-import { cgroupParentOf, containerdArgv, daemonRunning, dockerdArgv, startDaemon, stopDaemon, type DaemonRecord } from '../../engines/daemon.js';
+import {
+  cgroupParentOf,
+  containerdArgv,
+  daemonRunning,
+  daemonRunningIn,
+  dockerdArgv,
+  startDaemon,
+  stopDaemon,
+  type DaemonRecord,
+} from '../../engines/daemon.js';
 import { IMAGE, ensureImage, runArgv, runContainer, seedImage } from '../../engines/containers.js';
 import { runCommand } from '../../transport/process.js';
+import { localRunner, type Runner } from '../../transport/runner.js';
 import { diskNote, tooLittleSpace } from '../../engines/disk.js';
 import { defaultEngine } from '../../engines/default.js';
 import { rootless } from './rootless.js';
@@ -56,7 +66,6 @@ export function engineProblems(lab: ResolvedLab, real: Map<string, string>, root
   const problems: string[] = [];
   const nodes = [...real.keys()].join(', ');
   if (rootless) problems.push(`a real Docker engine (on ${nodes}) needs root: run with sudo, or without --docker`);
-  if (lab.kernel) problems.push(`a real Docker engine (on ${nodes}) runs on this machine's kernel only, not with --kernel ${lab.kernel}`);
   if ([...real.values()].includes('host') && !hostEngineBinaries())
     problems.push('--docker host needs a dockerd and docker client installed on this machine, and there is none');
   for (const node of real.keys()) {
@@ -64,6 +73,10 @@ export function engineProblems(lab: ResolvedLab, real: Map<string, string>, root
     if (short.length) problems.push(`Docker names a container with two characters or more: rename ${short.join(', ')} on ${node} for a real engine`);
   }
   const existing = [...real].filter(([, e]) => e === 'existing').map(([node]) => node);
+  if (existing.length && lab.kernel)
+    problems.push(
+      `--docker existing is the engine running on this machine, which a lab on --kernel ${lab.kernel} (inside a QEMU guest) cannot reach: name an engine, --docker 26.1 or 20.10`,
+    );
   if (existing.length > 1) problems.push(`--docker existing puts one docker host on the running engine, and the lab has ${existing.join(', ')}`);
   for (const node of existing) {
     const n = lab.nodes.find((x) => x.name === node)!;
@@ -89,6 +102,11 @@ export async function existingProblems(real: Map<string, string>): Promise<strin
   } catch (e) {
     return [(e as Error).message];
   }
+}
+
+/** With --kernel, the daemon's roots and sockets on the guest's own tmpfs. */
+function guestDirOf(lab: ResolvedLab, node: string): { guestDir?: string } {
+  return lab.kernel ? { guestDir: `/run/lab-engine/${node}` } : {};
 }
 
 function engineDir(labId: string, node: string): string {
@@ -130,10 +148,11 @@ async function namespaceMounted(ns: string, timeoutMs = 60_000): Promise<void> {
  * before a failure is reported, so `lab down` after it never races a daemon still starting. An existing engine's step
  * stays after the plan's.
  */
-export function alongsideBuild(build: Step, engines: Array<{ series: string; step: Step }>): Step[] {
+export function alongsideBuild(build: Step, engines: Array<{ series: string; step: Step }>, inGuest = false): Step[] {
   const own = engines.filter((e) => e.series !== 'existing').map((e) => e.step);
   const after = engines.filter((e) => e.series === 'existing').map((e) => e.step);
-  if (own.length === 0) return [build, ...after];
+  // A guest's namespaces are out of this process's sight (namespaceMounted), and its two emulated cores are busy with the plan.
+  if (own.length === 0 || inGuest) return [build, ...own, ...after];
   const together: Step = {
     title: [build.title, ...own.map((s) => s.title)].join('; '),
     run: async (progress) => {
@@ -154,15 +173,24 @@ function timedProgress(report: (text: string) => void): (text: string) => void {
   };
 }
 
-/** Start a node's engine and its containers; every fact `down` needs is in the state before the process it describes. */
-export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string): Step {
+/**
+ * Start a node's engine and its containers; every fact `down` needs is in the state before the process it describes.
+ * `runnerOf` says where the lab's commands run: with --kernel, inside its QEMU guest, where the daemon's roots go to the
+ * guest's tmpfs (guestDir), the engine is spoken to with the docker client through the runner, and the QEMU guest's end
+ * takes the engine with it.
+ */
+export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string, runnerOf: () => Runner = () => localRunner): Step {
   if (series === 'existing') return existingStep(lab, host);
   return {
-    title: `Start Docker ${series} on ${host.name} (real dockerd)`,
+    title: `Start Docker ${series} on ${host.name} (real dockerd${lab.kernel ? `, in the ${lab.kernel} guest` : ''})`,
     run: async (report) => {
       const progress = timedProgress(report);
-      await namespaceMounted(namespaceOf(lab.id, host.name));
-      progress('node namespace ready');
+      const runner = runnerOf();
+      // In a guest the step runs after the plan's (alongsideBuild): its namespaces are in the guest, not in this /run/netns.
+      if (!lab.kernel) {
+        await namespaceMounted(namespaceOf(lab.id, host.name));
+        progress('node namespace ready');
+      }
       const binaries = series === 'host' ? hostEngineBinaries() : await fetchEngine(series, progress);
       if (!binaries) throw new LabError('no dockerd is installed on this machine', { kind: 'failure' });
       const d = host.docker!;
@@ -173,6 +201,7 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
         dir: engineDir(lab.id, host.name),
         cgroupParent: cgroupParentOf(lab.id, host.name),
         binaries: { dockerd: binaries.dockerd, docker: binaries.docker, dockerProxy: binaries.dockerProxy, path: binaries.path },
+        ...guestDirOf(lab, host.name),
       };
       fs.mkdirSync(record.dir, { recursive: true });
       saveRecord(lab.id, record);
@@ -184,18 +213,19 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string)
         (r) => saveRecord(lab.id, r),
         60_000,
         () => (seeded = seedImage(record)),
+        runner,
       );
       saveRecord(lab.id, record);
       progress(`Docker ${record.version}: ${seeded ? 'image from the cache' : 'importing the image'}`);
-      await ensureImage(record, seeded);
+      await ensureImage(record, seeded, runner);
       for (const name of host.containers) {
         progress(`docker run ${name}`);
         const node = lab.nodes.find((n) => n.name === name)!;
         const publish = d.publish.filter((p) => p.container === name);
-        const running = await runContainer(record, { name, address: node.interfaces[0]!.address, publish });
+        const running = await runContainer(record, { name, address: node.interfaces[0]!.address, publish }, runner);
         const ns = namespaceOf(lab.id, name);
-        await runCommand(['ip', 'netns', 'attach', ns, String(running.pid)]);
-        for (const [key, value] of Object.entries(node.sysctls)) await runCommand(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
+        await runner.run(['ip', 'netns', 'attach', ns, String(running.pid)]);
+        for (const [key, value] of Object.entries(node.sysctls)) await runner.run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
       }
       progress('containers up');
     },
@@ -299,14 +329,21 @@ export function describeEngines(lab: ResolvedLab, state: LabState | undefined): 
     const existing = readExisting(existingDir(workDir(lab.id), h.name));
     if (existing) return `Docker ${existing.version ?? '?'} (existing engine at ${existing.socket}) on ${h.name}`;
     if (!r) return `emulated on ${h.name}`;
-    return `Docker ${r.version ?? '?'} (real dockerd, ${r.series === 'host' ? "this machine's" : `Debian's ${r.series}`}, ${diskNote(r.dir)}) on ${h.name}`;
+    return `Docker ${r.version ?? '?'} (real dockerd, ${r.series === 'host' ? "this machine's" : `Debian's ${r.series}`}, ${r.guestDir ? 'in the guest' : diskNote(r.dir)}) on ${h.name}`;
   });
   return parts.join('; ');
 }
 
-/** The first real engine of the lab whose dockerd is gone, said in a sentence. */
-export function lostEngine(state: LabState | undefined): string | undefined {
-  const gone = engineRecords(state).find((r) => r.pid !== undefined && !daemonRunning(r));
+/** The first real engine of the lab whose dockerd is gone, said in a sentence; a guest's daemon is looked for in the guest. */
+export async function lostEngine(state: LabState | undefined, runner: Runner = localRunner): Promise<string | undefined> {
+  let gone: DaemonRecord | undefined;
+  for (const r of engineRecords(state)) {
+    if (r.pid === undefined) continue;
+    if (r.guestDir ? !(await daemonRunningIn(runner, r)) : !daemonRunning(r)) {
+      gone = r;
+      break;
+    }
+  }
   return (
     gone &&
     `Docker ${gone.version ?? gone.series}'s daemon on ${gone.node} (process ${gone.pid}) is no longer running; see ${path.join(gone.dir, 'dockerd.log')}`
@@ -345,13 +382,19 @@ export function renderEngines(lab: ResolvedLab, real: Map<string, string>): stri
       dir: engineDir(lab.id, node),
       cgroupParent: cgroupParentOf(lab.id, node),
       binaries,
+      ...guestDirOf(lab, node),
     };
-    const dockerCli = `${binaries.docker} -H unix://${path.join(record.dir, 'docker.sock')}`;
+    const dockerCli = `${binaries.docker} -H unix://${path.join(record.guestDir ?? record.dir, 'docker.sock')}`;
     lines.push(`# Docker ${series} on ${node} (real dockerd${series === 'host' ? '' : `, Debian's packages in ${root}`})`);
     lines.push(`${containerdArgv(record).join(' ')} &   # its config: ${path.join(record.dir, 'containerd.toml')}`);
     lines.push(`${dockerdArgv(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }).join(' ')} &`);
-    lines.push(`# the calls below go to the Engine API on the socket directly; as docker commands they are:`);
-    lines.push(`${dockerCli} import <busybox root file system>.tar ${IMAGE}   # or its files copied from ${path.join(root, '..', 'image-root')}`);
+    lines.push(
+      record.guestDir
+        ? `# in the ${lab.kernel} guest, through its exec channel:`
+        : `# the calls below go to the Engine API on the socket directly; as docker commands they are:`,
+    );
+    const seeded = record.guestDir ? '' : `   # or its files copied from ${path.join(root, '..', 'image-root')}`;
+    lines.push(`${dockerCli} import <busybox root file system>.tar ${IMAGE}${seeded}`);
     for (const name of host.containers) {
       const publish = d.publish.filter((p) => p.container === name);
       const address = lab.nodes.find((n) => n.name === name)!.interfaces[0]!.address;

@@ -5,7 +5,7 @@ import type { ResolvedLab } from '../../lab/model.js';
 import { leftByEarlierRun } from '../leftovers.js';
 import { SYSTEM_PATH } from '../../transport/process.js';
 import { localRunner, prefixedRunner, type Runner } from '../../transport/runner.js';
-import { bootStep, describeGuest, guestOf, guestRunnerOf, stopGuestOf } from './kernel.js';
+import { bootStep, describeGuest, engineHostStep, guestOf, guestRunnerOf, stopGuestOf } from './kernel.js';
 import { dockerProxyPath } from './docker-proxy.js';
 import os from 'node:os';
 import { USERNS_HINT, insideHolder, rootless, startHolder, stopHolder, userNamespacesWork } from './rootless.js';
@@ -38,6 +38,7 @@ import {
   realEngines,
   stopEngines,
 } from './engine.js';
+import { cachedEngine, hostEngineBinaries, type EngineBinaries } from '../../engines/cache.js';
 
 const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'sysctl', 'conntrack', 'tcpdump', 'python3'];
 
@@ -89,7 +90,7 @@ export const netnsProvider: Provider<NetnsResources> = {
     return describeEngines(lab, readState(lab.id));
   },
 
-  engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id)),
+  engineLost: async (lab: ResolvedLab) => lostEngine(readState(lab.id), runnerOf(lab.id)),
 
   container: (lab, request) => containerStep(lab, request, runnerOf(lab.id)),
 
@@ -104,16 +105,20 @@ export const netnsProvider: Provider<NetnsResources> = {
 
   async describe(state) {
     const guest = guestOf(state);
+    // A guest's engine keeps its data on the guest's tmpfs: no disk use of this machine to tell.
+    const engines = engineRecords(state).map(
+      (r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}${r.guestDir ? ' in the guest' : `, ${diskNote(r.dir)}`}) on ${r.node}`,
+    );
     if (guest)
       return [
         describeGuest(guest),
         ...(await listNamespaces(runnerOf(state.lab))
           .then((all) => [`${all.length} namespaces inside it`])
           .catch(() => [])),
+        ...engines,
       ];
     const present = (await listNamespaces(state.resources.holderPid ? runnerOf(state.lab) : undefined)).filter((n) => n.startsWith(namespacePrefix(state.lab)));
     const holder = state.resources.holderPid ? ` (rootless, in the user namespace of process ${String(state.resources.holderPid)})` : '';
-    const engines = engineRecords(state).map((r) => `Docker ${r.version ?? r.series} (real dockerd, process ${r.pid ?? '?'}, ${diskNote(r.dir)}) on ${r.node}`);
     const existing = existingRecords(state).map(
       (r) => `Docker ${r.version ?? '?'} (existing engine at ${r.socket}, containers ${Object.values(r.containers).join(', ')}) on ${r.node}`,
     );
@@ -200,12 +205,15 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined, record: Reco
         lab,
         lab.nodes.find((n) => n.name === node)!,
         series,
+        () => runnerOf(lab.id),
       ),
     }));
     return [
       ...(rootless() ? [holder] : []),
       ...(lab.kernel ? [bootStep(lab)] : []),
-      ...alongsideBuild(build, engines),
+      // Before the namespaces: it starts reading the engines' programs into the guest while they are made.
+      ...(lab.kernel && engines.length ? [engineHostStep(lab, cachedBinaries(real))] : []),
+      ...alongsideBuild(build, engines, Boolean(lab.kernel)),
       ...(plan.services.length ? [services] : []),
     ];
   }
@@ -217,6 +225,11 @@ export function runnerOf(labId: string): Runner {
   if (guestOf(state)) return guestRunnerOf(labId);
   const pid = state?.resources.holderPid;
   return typeof pid !== 'number' ? localRunner : prefixedRunner(insideHolder(pid));
+}
+
+/** The programs of the engines already cached (or installed, for host); the others are fetched by their engine's step. */
+function cachedBinaries(real: Map<string, string>): EngineBinaries[] {
+  return [...new Set(real.values())].flatMap((series) => (series === 'host' ? hostEngineBinaries() : cachedEngine(series)) ?? []);
 }
 
 function removeWorkDir(labId: string): string[] {
