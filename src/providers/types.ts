@@ -40,6 +40,8 @@ export interface Provider<R = Record<string, unknown>> {
   close?(): void;
   /** Which Docker engine the lab's docker hosts run ("emulated", or a real dockerd and its version); undefined without one. */
   engine?(lab: ResolvedLab): string | undefined;
+  /** The engine each docker host of an up lab runs, by node ("26.1", "existing"); a node absent runs the imitation. */
+  enginesRunning?(state: LabState<R>): Record<string, string>;
   /** Says so when a real Docker daemon of the lab is no longer running (killed, crashed); undefined while all run. */
   engineLost?(lab: ResolvedLab): Promise<string | undefined>;
   /**

@@ -4,9 +4,7 @@
  */
 import { LabError } from '../errors.js';
 import { engineLabel, parseEngineName } from '../engines/engine-names.js';
-import type { DaemonRecord } from '../engines/daemon.js';
 import type { ResolvedLab } from '../lab/model.js';
-import type { LabState } from '../state.js';
 import type { RunResult } from './run-lab.js';
 
 /** The engines --docker names, each once, in the order given; [value] for one engine or none (each node's own). */
@@ -21,21 +19,18 @@ export function columnOfEngine(run: RunResult, engine: string | undefined): RunR
   return engine === undefined ? run : { ...run, provider: `${run.provider}, Docker ${engine}` };
 }
 
-/** `lab run --docker X` on a lab that is up on another engine would run on that one: refused, saying which runs. */
-export function refuseOtherEngine(lab: ResolvedLab, state: LabState | undefined, docker: string | undefined): void {
-  if (docker === undefined || state === undefined) return;
+/**
+ * `lab run --docker X` on a lab that is up on another engine would run on that one: refused, saying which runs.
+ * `running`: the provider's account of the up lab's engines by node (Provider.enginesRunning); undefined when it is not up.
+ */
+export function refuseOtherEngine(lab: ResolvedLab, running: Record<string, string> | undefined, docker: string | undefined): void {
+  if (docker === undefined || running === undefined) return;
   const wanted = engineLabel(parseEngineName(docker));
-  const running = new Map([
-    ...Object.values((state.resources.engines as Record<string, DaemonRecord> | undefined) ?? {}).map((r): [string, string] => [r.node, r.series]),
-    ...Object.values((state.resources.existingEngines as Record<string, { node: string }> | undefined) ?? {}).map((r): [string, string] => [
-      r.node,
-      'existing',
-    ]),
-  ]);
-  const differs = lab.nodes.filter((n) => n.profile === 'docker-host' && (running.get(n.name) ?? 'emulated') !== wanted);
+  const engineOf = (node: string) => running[node] ?? 'emulated';
+  const differs = lab.nodes.filter((n) => n.profile === 'docker-host' && engineOf(n.name) !== wanted);
   if (differs.length === 0) return;
   const [name, instance] = lab.id.split('+');
-  throw new LabError(`lab ${lab.id} is up with ${differs.map((n) => `${running.get(n.name) ?? 'emulated'} Docker on ${n.name}`).join(', ')}, not ${wanted}`, {
+  throw new LabError(`lab ${lab.id} is up with ${differs.map((n) => `${engineOf(n.name)} Docker on ${n.name}`).join(', ')}, not ${wanted}`, {
     hint: `take it down first (lab down ${name}${instance ? ` --instance ${instance}` : ''}), or run it as it is, without --docker`,
   });
 }

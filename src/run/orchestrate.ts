@@ -42,7 +42,7 @@ async function runTarget(request: RunRequest, target: RunTarget, env: RunEnviron
   // Held until the run is over, so no up or down from another process slips in between.
   return withLabLock(lab.id, 'run', async () => {
     const state = readState(lab.id);
-    refuseOtherEngine(lab, state, target.docker);
+    refuseOtherEngine(lab, state && (provider.enginesRunning?.(state) ?? {}), target.docker);
     if (state && state.provider !== provider.name)
       throw new LabError(`lab ${lab.id} is up on provider ${state.provider}, not ${provider.name}`, { hint: `pass --provider ${state.provider}` });
     const broughtUp = state?.status !== 'up';

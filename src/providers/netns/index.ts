@@ -86,6 +86,11 @@ export const netnsProvider: Provider<NetnsResources> = {
     return { removed: [...engines, ...detached, ...targets.map((ns) => `namespace ${ns}`), ...removeWorkDir(labId)] };
   },
 
+  enginesRunning: (state) => ({
+    ...Object.fromEntries(engineRecords(state).map((r) => [r.node, r.series])),
+    ...Object.fromEntries(existingRecords(state).map((r) => [r.node, 'existing'])),
+  }),
+
   engine(lab: ResolvedLab) {
     return describeEngines(lab, readState(lab.id));
   },
