@@ -47,17 +47,30 @@ export interface DaemonSettings {
 /** dockerd's and containerd's fixed folders outside --exec-root (plugins, shim sockets). */
 const FIXED_DIRS = ['/run/docker', '/run/docker/plugins', '/run/containerd', '/run/containerd/s'];
 
-export function daemonFiles(dir: string, runDir = dir) {
+/** Where a host engine's short link lives (see socketDir). */
+export const SOCKET_LINKS = '/run/lab-engines';
+
+/**
+ * containerd refuses a unix socket path over 104 bytes, which a lab's work folder (LAB_HOME, a long lab name, an instance,
+ * a variant copy) reaches: a host engine's sockets and exec root are reached through a short link to its folder instead.
+ */
+export function socketDir(dir: string): string {
+  return path.join(SOCKET_LINKS, createHash('sha256').update(dir).digest('hex').slice(0, 16));
+}
+
+/** `runDir`: a guest engine's own folder on the guest's tmpfs (data, exec root, sockets); a host engine's sockets go by socketDir. */
+export function daemonFiles(dir: string, runDir?: string) {
+  const short = runDir ?? socketDir(dir);
   return {
-    data: path.join(runDir, 'data'),
-    exec: path.join(runDir, 'run'),
-    pidfile: path.join(runDir, 'dockerd.pid'),
-    socket: path.join(runDir, 'docker.sock'),
+    data: path.join(runDir ?? dir, 'data'),
+    exec: path.join(short, 'run'),
+    pidfile: path.join(runDir ?? dir, 'dockerd.pid'),
+    socket: path.join(short, 'docker.sock'),
     log: path.join(dir, 'dockerd.log'),
     config: path.join(dir, 'daemon.json'),
     containerdConfig: path.join(dir, 'containerd.toml'),
     // Where the lab's containerd listens: shim socket names are hashed from it (shimSockets).
-    containerdSocket: path.join(runDir, 'run', 'containerd', 'containerd.sock'),
+    containerdSocket: path.join(short, 'run', 'containerd', 'containerd.sock'),
     containerdLog: path.join(dir, 'containerd.log'),
     client: path.join(dir, 'client'),
   };
@@ -185,7 +198,10 @@ export async function startDaemon(
   // Bounded disk use: container logs of the lab's containers rotate at 1 MB (stdout of `sleep`, and whatever an agent prints there).
   fs.writeFileSync(files.config, `${JSON.stringify({ 'log-opts': { 'max-size': '1m', 'max-file': '1' } })}\n`);
   // A guest's /run is its own tmpfs: nothing is made on this machine's.
-  if (!record.guestDir) noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
+  if (!record.guestDir) {
+    noteMadeDirs(FIXED_DIRS.filter((d) => !fs.existsSync(d)));
+    linkSocketDir(record.dir);
+  }
   const limitMs = timeoutMs * probe.slowdown;
   const deadline = Date.now() + limitMs;
   const failed = async (what: string, pid: number, log: string) =>
@@ -257,6 +273,7 @@ export async function stopDaemon(record: Omit<DaemonRecord, 'binaries'> & { bina
   const cgroups = removeCgroups(record.cgroupParent);
   if (cgroups) removed.push(`${cgroups} cgroup folder(s) ${record.cgroupParent}`);
   removeMadeDirs(record.dir);
+  if (removeSocketLink(record.dir)) removed.push(`link ${socketDir(record.dir)}`);
   if (fs.existsSync(record.dir)) {
     fs.rmSync(record.dir, { recursive: true, force: true });
     removed.push(`folder ${record.dir}`);
@@ -520,3 +537,26 @@ function tail(file: string, lines: number): string[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function linkSocketDir(dir: string): void {
+  fs.mkdirSync(SOCKET_LINKS, { recursive: true });
+  fs.rmSync(socketDir(dir), { force: true });
+  fs.symlinkSync(dir, socketDir(dir));
+}
+
+/** Removes the link (never what it points at); true when there was one. */
+function removeSocketLink(dir: string): boolean {
+  const link = socketDir(dir);
+  try {
+    fs.lstatSync(link);
+  } catch {
+    return false;
+  }
+  fs.unlinkSync(link);
+  try {
+    fs.rmdirSync(SOCKET_LINKS);
+  } catch {
+    // other labs' links are still there
+  }
+  return true;
+}

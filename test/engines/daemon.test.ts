@@ -4,7 +4,19 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cgroupParentOf, containerdArgv, containerdConfig, dockerdArgv, mountsUnder, shimSockets, type DaemonRecord } from '../../src/engines/daemon.js';
+import {
+  cgroupParentOf,
+  containerdArgv,
+  containerdConfig,
+  dockerdArgv,
+  mountsUnder,
+  shimSockets,
+  socketDir,
+  type DaemonRecord,
+} from '../../src/engines/daemon.js';
+
+/** The short link a host engine's sockets and exec root are reached by (containerd's 104-byte socket paths). */
+const short = socketDir('/w/engine-client');
 import { createBody, runArgv } from '../../src/engines/containers.js';
 import { loadLab } from '../../src/lab/load.js';
 import { planLab, renderPlan } from '../../src/providers/netns/plan.js';
@@ -22,10 +34,11 @@ const record: DaemonRecord = {
 test('dockerd enters the node namespace with nsenter (not ip netns exec) and keeps everything in its folder', (t) => {
   const argv = dockerdArgv(record, { bip: '172.17.0.1/16', userlandProxy: false });
   t.deepEqual(argv.slice(0, 5), ['nsenter', '--net=/run/netns/lab.docker-1090+eng.client', 'env', 'PATH=/e:/usr/bin', '/e/dockerd']);
-  for (const flag of ['--config-file=/w/engine-client/daemon.json', '--data-root=/w/engine-client/data', '--exec-root=/w/engine-client/run'])
+  for (const flag of ['--config-file=/w/engine-client/daemon.json', '--data-root=/w/engine-client/data', `--exec-root=${short}/run`])
     t.true(argv.includes(flag), flag);
   t.true(argv.includes('--pidfile=/w/engine-client/dockerd.pid'));
-  t.true(argv.includes('--host=unix:///w/engine-client/docker.sock'));
+  t.true(argv.includes(`--host=unix://${short}/docker.sock`));
+  t.regex(short, /^\/run\/lab-engines\/[0-9a-f]{16}$/);
   t.true(argv.includes('--cgroup-parent=/lab-docker-1090_eng-client'));
   t.true(argv.includes('--userland-proxy=false'));
   t.true(argv.includes('--userland-proxy-path=/e/docker-proxy'));
@@ -44,7 +57,7 @@ test("a killed shim's socket is found from the containers in the data root (cont
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   t.deepEqual(shimSockets(dir), []);
   fs.mkdirSync(path.join(dir, 'data', 'containers', 'abc'), { recursive: true });
-  const address = path.join(dir, 'run', 'containerd', 'containerd.sock');
+  const address = path.join(socketDir(dir), 'run', 'containerd', 'containerd.sock');
   t.deepEqual(shimSockets(dir), [path.join('/run/containerd/s', createHash('sha256').update(`${address}/moby/abc`).digest('hex'))]);
   t.deepEqual(mountsUnder(dir), []);
 });
@@ -97,10 +110,10 @@ test('containerd starts first, in the node namespace, with the folders dockerd g
   ]);
   const config = containerdConfig(record);
   t.regex(config, /^root = "\/w\/engine-client\/data\/containerd\/daemon"$/m);
-  t.regex(config, /^state = "\/w\/engine-client\/run\/containerd\/daemon"$/m);
-  t.regex(config, /^ {2}address = "\/w\/engine-client\/run\/containerd\/containerd\.sock"$/m);
+  t.true(config.includes(`state = "${short}/run/containerd/daemon"`));
+  t.true(config.includes(`  address = "${short}/run/containerd/containerd.sock"`));
   t.regex(config, /io\.containerd\.grpc\.v1\.cri/);
-  t.true(dockerdArgv(record, { bip: '172.17.0.1/16', userlandProxy: true }).includes('--containerd=/w/engine-client/run/containerd/containerd.sock'));
+  t.true(dockerdArgv(record, { bip: '172.17.0.1/16', userlandProxy: true }).includes(`--containerd=${short}/run/containerd/containerd.sock`));
 });
 
 test('the API body of a container says what runArgv says: default bridge, host tools read-only, each published port', (t) => {

@@ -13,6 +13,7 @@ import { cachedEngine, engineCacheDir, fetchEngine, hostEngineBinaries } from '.
 import {
   cgroupParentOf,
   containerdArgv,
+  daemonFiles,
   daemonRunning,
   daemonRunningIn,
   dockerdArgv,
@@ -384,7 +385,7 @@ export function renderEngines(lab: ResolvedLab, real: Map<string, string>): stri
       binaries,
       ...guestDirOf(lab, node),
     };
-    const dockerCli = `${binaries.docker} -H unix://${path.join(record.guestDir ?? record.dir, 'docker.sock')}`;
+    const dockerCli = `${binaries.docker} -H unix://${daemonFiles(record.dir, record.guestDir).socket}`;
     lines.push(`# Docker ${series} on ${node} (real dockerd${series === 'host' ? '' : `, Debian's packages in ${root}`})`);
     lines.push(`${containerdArgv(record).join(' ')} &   # its config: ${path.join(record.dir, 'containerd.toml')}`);
     lines.push(`${dockerdArgv(record, { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy }).join(' ')} &`);
