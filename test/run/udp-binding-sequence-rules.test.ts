@@ -105,6 +105,6 @@ test("docker-desktop-udp: the recorded sequence is INCONCLUSIVE emulation-gap by
   t.is(v.inconclusive, 'emulation-gap');
   t.regex(
     v.reason,
-    /^the report's forwarder is Docker Desktop's own, which this lab does not run; its stand-ins kept delivering: 1 Docker Desktop's forwarder stood in for/,
+    /^the report's forwarder is Docker Desktop's closed-source Windows-side one, not run here \(docker\/for-win#14823, dockur\/windows#1245\); its open-source stand-ins kept delivering: 1 Docker Desktop's forwarder stood in for/,
   );
 });
