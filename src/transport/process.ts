@@ -6,6 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Options, ResultPromise } from 'execa';
 import { LabError } from '../errors.js';
@@ -26,6 +27,18 @@ const readline = () => require('node:readline') as typeof import('node:readline'
  * node_modules/.bin first, and a package there is named nft).
  */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** An executable of that name in one of SYSTEM_PATH's folders. */
+export function onSystemPath(tool: string): boolean {
+  return SYSTEM_PATH.split(':').some((dir) => {
+    try {
+      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 const systemEnv = (env?: Record<string, string>) => ({ PATH: SYSTEM_PATH, ...env });
 
 export interface CommandResult {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import { leftByEarlierRun } from '../leftovers.js';
-import { SYSTEM_PATH } from '../../transport/process.js';
+import { onSystemPath } from '../../transport/process.js';
 import { localRunner, prefixedRunner, type Runner } from '../../transport/runner.js';
 import { bootStep, describeGuest, engineHostStep, guestOf, guestRunnerOf, stopGuestOf } from './kernel.js';
 import { dockerProxyPath } from './docker-proxy.js';
@@ -242,15 +242,4 @@ function removeWorkDir(labId: string): string[] {
   if (!fs.existsSync(dir)) return [];
   fs.rmSync(dir, { recursive: true, force: true });
   return [`folder ${dir}`];
-}
-
-function onSystemPath(tool: string): boolean {
-  return SYSTEM_PATH.split(':').some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

@@ -72,7 +72,7 @@ export async function stopGuestOf(labId: string, state: LabState | undefined): P
  * The first iptables, conntrack, tcpdump and python3 in a fresh guest load modules and read the tools over
  * 9p (seconds each under TCG): done once here, in a throwaway namespace, not inside the first variant's timing.
  */
-async function warmUp(runner: Runner): Promise<void> {
+export async function warmUp(runner: Runner): Promise<void> {
   const ns = 'lab-warmup';
   await runner.run(['ip', 'netns', 'add', ns]);
   try {

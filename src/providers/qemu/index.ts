@@ -11,7 +11,7 @@ import { fetchKernel, type CachedKernel } from '../../kernels/cache.js';
 import { guestAccel } from '../../kernels/accel.js';
 import { alive } from '../../kernels/guest.js';
 import { workDir, type LabState } from '../../state.js';
-import { SYSTEM_PATH } from '../../transport/process.js';
+import { onSystemPath } from '../../transport/process.js';
 import { NetnsTransport } from '../../transport/netns.js';
 import type { Step } from '../../ui/steps.js';
 import { leftByEarlierRun } from '../leftovers.js';
@@ -24,7 +24,8 @@ import type { DownResult, Provider, RecordResources } from '../types.js';
 import type { QemuResources } from './resources.js';
 import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests, type GuestRecord } from './guests.js';
 import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
-import { commandsByGuest, prepareGuest, warmUp } from './setup.js';
+import { commandsByGuest, prepareGuest } from './setup.js';
+import { warmUp } from '../netns/kernel.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
@@ -160,15 +161,4 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
 
 function describeKernels(plans: GuestPlan[]): string {
   return plans.map((p) => `${p.node} ${p.series}`).join(', ');
-}
-
-function onSystemPath(tool: string): boolean {
-  return SYSTEM_PATH.split(':').some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

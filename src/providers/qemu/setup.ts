@@ -40,26 +40,6 @@ export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Ru
   await runner.run(['ip', 'netns', 'attach', namespaceOf(lab.id, plan.node), '1']);
 }
 
-/**
- * The first iptables, conntrack, tcpdump and python3 of a fresh guest read the tools over 9p (seconds under TCG): done
- * while the plan is applied, in a throwaway namespace, not inside the first variant's timing.
- */
-export async function warmUp(runner: Runner): Promise<void> {
-  const ns = 'lab-warmup';
-  await runner.run(['ip', 'netns', 'add', ns]);
-  try {
-    const inNs = (...argv: string[]) => runner.run(['ip', 'netns', 'exec', ns, ...argv], { check: false, timeoutMs: 180_000 });
-    await Promise.all([
-      inNs('iptables', '-t', 'nat', '-L', '-n'),
-      inNs('conntrack', '-S'),
-      inNs('python3', '-c', 'import socket, json, select, struct, subprocess'),
-      inNs('tcpdump', '--version'),
-    ]);
-  } finally {
-    await runner.run(['ip', 'netns', 'delete', ns], { check: false });
-  }
-}
-
 /** The namespace a plan command acts in (`ip -n NS`, `ip netns add|exec NS`). */
 function namespaceIn(argv: readonly string[]): string | undefined {
   if (argv[0] !== 'ip') return undefined;
