@@ -6,6 +6,7 @@ import test, { type ExecutionContext, type ImplementationFn } from 'ava';
 import fs from 'node:fs';
 import { loadLab } from '../../src/lab/load.js';
 import { checkPasses } from '../../src/run/expect.js';
+import { kernelSelectorText } from '../../src/lab/expect.js';
 import { dockerProxyPath } from '../../src/providers/netns/docker-proxy.js';
 import { envFor, lab, tempHome, type CliResult } from './cli.js';
 import { namespacesWithPrefix } from './host.js';
@@ -81,11 +82,15 @@ export async function runPinned(
     'every variant the lab file declares ran',
   );
   for (const v of json.variants) {
-    t.log(`${v.name}: ${v.verdict} (expected ${v.expected ? `${v.expected.verdict} on ${v.expected.kernel}` : 'nothing'}): ${v.reason}`);
+    t.log(`${v.name}: ${v.verdict} (expected ${v.expected ? `${v.expected.verdict} on ${kernelSelectorText(v.expected.kernel)}` : 'nothing'}): ${v.reason}`);
     t.not(v.expected, null, `${v.name}: the lab file has no expectation for kernel ${json.kernel}`);
     // Pinned: the verdict is the one expected on this kernel. INCONCLUSIVE passes only where the lab file expects it
     // (a lab that says it cannot observe a report's mechanism), never by accident.
-    t.is(v.matchesExpected, true, `${v.name}: ${v.verdict} differs from expected ${v.expected?.verdict} on ${v.expected?.kernel}: ${v.reason}`);
+    t.is(
+      v.matchesExpected,
+      true,
+      `${v.name}: ${v.verdict} differs from expected ${v.expected?.verdict} on ${v.expected ? kernelSelectorText(v.expected.kernel) : 'nothing'}: ${v.reason}`,
+    );
     if (v.expected) t.is(v.verdict as string, v.expected.verdict);
   }
   const passes = checkPasses(json.variants);
