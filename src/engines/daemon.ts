@@ -92,13 +92,15 @@ export function docker(record: DaemonRecord, args: readonly string[], options: R
   });
 }
 
+/** The start of an engine program's command line: in the node's network namespace, with the engine's own PATH. */
+function inNodeNamespace(record: DaemonRecord): string[] {
+  return ['nsenter', `--net=/run/netns/${record.namespace}`, 'env', `PATH=${record.binaries.path}`];
+}
+
 export function dockerdArgv(record: DaemonRecord, settings: DaemonSettings): string[] {
   const files = filesOf(record);
   return [
-    'nsenter',
-    `--net=/run/netns/${record.namespace}`,
-    'env',
-    `PATH=${record.binaries.path}`,
+    ...inNodeNamespace(record),
     record.binaries.dockerd,
     // Its own empty configuration: a daemon.json of the machine's Docker must not reach the lab's.
     `--config-file=${files.config}`,
@@ -139,10 +141,7 @@ export function containerdConfig(record: Pick<DaemonRecord, 'dir' | 'guestDir'>)
 export function containerdArgv(record: DaemonRecord): string[] {
   const files = filesOf(record);
   return [
-    'nsenter',
-    `--net=/run/netns/${record.namespace}`,
-    'env',
-    `PATH=${record.binaries.path}`,
+    ...inNodeNamespace(record),
     // found on PATH by env, as dockerd finds the containerd it would manage
     'containerd',
     `--config=${files.containerdConfig}`,

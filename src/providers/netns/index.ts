@@ -194,16 +194,7 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined, record: Reco
       title: plan.steps.map((s) => s.title).join(', '),
       run: (progress) => applySteps(plan.steps, runnerOf(lab.id), progress),
     };
-    const services: Step = {
-      title: `Start ${plan.services.length} services`,
-      run: async () => {
-        fs.mkdirSync(path.join(workDir(lab.id), 'services'), { recursive: true });
-        for (const [i, s] of plan.services.entries()) {
-          const log = path.join(workDir(lab.id), 'services', `${s.node}-${i}.log`);
-          await runnerOf(lab.id).service(['ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
-        }
-      },
-    };
+    const services = servicesStep(lab, plan.services, () => runnerOf(lab.id));
     const engines = [...real].map(([node, series]) => ({
       series,
       step: engineStep(
@@ -222,6 +213,20 @@ function netnsUpSteps(lab: ResolvedLab, docker: string | undefined, record: Reco
       ...(plan.services.length ? [services] : []),
     ];
   }
+}
+
+/** The plan's long-running services, each in its node's namespace, through the runner that reaches that node. */
+export function servicesStep(lab: ResolvedLab, services: ReturnType<typeof planLab>['services'], runnerFor: (node: string) => Runner): Step {
+  return {
+    title: `Start ${services.length} services`,
+    run: async () => {
+      fs.mkdirSync(path.join(workDir(lab.id), 'services'), { recursive: true });
+      for (const [i, s] of services.entries()) {
+        const log = path.join(workDir(lab.id), 'services', `${s.node}-${i}.log`);
+        await runnerFor(s.node).service(['ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
+      }
+    },
+  };
 }
 
 /** Commands of a lab on another kernel run in its guest; a rootless lab's inside its holder's namespaces; a root lab's as they are. */

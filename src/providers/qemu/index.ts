@@ -26,6 +26,7 @@ import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests,
 import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
 import { commandsByGuest, prepareGuest } from './setup.js';
 import { warmUp } from '../netns/kernel.js';
+import { servicesStep } from '../netns/index.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
@@ -146,16 +147,7 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
       );
     },
   };
-  const services: Step = {
-    title: `Start ${netnsPlan.services.length} services`,
-    run: async () => {
-      fs.mkdirSync(path.join(workDir(lab.id), 'services'), { recursive: true });
-      for (const [i, s] of netnsPlan.services.entries()) {
-        const log = path.join(workDir(lab.id), 'services', `${s.node}-${i}.log`);
-        await guestRunnerOf(lab.id, guestNodeOf(lab, s.node)).service(['ip', 'netns', 'exec', namespaceOf(lab.id, s.node), ...s.argv], log);
-      }
-    },
-  };
+  const services = servicesStep(lab, netnsPlan.services, (node) => guestRunnerOf(lab.id, guestNodeOf(lab, node)));
   return [boot, configure, ...(netnsPlan.services.length ? [services] : [])];
 }
 
