@@ -18,7 +18,7 @@ export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
   const host = hostEngineBinaries();
   const rows = [
     ['engine', 'suite', 'cached', 'packages'],
-    ['emulated', '-', 'yes', "the imitation: Docker's rules from a template, docker-proxy alone, containers as bare namespaces (the default)"],
+    ['emulated', '-', 'yes', "the imitation: Docker's rules from a template, docker-proxy alone, containers as bare namespaces"],
     ['host', '-', host ? 'yes' : 'no', host ? `the dockerd installed here: ${host.dockerd}` : 'no dockerd installed on this machine'],
   ];
   for (const spec of ENGINES) {
@@ -30,6 +30,23 @@ export async function handler(argv: ArgumentsCamelCase<{ fetch?: string }>) {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(
-    `${rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n')}\ncache: ${engineCacheDir()}\n`,
+    `${rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n')}\ncache: ${engineCacheDir()}\n${await defaultLine()}\n`,
   );
+}
+
+/** What a lab that names no engine runs here: LAB_DOCKER, else auto's choice on this kernel and in a --kernel guest. */
+async function defaultLine(): Promise<string> {
+  const { autoEngine } = await import('../engines/default.js');
+  const { knownAccel } = await import('../kernels/accel.js');
+  const named = process.env.LAB_DOCKER?.trim();
+  if (named && named !== 'auto') return `default: ${named} (LAB_DOCKER)`;
+  const rootless = typeof process.getuid === 'function' && process.getuid() !== 0;
+  const say = (c: { engine: string; fallback?: string }) => (c.fallback ? `${c.engine} (${c.fallback})` : c.engine);
+  const here = autoEngine({ rootless });
+  const guest = autoEngine({ rootless, kernel: '<series>', accel: knownAccel() });
+  return [
+    'default (auto; --docker or LAB_DOCKER names another):',
+    `  on this machine's kernel: ${say(here)}`,
+    `  with --kernel: ${say(guest).replace('--kernel <series> guest', '--kernel guest')}`,
+  ].join('\n');
 }

@@ -47,6 +47,19 @@ function kvmOpens(): boolean {
 }
 
 /**
+ * What guests here run under, known without booting one: LAB_ACCEL, no /dev/kvm to open (TCG), or the remembered probe;
+ * undefined before the first probe (the first guest's boot runs it).
+ */
+export function knownAccel(env: NodeJS.ProcessEnv = process.env): Accel | undefined {
+  const forced = env.LAB_ACCEL;
+  if (forced === 'tcg' || forced === 'kvm') return forced;
+  if (forced !== undefined) return undefined;
+  if (!kvmOpens()) return 'tcg';
+  const known = remembered();
+  return known && (known.usable ? 'kvm' : 'tcg');
+}
+
+/**
  * The accelerator guests use here. LAB_ACCEL=tcg|kvm overrides the probe. `say` hears one line when the probe
  * runs and falls back (later calls read the remembered answer and say nothing).
  */

@@ -11,7 +11,7 @@ export const netnsDescriptor: ProviderDescriptor<NetnsResources> = {
     docker: {
       type: 'string',
       describe:
-        "netns: run every docker-host node on a real Docker engine: 20.10 or 26.1 (Debian's, fetched once; lab engines), host (the dockerd installed here), or emulated (the default: Docker's rules from a template)",
+        "netns: the Docker engine of every docker-host node: 20.10 or 26.1 (Debian's, fetched once; lab engines), host (the dockerd installed here), existing (the engine running at DOCKER_HOST or /var/run/docker.sock) or emulated (the imitation: Docker's rules from a template); a list (20.10,26.1) runs each. Without it: the lab file's docker.engine, else LAB_DOCKER, else auto: the newest cached real engine as root (in a --kernel guest only under KVM), the imitation where none can run",
     },
   },
   // Its kernel.ts boots a guest of another kernel and makes the namespaces there; copies are namespaces under other names.

@@ -8,7 +8,8 @@ import { readState, workDir, writeState } from '../../state.js';
 import type { Runner } from '../../transport/runner.js';
 import { fetchKernel } from '../../kernels/cache.js';
 import { GuestChannel } from '../../kernels/channel.js';
-import { bootGuest, guestFiles, stopGuest, waitReady, alive } from '../../kernels/guest.js';
+import { bootGuest, guestFiles, stopGuest, waitReady, alive, WHOLE_LAB_GUEST } from '../../kernels/guest.js';
+import { guestAccel } from '../../kernels/accel.js';
 import { guestRunner } from '../../kernels/runner.js';
 import type { LabState } from '../../state.js';
 import type { Step } from '../../ui/steps.js';
@@ -20,6 +21,8 @@ export interface GuestRecord {
   pid?: number;
   release?: string;
   bootMs?: number;
+  /** KVM where the probe found it working, else software emulation (TCG). */
+  accel?: 'tcg' | 'kvm';
 }
 
 export function guestOf(state: LabState | undefined): GuestRecord | undefined {
@@ -36,11 +39,12 @@ export function bootStep(lab: ResolvedLab): Step {
         const state = readState(lab.id)!;
         writeState({ ...state, resources: { ...state.resources, guest } });
       };
-      progress(`booting ${kernel.release}`);
+      const accel = await guestAccel(kernel, (line) => process.stderr.write(`${line}\n`));
+      progress(`booting ${kernel.release} under ${accel.toUpperCase()}`);
       const started = Date.now();
-      const pid = await bootGuest(kernel, files, (p) => record({ series: lab.kernel!, pid: p }));
+      const pid = await bootGuest(kernel, files, (p) => record({ series: lab.kernel!, pid: p, accel }), { ...WHOLE_LAB_GUEST, accel });
       const ready = await waitReady(files, pid);
-      record({ series: lab.kernel!, pid, release: ready.release, bootMs: Date.now() - started });
+      record({ series: lab.kernel!, pid, release: ready.release, bootMs: Date.now() - started, accel });
       progress('loading netfilter modules, warming the tools');
       await warmUp(guestRunnerOf(lab.id));
     },
@@ -121,5 +125,5 @@ export function engineHostStep(lab: ResolvedLab, binaries: EngineBinaries[]): St
 export function describeGuest(guest: GuestRecord): string {
   const running = guest.pid !== undefined && alive(guest.pid);
   const boot = guest.bootMs ? `, booted in ${(guest.bootMs / 1000).toFixed(1)} s` : '';
-  return `kernel ${guest.release ?? guest.series} in a QEMU guest, process ${guest.pid ?? '?'}${running ? '' : ' (not running)'}${boot}`;
+  return `kernel ${guest.release ?? guest.series} in a QEMU guest${guest.accel ? ` (${guest.accel.toUpperCase()})` : ''}, process ${guest.pid ?? '?'}${running ? '' : ' (not running)'}${boot}`;
 }
