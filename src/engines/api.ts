@@ -9,6 +9,7 @@ import { LabError } from '../errors.js';
 export interface ApiReply {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 export function apiRequest(socket: string, method: string, urlPath: string, body?: unknown, timeoutMs = 60_000): Promise<ApiReply> {
@@ -26,7 +27,7 @@ export function apiRequest(socket: string, method: string, urlPath: string, body
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: response.headers }));
         response.on('error', reject);
       },
     );
@@ -58,10 +59,20 @@ export async function api<T = unknown>(socket: string, method: string, urlPath: 
 
 /** The daemon answers its API (`GET /_ping` says OK). */
 export async function pingable(socket: string): Promise<boolean> {
+  return (await pingVersion(socket)) !== undefined;
+}
+
+/**
+ * `GET /_ping` answered OK: the daemon's version, from the `Server: Docker/<version> (<os>)` header every dockerd sets
+ * on every answer (moby's VersionMiddleware), so a start needs no `GET /version` after it; '' when the header is missing.
+ * Undefined when it does not answer (yet).
+ */
+export async function pingVersion(socket: string): Promise<string | undefined> {
   try {
     const reply = await apiRequest(socket, 'GET', '/_ping', undefined, 2000);
-    return reply.status === 200;
+    if (reply.status !== 200) return undefined;
+    return /^Docker\/(\S+)/.exec(String(reply.headers.server ?? ''))?.[1] ?? '';
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -14,7 +14,7 @@ import { labHome } from '../paths.js';
 import { runCommand, type CommandResult, type RunOptions } from '../transport/process.js';
 import { localRunner, type Runner } from '../transport/runner.js';
 import type { EngineBinaries } from './cache.js';
-import { api, pingable } from './api.js';
+import { api, pingVersion } from './api.js';
 
 /** What `lab down` needs to stop a node's engine, recorded in the lab's state before the daemon starts. */
 export interface DaemonRecord {
@@ -164,7 +164,10 @@ function probesOf(record: DaemonRecord, runner: Runner) {
       pollMs: { containerd: 5, dockerd: 15 },
       running: async (pid: number) => alive(pid),
       containerdServes: async () => fs.existsSync(files.containerdSocket),
-      version: async () => ((await pingable(files.socket)) ? (await api<{ Version: string }>(files.socket, 'GET', '/version')).Version : undefined),
+      version: async () => {
+        const version = await pingVersion(files.socket);
+        return version === '' ? (await api<{ Version: string }>(files.socket, 'GET', '/version')).Version : version;
+      },
     };
   return {
     slowdown,
@@ -186,8 +189,8 @@ export async function startDaemon(
   settings: DaemonSettings,
   started: (record: DaemonRecord) => void,
   timeoutMs = 60_000,
-  // Work that must be done before dockerd starts, done while containerd boots (the image files, containers.ts).
-  whileContainerdBoots: () => void = () => undefined,
+  // Work that must be done before dockerd starts (the image files, containers.ts), begun by the caller; awaited after containerd's spawn.
+  beforeDockerd: Promise<unknown> = Promise.resolve(),
   runner: Runner = localRunner,
 ): Promise<DaemonRecord> {
   const files = filesOf(record);
@@ -215,7 +218,7 @@ export async function startDaemon(
   const containerd = await runner.service(containerdArgv(record), files.containerdLog, readyMs);
   record = { ...record, containerdPid: containerd.pid };
   started(record);
-  whileContainerdBoots();
+  await beforeDockerd;
   const containerdGone = async () =>
     !(await probe.running(containerd.pid)) ? await failed('containerd of Docker', containerd.pid, files.containerdLog) : undefined;
   // On this machine dockerd starts beside containerd: its own start (a 90 MB Go program, 0.2 to 0.4 s here) is as long as

@@ -187,35 +187,45 @@ export function engineStep(lab: ResolvedLab, host: ResolvedNode, series: string,
     run: async (report) => {
       const progress = timedProgress(report);
       const runner = runnerOf();
+      const dir = engineDir(lab.id, host.name);
+      const guest = guestDirOf(lab, host.name);
+      fs.mkdirSync(dir, { recursive: true });
+      // The image files go in while the namespace is made and containerd starts; dockerd starts once they are there.
+      const seeding = seedImage({ dir, series, ...guest });
       // In a guest the step runs after the plan's (alongsideBuild): its namespaces are in the guest, not in this /run/netns.
-      if (!lab.kernel) {
-        await namespaceMounted(namespaceOf(lab.id, host.name));
-        progress('node namespace ready');
-      }
-      const binaries = series === 'host' ? hostEngineBinaries() : await fetchEngine(series, progress);
+      // On a failure before dockerd starts, the copy ends first: `lab down` must not race it for the folder.
+      const binaries = await (async () => {
+        if (!lab.kernel) {
+          await namespaceMounted(namespaceOf(lab.id, host.name));
+          progress('node namespace ready');
+        }
+        return series === 'host' ? hostEngineBinaries() : await fetchEngine(series, progress);
+      })().catch(async (e: unknown) => {
+        await seeding;
+        throw e;
+      });
       if (!binaries) throw new LabError('no dockerd is installed on this machine', { kind: 'failure' });
       const d = host.docker!;
       let record: DaemonRecord = {
         node: host.name,
         series,
         namespace: namespaceOf(lab.id, host.name),
-        dir: engineDir(lab.id, host.name),
+        dir,
         cgroupParent: cgroupParentOf(lab.id, host.name),
         binaries: { dockerd: binaries.dockerd, docker: binaries.docker, dockerProxy: binaries.dockerProxy, path: binaries.path },
-        ...guestDirOf(lab, host.name),
+        ...guest,
       };
-      fs.mkdirSync(record.dir, { recursive: true });
       saveRecord(lab.id, record);
       progress('starting containerd and dockerd');
-      let seeded = false;
       record = await startDaemon(
         record,
         { bip: `${d.gateway}/${d.prefix}`, userlandProxy: d.userlandProxy },
         (r) => saveRecord(lab.id, r),
         60_000,
-        () => (seeded = seedImage(record)),
+        seeding,
         runner,
       );
+      const seeded = await seeding;
       saveRecord(lab.id, record);
       progress(`Docker ${record.version}: ${seeded ? 'image from the cache' : 'importing the image'}`);
       await ensureImage(record, seeded, runner);
