@@ -103,7 +103,29 @@ const clientSummary = (r: Recorded) => r.agents.client!.summary as unknown as { 
 const reset = (b: Base<DeclaredRun>) => clientSummary(b.evidence.evidence.recorded).errors.length > 0;
 const hostRsts = (variant: string) => (recorded<OowEvidence>(CODED, variant).evidence.clientHostPath?.hostRsts ?? []).length;
 
+/** When the coded client read its last echo (its log's summary), in its node's clock. */
+function lastEcho(variant: string): number {
+  const lines = fs.readFileSync(path.join(recordedDir(CODED, variant), 'agents', 'client.jsonl'), 'utf8').split('\n');
+  const summary = lines.map((l) => (l.trim() ? (JSON.parse(l) as { event: string; lastEchoT?: number }) : null)).find((e) => e?.event === 'summary');
+  return summary!.lastEchoT!;
+}
+
 const stories: Array<Perturbation<DeclaredRun>> = [
+  {
+    kind: 'fault-after-use',
+    name: 'the injector forged its segment 1 ms after the client read its last echo (every echo intact, no line after it)',
+    applies: (b) => b.stored === 'NOT_REPRODUCED',
+    apply: (b, s) =>
+      inCopy(b, s, (r, file) => {
+        const log = file(r.agents.injector!.log);
+        const at = lastEcho(b.variant) + 0.001;
+        const moved = fs
+          .readFileSync(log, 'utf8')
+          .split('\n')
+          .map((l) => (l.includes('"injected"') ? JSON.stringify({ ...(JSON.parse(l) as object), t: at, sentAt: at }) : l));
+        fs.writeFileSync(log, moved.join('\n'));
+      }),
+  },
   {
     kind: 'mechanism-without-failure',
     name: "the client host's RSTs on the uplink as recorded, the client intact with every echo",
