@@ -30,7 +30,7 @@ DECLARATION = {
     "events": {
         "ready": "following the port",
         "connection": "the connection it follows (peer, local)",
-        "injected": "a forged segment (seq, ack, offset, length, acked, sentAt)",
+        "injected": "a forged segment (seq, ack, offset, length, acked, sentAt); its time is the moment before the send",
         "error": "a send error"
     }
 }
@@ -77,6 +77,9 @@ def main():
             our_seq = (ack + args.offset) % 2**32
             their_next = (seq + plen) % 2**32
             payload = b"x" * args.length
+            # Taken before the send: the segment is on no wire earlier (under QEMU/TCG sendto returns after the
+            # segment has crossed the lab's veths, 10 ms and more), so a rule counting packets from this event sees it.
+            at = time.time()
             try:
                 tx.sendto(build_segment(dst, src, dport, sport, our_seq, their_next, ACK | (PSH if payload else 0), payload), (src, 0))
             except OSError as e:
@@ -84,8 +87,8 @@ def main():
                 emit("error", error=errno_name(e))
                 break
             st["injected"] += 1
-            st["sentAt"].append(time.time())
-            emit("injected", seq=our_seq, ack=their_next, offset=args.offset, length=args.length, acked=st["acked"], sentAt=time.time())
+            st["sentAt"].append(at)
+            emit("injected", t=at, seq=our_seq, ack=their_next, offset=args.offset, length=args.length, acked=st["acked"], sentAt=at)
     emit("summary", seen=st["seen"], injected=st["injected"], errors=st["errors"],
          connection=None if not last else {"peer": "%s:%d" % (last[0], last[2]), "local": "%s:%d" % (last[1], last[3])},
          timeline={"firstSegment": st["first"], "injectedAt": st["sentAt"]})

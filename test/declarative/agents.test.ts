@@ -35,6 +35,22 @@ test("a misspelled counter or event fails lab validate, listing the agent's name
   t.regex(result.stderr, /events: found "created", expected an event of conntrack-watcher: ready, new, update, destroy, error/);
 });
 
+test("packets after an agent's event: a misspelled event or an unknown agent fails lab validate", async (t) => {
+  const home = tempHome();
+  const source = fs.readFileSync(path.join(root, 'labs', 'docker-1090-declared', 'lab.yaml'), 'utf8');
+  const file = path.join(home, 'lab.yaml');
+  const misspelled = source.replace(
+    'after: { agent: injector, event: injected } }\n          atLeast',
+    'after: { agent: injector, event: injection } }\n          atLeast',
+  );
+  t.not(misspelled, source);
+  fs.writeFileSync(file, misspelled.replace('after: { agent: injector, event: injected } }', 'after: { agent: forger, event: injected } }'));
+  const result = await lab(['validate', file]);
+  t.is(result.code, 2);
+  t.regex(result.stderr, /after\.event: found "injection", expected an event of tcp-injector: ready, connection, injected, error/);
+  t.regex(result.stderr, /after\.agent: found "forger", expected an agent declared by an earlier step/);
+});
+
 interface Summary {
   event: string;
   [key: string]: unknown;

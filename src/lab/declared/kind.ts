@@ -135,4 +135,6 @@ export interface MeasureEvidence {
   /** A file of the run, by its path relative to the run's folder; undefined when unreadable. */
   readText(file: string): string | undefined;
   readEvents(file: string): Array<{ event: string; t: number }> | undefined;
+  /** When an agent first logged an event, in a node's clock (the agent's node's clock shifted by both measured offsets). */
+  eventTime(agent: string, event: string, node: string | undefined): { t: number } | { missing: string };
 }

@@ -47,8 +47,18 @@ export function bootStep(lab: ResolvedLab): Step {
       record({ series: lab.kernel!, pid, release: ready.release, bootMs: Date.now() - started, accel });
       progress('loading netfilter modules, warming the tools');
       await warmUp(guestRunnerOf(lab.id));
+      if (needsBridgeNetfilter(lab)) await guestRunnerOf(lab.id).run(['/run/lab-modprobe', '-a', 'bridge', 'br_netfilter'], { timeoutMs: 180_000 });
     },
   };
+}
+
+/**
+ * Whether the lab writes bridge filtering's sysctls (docker.bridgeNetfilter, net.bridge.*), which exist only once
+ * br_netfilter is loaded. On this machine lab loads no module (it would change every bridge here); a guest is the lab's
+ * own machine, where dockerd would load it (its bridge driver modprobes br_netfilter), so the guest loads it.
+ */
+export function needsBridgeNetfilter(lab: ResolvedLab): boolean {
+  return lab.nodes.some((n) => n.docker?.bridgeNetfilter !== undefined || Object.keys(n.sysctls).some((k) => k.startsWith('net.bridge.')));
 }
 
 const channels = new Map<string, GuestChannel>();

@@ -69,6 +69,7 @@ async function measure(m: Measure, rec: Recorded, root: string): Promise<Result>
     countPackets: (capture, filter, window) => countPackets(rec, capture, filter, window, root),
     readText: (file) => readText(path.join(root, file)),
     readEvents: (file) => readEvents(path.join(root, file)),
+    eventTime: (agent, event, node) => eventTime(rec, root, agent, event, node),
   };
   return measureKindOf(m.kind).measure(m.spec, evidence);
 }
@@ -105,6 +106,33 @@ export function nodeWindow(rec: Recorded, node: string | undefined, phase: Phase
   if ('problem' in clock) return { missing: clock.problem };
   if (Math.abs(clock.offset) <= Math.max(clock.roundTrip / 2, CLOCK_TOLERANCE_S)) return phase;
   return { name: phase.name, start: phase.start + clock.offset, end: phase.end + clock.offset };
+}
+
+/**
+ * How far `to`'s clock is ahead of `from`'s, as applied to timestamps: 0 when the two readings cannot be told apart
+ * (within half their round trips together, or CLOCK_TOLERANCE_S), as for namespaces in one QEMU guest, which share
+ * its clock although each reading through a loaded guest is off by tens of milliseconds.
+ */
+function clockShift(rec: Recorded, from: string, to: string): number | { missing: string } {
+  if (!rec.clocks || from === to) return 0;
+  const read = (n: string) => rec.clocks![n] ?? { problem: `the clock of ${n} was not read, so its timestamps cannot be compared with other nodes'` };
+  const [a, b] = [read(from), read(to)];
+  if ('problem' in a) return { missing: a.problem };
+  if ('problem' in b) return { missing: b.problem };
+  const shift = b.offset - a.offset;
+  return Math.abs(shift) <= Math.max((a.roundTrip + b.roundTrip) / 2, CLOCK_TOLERANCE_S) ? 0 : shift;
+}
+
+function eventTime(rec: Recorded, root: string, agent: string, event: string, node: string | undefined): { t: number } | { missing: string } {
+  const a = rec.agents[agent];
+  if (!a) return { missing: `agent ${agent} did not run` };
+  const events = readEvents(path.join(root, a.log));
+  if (!events) return { missing: `the log of agent ${agent} is unreadable` };
+  const first = events.find((e) => e.event === event);
+  if (!first) return { missing: `agent ${agent} logged no "${event}" event` };
+  const shift = node ? clockShift(rec, a.node, node) : 0;
+  if (typeof shift !== 'number') return shift;
+  return { t: first.t + shift };
 }
 
 function inWindow(t: number, phase: PhaseWindow | undefined): boolean {

@@ -69,7 +69,8 @@ export function readByRules(rules: VerdictRules) {
     agents: named('agent'),
     /** Agents whose summary the rules read a counter of (the others are counted by the events in their logs). */
     summaries: new Set(measures.flatMap((m) => (m.kind === 'agent' && 'counter' in m.spec ? [m.spec.name] : []))),
-    phased: measures.some((m) => typeof m.spec === 'object' && 'phase' in m.spec && Boolean(m.spec.phase)),
+    /** Whether any measure compares timestamps of different clocks: within a phase, or after an agent's event. */
+    phased: measures.some((m) => typeof m.spec === 'object' && (('phase' in m.spec && Boolean(m.spec.phase)) || ('after' in m.spec && Boolean(m.spec.after)))),
   };
 }
 

@@ -34,6 +34,10 @@ export const PROPERTIES = {
   },
   'completed-with-rst': { says: 'download completed with the right sha256, with a RST -> never REPRODUCED', holds: (v) => v !== 'REPRODUCED' },
   'failure-without-mechanism': { says: 'the application failed -> never NOT_REPRODUCED', holds: (v) => v !== 'NOT_REPRODUCED' },
+  'fault-after-use': {
+    says: 'the fault injected only after the application stopped using the connection -> never NOT_REPRODUCED',
+    holds: (v) => v !== 'NOT_REPRODUCED',
+  },
   'snapshot-failed': { says: 'a snapshot or command the verdict rests on failed -> INCONCLUSIVE', holds: inconclusive },
   'side-evidence-failed': {
     says: 'a snapshot, counter or agent the verdict does not rest on failed -> the unperturbed verdict or INCONCLUSIVE',
