@@ -23,6 +23,7 @@ export const qemuDescriptor: ProviderDescriptor<QemuResources> = {
   // Its QEMU processes carry the lab's work folder in their command lines: found without a state.
   leftovers: async (labId) => {
     const { stopGuests } = await import('./guests.js');
-    return (await stopGuests(labId)).map((pid) => `QEMU guest (process ${pid})`);
+    const { removeSshFiles } = await import('./ssh.js');
+    return [...(await stopGuests(labId)).map((pid) => `QEMU guest (process ${pid})`), ...removeSshFiles(labId)];
   },
 };

@@ -27,11 +27,28 @@ import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
 import { commandsByGuest, prepareGuest } from './setup.js';
 import { warmUp } from '../netns/kernel.js';
 import { servicesStep } from '../netns/index.js';
+import { SshTransport, lineFingerprint } from '../../transport/ssh.js';
+import { guestSshTarget, openPort, removeSshFiles, renderSshConfig, startGuestSsh, writeKnownHosts } from './ssh.js';
+import { labRef } from '../../lab/names.js';
+import { readState } from '../../state.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
+/** The host key `lab up` pinned for a node's guest, as ssh2 checks it; a lab up before sshd existed has none. */
+function pinnedFingerprint(lab: ResolvedLab, node: string): string {
+  const keys = (readState(lab.id)?.resources as QemuResources | undefined)?.sshHostKeys;
+  const key = keys?.[node];
+  if (!key)
+    throw new LabError(`lab ${lab.id} has no ssh host key pinned for ${node}`, {
+      hint: `bring it up again: lab down, then lab up ${labRef(lab)}`,
+      kind: 'failure',
+    });
+  return lineFingerprint(key);
+}
+
 export function createQemuProvider(): Provider<QemuResources> {
   const plansOf = (lab: ResolvedLab) => guestPlans(lab);
+  const logins = new Map<string, SshTransport>();
   return {
     name: 'qemu',
     ownsHosts: true,
@@ -74,6 +91,7 @@ export function createQemuProvider(): Provider<QemuResources> {
         fs.rmSync(dir, { recursive: true, force: true });
         removed.push(`folder ${dir}`);
       }
+      removed.push(...removeSshFiles(labId));
       return { removed };
     },
 
@@ -100,7 +118,30 @@ export function createQemuProvider(): Provider<QemuResources> {
       return done;
     },
 
-    close: closeChannels,
+    close() {
+      closeChannels();
+      for (const t of logins.values()) t.close();
+      logins.clear();
+    },
+
+    ssh(lab, node) {
+      const n = lab.nodes.find((x) => x.name === node);
+      if (!n) throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((x) => x.name).join(', ')}` });
+      if (n.kind === 'container')
+        throw new LabError(`${node} is a container: a network namespace inside the guest of ${n.host}, with no sshd of its own`, {
+          hint: `lab ssh ${labRef(lab)} ${n.host}, or lab exec ${labRef(lab)} ${node} -- sh`,
+        });
+      const login = new SshTransport(guestSshTarget(lab.id, node, pinnedFingerprint(lab, node)));
+      logins.set(node, login);
+      return login;
+    },
+
+    sshProxy: (labId, node) => openPort(labId, node),
+
+    sshConfig(state, proxy, node) {
+      const nodes = state.resources.guests.map((g) => g.node).filter((n) => state.resources.sshHostKeys?.[n]);
+      return renderSshConfig(state.lab, node === undefined ? nodes : nodes.filter((n) => n === node), proxy);
+    },
 
     async describe(state: LabState<QemuResources>) {
       return state.resources.guests.map((g) => {
@@ -134,17 +175,22 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
   const netnsPlan = planLab(lab, dockerProxyPath());
   const byGuest = commandsByGuest(lab, netnsPlan);
   const configure: Step = {
-    title: 'NICs, addresses, routes, sysctls, bridges, containers and rules in every guest',
+    title: 'NICs, addresses, routes, sysctls, bridges, containers and rules in every guest; sshd with a host key of its own',
     run: async (progress) => {
+      const hostKeys: Record<string, string> = {};
       await Promise.all(
         plans.map(async (p) => {
           const runner = guestRunnerOf(lab.id, p.node);
+          const ssh = startGuestSsh(lab.id, p.node, runner).then((key) => void (hostKeys[p.node] = key));
+          ssh.catch(() => undefined); // awaited below, after the guest is prepared
           await prepareGuest(lab, p, runner);
           progress(`${p.node} prepared`);
-          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner)]);
+          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner), ssh]);
           progress(`${p.node} configured`);
         }),
       );
+      record({ sshHostKeys: hostKeys });
+      writeKnownHosts(lab.id, hostKeys);
     },
   };
   const services = servicesStep(lab, netnsPlan.services, (node) => guestRunnerOf(lab.id, guestNodeOf(lab, node)));

@@ -145,6 +145,12 @@ export function createSshProvider(options: { inventory?: string }): Provider<Ssh
 
     transport: transportFor,
 
+    ssh(lab, node) {
+      if (!lab.nodes.some((n) => n.name === node))
+        throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
+      return transportFor(lab, node);
+    },
+
     close() {
       for (const t of transports.values()) t.close();
       transports.clear();
