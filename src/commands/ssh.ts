@@ -94,7 +94,12 @@ function noSsh(provider: string, ref: string, node = 'NODE', labId = ref): LabEr
       hint: `lab exec ${ref} ${node} -- bash (a shell in the node's namespace), or bring the lab up with --provider qemu`,
     });
   return new LabError(`the ${provider} provider has no ${provider === 'vagrant' || provider === 'ssh' ? 'OpenSSH config to print' : 'ssh login'}`, {
-    hint: provider === 'vagrant' ? `cd ${path.join(workDir(labId), 'vagrant')} && vagrant ssh-config` : `lab exec ${ref} ${node} -- sh`,
+    hint:
+      provider === 'vagrant'
+        ? `cd ${path.join(workDir(labId), 'vagrant')} && vagrant ssh-config`
+        : provider === 'ssh'
+          ? "the inventory's hosts are yours: ssh to them with the address, user and key it names"
+          : `lab exec ${ref} ${node} -- sh`,
   });
 }
 

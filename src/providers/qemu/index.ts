@@ -34,20 +34,24 @@ import { readState } from '../../state.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
-/** The host key `lab up` pinned for a node's guest, as ssh2 checks it; a lab up before sshd existed has none. */
+/** The host key `lab up --ssh` pinned for a node's guest, as ssh2 checks it; a lab up without sshd has none. */
 function pinnedFingerprint(lab: ResolvedLab, node: string): string {
   const keys = (readState(lab.id)?.resources as QemuResources | undefined)?.sshHostKeys;
   const key = keys?.[node];
-  if (!key)
-    throw new LabError(`lab ${lab.id} has no ssh host key pinned for ${node}`, {
-      hint: `bring it up again: lab down, then lab up ${labRef(lab)}`,
-      kind: 'failure',
-    });
+  if (!key) throw withoutSshd(lab.id, labRef(lab), node);
   return lineFingerprint(key);
 }
 
-export function createQemuProvider(): Provider<QemuResources> {
-  const plansOf = (lab: ResolvedLab) => guestPlans(lab);
+function withoutSshd(labId: string, ref: string, node = 'NODE'): LabError {
+  return new LabError(`lab ${labId} was brought up without an sshd in its guests (lab up --ssh starts one)`, {
+    hint: `lab exec ${ref} ${node} -- sh needs none; for ssh: lab down ${ref}, then lab up ${ref} --provider qemu --ssh`,
+    kind: 'failure',
+  });
+}
+
+/** `ssh`: an sshd in every guest (lab up --ssh), for lab ssh; a lab brought up without one records none. */
+export function createQemuProvider(options: { ssh: boolean } = { ssh: false }): Provider<QemuResources> {
+  const plansOf = (lab: ResolvedLab) => guestPlans(lab, options);
   const logins = new Map<string, SshTransport>();
   return {
     name: 'qemu',
@@ -79,9 +83,9 @@ export function createQemuProvider(): Provider<QemuResources> {
       return problems;
     },
 
-    resourcesOf: (lab) => ({ planned: plansOf(lab).map((p) => ({ node: p.node, series: p.series })), guests: [] }),
+    resourcesOf: (lab) => ({ planned: plansOf(lab).map((p) => ({ node: p.node, series: p.series })), guests: [], ssh: options.ssh }),
 
-    upSteps: (lab, record) => upSteps(lab, plansOf(lab), record),
+    upSteps: (lab, record) => upSteps(lab, plansOf(lab), record, options.ssh),
 
     async down(labId: string): Promise<DownResult> {
       const stopped = await stopGuests(labId);
@@ -139,6 +143,7 @@ export function createQemuProvider(): Provider<QemuResources> {
     sshProxy: (labId, node) => openPort(labId, node),
 
     sshConfig(state, proxy, node) {
+      if (!state.resources.sshHostKeys) throw withoutSshd(state.lab, state.lab, node);
       const nodes = state.resources.guests.map((g) => g.node).filter((n) => state.resources.sshHostKeys?.[n]);
       return renderSshConfig(state.lab, node === undefined ? nodes : nodes.filter((n) => n === node), proxy);
     },
@@ -153,7 +158,7 @@ export function createQemuProvider(): Provider<QemuResources> {
   };
 }
 
-function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<QemuResources>): Step[] {
+function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<QemuResources>, ssh: boolean): Step[] {
   const series = [...new Set(plans.map((p) => p.series))];
   const boot: Step = {
     title: `Boot ${plans.length} guests (${describeKernels(plans)})`,
@@ -175,20 +180,21 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
   const netnsPlan = planLab(lab, dockerProxyPath());
   const byGuest = commandsByGuest(lab, netnsPlan);
   const configure: Step = {
-    title: 'NICs, addresses, routes, sysctls, bridges, containers and rules in every guest; sshd with a host key of its own',
+    title: `NICs, addresses, routes, sysctls, bridges, containers and rules in every guest${ssh ? '; sshd with a host key of its own' : ''}`,
     run: async (progress) => {
       const hostKeys: Record<string, string> = {};
       await Promise.all(
         plans.map(async (p) => {
           const runner = guestRunnerOf(lab.id, p.node);
-          const ssh = startGuestSsh(lab.id, p.node, runner).then((key) => void (hostKeys[p.node] = key));
-          ssh.catch(() => undefined); // awaited below, after the guest is prepared
+          const sshd = ssh ? startGuestSsh(lab.id, p.node, runner).then((key) => void (hostKeys[p.node] = key)) : Promise.resolve();
+          sshd.catch(() => undefined); // awaited below, after the guest is prepared
           await prepareGuest(lab, p, runner);
           progress(`${p.node} prepared`);
-          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner), ssh]);
+          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner), sshd]);
           progress(`${p.node} configured`);
         }),
       );
+      if (!ssh) return;
       record({ sshHostKeys: hostKeys });
       writeKnownHosts(lab.id, hostKeys);
     },

@@ -62,13 +62,14 @@ export function macOf(link: number, end: number): string {
 /**
  * `kernels`: a Debian series per node (the lab file's, or the command line's), over `fallback` (--kernel).
  */
-export function guestPlans(lab: ResolvedLab): GuestPlan[] {
+/** `ssh`: each guest gets the serial ports of an sshd (lab up --ssh). */
+export function guestPlans(lab: ResolvedLab, options: { ssh: boolean } = { ssh: false }): GuestPlan[] {
   const linksDir = path.join(workDir(lab.id), 'links');
   const guests = lab.nodes.filter((n) => n.kind !== 'container');
   const plans = guests.map((n): GuestPlan => {
     const series = n.kernel ?? lab.kernel ?? DEFAULT_SERIES;
     const containers = lab.nodes.filter((c) => c.host === n.name).map((c) => c.name);
-    return { node: n.name, series, files: nodeGuestFiles(lab.id, n.name), nics: [], containers, ports: sshPorts(lab.id, n.name) };
+    return { node: n.name, series, files: nodeGuestFiles(lab.id, n.name), nics: [], containers, ports: options.ssh ? sshPorts(lab.id, n.name) : [] };
   });
   for (const link of lab.links) {
     const ends = link.endpoints.map((e) => ({ ...e, guest: guestNodeOf(lab, e.node) }));

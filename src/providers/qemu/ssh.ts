@@ -87,17 +87,27 @@ export function ensureClientKey(labId: string): string {
   return pair.publicKey;
 }
 
-/** Host key, config and the port server in one guest; returns the host key's public line ("ssh-ed25519 AAAA..."). */
+/**
+ * Host key, config and the port server in one guest, at once (the server reads the config only when a session comes);
+ * returns the host key's public line ("ssh-ed25519 AAAA..."), as the guest printed it on the exec channel.
+ */
 export async function startGuestSsh(labId: string, node: string, runner: Runner): Promise<string> {
   const clientKey = ensureClientKey(labId);
-  const out = await runner.run(['sh', '-c', GUEST_SETUP, 'sh', GUEST_DIR, SSHD_CONFIG.join('\n')], { input: `${clientKey}\n`, timeoutMs: 60_000 });
-  const hostKey = out.stdout.trim().split('\n').at(-1) ?? '';
-  if (!/^ssh-ed25519 [A-Za-z0-9+/]+=*( .*)?$/.test(hostKey))
-    throw new LabError(`the guest of ${node} printed no ed25519 host key`, { details: [out.stdout.slice(0, 200), out.stderr.slice(0, 200)], kind: 'failure' });
   const script = path.join(packageRoot, 'guest', 'ssh_ports.py');
   const log = path.join(guestsDir(labId), `${node}.sshd.log`);
   const ports = sshPorts(labId, node).map((p) => p.name);
-  await runner.service(['python3', '-S', '-u', script, `${GUEST_DIR}/sshd_config`, log, ...ports], log, 60_000);
+  const [out] = await Promise.all([
+    runner.run(['sh', '-c', GUEST_SETUP, 'sh', GUEST_DIR, SSHD_CONFIG.join('\n')], { input: `${clientKey}\n`, timeoutMs: 60_000 }),
+    runner.service(['python3', '-S', '-u', script, `${GUEST_DIR}/sshd_config`, log, ...ports], log, 60_000),
+  ]);
+  return hostKeyOf(node, out.stdout, out.stderr);
+}
+
+/** The host key line the guest's setup printed last, without its comment; anything else is refused. */
+export function hostKeyOf(node: string, stdout: string, stderr = ''): string {
+  const hostKey = stdout.trim().split('\n').at(-1) ?? '';
+  if (!/^ssh-ed25519 [A-Za-z0-9+/]+=*( .*)?$/.test(hostKey))
+    throw new LabError(`the guest of ${node} printed no ed25519 host key`, { details: [stdout.slice(0, 200), stderr.slice(0, 200)], kind: 'failure' });
   return hostKey.split(' ').slice(0, 2).join(' ');
 }
 
