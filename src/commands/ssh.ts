@@ -3,7 +3,6 @@ import { instanceOption, kernelOption, labArg, singleKernel } from './shared.js'
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { labHome, packageRoot } from '../paths.js';
-import { workDir } from '../state.js';
 import { shellQuote } from '../transport/quote.js';
 
 export const command = 'ssh <lab> [node] [cmd..]';
@@ -64,7 +63,8 @@ export async function handler(argv: ArgumentsCamelCase<SshArgs>) {
   (await import('../lock.js')).assertNotBeingChanged(lab.id);
   if (state?.status !== 'up') throw new LabError(`lab ${lab.id} is not up`, { hint: `lab up ${labRef(lab)} --provider qemu`, kind: 'failure' });
   const provider = await providerOf(state);
-  if (!provider.ssh || (request.mode === 'config' && !provider.sshConfig)) throw noSsh(provider.name, labRef(lab), request.node, lab.id);
+  if (!provider.ssh) throw noSsh(provider.name, labRef(lab), request.node);
+  if (request.mode === 'config' && !provider.sshConfig) throw noSsh(provider.name, labRef(lab), request.node, 'config');
   if (request.mode === 'config') {
     const text = provider.sshConfig!(state, (node) => proxyCommandLine(lab.id, node), request.node);
     if (!text) throw new LabError(`no machine ${request.node ? `"${request.node}" ` : ''}with an sshd in lab ${lab.id}`, { kind: 'failure' });
@@ -84,22 +84,14 @@ export async function handler(argv: ArgumentsCamelCase<SshArgs>) {
  * are found from any folder, by whoever runs ssh). OpenSSH runs it with the user's shell: every word is quoted.
  */
 export function proxyCommandLine(labId: string, node: string, bin = path.join(packageRoot, 'bin', 'lab.cjs')): string {
-  const line = ['env', `LAB_HOME=${labHome()}`, process.execPath, bin, 'ssh', '--proxy', labId, node].map(shellQuote).join(' ');
+  const line = ['env', `LAB_HOME=${labHome()}`, process.execPath, bin, command.split(' ')[0]!, '--proxy', labId, node].map(shellQuote).join(' ');
   return line.replace(/%/g, '%%'); // ssh_config's own escape (%h, %p are its tokens)
 }
 
-function noSsh(provider: string, ref: string, node = 'NODE', labId = ref): LabError {
-  if (provider === 'netns')
-    return new LabError(`the nodes of this lab are network namespaces on this machine (the netns provider), not machines with an sshd`, {
-      hint: `lab exec ${ref} ${node} -- bash (a shell in the node's namespace), or bring the lab up with --provider qemu`,
-    });
-  return new LabError(`the ${provider} provider has no ${provider === 'vagrant' || provider === 'ssh' ? 'OpenSSH config to print' : 'ssh login'}`, {
-    hint:
-      provider === 'vagrant'
-        ? `cd ${path.join(workDir(labId), 'vagrant')} && vagrant ssh-config`
-        : provider === 'ssh'
-          ? "the inventory's hosts are yours: ssh to them with the address, user and key it names"
-          : `lab exec ${ref} ${node} -- sh`,
+/** A provider without logins (its nodes are no machines with an sshd, as the netns provider's namespaces) or configs. */
+function noSsh(provider: string, ref: string, node = 'NODE', what: 'login' | 'config' = 'login'): LabError {
+  return new LabError(`the ${provider} provider has ${what === 'login' ? 'no ssh login on its nodes' : 'no OpenSSH config to print'}`, {
+    hint: `lab exec ${ref} ${node} -- sh gives a shell on any provider`,
   });
 }
 

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type ClientChannel, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports but not `utils`, which the default has.
+import ssh2, { Client, type ClientChannel, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import { LabError } from '../errors.js';
 import { spawnPipe, type CommandResult, type LongProcess, type RunOptions } from './process.js';
 import type { Transport } from './types.js';
@@ -53,7 +54,7 @@ export function lineFingerprint(line: string): string {
 
 /** A new ed25519 key pair: the private key in OpenSSH's format (ssh -i takes it), the public one as a single line. */
 export function generateClientKey(comment: string): { privateKey: string; publicKey: string } {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
   return { privateKey: pair.private, publicKey: pair.public };
 }
 

@@ -151,6 +151,12 @@ export function createSshProvider(options: { inventory?: string }): Provider<Ssh
       return transportFor(lab, node);
     },
 
+    sshConfig(state) {
+      throw new LabError("the ssh provider's hosts are yours: your own ssh config already reaches them", {
+        hint: `their addresses, users and keys are in the inventory ${state.resources.inventory ?? ''}`.trim(),
+      });
+    },
+
     close() {
       for (const t of transports.values()) t.close();
       transports.clear();

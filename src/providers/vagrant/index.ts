@@ -232,6 +232,13 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider<Va
       return machineTransport(lab, node);
     },
 
+    sshConfig(state) {
+      // Vagrant prints its own, with the addresses as this machine (or libvirtd's namespace) reaches them.
+      throw new LabError('lab ssh --config has nothing to add to vagrant ssh-config', {
+        hint: `cd ${path.join(workDir(state.lab), 'vagrant')} && vagrant ssh-config`,
+      });
+    },
+
     localize(lab: ResolvedLab): ResolvedLab {
       const devices = resources(lab.id)?.devices;
       return devices ? localizeLab(lab, devices) : lab;
