@@ -6,7 +6,8 @@ import { labHome, packageRoot } from '../paths.js';
 import { shellQuote } from '../transport/quote.js';
 
 export const command = 'ssh <lab> [node] [cmd..]';
-export const describe = 'Log in to a machine of a running lab over SSH: a shell, or lab ssh LAB NODE -- CMD ... (qemu, vagrant and ssh providers)';
+export const describe =
+  'Log in to a machine of a running lab over SSH: a shell, or lab ssh LAB NODE -- CMD ... (qemu labs brought up with --ssh, vagrant and ssh providers)';
 export const builder = (y: Argv) =>
   kernelOption(instanceOption(labArg(y)))
     .positional('node', { type: 'string', describe: 'a host or router of the lab' })
