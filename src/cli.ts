@@ -13,6 +13,7 @@ const commandModules: Record<string, () => Promise<object>> = {
   validate: () => import('./commands/validate.js'),
   status: () => import('./commands/status.js'),
   exec: () => import('./commands/exec.js'),
+  ssh: () => import('./commands/ssh.js'),
   graph: () => import('./commands/graph.js'),
   report: () => import('./commands/report.js'),
   matrix: () => import('./commands/matrix.js'),

@@ -62,12 +62,28 @@ export interface GuestShape {
   cpus: number;
   accel: 'tcg' | 'kvm';
   nics: GuestNic[];
+  /** More virtio-serial ports beside the exec channel's, each on a unix socket of its own (the qemu provider's sshd). */
+  ports?: GuestPort[];
+}
+
+export interface GuestPort {
+  name: string;
+  socket: string;
 }
 
 export const WHOLE_LAB_GUEST: GuestShape = { memoryMib: GUEST_MEMORY_MIB, tbSizeMib: TB_SIZE_MIB, cpus: 2, accel: 'tcg', nics: [] };
 
 /** KVM's guest CPU: the host's, without the MSR (0x10a) that some hosts refuse to let a guest read. */
 const KVM_CPU = 'host,-arch-capabilities';
+
+function portArgs(ports: GuestPort[]): string[] {
+  return ports.flatMap((port, i) => [
+    '-chardev',
+    `socket,id=port${i},path=${port.socket},server=on,wait=off`,
+    '-device',
+    `virtserialport,chardev=port${i},name=${port.name}`,
+  ]);
+}
 
 function nicArgs(nics: GuestNic[]): string[] {
   return nics.flatMap((nic, i) => [
@@ -79,7 +95,8 @@ function nicArgs(nics: GuestNic[]): string[] {
 }
 
 export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: string }, files: GuestFiles, shape: GuestShape = WHOLE_LAB_GUEST): string[] {
-  for (const p of [files.workDir, kernel.root, packageRoot, ...shape.nics.flatMap((n) => [n.local, n.remote])]) {
+  const ports = shape.ports ?? [];
+  for (const p of [files.workDir, kernel.root, packageRoot, ...shape.nics.flatMap((n) => [n.local, n.remote]), ...ports.map((port) => port.socket)]) {
     if (SAFE_PATH.test(p)) continue;
     throw new LabError(`the path ${p} cannot be handed to the guest`, {
       hint: 'use folders whose names have only letters, digits and . _ - + @',
@@ -138,6 +155,7 @@ export function qemuArgv(kernel: CachedKernel, boot: { image: string; initrd: st
     `socket,id=lab,path=${files.socket},server=on,wait=off`,
     '-device',
     'virtserialport,chardev=lab,name=lab.0',
+    ...portArgs(ports),
   ];
 }
 

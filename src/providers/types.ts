@@ -10,6 +10,7 @@ import type { SysctlScope } from '../lab/sysctl-policy.js';
 import type { SettingsDeclaration } from '../lab/provider-settings.js';
 import type { LabState } from '../state.js';
 import type { Transport } from '../transport/types.js';
+import type { Duplex } from 'node:stream';
 import type { Step } from '../ui/steps.js';
 
 export interface DownResult {
@@ -52,6 +53,18 @@ export interface Provider<R = Record<string, unknown>> {
   restoreContainers?(lab: ResolvedLab): Promise<string[]>;
   /** Free-form facts for `lab status`. */
   describe(state: LabState<R>): Promise<string[]>;
+  /** `lab ssh`: a login on a node (a machine of the lab), as `ssh host [command]` gives one. */
+  ssh?(lab: ResolvedLab, node: string): SshLogin;
+  /** `lab ssh --proxy`: a byte stream to the node's sshd, for OpenSSH's ProxyCommand (from the state alone). */
+  sshProxy?(labId: string, node: string): Promise<Duplex>;
+  /** `lab ssh --config`: an OpenSSH config block per machine (or only `node`'s); `proxy` is the ProxyCommand that reaches a node. */
+  sshConfig?(state: LabState<R>, proxy: (node: string) => string, node?: string): string;
+}
+
+/** A login session on a node: its shell, or one command line run by it; resolves to the exit status. */
+export interface SshLogin {
+  interactive(commandLine?: string): Promise<number>;
+  close(): void;
 }
 
 /** A command-line option of a provider (a subset of yargs' options). */

@@ -8,7 +8,9 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import type { Duplex } from 'node:stream';
+// ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports but not `utils`, which the default has.
+import ssh2, { Client, type ClientChannel, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import { LabError } from '../errors.js';
 import { spawnPipe, type CommandResult, type LongProcess, type RunOptions } from './process.js';
 import type { Transport } from './types.js';
@@ -30,6 +32,8 @@ export interface SshTarget {
   workDir: string;
   /** Reach the host through a command's stdin/stdout instead of TCP (like OpenSSH's ProxyCommand). */
   proxyCommand?: string[];
+  /** Reach the host through a stream this opens (a qemu guest's serial port); host and port then only name it. */
+  connect?: () => Promise<Duplex>;
   connectTimeoutMs?: number;
   /** How long to keep retrying while the host is not up yet. */
   retryForMs?: number;
@@ -39,6 +43,19 @@ export { shellQuote };
 
 export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The fingerprint of a public key as an authorized_keys or known_hosts line writes it ("ssh-ed25519 AAAA... comment"). */
+export function lineFingerprint(line: string): string {
+  const blob = line.trim().split(/\s+/)[1];
+  if (!blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) throw new LabError(`not an OpenSSH public key: ${line.slice(0, 60)}`, { kind: 'failure' });
+  return fingerprint(Buffer.from(blob, 'base64'));
+}
+
+/** A new ed25519 key pair: the private key in OpenSSH's format (ssh -i takes it), the public one as a single line. */
+export function generateClientKey(comment: string): { privateKey: string; publicKey: string } {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+  return { privateKey: pair.private, publicKey: pair.public };
 }
 
 export class SshTransport implements Transport {
@@ -95,6 +112,7 @@ export class SshTransport implements Transport {
       let mismatch: string | undefined;
       const proxy = t.proxyCommand ? spawnPipe(t.proxyCommand) : undefined;
       this.proxyKill = proxy?.kill;
+      const opened = t.connect ? t.connect() : Promise.resolve(proxy?.stream);
       client
         .on('ready', () => resolve(client))
         .on('error', (err) => {
@@ -116,12 +134,11 @@ export class SshTransport implements Transport {
           if (this.client === client) this.client = undefined;
           proxy?.kill();
         });
-      client.connect({
+      const settings = {
         host: t.host,
         port: t.port ?? 22,
         username: t.username,
         privateKey: t.privateKey,
-        sock: proxy?.stream,
         readyTimeout: t.connectTimeoutMs ?? 20_000,
         keepaliveInterval: 5_000,
         keepaliveCountMax: 3,
@@ -135,7 +152,12 @@ export class SshTransport implements Transport {
           mismatch = `expected ${t.hostKey}, the host presented ${got}`;
           return false;
         },
-      });
+      };
+      opened.then(
+        (sock) => client.connect({ ...settings, sock }),
+        (error: Error) =>
+          reject(error instanceof LabError ? error : new LabError(`cannot reach ${t.node} over ssh`, { details: [error.message], kind: 'failure' })),
+      );
     });
   }
 
@@ -238,6 +260,44 @@ export class SshTransport implements Transport {
     });
   }
 
+  /**
+   * A login as `ssh host` gives one: the user's shell, or `commandLine` run by it (as OpenSSH sends it, one string the
+   * remote shell splits), never under sudo. With a terminal here it gets a pty of the same size, raw, resized along.
+   */
+  async interactive(commandLine?: string): Promise<number> {
+    const client = await this.connection();
+    const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    const pty: PseudoTtyOptions | false = tty ? { term: process.env.TERM ?? 'xterm', rows: process.stdout.rows, cols: process.stdout.columns } : false;
+    const stream = await new Promise<ClientChannel>((resolve, reject) => {
+      const done = (err: Error | undefined, channel: ClientChannel) =>
+        err ? reject(new LabError(`ssh session on ${this.node} failed`, { details: [err.message], kind: 'failure' })) : resolve(channel);
+      if (commandLine === undefined) client.shell(pty === false ? false : pty, done);
+      else client.exec(commandLine, { pty }, done);
+    });
+    const resize = () => stream.setWindow(process.stdout.rows, process.stdout.columns, 0, 0);
+    if (tty) {
+      process.stdin.setRawMode(true);
+      process.stdout.on('resize', resize);
+    }
+    return new Promise((resolve) => {
+      let signalled: string | undefined;
+      stream.on('exit', (_code: number | null, signal?: string) => (signalled = signal));
+      process.stdin.pipe(stream);
+      stream.pipe(process.stdout);
+      stream.stderr.pipe(process.stderr);
+      stream.on('close', (code: number | null) => {
+        process.stdin.unpipe(stream);
+        process.stdin.pause();
+        if (tty) {
+          process.stdin.setRawMode(false);
+          process.stdout.off('resize', resize);
+        }
+        // As OpenSSH does: the remote command's status, 255 when the session ended without one.
+        resolve(typeof code === 'number' ? code : signalled ? 128 + (SIGNALS[signalled] ?? 0) : 255);
+      });
+    });
+  }
+
   private async sftp(): Promise<SFTPWrapper> {
     const client = await this.connection();
     return new Promise((resolve, reject) =>
@@ -291,3 +351,5 @@ export class SshTransport implements Transport {
     this.proxyKill?.();
   }
 }
+
+const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15 };

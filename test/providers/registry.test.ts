@@ -26,7 +26,7 @@ import { envFor, lab, root, tempHome } from '../helpers/cli.js';
 test('the registry lists every provider, the first as default, with the options each declares', (t) => {
   t.deepEqual(providerNames(), ['netns', 'ssh', 'vagrant', 'qemu']);
   t.is(defaultProvider, 'netns');
-  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'docker', 'inventory', 'verbose']);
+  t.deepEqual(Object.keys(providerOptions()).sort(), ['box', 'docker', 'inventory', 'ssh', 'verbose']);
   t.deepEqual(renderNames(), ['vagrant']);
   t.deepEqual(
     leftoverRemovers('x').map((r) => r.provider),

@@ -33,7 +33,7 @@ export interface GuestRecord {
 }
 
 export function shapeOf(plan: GuestPlan, accel: 'tcg' | 'kvm'): GuestShape {
-  return { memoryMib: NODE_GUEST_MEMORY_MIB, tbSizeMib: NODE_GUEST_TB_MIB, cpus: 1, accel, nics: plan.nics };
+  return { memoryMib: NODE_GUEST_MEMORY_MIB, tbSizeMib: NODE_GUEST_TB_MIB, cpus: 1, accel, nics: plan.nics, ports: plan.ports };
 }
 
 /** Boot one guest and wait for its exec server; `record` hears the pid at once, then the booted guest. */

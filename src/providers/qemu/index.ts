@@ -27,11 +27,32 @@ import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
 import { commandsByGuest, prepareGuest } from './setup.js';
 import { warmUp } from '../netns/kernel.js';
 import { servicesStep } from '../netns/index.js';
+import { SshTransport, lineFingerprint } from '../../transport/ssh.js';
+import { guestSshTarget, openPort, removeSshFiles, renderSshConfig, startGuestSsh, writeKnownHosts } from './ssh.js';
+import { labRef } from '../../lab/names.js';
+import { readState } from '../../state.js';
 
 const REQUIRED_TOOLS = ['qemu-system-x86_64'];
 
-export function createQemuProvider(): Provider<QemuResources> {
-  const plansOf = (lab: ResolvedLab) => guestPlans(lab);
+/** The host key `lab up --ssh` pinned for a node's guest, as ssh2 checks it; a lab up without sshd has none. */
+function pinnedFingerprint(lab: ResolvedLab, node: string): string {
+  const keys = (readState(lab.id)?.resources as QemuResources | undefined)?.sshHostKeys;
+  const key = keys?.[node];
+  if (!key) throw withoutSshd(lab.id, labRef(lab), node);
+  return lineFingerprint(key);
+}
+
+function withoutSshd(labId: string, ref: string, node = 'NODE'): LabError {
+  return new LabError(`lab ${labId} was brought up without an sshd in its guests (lab up --ssh starts one)`, {
+    hint: `lab exec ${ref} ${node} -- sh needs none; for ssh: lab down ${ref}, then lab up ${ref} --provider qemu --ssh`,
+    kind: 'failure',
+  });
+}
+
+/** `ssh`: an sshd in every guest (lab up --ssh), for lab ssh; a lab brought up without one records none. */
+export function createQemuProvider(options: { ssh: boolean } = { ssh: false }): Provider<QemuResources> {
+  const plansOf = (lab: ResolvedLab) => guestPlans(lab, options);
+  const logins = new Map<string, SshTransport>();
   return {
     name: 'qemu',
     ownsHosts: true,
@@ -62,9 +83,9 @@ export function createQemuProvider(): Provider<QemuResources> {
       return problems;
     },
 
-    resourcesOf: (lab) => ({ planned: plansOf(lab).map((p) => ({ node: p.node, series: p.series })), guests: [] }),
+    resourcesOf: (lab) => ({ planned: plansOf(lab).map((p) => ({ node: p.node, series: p.series })), guests: [], ssh: options.ssh }),
 
-    upSteps: (lab, record) => upSteps(lab, plansOf(lab), record),
+    upSteps: (lab, record) => upSteps(lab, plansOf(lab), record, options.ssh),
 
     async down(labId: string): Promise<DownResult> {
       const stopped = await stopGuests(labId);
@@ -74,6 +95,7 @@ export function createQemuProvider(): Provider<QemuResources> {
         fs.rmSync(dir, { recursive: true, force: true });
         removed.push(`folder ${dir}`);
       }
+      removed.push(...removeSshFiles(labId));
       return { removed };
     },
 
@@ -100,7 +122,31 @@ export function createQemuProvider(): Provider<QemuResources> {
       return done;
     },
 
-    close: closeChannels,
+    close() {
+      closeChannels();
+      for (const t of logins.values()) t.close();
+      logins.clear();
+    },
+
+    ssh(lab, node) {
+      const n = lab.nodes.find((x) => x.name === node);
+      if (!n) throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((x) => x.name).join(', ')}` });
+      if (n.kind === 'container')
+        throw new LabError(`${node} is a container: a network namespace inside the guest of ${n.host}, with no sshd of its own`, {
+          hint: `lab ssh ${labRef(lab)} ${n.host}, or lab exec ${labRef(lab)} ${node} -- sh`,
+        });
+      const login = new SshTransport(guestSshTarget(lab.id, node, pinnedFingerprint(lab, node)));
+      logins.set(node, login);
+      return login;
+    },
+
+    sshProxy: (labId, node) => openPort(labId, node),
+
+    sshConfig(state, proxy, node) {
+      if (!state.resources.sshHostKeys) throw withoutSshd(state.lab, state.lab, node);
+      const nodes = state.resources.guests.map((g) => g.node).filter((n) => state.resources.sshHostKeys?.[n]);
+      return renderSshConfig(state.lab, node === undefined ? nodes : nodes.filter((n) => n === node), proxy);
+    },
 
     async describe(state: LabState<QemuResources>) {
       return state.resources.guests.map((g) => {
@@ -112,7 +158,7 @@ export function createQemuProvider(): Provider<QemuResources> {
   };
 }
 
-function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<QemuResources>): Step[] {
+function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<QemuResources>, ssh: boolean): Step[] {
   const series = [...new Set(plans.map((p) => p.series))];
   const boot: Step = {
     title: `Boot ${plans.length} guests (${describeKernels(plans)})`,
@@ -134,17 +180,23 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
   const netnsPlan = planLab(lab, dockerProxyPath());
   const byGuest = commandsByGuest(lab, netnsPlan);
   const configure: Step = {
-    title: 'NICs, addresses, routes, sysctls, bridges, containers and rules in every guest',
+    title: `NICs, addresses, routes, sysctls, bridges, containers and rules in every guest${ssh ? '; sshd with a host key of its own' : ''}`,
     run: async (progress) => {
+      const hostKeys: Record<string, string> = {};
       await Promise.all(
         plans.map(async (p) => {
           const runner = guestRunnerOf(lab.id, p.node);
+          const sshd = ssh ? startGuestSsh(lab.id, p.node, runner).then((key) => void (hostKeys[p.node] = key)) : Promise.resolve();
+          sshd.catch(() => undefined); // awaited below, after the guest is prepared
           await prepareGuest(lab, p, runner);
           progress(`${p.node} prepared`);
-          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner)]);
+          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner), sshd]);
           progress(`${p.node} configured`);
         }),
       );
+      if (!ssh) return;
+      record({ sshHostKeys: hostKeys });
+      writeKnownHosts(lab.id, hostKeys);
     },
   };
   const services = servicesStep(lab, netnsPlan.services, (node) => guestRunnerOf(lab.id, guestNodeOf(lab, node)));

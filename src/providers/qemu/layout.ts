@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
-import type { GuestFiles, GuestNic } from '../../kernels/guest.js';
+import type { GuestFiles, GuestNic, GuestPort } from '../../kernels/guest.js';
 import { workDir } from '../../state.js';
 
 /** A node no kernel is named for boots bookworm's, the kernel of the Vagrant provider's box. */
@@ -28,6 +28,8 @@ export interface GuestPlan {
   nics: GuestNicPlan[];
   /** Its containers: namespaces inside this guest. */
   containers: string[];
+  /** Virtio-serial ports for its sshd (ssh.ts), each on a unix socket in the guests folder. */
+  ports: GuestPort[];
 }
 
 /** The node whose guest a node runs in: its own, or its docker host's. */
@@ -60,12 +62,14 @@ export function macOf(link: number, end: number): string {
 /**
  * `kernels`: a Debian series per node (the lab file's, or the command line's), over `fallback` (--kernel).
  */
-export function guestPlans(lab: ResolvedLab): GuestPlan[] {
+/** `ssh`: each guest gets the serial ports of an sshd (lab up --ssh). */
+export function guestPlans(lab: ResolvedLab, options: { ssh: boolean } = { ssh: false }): GuestPlan[] {
   const linksDir = path.join(workDir(lab.id), 'links');
   const guests = lab.nodes.filter((n) => n.kind !== 'container');
   const plans = guests.map((n): GuestPlan => {
     const series = n.kernel ?? lab.kernel ?? DEFAULT_SERIES;
-    return { node: n.name, series, files: nodeGuestFiles(lab.id, n.name), nics: [], containers: lab.nodes.filter((c) => c.host === n.name).map((c) => c.name) };
+    const containers = lab.nodes.filter((c) => c.host === n.name).map((c) => c.name);
+    return { node: n.name, series, files: nodeGuestFiles(lab.id, n.name), nics: [], containers, ports: options.ssh ? sshPorts(lab.id, n.name) : [] };
   });
   for (const link of lab.links) {
     const ends = link.endpoints.map((e) => ({ ...e, guest: guestNodeOf(lab, e.node) }));
@@ -79,12 +83,21 @@ export function guestPlans(lab: ResolvedLab): GuestPlan[] {
       plans.find((p) => p.node === e.guest)!.nics.push({ iface: e.iface, link: link.index, mac: macOf(link.index, i), local: sock(i), remote: sock(1 - i) });
     }
   }
-  const tooLong = plans.flatMap((p) => [p.files.socket, ...p.nics.map((n) => n.local)]).filter((s) => Buffer.byteLength(s) > MAX_SOCKET_PATH);
+  const tooLong = plans
+    .flatMap((p) => [p.files.socket, ...p.nics.map((n) => n.local), ...p.ports.map((port) => port.socket)])
+    .filter((s) => Buffer.byteLength(s) > MAX_SOCKET_PATH);
   if (tooLong.length)
     throw new LabError(`the guests' sockets would have paths longer than a unix socket takes (${MAX_SOCKET_PATH} bytes): ${tooLong[0]}`, {
       hint: 'set LAB_HOME to a shorter folder, or use a shorter lab name or instance',
     });
   return plans;
+}
+
+/** Virtio-serial ports of a guest's sshd: lab.ssh0.. on <node>.ssh0.sock.. (ssh.ts says why a serial port). */
+export const SSH_PORTS = 4;
+
+export function sshPorts(labId: string, node: string): GuestPort[] {
+  return Array.from({ length: SSH_PORTS }, (_, i) => ({ name: `lab.ssh${i}`, socket: path.join(guestsDir(labId), `${node}.ssh${i}.sock`) }));
 }
 
 /** sun_path holds 108 bytes with its terminating NUL. */

@@ -145,6 +145,18 @@ export function createSshProvider(options: { inventory?: string }): Provider<Ssh
 
     transport: transportFor,
 
+    ssh(lab, node) {
+      if (!lab.nodes.some((n) => n.name === node))
+        throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((n) => n.name).join(', ')}` });
+      return transportFor(lab, node);
+    },
+
+    sshConfig(state) {
+      throw new LabError("the ssh provider's hosts are yours: your own ssh config already reaches them", {
+        hint: `their addresses, users and keys are in the inventory ${state.resources.inventory ?? ''}`.trim(),
+      });
+    },
+
     close() {
       for (const t of transports.values()) t.close();
       transports.clear();

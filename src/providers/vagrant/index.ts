@@ -224,6 +224,21 @@ export function createVagrantProvider(options: VagrantOptions = {}): Provider<Va
       return machineTransport(lab, node);
     },
 
+    ssh(lab: ResolvedLab, node: string) {
+      const n = lab.nodes.find((x) => x.name === node);
+      if (!n) throw new LabError(`no node "${node}" in lab ${lab.name}`, { hint: `nodes: ${lab.nodes.map((x) => x.name).join(', ')}` });
+      if (n.kind === 'container') throw new LabError(`${node} is a container in the VM ${n.host}`, { hint: `lab ssh ${labRef(lab)} ${n.host}` });
+      // As `vagrant ssh` logs in: the box's user, with the address and key vagrant ssh-config gave and the pinned host key.
+      return machineTransport(lab, node);
+    },
+
+    sshConfig(state) {
+      // Vagrant prints its own, with the addresses as this machine (or libvirtd's namespace) reaches them.
+      throw new LabError('lab ssh --config has nothing to add to vagrant ssh-config', {
+        hint: `cd ${path.join(workDir(state.lab), 'vagrant')} && vagrant ssh-config`,
+      });
+    },
+
     localize(lab: ResolvedLab): ResolvedLab {
       const devices = resources(lab.id)?.devices;
       return devices ? localizeLab(lab, devices) : lab;
