@@ -30,8 +30,15 @@ export function renameBatch(ipLinkOutput: string, plan: GuestPlan): string {
 
 /** virtio_net, the NICs' names, and the node's namespace name on the root namespace. */
 export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Runner): Promise<void> {
-  const netfilterSysctls = lab.nodes.some((n) => guestNodeOf(lab, n.name) === plan.node && Object.keys(n.sysctls).some((k) => k.startsWith('net.netfilter.')));
-  const modules = [...(plan.nics.length ? ['virtio_net'] : []), ...(netfilterSysctls ? ['nf_conntrack'] : [])];
+  const own = lab.nodes.filter((n) => guestNodeOf(lab, n.name) === plan.node);
+  const netfilterSysctls = own.some((n) => Object.keys(n.sysctls).some((k) => k.startsWith('net.netfilter.')));
+  // As in the netns provider's --kernel guest (needsBridgeNetfilter): the guest is the node's own machine, where dockerd loads it.
+  const bridgeFiltering = own.some((n) => n.docker?.bridgeNetfilter !== undefined || Object.keys(n.sysctls).some((k) => k.startsWith('net.bridge.')));
+  const modules = [
+    ...(plan.nics.length ? ['virtio_net'] : []),
+    ...(netfilterSysctls ? ['nf_conntrack'] : []),
+    ...(bridgeFiltering ? ['bridge', 'br_netfilter'] : []),
+  ];
   if (modules.length) await runner.run([MODPROBE, '-a', ...modules], { timeoutMs: 120_000 });
   if (plan.nics.length) {
     const links = await runner.run(['ip', '-o', 'link', 'show']);
