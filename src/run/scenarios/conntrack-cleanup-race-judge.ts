@@ -46,7 +46,7 @@ export interface RaceEvidence {
   timing: {
     /** The cleanup cycle right after whose end wave 1 was released. */
     wave1ReleasedAfterCycle?: number;
-    /** The first cycle whose snapshot no longer listed wave 1's tuples; null when none did in time (wave 2 was not released). */
+    /** The first cycle whose snapshot lacked one of wave 1's tuples its map held; null when none did in time (wave 2 was not released). */
     triggerCycle?: number | null;
     staleEntriesAtTrigger: number | null;
     wave2ConnectedFrom: number | null;
@@ -172,7 +172,7 @@ function integrity(evidence: RaceEvidence): Checked {
   if (timing.triggerCycle === null)
     return done(
       'INCONCLUSIVE',
-      `no cleanup cycle after wave 1 (released after cycle ${timing.wave1ReleasedAfterCycle ?? '?'}) had a snapshot lacking wave 1's tuples while the map held them, so wave 2 was not released`,
+      `no cleanup cycle after wave 1 (released after cycle ${timing.wave1ReleasedAfterCycle ?? '?'}) had a snapshot lacking one of wave 1's tuples its map held, so wave 2 was not released`,
       ['timing.triggerCycle'],
     );
   if (timing.staleEntriesAtTrigger === null || timing.staleEntriesAtTrigger <= 0)

@@ -132,8 +132,8 @@ async function shortenCloseTimeouts(serverT: Transport, seconds: number): Promis
  * Both waves are started ahead and wait for their go signal, since Python takes seconds to start on a loaded machine:
  * wave 1 is released as a cleanup cycle ends, so it runs between two snapshots (a connection made between a cycle's
  * conntrack dump and its read of the map would be deleted while live, wave 1 hitting the race itself); wave 2 is released
- * at the first cycle whose snapshot no longer lists wave 1's tuples (the walk reaches the first stale entry perEntryDelayS
- * later). The cycles are picked by their order and their snapshots' content, never by comparing clocks across nodes.
+ * at the first cycle whose snapshot lacks one of wave 1's tuples its map holds (the walk reaches the first stale entry
+ * perEntryDelayS later). The cycles are picked by their order and their snapshots' content, never by comparing clocks across nodes.
  */
 async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, agent: AgentRun) {
   const serverT = ctx.transport(params.server);
@@ -188,10 +188,22 @@ function tuplesOf(run: AgentRun): string[] {
   return run.all('connection').flatMap((c) => (typeof c.tuple === 'string' ? [c.tuple] : []));
 }
 
-/** A cycle that sees wave 1's entries stale: its snapshot lists none of wave 1's tuples while the map holds more entries than the snapshot. */
+/**
+ * A cycle that finds wave 1's entries stale: its map holds a wave-1 tuple its snapshot lacks. Any one is enough: wave 1's
+ * connections close up to half a second apart (seconds under TCG), so a snapshot may lack some while others are still
+ * closing, and the cycle that takes it deletes (or misses) those at once; waiting for a snapshot that lacks all of them
+ * would let that cycle act on wave 1's entries before the trigger.
+ */
 function isStaleFor(start: AgentEvent, wave1Tuples: string[]): boolean {
-  const snapshot = Array.isArray(start.snapshot) ? (start.snapshot as unknown[]) : [];
-  return (start.mapSize as number) > (start.snapshotSize as number) && !wave1Tuples.some((t) => snapshot.includes(t));
+  const stale = staleAt(start);
+  return wave1Tuples.some((t) => stale.includes(t));
+}
+
+/** The map's entries a cycle's snapshot lacks: the ones its walk deletes (or misses). */
+function staleAt(start: AgentEvent): string[] {
+  const listed = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const snapshot = listed(start.snapshot);
+  return listed(start.map).filter((t) => !snapshot.includes(t));
 }
 
 function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType<typeof reuseTuplesDuringCleanup>>) {
@@ -227,7 +239,8 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
       wave1ReleasedAfterCycle: waves.wave1ReleasedAfterCycle,
       triggerCycle,
       triggerSnapshotAt: trigger?.t ?? null,
-      staleEntriesAtTrigger: trigger ? (trigger.mapSize as number) - (trigger.snapshotSize as number) : null,
+      staleEntriesAtTrigger: trigger ? staleAt(trigger).length : null,
+      staleTuplesAtTrigger: trigger ? staleAt(trigger) : null,
       wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
       wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
       firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
