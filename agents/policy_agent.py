@@ -112,7 +112,7 @@ def main():
             cycle += 1
             continue
         entries = [k for k, _ in set_elements(t, "allowed")]
-        emit("cleanup_start", cycle=cycle, snapshotSize=len(snapshot), mapSize=len(entries), snapshot=sorted(snapshot))
+        emit("cleanup_start", cycle=cycle, snapshotSize=len(snapshot), mapSize=len(entries), snapshot=sorted(snapshot), map=sorted(entries))
         missed_now = set()
         for entry in entries:
             if stop.is_set():

@@ -94,3 +94,49 @@ test('a missing policy-agent summary is INCONCLUSIVE, not "no deletions"', (t) =
   const { summaryProblems: _dropped, ...without } = miss.evidence;
   t.is(judge(without as Evidence).verdict, 'INCONCLUSIVE', 'evidence from before summaries were checked');
 });
+
+test("the cleanup touching wave 1's entries before the trigger cycle is INCONCLUSIVE, naming the cycles", (t) => {
+  const timing = { ...immediate.evidence.timing, triggerCycle: 5 };
+  const early = [
+    { tuple: TUPLE, cycle: 3, action: 'missed' as const },
+    { tuple: '10.40.1.1:40001>10.40.2.2:9100', cycle: 4, action: 'deleted' as const },
+  ];
+  const clean = judge({ ...immediate.evidence, timing, wave1EntriesBeforeTrigger: early });
+  t.is(clean.verdict, 'INCONCLUSIVE');
+  t.is(clean.inconclusive, 'evidence-missing');
+  t.deepEqual(clean.decidedBy, ['wave1EntriesBeforeTrigger']);
+  t.regex(
+    clean.reason,
+    /^wave 1 ran cleanly, but the cleanup already missed 10\.40\.1\.1:40000>10\.40\.2\.2:9100 in cycle 3, deleted 10\.40\.1\.1:40001>10\.40\.2\.2:9100 in cycle 4, before trigger cycle 5/,
+  );
+  t.regex(clean.reason, /was not the first to find wave 1's entries missing/);
+  const wave1 = { attempts: 5, ok: 4, failed: [{ tuple: '10.40.1.1:40001>10.40.2.2:9100', error: 'timeout', t: 1 }] };
+  const broken = judge({ ...immediate.evidence, timing, wave1, wave1EntriesBeforeTrigger: early.slice(1) });
+  t.is(broken.verdict, 'INCONCLUSIVE');
+  t.regex(
+    broken.reason,
+    /^wave 1 did not run cleanly \(4\/5 ok: 10\.40\.1\.1:40001>10\.40\.2\.2:9100 timeout\); the cleanup already deleted .* in cycle 4, before trigger cycle 5/,
+  );
+  t.regex(broken.reason, /no clean map state to race$/);
+  const noTrigger = judge({ ...immediate.evidence, timing: { ...timing, triggerCycle: null }, wave1EntriesBeforeTrigger: early.slice(0, 1) });
+  t.regex(noTrigger.reason, /missed .* in cycle 3, before any trigger cycle/);
+});
+
+test('no cycle seeing wave 1 stale (wave 2 never released) is INCONCLUSIVE, not NOT_REPRODUCED', (t) => {
+  for (const r of [immediate, miss]) {
+    const timing = { ...r.evidence.timing, wave1ReleasedAfterCycle: 2, triggerCycle: null, triggerSnapshotAt: null, staleEntriesAtTrigger: null };
+    const v = judge({ ...r.evidence, timing, wave1EntriesBeforeTrigger: [], wave2: { attempts: 0, ok: 0, failed: [] } });
+    t.is(v.verdict, 'INCONCLUSIVE');
+    t.deepEqual(v.decidedBy, ['timing.triggerCycle']);
+    t.regex(
+      v.reason,
+      /no cleanup cycle after wave 1 \(released after cycle 2\) had a snapshot lacking one of wave 1's tuples its map held, so wave 2 was not released/,
+    );
+  }
+});
+
+test('a trigger cycle with no stale entries is INCONCLUSIVE', (t) => {
+  const v = judge({ ...miss.evidence, timing: { ...miss.evidence.timing, staleEntriesAtTrigger: 0 } });
+  t.is(v.verdict, 'INCONCLUSIVE');
+  t.regex(v.reason, /map held no stale entries/);
+});

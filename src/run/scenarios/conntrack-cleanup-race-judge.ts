@@ -44,15 +44,21 @@ export interface RaceEvidence {
   summaryProblems?: string[];
   algorithm: string;
   timing: {
-    staleEntriesAtTrigger: number;
+    /** The cleanup cycle right after whose end wave 1 was released. */
+    wave1ReleasedAfterCycle?: number;
+    /** The first cycle whose snapshot lacked one of wave 1's tuples its map held; null when none did in time (wave 2 was not released). */
+    triggerCycle?: number | null;
+    staleEntriesAtTrigger: number | null;
     wave2ConnectedFrom: number | null;
     wave2ConnectedUntil: number | null;
-    triggerSnapshotAt: number;
+    triggerSnapshotAt: number | null;
     firstDeletionOfTriggerCycle: number | null;
     [key: string]: unknown;
   };
   wave1: WaveResult;
   wave2: WaveResult;
+  /** Cleanup cycles before the trigger that already deleted or missed a wave-1 entry (the walk raced wave 1 itself). */
+  wave1EntriesBeforeTrigger?: Array<{ tuple: string; cycle: number; action: 'deleted' | 'missed' }>;
   deletions: Deletion[];
   liveFlowsDeleted: Array<{ tuple: string; cycle: number; t: number }>;
   deniedFlows: Array<{ flow: string; packets: number }>;
@@ -145,13 +151,31 @@ function integrity(evidence: RaceEvidence): Checked {
     return done('INCONCLUSIVE', why, ['agentConntrackFailures', 'conntrackListFailures']);
   }
   const { timing, wave1, wave2, deniedFlows: denied, liveFlowsDeleted: live } = evidence;
-  if (wave1.attempts === 0 || wave1.ok < wave1.attempts)
-    return done('INCONCLUSIVE', `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok), so there was no map state to race`, ['wave1']);
+  const early = evidence.wave1EntriesBeforeTrigger ?? [];
+  const trigger = typeof timing.triggerCycle === 'number' ? `trigger cycle ${timing.triggerCycle}` : 'any trigger cycle';
+  const raced = early.length
+    ? `; the cleanup already ${early.map((e) => `${e.action} ${e.tuple} in cycle ${e.cycle}`).join(', ')}, before ${trigger} (wave 1 connected between a cycle's conntrack dump and its read of the map, or a cycle found its entries gone before wave 2 could be released)`
+    : '';
+  if (wave1.attempts === 0 || wave1.ok < wave1.attempts) {
+    const failed = wave1.failed.map((f) => `${f.tuple ?? 'a connection with no tuple'} ${f.error ?? 'failed'}`).join(', ');
+    const what = wave1.attempts === 0 ? 'wave 1 made no connection' : `wave 1 did not run cleanly (${wave1.ok}/${wave1.attempts} ok: ${failed})`;
+    return done('INCONCLUSIVE', `${what}${raced}, so there was no clean map state to race`, ['wave1', 'wave1EntriesBeforeTrigger']);
+  }
+  if (early.length > 0)
+    return done('INCONCLUSIVE', `wave 1 ran cleanly, but${raced.slice(1)}: the cycle wave 2 raced was not the first to find wave 1's entries missing`, [
+      'wave1EntriesBeforeTrigger',
+    ]);
   if (timing.wave1EntriesExpiredAt === null)
     return done('INCONCLUSIVE', "wave 1's entries never left the kernel's conntrack table, so no tuple was reused after expiry", [
       'timing.wave1EntriesExpiredAt',
     ]);
-  if (timing.staleEntriesAtTrigger <= 0)
+  if (timing.triggerCycle === null)
+    return done(
+      'INCONCLUSIVE',
+      `no cleanup cycle after wave 1 (released after cycle ${timing.wave1ReleasedAfterCycle ?? '?'}) had a snapshot lacking one of wave 1's tuples its map held, so wave 2 was not released`,
+      ['timing.triggerCycle'],
+    );
+  if (timing.staleEntriesAtTrigger === null || timing.staleEntriesAtTrigger <= 0)
     return done('INCONCLUSIVE', 'when wave 2 started, the map held no stale entries for the cleanup to work on', ['timing.staleEntriesAtTrigger']);
   if (timing.wave2ConnectedFrom === null) return done('INCONCLUSIVE', 'no wave-2 connection was established', ['wave2']);
   if (timing.firstDeletionOfTriggerCycle !== null && timing.wave2ConnectedUntil! > timing.firstDeletionOfTriggerCycle) {

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { refsTo, type Scenario } from './types.js';
 import { parseSummary } from '../summary.js';
 import type { ScenarioContext } from '../context.js';
-import type { AgentRun } from '../agent.js';
+import type { AgentEvent, AgentRun } from '../agent.js';
 import type { Transport } from '../../transport/types.js';
 import { CaptureReader, hasPayload, type TcpSegment } from '../pcap.js';
 import {
@@ -129,14 +129,17 @@ async function shortenCloseTimeouts(serverT: Transport, seconds: number): Promis
 
 /**
  * Wave 1 opens and closes the tuples; once they expired, wave 2 reuses them right after a cleanup walk took its snapshot.
- * Wave 2 is started ahead and waits for its go signal: the walk reaches the first stale entry perEntryDelayS after the
- * snapshot, less than Python takes to start on a loaded machine.
+ * Both waves are started ahead and wait for their go signal, since Python takes seconds to start on a loaded machine:
+ * wave 1 is released as a cleanup cycle ends, so it runs between two snapshots (a connection made between a cycle's
+ * conntrack dump and its read of the map would be deleted while live, wave 1 hitting the race itself); wave 2 is released
+ * at the first cycle whose snapshot lacks one of wave 1's tuples its map holds (the walk reaches the first stale entry
+ * perEntryDelayS later). The cycles are picked by their order and their snapshots' content, never by comparing clocks across nodes.
  */
 async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, agent: AgentRun) {
   const serverT = ctx.transport(params.server);
   const cycleMs = params.cleanupPeriodS * 1000;
   await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000);
-  const wave = (label: string, holdS: number, extra: string[] = []) =>
+  const wave = (label: string, holdS: number) =>
     ctx.startAgent(params.client, label, 'wave_client.py', [
       '--server',
       ctx.address(params.server),
@@ -148,24 +151,59 @@ async function reuseTuplesDuringCleanup(ctx: ScenarioContext, params: Params, ag
       String(holdS),
       '--label',
       label,
-      ...extra,
+      '--wait-for-go',
     ]);
-  const wave2 = await wave('wave2', params.cleanupPeriodS + 2, ['--wait-for-go']);
+  const wave2 = await wave('wave2', params.cleanupPeriodS + 2);
   const wave1 = await wave('wave1', 1);
+  const startedBefore = lastCycle(agent, 'cleanup_start');
+  const quiet = await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > startedBefore);
+  wave1.go();
   await wave1.finish(30_000);
-  const wave1Done = Date.now() / 1000;
+  const wave1Tuples = tuplesOf(wave1);
   // Started after wave 1 (the waves share their 5-tuples) and well before wave 2's go: tcpdump takes a while to listen.
   const iface = ctx.node(params.server).interfaces[0]!.name;
   const capture = await ctx.capture(params.server, iface, `${params.server}-${iface}`, [`tcp port ${params.port}`]);
   const listFlows = () => serverT.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(params.port)], { check: false });
-  const { expiredAt, listFailures } = await waitForExpiry(listFlows, ctx.address(params.client), 15_000);
-  const trigger = await agent.waitFor('cleanup_start', cycleMs * 2 + 10_000, (e) => e.t > Math.max(wave1Done, expiredAt ?? wave1Done));
-  wave2.go();
-  await wave2.finish((params.cleanupPeriodS + 30) * 1000);
+  const expiry = waitForExpiry(listFlows, ctx.address(params.client), 15_000);
+  const ranDuringWave1 = lastCycle(agent, 'cleanup_start');
+  // Three cycles are enough for wave 1's entries (closed with a RST, close timeout conntrackCloseTimeoutS) to leave the table.
+  const trigger = await agent
+    .waitFor('cleanup_start', cycleMs * 3 + 20_000, (e) => (e.cycle as number) > ranDuringWave1 && isStaleFor(e, wave1Tuples))
+    .catch(() => null);
+  if (trigger) wave2.go();
+  const { expiredAt, listFailures } = await expiry;
+  if (trigger) await wave2.finish((params.cleanupPeriodS + 30) * 1000);
+  else await wave2.stop();
   const pcap = await capture.stop();
-  const lastCycle = (agent.all('cleanup_end').at(-1)?.cycle as number | undefined) ?? 0;
-  await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > lastCycle);
-  return { wave1, wave2, trigger, expiredAt, listFailures, pcap };
+  const last = lastCycle(agent, 'cleanup_end');
+  await agent.waitFor('cleanup_end', cycleMs * 2 + 10_000, (e) => (e.cycle as number) > last);
+  return { wave1, wave2, wave1Tuples, wave1ReleasedAfterCycle: quiet.cycle as number, trigger, expiredAt, listFailures, pcap };
+}
+
+function lastCycle(agent: AgentRun, event: string): number {
+  return (agent.all(event).at(-1)?.cycle as number | undefined) ?? -1;
+}
+
+function tuplesOf(run: AgentRun): string[] {
+  return run.all('connection').flatMap((c) => (typeof c.tuple === 'string' ? [c.tuple] : []));
+}
+
+/**
+ * A cycle that finds wave 1's entries stale: its map holds a wave-1 tuple its snapshot lacks. Any one is enough: wave 1's
+ * connections close up to half a second apart (seconds under TCG), so a snapshot may lack some while others are still
+ * closing, and the cycle that takes it deletes (or misses) those at once; waiting for a snapshot that lacks all of them
+ * would let that cycle act on wave 1's entries before the trigger.
+ */
+function isStaleFor(start: AgentEvent, wave1Tuples: string[]): boolean {
+  const stale = staleAt(start);
+  return wave1Tuples.some((t) => stale.includes(t));
+}
+
+/** The map's entries a cycle's snapshot lacks: the ones its walk deletes (or misses). */
+function staleAt(start: AgentEvent): string[] {
+  const listed = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const snapshot = listed(start.snapshot);
+  return listed(start.map).filter((t) => !snapshot.includes(t));
 }
 
 function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType<typeof reuseTuplesDuringCleanup>>) {
@@ -181,7 +219,15 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
   const w2 = parsed[2].ok ? (wave2.summary() as { connections?: Connection[] }) : undefined;
   const wave2Tuples = new Set((w2?.connections ?? []).map((c) => c.tuple).filter(Boolean));
   const deletions = summary?.deletions ?? [];
-  const firstDeletionInTrigger = deletions.find((d) => d.cycle === trigger.cycle);
+  const triggerCycle = trigger ? (trigger.cycle as number) : null;
+  const firstDeletionInTrigger = deletions.find((d) => d.cycle === triggerCycle);
+  const beforeTrigger = (e: AgentEvent) => triggerCycle === null || (e.cycle as number) < triggerCycle;
+  const wave1EntriesBeforeTrigger = (['deleted', 'missed'] as const).flatMap((action) =>
+    agent
+      .all(action)
+      .filter((e) => beforeTrigger(e) && waves.wave1Tuples.includes(e.tuple as string))
+      .map((e) => ({ tuple: e.tuple as string, cycle: e.cycle as number, action })),
+  );
   const connectedTimes = (w2?.connections ?? []).map((c) => c.connectedT).filter((x): x is number => x !== null);
   return {
     summaryProblems: parsed.flatMap((p) => (p.ok ? [] : [p.problem])),
@@ -190,15 +236,18 @@ function raceEvidence(params: Params, agent: AgentRun, waves: Awaited<ReturnType
       cleanupPeriodS: params.cleanupPeriodS,
       perEntryDelayS: params.perEntryDelayS,
       wave1EntriesExpiredAt: expiredAt,
-      triggerCycle: trigger.cycle,
-      triggerSnapshotAt: trigger.t,
-      staleEntriesAtTrigger: (trigger.mapSize as number) - (trigger.snapshotSize as number),
+      wave1ReleasedAfterCycle: waves.wave1ReleasedAfterCycle,
+      triggerCycle,
+      triggerSnapshotAt: trigger?.t ?? null,
+      staleEntriesAtTrigger: trigger ? staleAt(trigger).length : null,
+      staleTuplesAtTrigger: trigger ? staleAt(trigger) : null,
       wave2ConnectedFrom: connectedTimes.length ? Math.min(...connectedTimes) : null,
       wave2ConnectedUntil: connectedTimes.length ? Math.max(...connectedTimes) : null,
       firstDeletionOfTriggerCycle: firstDeletionInTrigger?.t ?? null,
     },
     wave1: summarize(w1?.connections),
     wave2: summarize(w2?.connections),
+    wave1EntriesBeforeTrigger,
     deletions,
     liveFlowsDeleted: deletions.filter((d) => d.kernelHadFlowAtDeletion && wave2Tuples.has(d.tuple)).map((d) => ({ tuple: d.tuple, cycle: d.cycle, t: d.t })),
     // The denied set is keyed like the allowed one: client address . port . server address . port.
