@@ -14,11 +14,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
+import { expectedVerdictText, type ExpectedVerdict } from '../src/run/expect.js';
 
 interface VariantLine {
   name: string;
   verdict: string;
-  expected: string | null;
+  expected: ExpectedVerdict | null;
   check: string;
   matchesExpected: boolean | null;
   reason: string;
@@ -91,7 +92,11 @@ function markdown(rows: { lab: string; kernel: string; attempts: Attempt[] }[]):
     const loads = attempts.map((a) => a.load);
     const failures = attempts
       .filter((a) => a.code !== 0)
-      .map((a) => a.error ?? a.mismatches.map((m) => `${m.name}: ${m.verdict} (expected ${m.expected ?? 'nothing'}; ${m.check})`).join('; '))
+      .map(
+        (a) =>
+          a.error ??
+          a.mismatches.map((m) => `${m.name}: ${m.verdict} (expected ${m.expected ? expectedVerdictText(m.expected) : 'nothing'}; ${m.check})`).join('; '),
+      )
       .join(' / ');
     lines.push(
       `| ${lab} | ${kernel} | ${passed}/${attempts.length} | ${((ms[Math.floor(ms.length / 2)] ?? 0) / 1000).toFixed(1)} | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} | ${failures || '-'} |`,
