@@ -23,6 +23,7 @@ PACE = 0.2
 HANG_UP_WAIT = 30
 
 
+# The exec server's (server.py) own, copied: importing that module would load threading and subprocess.
 def find_port(name):
     base = "/sys/class/virtio-ports"
     for entry in os.listdir(base):

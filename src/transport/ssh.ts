@@ -247,17 +247,8 @@ export class SshTransport implements Transport {
 
   async attach(argv: readonly string[]): Promise<number> {
     const stream = await this.channel(argv, Boolean(process.stdin.isTTY));
-    return new Promise((resolve) => {
-      process.stdin.pipe(stream);
-      stream.pipe(process.stdout);
-      stream.stderr.pipe(process.stderr);
-      stream.on('close', (code: number | null) => {
-        process.stdin.unpipe(stream);
-        // A paused stdin no longer keeps the process alive once the remote command is done.
-        process.stdin.pause();
-        resolve(code ?? 255);
-      });
-    });
+    const { code } = await joinTerminal(stream);
+    return code ?? 255;
   }
 
   /**
@@ -279,23 +270,13 @@ export class SshTransport implements Transport {
       process.stdin.setRawMode(true);
       process.stdout.on('resize', resize);
     }
-    return new Promise((resolve) => {
-      let signalled: string | undefined;
-      stream.on('exit', (_code: number | null, signal?: string) => (signalled = signal));
-      process.stdin.pipe(stream);
-      stream.pipe(process.stdout);
-      stream.stderr.pipe(process.stderr);
-      stream.on('close', (code: number | null) => {
-        process.stdin.unpipe(stream);
-        process.stdin.pause();
-        if (tty) {
-          process.stdin.setRawMode(false);
-          process.stdout.off('resize', resize);
-        }
-        // As OpenSSH does: the remote command's status, 255 when the session ended without one.
-        resolve(typeof code === 'number' ? code : signalled ? 128 + (SIGNALS[signalled] ?? 0) : 255);
-      });
-    });
+    const { code, signalled } = await joinTerminal(stream);
+    if (tty) {
+      process.stdin.setRawMode(false);
+      process.stdout.off('resize', resize);
+    }
+    // As OpenSSH does: the remote command's status, 255 when the session ended without one.
+    return typeof code === 'number' ? code : signalled ? 128 + (SIGNALS[signalled] ?? 0) : 255;
   }
 
   private async sftp(): Promise<SFTPWrapper> {
@@ -353,3 +334,20 @@ export class SshTransport implements Transport {
 }
 
 const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15 };
+
+/** This process's stdin, stdout and stderr joined to a session until it closes: its exit code, or the signal that ended it. */
+function joinTerminal(stream: ClientChannel): Promise<{ code: number | null; signalled?: string }> {
+  return new Promise((resolve) => {
+    let signalled: string | undefined;
+    stream.on('exit', (_code: number | null, signal?: string) => (signalled = signal));
+    process.stdin.pipe(stream);
+    stream.pipe(process.stdout);
+    stream.stderr.pipe(process.stderr);
+    stream.on('close', (code: number | null) => {
+      process.stdin.unpipe(stream);
+      // A paused stdin no longer keeps the process alive once the remote command is done.
+      process.stdin.pause();
+      resolve({ code, signalled });
+    });
+  });
+}
