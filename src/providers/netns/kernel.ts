@@ -58,7 +58,12 @@ export function bootStep(lab: ResolvedLab): Step {
  * own machine, where dockerd would load it (its bridge driver modprobes br_netfilter), so the guest loads it.
  */
 export function needsBridgeNetfilter(lab: ResolvedLab): boolean {
-  return lab.nodes.some((n) => n.docker?.bridgeNetfilter !== undefined || Object.keys(n.sysctls).some((k) => k.startsWith('net.bridge.')));
+  return lab.nodes.some(setsBridgeFiltering);
+}
+
+/** Whether a node writes bridge filtering's sysctls (docker.bridgeNetfilter, net.bridge.*). */
+export function setsBridgeFiltering(node: ResolvedLab['nodes'][number]): boolean {
+  return node.docker?.bridgeNetfilter !== undefined || Object.keys(node.sysctls).some((k) => k.startsWith('net.bridge.'));
 }
 
 const channels = new Map<string, GuestChannel>();

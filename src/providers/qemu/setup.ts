@@ -8,6 +8,7 @@ import { LabError } from '../../errors.js';
 import type { ResolvedLab } from '../../lab/model.js';
 import type { Runner } from '../../transport/runner.js';
 import { namespaceOf, namespacePrefix } from '../netns/names.js';
+import { setsBridgeFiltering } from '../netns/kernel.js';
 import type { NetnsPlan, PlannedCommand } from '../netns/plan.js';
 import { guestNodeOf, type GuestPlan } from './layout.js';
 
@@ -33,7 +34,7 @@ export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Ru
   const own = lab.nodes.filter((n) => guestNodeOf(lab, n.name) === plan.node);
   const netfilterSysctls = own.some((n) => Object.keys(n.sysctls).some((k) => k.startsWith('net.netfilter.')));
   // As in the netns provider's --kernel guest (needsBridgeNetfilter): the guest is the node's own machine, where dockerd loads it.
-  const bridgeFiltering = own.some((n) => n.docker?.bridgeNetfilter !== undefined || Object.keys(n.sysctls).some((k) => k.startsWith('net.bridge.')));
+  const bridgeFiltering = own.some(setsBridgeFiltering);
   const modules = [
     ...(plan.nics.length ? ['virtio_net'] : []),
     ...(netfilterSysctls ? ['nf_conntrack'] : []),
