@@ -125,6 +125,10 @@ const IDLE_SETTLE_S = 0.5;
 /**
  * Idle: once the client reports it went quiet, the server forges; in flight the server forges by itself. Then the
  * client is told to go on and counts its last echoes from there. Missing events leave the judge to say what is missing.
+ * After an idle forge the client stays quiet until the answer to the forged segment had time to reach the server (its
+ * first RST after the forge, or settleS), as upstream's idle client does: a line sent before the client host's RST
+ * arrives moves the server's window past that RST's sequence number and the server ignores it. On the qemu provider,
+ * where that RST crosses the router's guest, a client that went on at once beat it (the RST 113 ms after the forge).
  */
 async function forgeThenGo(params: Params, server: AgentRun, client: AgentRun, waits: Waits): Promise<void> {
   const within = (waits.talkForS + 5) * 1000;
@@ -134,6 +138,7 @@ async function forgeThenGo(params: Params, server: AgentRun, client: AgentRun, w
       server.go();
     }
     await server.waitFor('forged', within);
+    if (params.forgeWhen === 'idle') await server.waitFor('rst', waits.settleS * 1000, (e) => e.afterForge === true).catch(() => undefined);
   } catch {
     // the server ended or never forged: the client goes on (or talks for talkForS) and the judge says what is missing
   }
