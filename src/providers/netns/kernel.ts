@@ -61,6 +61,16 @@ export function needsBridgeNetfilter(lab: ResolvedLab): boolean {
   return lab.nodes.some(setsBridgeFiltering);
 }
 
+/**
+ * Whether a node's netfilter is in play from the start (Docker's or Docker Desktop's rules, containers, conntrack
+ * sysctls): the qemu provider warms the tools up only in such a node's guest. Elsewhere a first iptables, conntrack
+ * or tcpdump in a run loads what it needs then (under a second, before its step's traffic): a 10-node line of
+ * plain routers spent about 2 s of guest CPU per guest warming tools no step of it uses.
+ */
+export function usesNetfilter(node: ResolvedLab['nodes'][number]): boolean {
+  return node.profile !== 'plain' || node.containers.length > 0 || Object.keys(node.sysctls).some((k) => k.startsWith('net.netfilter.'));
+}
+
 /** Whether a node writes bridge filtering's sysctls (docker.bridgeNetfilter, net.bridge.*). */
 export function setsBridgeFiltering(node: ResolvedLab['nodes'][number]): boolean {
   return node.docker?.bridgeNetfilter !== undefined || Object.keys(node.sysctls).some((k) => k.startsWith('net.bridge.'));

@@ -25,7 +25,7 @@ import type { QemuResources } from './resources.js';
 import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests, type GuestRecord } from './guests.js';
 import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
 import { commandsByGuest, prepareGuest } from './setup.js';
-import { warmUp } from '../netns/kernel.js';
+import { usesNetfilter, warmUp } from '../netns/kernel.js';
 import { servicesStep } from '../netns/index.js';
 import { SshTransport, lineFingerprint } from '../../transport/ssh.js';
 import { guestSshTarget, openPort, removeSshFiles, renderSshConfig, startGuestSsh, writeKnownHosts } from './ssh.js';
@@ -190,7 +190,8 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
           sshd.catch(() => undefined); // awaited below, after the guest is prepared
           await prepareGuest(lab, p, runner);
           progress(`${p.node} prepared`);
-          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warmUp(runner), sshd]);
+          const warm = lab.nodes.some((n) => guestNodeOf(lab, n.name) === p.node && usesNetfilter(n)) ? warmUp(runner) : undefined;
+          await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warm, sshd]);
           progress(`${p.node} configured`);
         }),
       );
