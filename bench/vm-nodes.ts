@@ -28,6 +28,21 @@ function peakRssMiB(pid: number | undefined): number | null {
   }
 }
 
+/** CPU seconds a guest's QEMU has used so far (user + system): under TCG the guest's own work, less load-bound than wall time. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Math.round(((Number(fields[11]) + Number(fields[12])) / 100) * 10) / 10;
+  } catch {
+    return null;
+  }
+}
+
+function guestCpuTotal(state: QemuState): number {
+  return Math.round((state.resources.guests ?? []).reduce((sum, g) => sum + (cpuSeconds(g.pid) ?? 0), 0) * 10) / 10;
+}
+
 function stateOf(id: string): QemuState {
   return JSON.parse(fs.readFileSync(path.join(env.LAB_HOME, 'state', `${id}.json`), 'utf8')) as QemuState;
 }
@@ -41,10 +56,11 @@ function docker1090(kernel: string, accel: string | undefined) {
   try {
     const upMs = timed(() => lab(['up', 'docker-1090', '--provider', 'qemu', ...at]));
     const state = stateOf(id);
+    const upGuestCpuS = guestCpuTotal(state);
     const run = labOutcome(['run', 'docker-1090', ...at]);
     const rss = Object.fromEntries((state.resources.guests ?? []).map((g) => [g.node, peakRssMiB(g.pid)]));
     const downMs = timed(() => lab(['down', 'docker-1090', ...at]));
-    return { accel: state.resources.accel ?? null, upMs: Math.round(upMs), peakRssMiB: rss, downMs: Math.round(downMs), verdicts: run.verdicts };
+    return { accel: state.resources.accel ?? null, upMs: Math.round(upMs), upGuestCpuS, peakRssMiB: rss, downMs: Math.round(downMs), verdicts: run.verdicts };
   } finally {
     if (before === undefined) delete vars.LAB_ACCEL;
     else vars.LAB_ACCEL = before;
@@ -59,8 +75,9 @@ function line10(kernel: string) {
   fs.writeFileSync(file, topo.yaml);
   const at = ['--instance', INSTANCE, '--kernel', kernel];
   const upMs = timed(() => lab(['up', file, '--provider', 'qemu', ...at]));
+  const upGuestCpuS = guestCpuTotal(stateOf(`bench-vm-line-10+${INSTANCE}@${kernel.replace('.', '-')}`));
   const downMs = timed(() => lab(['down', file, ...at]));
-  return { nodes: 10, upMs: Math.round(upMs), downMs: Math.round(downMs) };
+  return { nodes: 10, upMs: Math.round(upMs), upGuestCpuS, downMs: Math.round(downMs) };
 }
 
 export function benchVmNodes() {
@@ -75,6 +92,6 @@ export function benchVmNodes() {
   const sameAsNetns = runs.map((r) => r.verdicts.filter((v, i) => v === netns.verdicts[i]).length);
   log(`netns inside one ${kernel} guest: ${netns.verdicts.join(' ')}; equal verdicts: ${sameAsNetns.join(', ')} of ${netns.verdicts.length}`);
   const line = line10(kernel);
-  log(`qemu provider, 10-node line on ${kernel}: up ${line.upMs} ms, down ${line.downMs} ms`);
+  log(`qemu provider, 10-node line on ${kernel}: up ${line.upMs} ms (guests' CPU ${line.upGuestCpuS} s), down ${line.downMs} ms`);
   return { kernel, docker1090: runs, netnsVerdicts: netns.verdicts, sameAsNetns, line10: line };
 }
