@@ -8,12 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import type { Verdict, VerdictValue } from '../../../src/run/verdict.js';
+import type { InconclusiveKind, Verdict, VerdictValue } from '../../../src/run/verdict.js';
 
 interface Property {
   /** The property, as the test title states it. */
   says: string;
   holds(perturbed: VerdictValue, unperturbed: VerdictValue): boolean;
+  /** The kind the perturbed verdict's INCONCLUSIVE must have, where the property names one. */
+  kind?: InconclusiveKind;
 }
 
 const inconclusive = (v: VerdictValue) => v === 'INCONCLUSIVE';
@@ -46,6 +48,11 @@ export const PROPERTIES = {
   'clock-skew': { says: 'clocks skewed -> the unperturbed verdict or INCONCLUSIVE', holds: unchangedOrInconclusive },
   'agent-crashed': { says: 'an agent the verdict rests on crashed (no summary) -> INCONCLUSIVE', holds: inconclusive },
   'summary-unparsable': { says: 'summary unparsable -> INCONCLUSIVE', holds: inconclusive },
+  'precondition-unmet': {
+    says: "the run never reached the state the failure needs (the lab's precondition did not occur) -> INCONCLUSIVE, evidence-missing",
+    holds: inconclusive,
+    kind: 'evidence-missing',
+  },
 } satisfies Record<string, Property>;
 
 export type Kind = keyof typeof PROPERTIES;
@@ -73,6 +80,11 @@ export interface Perturbation<E> {
   kind: Kind;
   /** What was done, e.g. "server-eth0.pcap emptied". */
   name: string;
+  /**
+   * The evidence keys the perturbed verdict must be decided by: set where another check would give the same verdict,
+   * so that the case fails when the judge's own check for this perturbation is gone.
+   */
+  decidedBy?: string[];
   /** Sync, so the cases are known (and counted) before any runs: false when there is nothing to perturb in this run. */
   applies(base: Base<E>): boolean;
   apply(base: Base<E>, scratch: Scratch): E | Promise<E>;
@@ -158,6 +170,9 @@ export function registerSubject<E>(subject: Subject<E>): void {
         const after = await subject.judge(perturbed, base, s);
         t.log(`${before} -> ${after.verdict}: ${after.reason}`);
         t.true(property.holds(after.verdict, before), `${property.says}; unperturbed ${before}, perturbed ${after.verdict}: ${after.reason}`);
+        const { kind } = property as Property;
+        if (kind) t.is(after.inconclusive, kind, `the INCONCLUSIVE's kind: ${after.reason}`);
+        if (p.decidedBy) t.deepEqual(after.decidedBy, p.decidedBy, `decided by: ${after.reason}`);
       });
       counted.set(lab, (counted.get(lab) ?? 0) + 1);
     }

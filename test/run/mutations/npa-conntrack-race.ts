@@ -145,6 +145,64 @@ const stories: Array<Perturbation<RaceEvidence>> = [
   },
 ];
 
+/**
+ * The run's setup did not reach the state the race needs, recorded the way raceEvidence() records it. Wave 1 is
+ * released after a cycle ends; the cycle after that may start while wave 1 is still connecting (Python is slow under
+ * TCG): its conntrack dump lacks wave 1's first tuple, its read of the map has it, and it deletes that live entry.
+ */
+function wave1TouchedBeforeTrigger(b: Base<RaceEvidence>): RaceEvidence {
+  const e = clone(b.evidence);
+  const trigger = e.timing.triggerCycle!;
+  const tuple = e.wave1.connections!.find((c) => c.tuple)!.tuple!;
+  const t = e.timing.triggerSnapshotAt! - (e.timing.cleanupPeriodS as number) + (e.timing.perEntryDelayS as number);
+  e.timing.wave1ReleasedAfterCycle = trigger - 2;
+  e.deletions = [{ tuple, cycle: trigger - 1, kernelHadFlowAtDeletion: true, t }, ...e.deletions];
+  // raceEvidence() lists every deletion of a live wave-2 tuple, and the waves share their tuples.
+  e.liveFlowsDeleted = [{ tuple, cycle: trigger - 1, t }, ...e.liveFlowsDeleted];
+  e.wave1EntriesBeforeTrigger = [{ tuple, cycle: trigger - 1, action: 'deleted' }];
+  return e;
+}
+
+/** No cycle's snapshot lacked a wave-1 tuple before the wait for one timed out: wave 2 stopped before its go (an empty summary). */
+function noTrigger(b: Base<RaceEvidence>): RaceEvidence {
+  const e = clone(b.evidence);
+  const trigger = e.timing.triggerCycle!;
+  Object.assign(e.timing, {
+    triggerCycle: null,
+    triggerSnapshotAt: null,
+    staleEntriesAtTrigger: null,
+    staleTuplesAtTrigger: null,
+    wave2ConnectedFrom: null,
+    wave2ConnectedUntil: null,
+    firstDeletionOfTriggerCycle: null,
+  });
+  e.wave2 = { attempts: 0, ok: 0, failed: [], connections: [] };
+  e.deletions = e.deletions.filter((d) => d.cycle < trigger);
+  Object.assign(e, { liveFlowsDeleted: [], deniedFlows: [], onWire: {}, wave1EntriesBeforeTrigger: [] });
+  return e;
+}
+
+/** Recorded since the scenario releases the waves by signal (79c5cca): older runs lack the fields these checks read. */
+const signalled = (e: RaceEvidence) => typeof e.timing.triggerCycle === 'number' && Array.isArray(e.wave1EntriesBeforeTrigger);
+const firstWave1Tuple = (e: RaceEvidence) => (e.wave1.connections ?? []).some((c) => c.tuple);
+
+const setups: Array<Perturbation<RaceEvidence>> = [
+  {
+    kind: 'precondition-unmet',
+    name: "the cycle before the trigger ran during wave 1 and deleted its first tuple's live entry",
+    decidedBy: ['wave1EntriesBeforeTrigger'],
+    applies: (b) => signalled(b.evidence) && b.evidence.timing.triggerCycle! >= 2 && firstWave1Tuple(b.evidence),
+    apply: wave1TouchedBeforeTrigger,
+  },
+  {
+    kind: 'precondition-unmet',
+    name: "no cycle's snapshot lacked a wave-1 tuple in time (no trigger came, wave 2 never released)",
+    decidedBy: ['timing.triggerCycle'],
+    applies: (b) => signalled(b.evidence),
+    apply: noTrigger,
+  },
+];
+
 /** The client's clock off the server's by `s` seconds: every time wave 2 reported moves, the policy agent's do not. */
 function clientClockOff(s: number) {
   return (b: Base<RaceEvidence>): RaceEvidence => {
@@ -168,7 +226,7 @@ export const npaConntrackRace: Subject<RaceEvidence> = {
   lab: LAB,
   bases,
   judge: (e) => conntrackCleanupRaceScenario.judge(e, params),
-  perturbations: [...broken, ...captures, ...conntrackFailures, ...stories, ...skews],
+  perturbations: [...broken, ...captures, ...conntrackFailures, ...stories, ...setups, ...skews],
   rederive: async (b) => (captured(b) ? reanalyse(b) : b.evidence),
   knownDefects: {},
 };
