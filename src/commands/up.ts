@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
 import { LabError } from '../errors.js';
+import { labRef } from '../lab/names.js';
 
 export const command = 'up <lab>';
 export const describe = 'Build a lab and leave it running';
@@ -10,7 +11,15 @@ export const builder = (y: Argv) =>
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' });
 
 export async function handler(
-  argv: ArgumentsCamelCase<{ lab: string; provider?: string; instance?: string; copies?: number; dryRun: boolean; kernel?: string | string[] }>,
+  argv: ArgumentsCamelCase<{
+    lab: string;
+    provider?: string;
+    instance?: string;
+    copies?: number;
+    dryRun: boolean;
+    kernel?: string | string[];
+    ssh?: boolean;
+  }>,
 ) {
   const { labUp } = await import('../lifecycle.js');
   const { describeRunningLab } = await import('../report/console.js');
@@ -21,6 +30,8 @@ export async function handler(
   const choices = argv.kernel === undefined ? [undefined] : await kernelChoicesOf(argv.kernel);
   for (const [instance, kernels] of instances.flatMap((i) => choices.map((k) => [i, k] as const))) {
     const { lab, provider } = await loadWithProvider(argv.lab, { ...argv, instance, kernels });
+    const note = sshOptionNote(provider.name, argv.ssh, labRef(lab));
+    if (note) process.stderr.write(`note: ${note}\n`);
     if (argv.dryRun) {
       const { planOf } = await import('../providers/registry.js');
       process.stdout.write(await planOf(provider.name, lab, argv));
@@ -29,4 +40,17 @@ export async function handler(
     await labUp(lab, provider);
     process.stdout.write(describeRunningLab(lab));
   }
+}
+
+/**
+ * --ssh is the qemu provider's: it starts an sshd in each guest. The vagrant and ssh providers' machines run one already
+ * (lab ssh works without it), so there it is a no-op, said in a note; on netns, whose nodes have no sshd, it is refused.
+ */
+export function sshOptionNote(provider: string, ssh: boolean | undefined, ref = 'LAB'): string | undefined {
+  if (ssh !== true || provider === 'qemu') return undefined;
+  if (provider === 'vagrant' || provider === 'ssh')
+    return `--ssh changes nothing with the ${provider} provider: its machines run sshd already, and lab ssh ${ref} NODE logs in`;
+  throw new LabError(
+    `--ssh starts an sshd in qemu guests (--provider qemu); ${provider} nodes are namespaces of this machine, use lab exec ${ref} NODE -- bash`,
+  );
 }
