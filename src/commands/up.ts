@@ -2,6 +2,8 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
 import { LabError } from '../errors.js';
 import { labRef } from '../lab/names.js';
+import { providers } from '../providers/registry.js';
+import type { ProviderDescriptor } from '../providers/types.js';
 
 export const command = 'up <lab>';
 export const describe = 'Build a lab and leave it running';
@@ -43,14 +45,15 @@ export async function handler(
 }
 
 /**
- * --ssh is the qemu provider's: it starts an sshd in each guest. The vagrant and ssh providers' machines run one already
- * (lab ssh works without it), so there it is a no-op, said in a note; on netns, whose nodes have no sshd, it is refused.
+ * --ssh is an option of the providers whose machines run an sshd when asked (qemu's guests). Where they always run one
+ * (vagrant's VMs, the ssh provider's hosts) lab ssh works without it: a no-op, said in a note. Where nodes have none
+ * (netns), it is refused, with the reason the provider gives.
  */
-export function sshOptionNote(provider: string, ssh: boolean | undefined, ref = 'LAB'): string | undefined {
-  if (ssh !== true || provider === 'qemu') return undefined;
-  if (provider === 'vagrant' || provider === 'ssh')
-    return `--ssh changes nothing with the ${provider} provider: its machines run sshd already, and lab ssh ${ref} NODE logs in`;
-  throw new LabError(
-    `--ssh starts an sshd in qemu guests (--provider qemu); ${provider} nodes are namespaces of this machine, use lab exec ${ref} NODE -- bash`,
-  );
+export function sshOptionNote(provider: string, ssh: boolean | undefined, ref = 'LAB', list: readonly ProviderDescriptor[] = providers): string | undefined {
+  const sshd = list.find((d) => d.name === provider)?.sshd;
+  if (ssh !== true || sshd === 'opt-in') return undefined;
+  if (sshd === 'always') return `--ssh changes nothing with the ${provider} provider: its machines run sshd already, and lab ssh ${ref} NODE logs in`;
+  const optIn = list.filter((d) => d.sshd === 'opt-in').map((d) => d.name);
+  const why = sshd?.none ?? `${provider} nodes run no sshd`;
+  throw new LabError(`--ssh starts an sshd in ${optIn.join(' or ')} guests (--provider ${optIn[0]}); ${why}, use lab exec ${ref} NODE -- bash`);
 }

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { sshRequestOf, type SshArgs } from '../../src/commands/ssh.js';
 import { sshOptionNote } from '../../src/commands/up.js';
+import { providers } from '../../src/providers/registry.js';
 import { envFor, lab, tempHome } from '../helpers/cli.js';
 
 const args = (a: Partial<SshArgs>): SshArgs => ({ lab: 'docker-1090', ...a });
@@ -54,6 +55,11 @@ test("lab up --ssh: the qemu provider's; a no-op with a note where machines run 
   t.throws(() => sshOptionNote('netns', true, 'docker-1090'), {
     message: '--ssh starts an sshd in qemu guests (--provider qemu); netns nodes are namespaces of this machine, use lab exec docker-1090 NODE -- bash',
   });
+});
+
+test('a provider declares --ssh exactly when its sshd is opt-in', (t) => {
+  for (const d of providers) t.is('ssh' in d.options, d.sshd === 'opt-in', d.name);
+  t.true(providers.some((d) => d.sshd === 'opt-in'));
 });
 
 test('the CLI: lab up --ssh on netns is a one-line usage error (exit 2), before anything is built', async (t) => {
