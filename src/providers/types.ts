@@ -101,6 +101,11 @@ export interface ProviderDescriptor<R = Record<string, unknown>> {
   /** Options of `lab up`, `lab run` and the other commands that bring a lab up. */
   readonly options: Readonly<Record<string, ProviderOption>>;
   readonly capabilities: ProviderCapabilities;
+  /**
+   * Whether `lab ssh` finds an sshd on its machines: always (they run one), opt-in (with `lab up --ssh`, the option it
+   * declares), or none, with the reason `lab up --ssh` is refused for (as "netns nodes are namespaces of this machine").
+   */
+  readonly sshd: 'always' | 'opt-in' | { readonly none: string };
   /** The provider configured from the command line; a bad value is a LabError. */
   create(args: ProviderArgs): Promise<Provider<R>>;
   /** The provider a lab was brought up with, configured as it was then (from its state alone). */

@@ -1,6 +1,8 @@
 /** `lab ssh`'s command line: what it asks for, and the clear errors for what does not go together. */
 import test from 'ava';
 import { sshRequestOf, type SshArgs } from '../../src/commands/ssh.js';
+import { sshOptionNote } from '../../src/commands/up.js';
+import { providers } from '../../src/providers/registry.js';
 import { envFor, lab, tempHome } from '../helpers/cli.js';
 
 const args = (a: Partial<SshArgs>): SshArgs => ({ lab: 'docker-1090', ...a });
@@ -43,4 +45,34 @@ test('the CLI: a lab that is not up, and a proxy to a lab id without a state, ar
   const noNode = await lab(['ssh', 'docker-1090'], env, 60_000);
   t.not(noNode.code, 0);
   t.regex(noNode.stderr, /name a node to log in to/);
+});
+
+test("lab up --ssh: the qemu provider's; a no-op with a note where machines run sshd already; refused on netns", (t) => {
+  t.is(sshOptionNote('qemu', true, 'docker-1090'), undefined);
+  for (const provider of ['netns', 'vagrant', 'ssh', 'qemu']) t.is(sshOptionNote(provider, false), undefined, `${provider} without --ssh`);
+  t.regex(sshOptionNote('vagrant', true, 'docker-1090')!, /^--ssh changes nothing with the vagrant provider: its machines run sshd already/);
+  t.regex(sshOptionNote('ssh', true, 'docker-1090')!, /lab ssh docker-1090 NODE logs in$/);
+  t.throws(() => sshOptionNote('netns', true, 'docker-1090'), {
+    message: '--ssh starts an sshd in qemu guests (--provider qemu); netns nodes are namespaces of this machine, use lab exec docker-1090 NODE -- bash',
+  });
+});
+
+test('a provider declares --ssh exactly when its sshd is opt-in', (t) => {
+  for (const d of providers) t.is('ssh' in d.options, d.sshd === 'opt-in', d.name);
+  t.true(providers.some((d) => d.sshd === 'opt-in'));
+});
+
+test('the CLI: lab up --ssh on netns is a one-line usage error (exit 2), before anything is built', async (t) => {
+  const env = envFor(tempHome());
+  for (const extra of [[], ['--dry-run'], ['--provider', 'netns']]) {
+    const up = await lab(['up', 'docker-1090', '--instance', 'sx1', '--ssh', ...extra], env, 60_000);
+    t.is(up.code, 2, up.stderr);
+    t.is(up.stdout, '');
+    t.is(
+      up.stderr,
+      'error: --ssh starts an sshd in qemu guests (--provider qemu); netns nodes are namespaces of this machine, use lab exec docker-1090 --instance sx1 NODE -- bash\n',
+    );
+  }
+  const status = await lab(['status'], env, 60_000);
+  t.notRegex(status.stdout, /docker-1090\+sx1/, 'nothing was brought up');
 });

@@ -46,6 +46,7 @@ test.before(async () => {
 test.after.always(async () => {
   for (const s of servers) s.kill('SIGKILL');
   await lab(['down', 'docker-1090', '--instance', 'sshrun', '--provider', 'ssh'], env);
+  await lab(['down', 'docker-1090', '--instance', 'sshlogin'], env);
   await lab(['down', path.join(home, 'labs', 'sshplain-1090', 'lab.yaml')], env);
   await lab(['down', 'docker-1090', '--instance', 'sshhosts'], env);
   keys?.stop();
@@ -114,3 +115,24 @@ test.serial(
     t.false(fs.existsSync('/tmp/lab-sshplain-1090'));
   },
 );
+
+test.serial("lab ssh on the ssh provider: the inventory's user on the host's sshd, the command's output and exit status", async (t) => {
+  const up = await lab(['up', 'docker-1090', '--instance', 'sshlogin', '--provider', 'ssh', '--inventory', inventory(path.join(home, 'login.yaml'))], env);
+  t.is(up.code, 0, up.stderr.slice(-3000));
+  const login = (node: string, ...cmd: string[]) => lab(['ssh', 'docker-1090', '--instance', 'sshlogin', node, '--', ...cmd], env);
+  // The host reached is the node: its sshd runs in the node's namespace, where the lab's address is.
+  const who = await login('client', 'echo "$(id -un) $(ip -4 -o addr | grep -o 10.10.1.2/24)"');
+  t.is(who.code, 0, who.stderr);
+  t.is(who.stdout, 'root 10.10.1.2/24\n');
+  // One command line, split by the remote shell as OpenSSH does; stdout, stderr and the status come back apart.
+  const status = await login('server', 'sh', '-c', "'echo out; echo err >&2; exit 3'");
+  t.is(status.code, 3, status.stderr);
+  t.is(status.stdout, 'out\n');
+  t.regex(status.stderr, /^err$/m);
+  t.is((await login('router', 'exit 0')).code, 0);
+  const unknown = await login('nosuch', 'true');
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /no node "nosuch" in lab docker-1090/);
+  const down = await lab(['down', 'docker-1090', '--instance', 'sshlogin'], env);
+  t.is(down.code, 0, down.stderr);
+});

@@ -72,6 +72,14 @@ test.serial('docker-1090 on Vagrant VMs: same verdicts as on netns, nothing left
   t.log(`lab up --provider vagrant: ${Math.round((Date.now() - started) / 1000)} s`);
   t.is(up.code, 0, up.stderr.split('\n').slice(-30).join('\n'));
   if (up.code !== 0) return;
+  // lab ssh logs in as `vagrant ssh` does (the box's user, not root); the remote command's output and status come back.
+  const login = await lab(
+    ['ssh', 'docker-1090', '--instance', 'vm', 'client', '--', 'echo "user=$(id -un) addr=$(ip -4 -o addr | grep -o 10.10.1.2/24)"; exit 3'],
+    env,
+    minutes(2),
+  );
+  t.is(login.code, 3, login.stderr);
+  t.is(login.stdout, 'user=vagrant addr=10.10.1.2/24\n');
 
   t.deepEqual((await libvirtNames('list')).sort(), ['lab-docker-1090_vm.client', 'lab-docker-1090_vm.router', 'lab-docker-1090_vm.server']);
   t.deepEqual((await libvirtNames('net-list')).sort(), ['lab-docker-1090_vm.l0', 'lab-docker-1090_vm.l1', 'lab-docker-1090_vm.mgmt']);

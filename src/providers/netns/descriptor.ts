@@ -16,6 +16,7 @@ export const netnsDescriptor: ProviderDescriptor<NetnsResources> = {
   },
   // Its kernel.ts boots a guest of another kernel and makes the namespaces there; copies are namespaces under other names.
   capabilities: { otherKernels: true, variantCopies: true, kernelPerNode: false },
+  sshd: { none: 'netns nodes are namespaces of this machine' },
   create: async (args) => {
     const docker = args.docker as string | undefined;
     if (docker === undefined) return load();

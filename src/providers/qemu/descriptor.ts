@@ -16,6 +16,7 @@ export const qemuDescriptor: ProviderDescriptor<QemuResources> = {
   },
   // It boots Debian's kernels only, one guest per node; copies would multiply the guests on a machine of two cores.
   capabilities: { otherKernels: true, variantCopies: false, kernelPerNode: true },
+  sshd: 'opt-in',
   create: (args) => load(args.ssh === undefined ? SSH_DEFAULT : booleanArg(args, 'ssh')),
   fromState: (state) => load(state.resources.ssh ?? Boolean(state.resources.sshHostKeys)),
   async plan(lab, args) {

@@ -40,7 +40,8 @@ export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Ru
     ...(netfilterSysctls ? ['nf_conntrack'] : []),
     ...(bridgeFiltering ? ['bridge', 'br_netfilter'] : []),
   ];
-  if (modules.length) await runner.run([MODPROBE, '-a', ...modules], { timeoutMs: 120_000 });
+  // The kernel's hostname is "(none)" until set: a login's prompt and `hostname` name the node. Beside modprobe, no extra wait.
+  await Promise.all([runner.run(['hostname', plan.node]), modules.length ? runner.run([MODPROBE, '-a', ...modules], { timeoutMs: 120_000 }) : undefined]);
   if (plan.nics.length) {
     const links = await runner.run(['ip', '-o', 'link', 'show']);
     await runner.run(['ip', '-batch', '-'], { input: renameBatch(links.stdout, plan) });

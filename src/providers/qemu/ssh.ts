@@ -44,6 +44,9 @@ export const SSHD_CONFIG = [
   'PrintLastLog no',
   'Subsystem sftp internal-sftp',
   'LogLevel ERROR',
+  // root's HOME is this machine's /root, read-only in the guest: its dotfiles (pyenv's rehash, for one) would warn at
+  // every login. A home of the guest's own, empty: the login shell reads /etc/profile and /etc/bash.bashrc only.
+  `SetEnv HOME=${GUEST_DIR}/home`,
 ];
 
 /**
@@ -53,7 +56,7 @@ export const SSHD_CONFIG = [
 export const GUEST_SETUP = [
   'set -e',
   'umask 077',
-  'mkdir -p "$1"',
+  'mkdir -p "$1" "$1"/home',
   'mkdir -p -m 755 /run/sshd',
   "grep -q ' /dev/pts ' /proc/mounts || { mkdir -p /dev/pts; mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts; }",
   'rm -f "$1"/ssh_host_ed25519_key "$1"/ssh_host_ed25519_key.pub',

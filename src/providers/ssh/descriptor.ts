@@ -11,6 +11,7 @@ export const sshDescriptor: ProviderDescriptor<SshResources> = {
   options: { inventory: { type: 'string', describe: 'ssh provider: the inventory of existing hosts (YAML)' } },
   // The hosts are given, with their own kernels, and one inventory is one set of hosts: no second copy beside it.
   capabilities: { otherKernels: false, variantCopies: false, kernelPerNode: false },
+  sshd: 'always', // the inventory's hosts are reached over ssh
   create: (args) => load(stringArg(args, 'inventory')),
   fromState: (state) => load(state.resources.inventory),
   // Nothing to find by name: the hosts are not the lab's, and its folders on them are known from the state only.

@@ -28,6 +28,7 @@ export const vagrantDescriptor: ProviderDescriptor<VagrantResources> = {
   },
   // The box decides the kernel. A copy would be a whole set of VMs, beyond what variant-copies.ts budgets for one (a netns copy's memory).
   capabilities: { otherKernels: false, variantCopies: false, kernelPerNode: false },
+  sshd: 'always', // as vagrant ssh logs in to any VM
   create: async (args) => load({ box: boxArg(args), verbose: booleanArg(args, 'verbose') }),
   fromState: (state) => load({ box: state.resources.box }),
   render: {

@@ -31,11 +31,13 @@ const reason = await missing();
 
 const labSsh = (node: string, line: string) => lab(['ssh', FIXTURE, ...at, node, '--', line], env, 120_000);
 
-function openssh(config: string, host: string, line: string): Promise<CliResult> {
+function openssh(config: string, host: string, line: string, options: string[] = [], input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('ssh', ['-F', config, '-o', 'BatchMode=yes', host, line], { env, timeout: 120_000 }, (error, stdout, stderr) =>
+    const args = ['-F', config, '-o', 'BatchMode=yes', ...options, host, ...(line ? [line] : [])];
+    const child = execFile('ssh', args, { env, timeout: 120_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
+    child.stdin!.end(input);
   });
 }
 
@@ -58,6 +60,9 @@ testUnless(reason, 'lab ssh on qemu guests: lab ssh and ssh -F reach each guest,
   t.is((await labSsh('server', 'exit 7')).code, 7);
   // Each login lands in its own guest: the node's address is on its eth0, one command line with a pipe.
   t.regex((await labSsh('server', 'ip -4 -o addr show eth0 | cut -d" " -f7')).stdout, /^10\.20\.1\.2\/24$/m);
+  // Each guest is named after its node; a session prints nothing of its own (root's dotfiles here are not the guest's).
+  t.deepEqual(await labSsh('client', 'hostname'), { code: 0, stdout: 'client\n', stderr: '' });
+  t.deepEqual(await labSsh('server', 'true'), { code: 0, stdout: '', stderr: '' });
 
   const config = path.join(home, 'lab.ssh_config');
   const printed = await lab(['ssh', FIXTURE, ...at, '--config'], env);
@@ -66,6 +71,11 @@ testUnless(reason, 'lab ssh on qemu guests: lab ssh and ssh -F reach each guest,
   const viaOpenssh = await openssh(config, 'client.ssh-pair-tssh.lab', 'hostname -I');
   t.is(viaOpenssh.code, 0, viaOpenssh.stderr);
   t.regex(viaOpenssh.stdout, /\b10\.20\.1\.1\b/);
+  // A login with a terminal is an interactive shell whose prompt names the node.
+  const login = await openssh(config, 'server', '', ['-tt'], 'echo "[$HOME]"; exit 5\n');
+  t.is(login.code, 5, login.stderr);
+  t.regex(login.stdout, /root@server:/);
+  t.regex(login.stdout, /\[\/run\/lab-ssh\/home\]/);
 
   // Another guest's key pinned for client: OpenSSH (known_hosts) and lab ssh (the state) both refuse.
   const knownHosts = path.join(keys, 'known_hosts');

@@ -64,6 +64,9 @@ withSshd("the guests' setup and sshd_config: the host key it prints is the one s
   const r = await ssh.exec(['sh', '-c', 'uname -r; id -u; echo err >&2; exit 3'], { check: false });
   t.deepEqual([r.stdout.split('\n').slice(0, 2), r.exitCode], [[os.release(), '0'], 3]);
   t.regex(r.stderr, /err/);
+  // The login's home is the guest's own, empty: root's dotfiles on this machine (read-only in a guest) are not read.
+  const home = await ssh.exec(['sh', '-c', 'echo "$HOME"; ls -A "$HOME"; touch "$HOME"/w && echo writable'], { check: false });
+  t.deepEqual([home.stdout, home.stderr, home.exitCode], ['/run/lab-ssh/home\nwritable\n', '', 0]);
 });
 
 withSshd('a guest that presents another host key than the pinned one is refused', async (t) => {
