@@ -51,6 +51,20 @@ interface Result {
     phasesMs?: Record<string, number>;
     loadAverage?: number;
   }>;
+  vmNodes?: {
+    kernel: string;
+    docker1090: Array<{
+      accel: string | null;
+      upMs: number;
+      upGuestCpuS?: number;
+      peakRssMiB: Record<string, number | null>;
+      downMs: number;
+      verdicts: string[];
+    }>;
+    netnsVerdicts: string[];
+    sameAsNetns: number[];
+    line10: { nodes: number; upMs: number; upGuestCpuS?: number; downMs: number };
+  };
 }
 
 /** The charts by file name (written beside latest.md); empty when nothing was measured for them. */
@@ -155,6 +169,22 @@ export function renderMarkdown(r: Result): string {
             .map(([k, v]) => `${k} ${v}`)
             .join('; ')} | ${e.loadAverage ?? '—'} |`,
       ),
+      '',
+    );
+  }
+  const vm = r.vmNodes;
+  if (vm && !Array.isArray(vm)) {
+    const cpu = (s?: number) => (s === undefined ? '—' : String(s));
+    lines.push(
+      `| qemu provider, a guest per node (${vm.kernel}) | accel | lab up ms | guests' CPU s at up | peak RSS MiB per guest | down ms | verdicts equal to netns in one guest |`,
+      '|---|---|---|---|---|---|---|',
+      ...vm.docker1090.map(
+        (d, i) =>
+          `| docker-1090, 3 guests | ${d.accel ?? '?'} | ${d.upMs} | ${cpu(d.upGuestCpuS)} | ${Object.entries(d.peakRssMiB)
+            .map(([n, v]) => `${n} ${v ?? '?'}`)
+            .join(', ')} | ${d.downMs} | ${vm.sameAsNetns[i] ?? '?'}/${vm.netnsVerdicts.length} |`,
+      ),
+      `| line of ${vm.line10.nodes} nodes | ${vm.docker1090[0]?.accel ?? '?'} | ${vm.line10.upMs} | ${cpu(vm.line10.upGuestCpuS)} | — | ${vm.line10.downMs} | — |`,
       '',
     );
   }
