@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
+import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption, sshOptionNote } from './shared.js';
 import { EXIT, LabError } from '../errors.js';
+import { labRef } from '../lab/names.js';
 import type { RunTarget, TargetOutcome } from '../run/orchestrate.js';
 import type { KernelChoice } from '../lab/node-kernels.js';
 
@@ -41,6 +42,7 @@ type RunArgs = RunFlags & {
   variant?: string[];
   results?: string;
   junit?: string;
+  ssh?: boolean;
 };
 
 /** Each choice of kernels (undefined: the lab file's) with each engine, kernels first: the runs of one `lab run`. */
@@ -73,7 +75,12 @@ export async function handler(argv: ArgumentsCamelCase<RunArgs>) {
   const { targets: done, passed } = await orchestrateRun(
     {
       targets,
-      open: ({ kernels, docker }) => loadWithProvider(argv.lab, { ...argv, kernels, docker }),
+      open: async ({ kernels, docker }) => {
+        const opened = await loadWithProvider(argv.lab, { ...argv, kernels, docker });
+        const note = sshOptionNote(opened.provider.name, argv.ssh, labRef(opened.lab));
+        if (note && !quiet) process.stderr.write(`note: ${note}\n`);
+        return opened;
+      },
       variants: argv.variant,
       keep: argv.keep,
       serial: argv.serial,

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { LabError } from '../errors.js';
-import { defaultProvider, providerCan, providerNames, providerOptions, providersWith } from '../providers/registry.js';
+import { defaultProvider, providerCan, providerNames, providerOptions, providers, providersWith } from '../providers/registry.js';
 import type { ProviderDescriptor } from '../providers/types.js';
 import type { KernelChoice } from '../lab/node-kernels.js';
 
@@ -85,4 +85,18 @@ export async function loadWithProvider(labArgValue: string, args: ProviderArgs) 
   const lab = loadCheckedOpenedLab(opened ?? openLab(labArgValue, args.instance), { sysctls: sysctlScopeOf(provider.name), kernels });
   assertKernelsFit(lab, descriptorOf(provider.name), providers);
   return { lab, provider };
+}
+
+/**
+ * --ssh is an option of the providers whose machines run an sshd when asked (qemu's guests). Where they always run one
+ * (vagrant's VMs, the ssh provider's hosts) lab ssh works without it: a no-op, said in a note. Where nodes have none
+ * (netns), it is refused, with the reason the provider gives.
+ */
+export function sshOptionNote(provider: string, ssh: boolean | undefined, ref = 'LAB', list: readonly ProviderDescriptor[] = providers): string | undefined {
+  const sshd = list.find((d) => d.name === provider)?.sshd;
+  if (ssh !== true || sshd === 'opt-in') return undefined;
+  if (sshd === 'always') return `--ssh changes nothing with the ${provider} provider: its machines run sshd already, and lab ssh ${ref} NODE logs in`;
+  const optIn = list.filter((d) => d.sshd === 'opt-in').map((d) => d.name);
+  const why = sshd?.none ?? `${provider} nodes run no sshd`;
+  throw new LabError(`--ssh starts an sshd in ${optIn.join(' or ')} guests (--provider ${optIn[0]}); ${why}, use lab exec ${ref} NODE -- bash`);
 }

@@ -1,9 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption } from './shared.js';
+import { instanceOption, kernelChoicesOf, kernelOption, labArg, loadWithProvider, providerOption, sshOptionNote } from './shared.js';
 import { LabError } from '../errors.js';
 import { labRef } from '../lab/names.js';
-import { providers } from '../providers/registry.js';
-import type { ProviderDescriptor } from '../providers/types.js';
 
 export const command = 'up <lab>';
 export const describe = 'Build a lab and leave it running';
@@ -42,18 +40,4 @@ export async function handler(
     await labUp(lab, provider);
     process.stdout.write(describeRunningLab(lab));
   }
-}
-
-/**
- * --ssh is an option of the providers whose machines run an sshd when asked (qemu's guests). Where they always run one
- * (vagrant's VMs, the ssh provider's hosts) lab ssh works without it: a no-op, said in a note. Where nodes have none
- * (netns), it is refused, with the reason the provider gives.
- */
-export function sshOptionNote(provider: string, ssh: boolean | undefined, ref = 'LAB', list: readonly ProviderDescriptor[] = providers): string | undefined {
-  const sshd = list.find((d) => d.name === provider)?.sshd;
-  if (ssh !== true || sshd === 'opt-in') return undefined;
-  if (sshd === 'always') return `--ssh changes nothing with the ${provider} provider: its machines run sshd already, and lab ssh ${ref} NODE logs in`;
-  const optIn = list.filter((d) => d.sshd === 'opt-in').map((d) => d.name);
-  const why = sshd?.none ?? `${provider} nodes run no sshd`;
-  throw new LabError(`--ssh starts an sshd in ${optIn.join(' or ')} guests (--provider ${optIn[0]}); ${why}, use lab exec ${ref} NODE -- bash`);
 }

@@ -1,7 +1,7 @@
 /** `lab ssh`'s command line: what it asks for, and the clear errors for what does not go together. */
 import test from 'ava';
 import { sshRequestOf, type SshArgs } from '../../src/commands/ssh.js';
-import { sshOptionNote } from '../../src/commands/up.js';
+import { sshOptionNote } from '../../src/commands/shared.js';
 import { providers } from '../../src/providers/registry.js';
 import { envFor, lab, tempHome } from '../helpers/cli.js';
 
@@ -62,7 +62,7 @@ test('a provider declares --ssh exactly when its sshd is opt-in', (t) => {
   t.true(providers.some((d) => d.sshd === 'opt-in'));
 });
 
-test('the CLI: lab up --ssh on netns is a one-line usage error (exit 2), before anything is built', async (t) => {
+test('the CLI: lab up --ssh (and lab run --ssh) on netns is a one-line usage error (exit 2), before anything is built', async (t) => {
   const env = envFor(tempHome());
   for (const extra of [[], ['--dry-run'], ['--provider', 'netns']]) {
     const up = await lab(['up', 'docker-1090', '--instance', 'sx1', '--ssh', ...extra], env, 60_000);
@@ -73,6 +73,9 @@ test('the CLI: lab up --ssh on netns is a one-line usage error (exit 2), before 
       'error: --ssh starts an sshd in qemu guests (--provider qemu); netns nodes are namespaces of this machine, use lab exec docker-1090 --instance sx1 NODE -- bash\n',
     );
   }
+  const run = await lab(['run', 'docker-1090', '--instance', 'sx1', '--ssh'], env, 60_000);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^error: --ssh starts an sshd in qemu guests/, 'lab run says the same');
   const status = await lab(['status'], env, 60_000);
   t.notRegex(status.stdout, /docker-1090\+sx1/, 'nothing was brought up');
 });
