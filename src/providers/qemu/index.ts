@@ -23,7 +23,7 @@ import { planLab } from '../netns/plan.js';
 import type { DownResult, Provider, RecordResources } from '../types.js';
 import type { QemuResources } from './resources.js';
 import { bootNodeGuest, closeChannels, guestRunnerOf, runningGuests, stopGuests, type GuestRecord } from './guests.js';
-import { guestNodeOf, guestPlans, type GuestPlan } from './layout.js';
+import { guestNodeOf, guestPlans, nodesOfGuest, type GuestPlan } from './layout.js';
 import { commandsByGuest, prepareGuest } from './setup.js';
 import { usesNetfilter, warmUp } from '../netns/kernel.js';
 import { servicesStep } from '../netns/index.js';
@@ -190,7 +190,7 @@ function upSteps(lab: ResolvedLab, plans: GuestPlan[], record: RecordResources<Q
           sshd.catch(() => undefined); // awaited below, after the guest is prepared
           await prepareGuest(lab, p, runner);
           progress(`${p.node} prepared`);
-          const warm = lab.nodes.some((n) => guestNodeOf(lab, n.name) === p.node && usesNetfilter(n)) ? warmUp(runner) : undefined;
+          const warm = nodesOfGuest(lab, p.node).some(usesNetfilter) ? warmUp(runner) : undefined;
           await Promise.all([applyCommands(byGuest.get(p.node) ?? [], runner), warm, sshd]);
           progress(`${p.node} configured`);
         }),

@@ -62,6 +62,11 @@ export function macOf(link: number, end: number): string {
 /**
  * `kernels`: a Debian series per node (the lab file's, or the command line's), over `fallback` (--kernel).
  */
+/** The lab's nodes a guest holds: its own node and that node's containers. */
+export function nodesOfGuest(lab: ResolvedLab, guest: string): ResolvedLab['nodes'] {
+  return lab.nodes.filter((n) => guestNodeOf(lab, n.name) === guest);
+}
+
 /** `ssh`: each guest gets the serial ports of an sshd (lab up --ssh). */
 export function guestPlans(lab: ResolvedLab, options: { ssh: boolean } = { ssh: false }): GuestPlan[] {
   const linksDir = path.join(workDir(lab.id), 'links');

@@ -10,7 +10,7 @@ import type { Runner } from '../../transport/runner.js';
 import { namespaceOf, namespacePrefix } from '../netns/names.js';
 import { setsBridgeFiltering } from '../netns/kernel.js';
 import type { NetnsPlan, PlannedCommand } from '../netns/plan.js';
-import { guestNodeOf, type GuestPlan } from './layout.js';
+import { guestNodeOf, nodesOfGuest, type GuestPlan } from './layout.js';
 
 const MODPROBE = '/run/lab-modprobe';
 
@@ -31,7 +31,7 @@ export function renameBatch(ipLinkOutput: string, plan: GuestPlan): string {
 
 /** virtio_net, the NICs' names, and the node's namespace name on the root namespace. */
 export async function prepareGuest(lab: ResolvedLab, plan: GuestPlan, runner: Runner): Promise<void> {
-  const own = lab.nodes.filter((n) => guestNodeOf(lab, n.name) === plan.node);
+  const own = nodesOfGuest(lab, plan.node);
   const netfilterSysctls = own.some((n) => Object.keys(n.sysctls).some((k) => k.startsWith('net.netfilter.')));
   // As in the netns provider's --kernel guest (needsBridgeNetfilter): the guest is the node's own machine, where dockerd loads it.
   const bridgeFiltering = own.some(setsBridgeFiltering);
